@@ -1,0 +1,1 @@
+//! Helpers of shakedown's benches.

@@ -1,0 +1,3 @@
+//! `shakedown`: the command-line front end.
+
+fn main() {}

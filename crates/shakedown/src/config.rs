@@ -1,0 +1,46 @@
+//! Limits and switches of an analysis. Every cap here is a value, never a panic: hitting one is counted
+//! and reported in the [`crate::Summary`].
+
+/// What a [`crate::Dissector`] may hold in memory and how long it waits for quiet connections.
+///
+/// ```
+/// let cfg = shakedown::Config { max_connections: 10_000, ..Default::default() };
+/// assert!(cfg.max_connections < shakedown::Config::default().max_connections);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Live connections tracked at once; beyond it the longest idle one is evicted (and counted).
+    pub max_connections: usize,
+    /// A connection with no packet for this long (capture time, nanoseconds) is finished and reported.
+    pub idle_timeout_ns: i64,
+    /// Out-of-order bytes buffered per direction of one connection.
+    pub max_stream_buffer: usize,
+    /// Out-of-order bytes buffered over all connections together.
+    pub max_total_buffer: usize,
+    /// Largest TLS handshake message reassembled (bigger ones are skipped and counted).
+    pub max_handshake_message: usize,
+    /// IP datagrams being reassembled from fragments at once.
+    pub max_fragment_sets: usize,
+    /// Bytes held for IP fragment reassembly over all datagrams.
+    pub max_fragment_bytes: usize,
+    /// Fragments of one datagram older than this (capture time, nanoseconds) are dropped.
+    pub fragment_timeout_ns: i64,
+    /// Protocol events kept in each connection's timeline (the verdict itself does not depend on it).
+    pub max_timeline: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_connections: 1_000_000,
+            idle_timeout_ns: 600 * 1_000_000_000,
+            max_stream_buffer: 1 << 20,
+            max_total_buffer: 256 << 20,
+            max_handshake_message: 1 << 20,
+            max_fragment_sets: 10_000,
+            max_fragment_bytes: 64 << 20,
+            fragment_timeout_ns: 60 * 1_000_000_000,
+            max_timeline: 64,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Shared helpers of shakedown's scenario, corpus and CLI tests.
