@@ -27,6 +27,8 @@ pub struct Config {
     pub fragment_timeout_ns: i64,
     /// Protocol events kept in each connection's timeline (the verdict itself does not depend on it).
     pub max_timeline: usize,
+    /// Whether the dissector also emits every protocol step as an event (for custom summaries).
+    pub protocol_events: bool,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             max_fragment_bytes: 64 << 20,
             fragment_timeout_ns: 60 * 1_000_000_000,
             max_timeline: 64,
+            protocol_events: false,
         }
     }
 }

@@ -1,0 +1,188 @@
+//! One tracked TCP connection: its ends, counters, SYN/FIN/RST per side, the two reassembled
+//! streams, the protocol layer above them and the observer that builds its verdict.
+
+use crate::decode::TcpSegment;
+use crate::flow::{ClientInference, Endpoint};
+use crate::tcp::{Budget, Reassembler};
+use crate::verdict::observer::{ConnectionFacts, Observer};
+use crate::verdict::{Mark, Verdict};
+use crate::{Config, PerSide, Side};
+
+use super::ProtocolEvent;
+use super::proto::{Origin, Proto, is_client_hello_start, is_server_hello_start};
+
+pub(crate) struct Connection {
+    pub(crate) id: u64,
+    ends: PerSide<Endpoint>,
+    inferred: ClientInference,
+    first: Mark,
+    last: Mark,
+    packets: PerSide<u64>,
+    bytes: PerSide<u64>,
+    streams: PerSide<Reassembler>,
+    fin: PerSide<bool>,
+    rst: bool,
+    proto: Proto,
+    observer: Observer,
+}
+
+impl Connection {
+    /// A connection whose first captured segment is `seg`, from `src`.
+    pub(crate) fn new(id: u64, seg: &TcpSegment<'_>, at: Mark, config: &Config, record_events: bool) -> Self {
+        let src = Endpoint::new(seg.src, seg.src_port);
+        let dst = Endpoint::new(seg.dst, seg.dst_port);
+        let (client, server, inferred) = if seg.flags.syn() && !seg.flags.ack() {
+            (src, dst, ClientInference::Syn)
+        } else if seg.flags.syn() {
+            (dst, src, ClientInference::SynAck)
+        } else if src.port >= dst.port {
+            (src, dst, ClientInference::Port)
+        } else {
+            (dst, src, ClientInference::Port)
+        };
+        Connection {
+            id,
+            ends: PerSide::new(client, server),
+            inferred,
+            first: at,
+            last: at,
+            packets: PerSide::default(),
+            bytes: PerSide::default(),
+            streams: PerSide::new(
+                Reassembler::new(config.max_stream_buffer),
+                Reassembler::new(config.max_stream_buffer),
+            ),
+            fin: PerSide::default(),
+            rst: false,
+            proto: Proto::new(config.max_handshake_message, record_events),
+            observer: Observer::new(config.max_timeline),
+        }
+    }
+
+    /// Whether a new SYN on this 5-tuple starts a new connection (this one is over).
+    pub(crate) fn closed(&self) -> bool {
+        self.rst || (self.fin.client && self.fin.server)
+    }
+
+    /// Handles one segment of this connection.
+    pub(crate) fn segment(
+        &mut self,
+        seg: &TcpSegment<'_>,
+        at: Mark,
+        budget: &mut Budget,
+        events: &mut Vec<ProtocolEvent>,
+    ) {
+        let src = Endpoint::new(seg.src, seg.src_port);
+        if self.inferred == ClientInference::Port && !seg.payload.is_empty() && self.proto.undecided() {
+            self.decide_roles_by_content(src, seg.payload);
+        }
+        let side = if src == self.ends.client { Side::Client } else { Side::Server };
+        self.last = at;
+        self.packets[side] += 1;
+        self.bytes[side] += u64::from(seg.wire_payload_len);
+
+        let flags = seg.flags;
+        let mut seq = seg.seq;
+        if flags.syn() {
+            if side == Side::Client && !flags.ack() {
+                self.observer.syn(at);
+            } else if side == Side::Server && flags.ack() {
+                self.observer.syn_ack(at);
+            }
+            self.streams[side].start(seg.seq);
+            seq = seq.wrapping_add(1);
+        } else {
+            self.observer.established();
+        }
+
+        let conn = self.id;
+        let Connection { streams, proto, observer, .. } = self;
+        if !seg.payload.is_empty() {
+            observer.payload(side);
+            let o = Origin { conn, side, at };
+            streams[side].segment(seq, seg.payload, budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+        }
+        if flags.ack() && !flags.rst() {
+            let o = Origin { conn, side: side.peer(), at };
+            streams[side.peer()].ack(seg.ack, budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+        }
+        if flags.fin() {
+            let fin_seq = seq.wrapping_add(u32::try_from(seg.wire_payload_len).unwrap_or(u32::MAX));
+            streams[side].fin(fin_seq);
+            // Deliver what the FIN's sender sent before it, so its last records precede its close.
+            let o = Origin { conn, side, at };
+            streams[side].flush(budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+            observer.fin(side, at);
+            self.fin[side] = true;
+        }
+        if flags.rst() {
+            for s in [side, side.peer()] {
+                let o = Origin { conn, side: s, at };
+                streams[s].flush(budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+            }
+            observer.rst(side, at);
+            self.rst = true;
+        }
+        if self.proto.want_done {
+            self.streams.client.set_done(budget);
+            self.streams.server.set_done(budget);
+            self.proto.want_done = false;
+        }
+    }
+
+    /// Without a SYN the ends were guessed by port; the first payload can tell better: a ClientHello
+    /// or X.224 Connection Request comes from the client, a ServerHello from the server.
+    fn decide_roles_by_content(&mut self, src: Endpoint, payload: &[u8]) {
+        let from_client = if is_client_hello_start(payload)
+            || crate::rdp::looks_like_connection_request(payload) == Some(true)
+        {
+            true
+        } else if is_server_hello_start(payload) {
+            false
+        } else {
+            return;
+        };
+        let src_is_client = src == self.ends.client;
+        if from_client != src_is_client {
+            self.ends.swap();
+            self.packets.swap();
+            self.bytes.swap();
+            self.streams.swap();
+            self.fin.swap();
+            self.observer.swap_roles();
+            self.proto.swap_roles();
+        }
+        self.inferred = ClientInference::Hello;
+    }
+
+    /// Capture time of the last packet.
+    pub(crate) fn last_ts(&self) -> i64 {
+        self.last.ts.as_nanos()
+    }
+
+    /// Ends the connection: delivers what is still buffered, then builds the verdict.
+    pub(crate) fn finish(mut self, unfinished: bool, budget: &mut Budget, events: &mut Vec<ProtocolEvent>) -> Verdict {
+        let at = self.last;
+        let conn = self.id;
+        let Connection { streams, proto, observer, .. } = &mut self;
+        for side in [Side::Client, Side::Server] {
+            let o = Origin { conn, side, at };
+            streams[side].flush(budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+            let st = streams[side].stats();
+            observer.stream_stats(side, st.gaps, st.gap_bytes, st.retransmitted_bytes, st.overlap_conflicts);
+            streams[side].set_done(budget);
+        }
+        let facts = ConnectionFacts {
+            conn: self.id,
+            client: self.ends.client,
+            server: self.ends.server,
+            inferred: self.inferred,
+            start: self.first,
+            end: self.last,
+            packets: self.packets,
+            bytes: self.bytes,
+            unfinished: unfinished && !self.closed(),
+        };
+        self.observer.finish(facts)
+    }
+}

@@ -1,0 +1,51 @@
+//! What an analysis counted besides verdicts: frames, what was skipped and why, caps hit.
+
+use std::collections::BTreeMap;
+
+use crate::Timestamp;
+use crate::capture::Truncation;
+
+/// Counters of one analysis. Nothing the dissector drops goes uncounted here.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Frames read from the capture.
+    pub frames: u64,
+    /// Captured bytes of those frames.
+    pub captured_bytes: u64,
+    /// Frames that gave a TCP segment.
+    pub tcp_segments: u64,
+    /// Frames that gave none, by kind (`not_tcp`, `unsupported_link_type`, `truncated_ipv4`, ...).
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// TCP connections seen.
+    pub connections: u64,
+    /// Connections ended early because the live-connection cap was reached.
+    pub evicted: u64,
+    /// Connections ended because they were idle too long (capture time).
+    pub expired: u64,
+    /// New connections on a 5-tuple whose previous connection had closed.
+    pub port_reuse: u64,
+    /// The most connections live at once.
+    pub peak_connections: u64,
+    /// The most out-of-order bytes buffered at once over all connections.
+    pub peak_buffered: u64,
+    /// Times the overall reassembly budget was exhausted.
+    pub budget_hits: u64,
+    /// The most verdicts held back at once to keep first-packet order.
+    pub pending_verdicts_peak: u64,
+    /// Frames whose timestamp was earlier than an earlier frame's.
+    pub backwards_timestamps: u64,
+    /// Time of the first frame.
+    pub first_ts: Option<Timestamp>,
+    /// Latest frame time.
+    pub last_ts: Option<Timestamp>,
+    /// Set when the capture ended inside a record (or at a corrupt one).
+    pub truncation: Option<Truncation>,
+}
+
+impl Summary {
+    /// Frames skipped for reasons other than simply not being TCP.
+    pub fn anomalies(&self) -> u64 {
+        self.skipped.iter().filter(|(k, _)| **k != "not_tcp").map(|(_, v)| v).sum()
+    }
+}

@@ -1,0 +1,102 @@
+//! Connections: the canonical 5-tuple key, the ends of a connection, and how the client is decided.
+//!
+//! Sits between frame decoding ([`crate::decode`]) and per-connection tracking in the
+//! [`crate::Dissector`]. The client is the SYN sender; without a SYN, the peer of the SYN-ACK sender;
+//! else the sender of the first ClientHello or X.224 Connection Request; else, meanwhile, the end with
+//! the higher port.
+
+mod table;
+
+pub(crate) use table::{FlowTable, Slot};
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// One end of a TCP connection: address and port.
+///
+/// ```
+/// use shakedown::Endpoint;
+/// let v4 = Endpoint::new("10.0.0.1".parse().unwrap(), 3389);
+/// let v6 = Endpoint::new("::1".parse().unwrap(), 443);
+/// assert_eq!((v4.to_string(), v6.to_string()), ("10.0.0.1:3389".into(), "[::1]:443".into()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// IPv4 or IPv6 address.
+    pub ip: IpAddr,
+    /// TCP port.
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// An endpoint from its parts.
+    pub fn new(ip: IpAddr, port: u16) -> Self {
+        Endpoint { ip, port }
+    }
+}
+
+/// `ip:port`, IPv6 as `[addr]:port` (SCHEMA.md).
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ip {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// How the client end of a connection was decided (SCHEMA.md `client_inferred_from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientInference {
+    /// The client sent the first SYN.
+    Syn,
+    /// No SYN was captured; the client is the peer of the SYN-ACK sender.
+    SynAck,
+    /// No handshake was captured; the client sent the first ClientHello or X.224 Connection Request.
+    Hello,
+    /// Nothing else told; the client is the end with the higher port.
+    Port,
+}
+
+impl ClientInference {
+    /// The SCHEMA.md name: `syn`, `syn_ack`, `hello`, `port`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientInference::Syn => "syn",
+            ClientInference::SynAck => "syn_ack",
+            ClientInference::Hello => "hello",
+            ClientInference::Port => "port",
+        }
+    }
+}
+
+/// The canonical key of a TCP connection: both endpoints, smaller first, so both directions meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FlowKey {
+    lo: Endpoint,
+    hi: Endpoint,
+}
+
+impl FlowKey {
+    /// The key of a segment from `src` to `dst`.
+    pub(crate) fn new(src: Endpoint, dst: Endpoint) -> Self {
+        if src <= dst {
+            FlowKey { lo: src, hi: dst }
+        } else {
+            FlowKey { lo: dst, hi: src }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_symmetric() {
+        let a = Endpoint::new("10.0.0.1".parse().unwrap(), 50000);
+        let b = Endpoint::new("10.0.0.2".parse().unwrap(), 443);
+        assert_eq!(FlowKey::new(a, b), FlowKey::new(b, a));
+        assert_ne!(FlowKey::new(a, b), FlowKey::new(a, Endpoint { port: 444, ..b }));
+    }
+}

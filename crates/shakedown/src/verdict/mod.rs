@@ -1,0 +1,338 @@
+//! The per-connection verdict: what happened to a connection's handshake and why.
+//!
+//! The last step of the data flow. An [`observer::Observer`] per connection takes TCP, RDP and TLS
+//! events in capture order; when the connection ends (close, idle expiry, eviction or the end of the
+//! capture) it is turned into a [`Verdict`], whose fields follow SCHEMA.md (the JSON contract).
+
+mod cause;
+mod filter;
+pub(crate) mod observer;
+
+pub use cause::{Cause, CauseCode, SchannelEvent};
+pub use filter::wireshark_filter;
+
+use crate::flow::{ClientInference, Endpoint};
+use crate::rdp::{FailureCode, Protocols};
+use crate::tls::{Alert, CertificateInfo, ClientHello, ServerHello, TlsVersion};
+use crate::{PerSide, Side, Timestamp};
+
+/// A point in a capture: its frame number (1-based) and time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Mark {
+    /// Frame number, counting from 1 as Wireshark does.
+    pub frame: u64,
+    /// Capture time of that frame.
+    pub ts: Timestamp,
+}
+
+/// How a connection's TLS handshake ended (SCHEMA.md `outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The TLS handshake finished.
+    Completed,
+    /// It was ended by an alert, FIN or RST before finishing, or never started because TCP or RDP
+    /// negotiation failed.
+    Failed,
+    /// The capture ends mid-handshake.
+    Incomplete,
+    /// A live connection that never carried TLS (RDP standard security, plain TCP).
+    NotTls,
+}
+
+impl Outcome {
+    /// The SCHEMA.md name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Failed => "failed",
+            Outcome::Incomplete => "incomplete",
+            Outcome::NotTls => "not_tls",
+        }
+    }
+}
+
+/// The last step of the connection's setup that was seen (SCHEMA.md `stage`), in protocol order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// Only a SYN (possibly answered by RST).
+    TcpSyn,
+    /// The TCP handshake finished (or the capture began after it).
+    TcpEstablished,
+    /// The client sent an X.224 Connection Request.
+    RdpRequest,
+    /// The server answered with an X.224 Connection Confirm.
+    RdpConfirm,
+    /// A ClientHello was sent.
+    ClientHello,
+    /// A ServerHello (or HelloRetryRequest) was sent.
+    ServerHello,
+    /// The server sent its Certificate (TLS 1.2 and earlier).
+    ServerCertificate,
+    /// The server sent ServerHelloDone.
+    ServerHelloDone,
+    /// The client sent ClientKeyExchange.
+    ClientKeyExchange,
+    /// A ChangeCipherSpec was sent.
+    ChangeCipherSpec,
+    /// A Finished message was sent.
+    Finished,
+    /// TLS 1.3: protected handshake records after the ServerHello.
+    EncryptedHandshake,
+    /// Application data flowed.
+    ApplicationData,
+}
+
+impl Stage {
+    /// The SCHEMA.md name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::TcpSyn => "tcp_syn",
+            Stage::TcpEstablished => "tcp_established",
+            Stage::RdpRequest => "rdp_request",
+            Stage::RdpConfirm => "rdp_confirm",
+            Stage::ClientHello => "client_hello",
+            Stage::ServerHello => "server_hello",
+            Stage::ServerCertificate => "server_certificate",
+            Stage::ServerHelloDone => "server_hello_done",
+            Stage::ClientKeyExchange => "client_key_exchange",
+            Stage::ChangeCipherSpec => "change_cipher_spec",
+            Stage::Finished => "finished",
+            Stage::EncryptedHandshake => "encrypted_handshake",
+            Stage::ApplicationData => "application_data",
+        }
+    }
+}
+
+/// What protocol the connection carried (SCHEMA.md `protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// TLS from the first byte.
+    Tls,
+    /// RDP negotiation was seen (TLS inside, if any, is in [`Verdict::tls`]).
+    Rdp,
+    /// Anything else, or nothing at all.
+    Other,
+}
+
+impl Protocol {
+    /// The SCHEMA.md name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tls => "tls",
+            Protocol::Rdp => "rdp",
+            Protocol::Other => "other",
+        }
+    }
+}
+
+/// How a side closed: with FIN or RST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseKind {
+    /// An orderly close.
+    Fin,
+    /// An abort.
+    Rst,
+}
+
+impl CloseKind {
+    /// `fin` or `rst`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseKind::Fin => "fin",
+            CloseKind::Rst => "rst",
+        }
+    }
+}
+
+/// A TCP flag seen first from one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SideMark {
+    /// Who sent it.
+    pub side: Side,
+    /// Where and when.
+    pub at: Mark,
+}
+
+/// TCP-level facts of a connection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TcpFacts {
+    /// The client's first SYN.
+    pub syn: Option<Mark>,
+    /// The server's first SYN-ACK.
+    pub syn_ack: Option<Mark>,
+    /// The first FIN, from either side.
+    pub first_fin: Option<SideMark>,
+    /// The first RST, from either side.
+    pub first_rst: Option<SideMark>,
+    /// Bytes never captured in each direction (reassembly gaps).
+    pub gap_bytes: PerSide<u64>,
+    /// Number of gaps in each direction.
+    pub gaps: PerSide<u64>,
+    /// Retransmitted payload bytes in each direction.
+    pub retransmitted_bytes: PerSide<u64>,
+    /// Overlapping segments whose bytes disagreed with those already received.
+    pub overlap_conflicts: PerSide<u64>,
+}
+
+/// A TLS alert with its sender and place (SCHEMA.md `alerts[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    /// Who sent it.
+    pub from: Side,
+    /// The alert; level and description are `None` when it was encrypted.
+    pub alert: Alert,
+    /// `true` when no alert record was visible and the alert is deduced: a TLS 1.3 short
+    /// application_data record sent just before its sender closed during the handshake.
+    pub inferred: bool,
+    /// The frame that completed the alert record.
+    pub at: Mark,
+}
+
+impl AlertRecord {
+    /// Fatal, or encrypted/inferred (whose level is unknown but which ends a handshake in practice).
+    pub fn is_fatal_or_unknown(&self) -> bool {
+        match self.alert.level {
+            Some(level) => level.0 == 2,
+            None => true,
+        }
+    }
+}
+
+/// RDP negotiation facts (SCHEMA.md `rdp`), from the X.224 Connection Request and Confirm.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RdpFacts {
+    /// The `Cookie: mstshash=` value.
+    pub cookie: Option<String>,
+    /// A routing token, when the client sent one instead of a cookie.
+    pub routing_token: Option<String>,
+    /// requestedProtocols of the RDP_NEG_REQ (`None`: no RDP_NEG_REQ, a legacy client).
+    pub requested: Option<Protocols>,
+    /// RDP_NEG_REQ flags.
+    pub request_flags: Option<u8>,
+    /// RDP_NEG_CORRELATION_INFO correlationId.
+    pub correlation_id: Option<[u8; 16]>,
+    /// Whether a Connection Confirm was seen.
+    pub confirmed: bool,
+    /// selectedProtocol of the RDP_NEG_RSP (`Some(RDP)` also for a legacy confirm with no
+    /// negotiation data, which means standard RDP security).
+    pub selected: Option<Protocols>,
+    /// RDP_NEG_RSP flags.
+    pub response_flags: Option<u8>,
+    /// The RDP_NEG_FAILURE code.
+    pub failure: Option<FailureCode>,
+    /// Parser complaints about the request or confirm.
+    pub anomalies: Vec<&'static str>,
+}
+
+/// TLS facts (SCHEMA.md `tls`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TlsFacts {
+    /// The negotiated version, from the (final) ServerHello.
+    pub version: Option<TlsVersion>,
+    /// The first ClientHello.
+    pub client_hello: Option<ClientHello>,
+    /// Where the first ClientHello was completed.
+    pub client_hello_at: Option<Mark>,
+    /// The ClientHello sent again after a HelloRetryRequest.
+    pub second_client_hello: Option<ClientHello>,
+    /// The first ServerHello that is not a HelloRetryRequest.
+    pub server_hello: Option<ServerHello>,
+    /// The HelloRetryRequest, if the server sent one.
+    pub hello_retry_request: Option<ServerHello>,
+    /// The server's leaf certificate (TLS 1.2 and earlier; TLS 1.3 sends it encrypted).
+    pub certificate: Option<CertificateInfo>,
+    /// Whether the server asked for a client certificate.
+    pub certificate_requested: bool,
+    /// Whether the client answered with a Certificate message (possibly empty).
+    pub client_sent_certificate: bool,
+    /// Records of application data (protected records, for TLS 1.3) per side.
+    pub application_records: PerSide<u64>,
+    /// Things the TLS parser did not understand.
+    pub anomalies: Vec<String>,
+}
+
+/// One line of a connection's timeline (for reports).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    /// Where and when.
+    pub at: Mark,
+    /// Who sent it.
+    pub from: Side,
+    /// What it was, in words such as `ClientHello`, `Alert fatal handshake_failure`, `FIN`.
+    pub what: String,
+    /// How many consecutive times it happened (application data records are folded into one line).
+    pub count: u64,
+}
+
+/// Everything shakedown concludes about one TCP connection. Serialised, it is one SCHEMA.md record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// 0-based index of the connection within its capture, by first packet.
+    pub conn: u64,
+    /// The client end.
+    pub client: Endpoint,
+    /// The server end.
+    pub server: Endpoint,
+    /// How the client was decided.
+    pub client_inferred_from: ClientInference,
+    /// The first packet of the connection.
+    pub start: Mark,
+    /// The last packet of the connection.
+    pub end: Mark,
+    /// Packets per side.
+    pub packets: PerSide<u64>,
+    /// TCP payload bytes per side (as the IP headers say, so snaplen-cut bytes count).
+    pub bytes: PerSide<u64>,
+    /// What the connection carried.
+    pub protocol: Protocol,
+    /// How the handshake ended.
+    pub outcome: Outcome,
+    /// The last step seen.
+    pub stage: Stage,
+    /// TCP facts.
+    pub tcp: TcpFacts,
+    /// Whoever sent the first FIN or RST, whichever came first, and which it was.
+    pub closed_by: Option<(Side, CloseKind)>,
+    /// Every TLS alert, in order.
+    pub alerts: Vec<AlertRecord>,
+    /// RDP negotiation, when seen.
+    pub rdp: Option<RdpFacts>,
+    /// TLS facts, when TLS was seen.
+    pub tls: Option<TlsFacts>,
+    /// The probable cause.
+    pub cause: Cause,
+    /// A Wireshark display filter selecting exactly this connection.
+    pub wireshark_filter: String,
+    /// The first steps of the connection, in order (bounded by [`crate::Config::max_timeline`]).
+    pub timeline: Vec<TimelineEntry>,
+    /// Steps left out of `timeline` because of the bound.
+    pub timeline_omitted: u64,
+    /// `true` when the connection was still open at the end of the capture, or was evicted or
+    /// expired before it closed.
+    pub unfinished: bool,
+}
+
+impl Verdict {
+    /// The endpoint of a side.
+    pub fn endpoint(&self, side: Side) -> Endpoint {
+        match side {
+            Side::Client => self.client,
+            Side::Server => self.server,
+        }
+    }
+
+    /// Who sent the first FIN.
+    pub fn first_fin(&self) -> Option<Side> {
+        self.tcp.first_fin.map(|m| m.side)
+    }
+
+    /// Who sent the first RST.
+    pub fn first_rst(&self) -> Option<Side> {
+        self.tcp.first_rst.map(|m| m.side)
+    }
+
+    /// Whether this verdict is a failure (what the CLI lists first and counts for its exit status).
+    pub fn is_failure(&self) -> bool {
+        self.outcome == Outcome::Failed
+    }
+}
