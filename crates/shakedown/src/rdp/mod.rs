@@ -1,0 +1,110 @@
+//! RDP connection negotiation: the step between TCP reassembly and TLS for connections that start with
+//! TPKT + X.224 (MS-RDPBCGR 2.2.1.1–2.2.1.2, RFC 1006, ISO 8073 / X.224).
+//!
+//! `proto` looks at a client's first bytes with [`looks_like_connection_request`], cuts each direction
+//! into TPKT frames with [`tpkt_frame_len`], and decodes the client's X.224 Connection Request
+//! ([`parse_connection_request`]) and the server's Connection Confirm ([`parse_connection_confirm`]).
+//! When the server selects anything but Standard RDP Security ([`Protocols::is_external_security`]),
+//! the next bytes on both sides are a TLS handshake, handed to `tls`.
+//!
+//! The parsers are lenient the way real captures require: a length field that disagrees with data that
+//! is clearly present is tolerated and named in `anomalies`; legacy clients and servers send no
+//! negotiation structures at all. Only a frame too short for its own header, or bytes that are not
+//! TPKT / the expected TPDU, are errors.
+//!
+//! ```
+//! use shakedown::rdp::{parse_connection_request, parse_connection_confirm, Protocols};
+//!
+//! let cr = b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00";
+//! let req = parse_connection_request(cr)?;
+//! assert_eq!(req.neg_request.map(|n| n.requested), Some(Protocols(3)));
+//!
+//! let cc = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x02\x00\x00\x00";
+//! let conf = parse_connection_confirm(cc)?;
+//! assert_eq!(conf.selected().map(|p| p.selected_name()), Some("hybrid".to_string()));
+//! # Ok::<(), shakedown::rdp::RdpError>(())
+//! ```
+
+mod negotiation;
+mod tpkt;
+mod x224;
+
+pub use negotiation::{
+    ConnectionConfirm, ConnectionRequest, FailureCode, NegRequest, NegResponse, Protocols,
+    parse_connection_confirm, parse_connection_request,
+};
+pub use tpkt::{Tpkt, TpktStatus, tpkt_frame_len};
+pub use x224::{X224, X224Kind, looks_like_connection_request, x224_kind};
+
+/// Why a TPKT frame could not be decoded as the RDP negotiation PDU asked for.
+///
+/// Malformed contents inside a well-framed PDU are not errors: they are listed in the result's
+/// `anomalies`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RdpError {
+    /// Fewer bytes than a header needs or a length field declares.
+    #[error("{layer}: truncated, need {need} bytes, have {have}")]
+    Truncated {
+        /// `"tpkt"` or `"x224"`.
+        layer: &'static str,
+        /// Bytes needed.
+        need: usize,
+        /// Bytes present.
+        have: usize,
+    },
+    /// The bytes do not start with a TPKT header (RFC 1006 §6: version 3, reserved 0, length ≥ 7).
+    #[error("not TPKT: version {version}, reserved {reserved}, length {length}")]
+    NotTpkt {
+        /// First byte (3 for TPKT).
+        version: u8,
+        /// Second byte (0 for TPKT).
+        reserved: u8,
+        /// Declared length, 0 when fewer than 4 bytes were given.
+        length: u16,
+    },
+    /// The TPKT payload is not an X.224 TPDU (ISO 8073 §13.2: length indicator 0 and 255 are
+    /// reserved).
+    #[error("not X.224: length indicator {length_indicator}")]
+    NotX224 {
+        /// The X.224 length indicator found.
+        length_indicator: u8,
+    },
+    /// An X.224 TPDU, but not the kind asked for (e.g. a Connection Confirm given to the request parser).
+    #[error("expected X.224 {expected}, found TPDU code 0x{code:02x}")]
+    UnexpectedTpdu {
+        /// `"connection request"` or `"connection confirm"`.
+        expected: &'static str,
+        /// The TPDU code byte found.
+        code: u8,
+    },
+}
+
+/// Reads byte `i`, 0 past the end: views call it only on offsets their `new_checked` verified, and it
+/// keeps every accessor panic-free even if that invariant were ever broken.
+fn byte(buf: &[u8], i: usize) -> u8 {
+    buf.get(i).copied().unwrap_or(0)
+}
+
+/// Big-endian u16 at `i` (TPKT, X.224 references), 0 past the end.
+fn be16(buf: &[u8], i: usize) -> u16 {
+    u16::from_be_bytes([byte(buf, i), byte(buf, i + 1)])
+}
+
+/// Little-endian u16 at `i` (RDP negotiation structures), 0 past the end.
+fn le16(buf: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([byte(buf, i), byte(buf, i + 1)])
+}
+
+/// Little-endian u32 at `i` (RDP negotiation structures), 0 past the end.
+fn le32(buf: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([
+        byte(buf, i),
+        byte(buf, i + 1),
+        byte(buf, i + 2),
+        byte(buf, i + 3),
+    ])
+}
+
+#[cfg(test)]
+mod tests;
