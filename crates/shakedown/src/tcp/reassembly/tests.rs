@@ -614,7 +614,6 @@ fn model_output(known: &[Option<u8>], origin: usize) -> Vec<Item> {
 
 /// Segments `(offset, bytes)` built from a stream: a partition, extra overlapping and duplicated
 /// ranges, some dropped, in a shuffled order.
-#[allow(clippy::too_many_arguments)]
 fn build_segments(
     n: usize,
     cuts: &[Index],
@@ -706,16 +705,17 @@ fn model(n: usize, syn: bool, segs: &[(usize, Vec<u8>)]) -> (Vec<Item>, u64) {
     (model_output(&known, origin), conflicts)
 }
 
-fn seg_strategy() -> impl Strategy<
-    Value = (
-        Vec<u8>,
-        Vec<Index>,
-        Vec<(Index, usize)>,
-        Vec<Index>,
-        Vec<Index>,
-        Vec<Index>,
-    ),
-> {
+/// A stream, then the cuts, extra ranges, duplicates, drops and shuffle of [`build_segments`].
+type SegCase = (
+    Vec<u8>,
+    Vec<Index>,
+    Vec<(Index, usize)>,
+    Vec<Index>,
+    Vec<Index>,
+    Vec<Index>,
+);
+
+fn seg_strategy() -> impl Strategy<Value = SegCase> {
     (
         prop::collection::vec(any::<u8>(), 1..1500),
         prop::collection::vec(any::<Index>(), 0..30),
