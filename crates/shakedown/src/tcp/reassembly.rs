@@ -191,6 +191,9 @@ pub struct StreamStats {
 pub const DEFAULT_MAX_SEGMENTS: usize = 1024;
 
 /// Reassembles one direction of one TCP connection. See the [module docs](self) for the policy.
+///
+/// Dropping a reassembler does not return its buffered bytes to the shared [`Budget`] (it holds no
+/// reference to it): call [`Reassembler::flush`] or [`Reassembler::set_done`] first, as eviction does.
 #[derive(Debug, Clone)]
 pub struct Reassembler {
     max_buffer: usize,
@@ -548,6 +551,7 @@ impl Reassembler {
         out: &mut impl FnMut(Chunk<'_>),
         note: &mut SegmentNote,
     ) {
+        let mut uncovered: Option<(Vec<(u64, u64)>, usize)> = None;
         // Every `continue` below first moves `next` forward, so the loop ends.
         loop {
             if start < self.next {
@@ -558,6 +562,7 @@ impl Reassembler {
                 }
                 data = sub(data, cut, data.len());
                 start = self.next;
+                uncovered = None;
             }
             if data.is_empty() {
                 return;
@@ -574,18 +579,25 @@ impl Reassembler {
                 self.drain(budget, out);
                 continue;
             }
-            let end = start + data.len() as u64;
-            let pieces = self.uncovered(start, end);
-            let new_bytes: u64 = pieces.iter().map(|&(a, b)| b - a).sum();
+            // While `next < start`, forced gaps only drain segments that end at or before `start`, so
+            // the uncovered pieces stay valid: computed once, which keeps repeated cap hits cheap.
+            let (pieces, new_bytes) = match &uncovered {
+                Some(u) => u,
+                None => {
+                    let pieces = self.uncovered(start, start + data.len() as u64);
+                    let n: u64 = pieces.iter().map(|&(a, b)| b - a).sum();
+                    uncovered.insert((pieces, usize::try_from(n).unwrap_or(usize::MAX)))
+                }
+            };
+            let new_bytes = *new_bytes;
             if new_bytes == 0 {
                 return;
             }
-            let new_bytes = usize::try_from(new_bytes).unwrap_or(usize::MAX);
             let segs_ok = self.segs.len().saturating_add(pieces.len()) <= self.max_segments;
             let buffer_ok = new_bytes <= self.max_buffer.saturating_sub(self.buffered);
             let budget_ok = budget.fits(new_bytes);
             if segs_ok && buffer_ok && budget_ok {
-                self.insert(start, data, &pieces, budget);
+                self.insert(start, data, pieces, budget);
                 return;
             }
             self.stats.cap_hits += 1;

@@ -197,12 +197,10 @@ fn long_stream_wraps_many_times() {
     let mut total = 0u64;
     // 80_000 segments * 60_000 bytes = 4.8e9 bytes > 2^32: offsets keep counting past one wrap.
     for _ in 0..80_000 {
-        let sink = &mut t.sink;
         t.r.segment(seq, &chunk, &mut t.budget, &mut |c| {
             if let Chunk::Data(x) = c {
                 total += x.len() as u64;
             }
-            let _ = sink;
         });
         seq = seq.wrapping_add(chunk.len() as u32);
     }
@@ -584,6 +582,30 @@ fn flush_keeps_the_stream_usable() {
     assert_eq!(
         t.items(),
         vec![Item::Gap(4), d(b"efghij"), Item::Gap(2), d(b"m")]
+    );
+}
+
+#[test]
+fn one_sided_capture_without_acks() {
+    // Only this direction was captured: holes wait (buffered) until the flush at end of capture.
+    let mut t = Rig::new(100, 100);
+    t.seg(9000, b"abc");
+    t.seg(9010, b"klm");
+    t.seg(9020, b"uvw");
+    assert_eq!(t.items(), vec![d(b"abc")]);
+    assert_eq!(t.budget.used(), 6);
+    t.flush();
+    assert_eq!(
+        t.items(),
+        vec![d(b"abc"), Item::Gap(7), d(b"klm"), Item::Gap(7), d(b"uvw")]
+    );
+    assert_eq!(
+        (
+            t.r.stats().gaps,
+            t.r.stats().gap_bytes,
+            t.r.stats().next_offset
+        ),
+        (2, 14, 23)
     );
 }
 
