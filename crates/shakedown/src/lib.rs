@@ -19,13 +19,18 @@
 //! The engine is sans-IO and deterministic: time comes only from capture timestamps.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod config;
 pub mod rdp;
 pub mod side;
+pub mod tcp;
 pub mod time;
 
 pub use config::Config;
 pub use side::{PerSide, Side};
+pub use tcp::{Budget, Chunk, Reassembler, SegmentNote, StreamStats};
 pub use time::Timestamp;
