@@ -1,0 +1,202 @@
+//! The human-readable report: failures first, each with a timeline, the cause, the explanation and
+//! hints; then a table of every connection; then what was skipped or cut.
+
+use std::io::{self, Write};
+
+use shakedown::verdict::{Outcome, Verdict};
+use shakedown::{Side, Summary};
+
+use crate::Args;
+
+/// Width of each lane of the timeline ladder.
+const LANE: usize = 44;
+
+/// Writes the report of one capture.
+pub(crate) fn report(out: &mut dyn Write, name: &str, verdicts: &[Verdict], summary: &Summary, args: &Args) -> io::Result<()> {
+    let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count();
+    writeln!(
+        out,
+        "== {name}: {} connections: {} failed, {} incomplete, {} completed, {} not TLS",
+        verdicts.len(),
+        count(Outcome::Failed),
+        count(Outcome::Incomplete),
+        count(Outcome::Completed),
+        count(Outcome::NotTls)
+    )?;
+    let rank = |v: &Verdict| match v.outcome {
+        Outcome::Failed => 0,
+        Outcome::Incomplete => 1,
+        Outcome::Completed => 2,
+        Outcome::NotTls => 3,
+    };
+    let mut detailed: Vec<&Verdict> = verdicts
+        .iter()
+        .filter(|v| args.all || matches!(v.outcome, Outcome::Failed | Outcome::Incomplete))
+        .collect();
+    detailed.sort_by_key(|v| (rank(v), v.conn));
+    for v in detailed {
+        writeln!(out)?;
+        detail(out, v)?;
+    }
+    if !args.quiet && !verdicts.is_empty() {
+        writeln!(out)?;
+        table(out, verdicts)?;
+    }
+    if !args.quiet {
+        footer(out, summary)?;
+    }
+    writeln!(out)
+}
+
+fn proto(v: &Verdict) -> String {
+    match (v.protocol, &v.tls) {
+        (shakedown::verdict::Protocol::Rdp, Some(_)) => "RDP → TLS".into(),
+        (p, _) => p.as_str().to_uppercase(),
+    }
+}
+
+fn detail(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
+    writeln!(
+        out,
+        "[conn {}] {}  {}  {} → {}  ({}, stage {})",
+        v.conn,
+        v.outcome.as_str().to_uppercase(),
+        v.cause.code,
+        v.client,
+        v.server,
+        proto(v),
+        v.stage.as_str()
+    )?;
+    writeln!(out, "  {}", v.cause.explanation)?;
+    if let Some(e) = v.cause.schannel_event {
+        let alert = e.alert_code.map(|a| format!(" (alert {a})")).unwrap_or_default();
+        writeln!(out, "  Schannel: event {} on a Windows {}{alert}: {}.", e.id, e.logged_by, e.message)?;
+        for r in &v.cause.related_events {
+            let alert = r.alert_code.map(|a| format!(" (alert {a})")).unwrap_or_default();
+            writeln!(out, "            also {} on the {}{alert}: {}.", r.id, r.logged_by, r.message)?;
+        }
+    }
+    if !v.cause.hints.is_empty() {
+        writeln!(out, "  Hints:")?;
+        for h in &v.cause.hints {
+            writeln!(out, "    - {h}")?;
+        }
+    }
+    if let Some(rdp) = &v.rdp {
+        let requested = rdp.requested.map(|p| p.names().join(", ")).unwrap_or_else(|| "(no RDP_NEG_REQ)".into());
+        let answer = match (rdp.failure, rdp.selected) {
+            (Some(f), _) => format!("RDP_NEG_FAILURE {f}"),
+            (None, Some(p)) => format!("selected {}", p.selected_name()),
+            (None, None) => "no answer".into(),
+        };
+        let cookie = rdp.cookie.as_deref().map(|c| format!("cookie {}, ", c.trim_end())).unwrap_or_default();
+        writeln!(out, "  RDP: {cookie}requested {requested}; {answer}")?;
+    }
+    if let Some(ch) = v.tls.as_ref().and_then(|t| t.client_hello.as_ref()) {
+        let suites: Vec<String> = ch
+            .cipher_suites
+            .iter()
+            .filter(|c| !c.is_grease())
+            .map(|c| c.name().map_or_else(|| format!("0x{:04x}", c.0), str::to_string))
+            .collect();
+        let sni = ch.sni.as_deref().map(|s| format!(", SNI {s}")).unwrap_or_default();
+        writeln!(out, "  ClientHello: up to {}{sni}, {} suites: {}", ch.highest_version(), suites.len(), suites.join(" "))?;
+    }
+    if let Some(sh) = v.tls.as_ref().and_then(|t| t.server_hello.as_ref()) {
+        writeln!(out, "  ServerHello: {} {}", sh.version, sh.cipher_suite)?;
+    }
+    if let Some(c) = v.tls.as_ref().and_then(|t| t.certificate.as_ref()) {
+        let key = c.key_type.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "unknown key".into());
+        let na = c.not_after.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+        writeln!(out, "  Certificate: {} ({key}), issued by {}, valid until {na}", c.subject, c.issuer)?;
+    }
+    timeline(out, v)?;
+    writeln!(out, "  Wireshark: {}", v.wireshark_filter)
+}
+
+fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
+    if v.timeline.is_empty() {
+        return Ok(());
+    }
+    let origin = v.tcp.syn.unwrap_or(v.start).ts;
+    writeln!(out, "  {:>10}  {:<lane$}  {}", "ms", "client", "server", lane = LANE + 4)?;
+    for e in &v.timeline {
+        let t = e.at.ts.millis_since(origin);
+        let what = if e.count > 1 { format!("{} ×{}", e.what, e.count) } else { e.what.clone() };
+        let what: String = what.chars().take(LANE).collect();
+        match e.from {
+            Side::Client => writeln!(out, "  {t:>10.3}  {what:>lane$} ──▶", lane = LANE)?,
+            Side::Server => writeln!(out, "  {t:>10.3}  {:>lane$} ◀── {what}", "", lane = LANE)?,
+        }
+    }
+    if v.timeline_omitted > 0 {
+        writeln!(out, "  {:>10}  … {} more steps", "", v.timeline_omitted)?;
+    }
+    Ok(())
+}
+
+fn table(out: &mut dyn Write, verdicts: &[Verdict]) -> io::Result<()> {
+    let rows: Vec<[String; 10]> = verdicts
+        .iter()
+        .map(|v| {
+            [
+                v.conn.to_string(),
+                v.client.to_string(),
+                v.server.to_string(),
+                proto(v),
+                format!("{}/{}", v.packets.client, v.packets.server),
+                format!("{}/{}", v.bytes.client, v.bytes.server),
+                v.first_fin().map_or("-".into(), |s| s.to_string()),
+                v.first_rst().map_or("-".into(), |s| s.to_string()),
+                v.outcome.as_str().into(),
+                v.cause.code.to_string(),
+            ]
+        })
+        .collect();
+    let head = ["conn", "client", "server", "proto", "pkts c/s", "bytes c/s", "1st FIN", "1st RST", "outcome", "cause"];
+    let mut widths = head.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths.iter()).enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let pad = w.saturating_sub(c.chars().count());
+            s.push_str(c);
+            if i + 1 < cells.len() {
+                s.push_str(&" ".repeat(pad));
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(&head.map(String::from)))?;
+    for r in &rows {
+        writeln!(out, "{}", line(r))?;
+    }
+    Ok(())
+}
+
+fn footer(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
+    write!(out, "\n{} frames, {} TCP segments", s.frames, s.tcp_segments)?;
+    if !s.skipped.is_empty() {
+        let parts: Vec<String> = s.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        write!(out, "; skipped: {}", parts.join(", "))?;
+    }
+    writeln!(out)?;
+    if s.evicted > 0 || s.expired > 0 || s.budget_hits > 0 {
+        writeln!(
+            out,
+            "caps: {} connections evicted (live-connection cap), {} expired idle, reassembly budget hit {} times",
+            s.evicted, s.expired, s.budget_hits
+        )?;
+    }
+    if let Some(t) = &s.truncation {
+        writeln!(out, "warning: the capture is cut short after {} frames (byte {}): {}", t.frames_read, t.byte_offset, t.reason)?;
+    }
+    Ok(())
+}
