@@ -21,10 +21,12 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod capture;
 pub mod config;
 pub mod side;
 pub mod time;
 
+pub use capture::{CaptureError, CaptureReader, Frame, LinkType};
 pub use config::Config;
 pub use side::{PerSide, Side};
 pub use time::Timestamp;
