@@ -31,7 +31,11 @@ pub(crate) struct Counted<R> {
 
 impl<R: Read> Counted<R> {
     pub(crate) fn new(inner: R) -> Self {
-        Counted { inner, count: 0, failed: false }
+        Counted {
+            inner,
+            count: 0,
+            failed: false,
+        }
     }
 }
 
@@ -79,9 +83,9 @@ impl<R: Read> Source<R> {
                 Source::Plain(input)
             }
             Compression::Gzip => Source::Gzip(Box::new(MultiGzDecoder::new(chained))),
-            Compression::Zstd => {
-                Source::Zstd(Box::new(StreamingDecoder::new(chained).map_err(io::Error::other)?))
-            }
+            Compression::Zstd => Source::Zstd(Box::new(
+                StreamingDecoder::new(chained).map_err(io::Error::other)?,
+            )),
         })
     }
 
@@ -142,7 +146,13 @@ impl Window {
         if let Some(head) = buf.get_mut(..prefix.len()) {
             head.copy_from_slice(prefix);
         }
-        Window { buf, start: 0, end: prefix.len(), eof: false, offset: 0 }
+        Window {
+            buf,
+            start: 0,
+            end: prefix.len(),
+            eof: false,
+            offset: 0,
+        }
     }
 
     /// The unconsumed bytes.
@@ -162,7 +172,15 @@ impl Window {
 
     /// Bytes of the backing buffer, valid until the next `fill`.
     pub(crate) fn slice(&self, from: usize, len: usize) -> &[u8] {
-        from.checked_add(len).and_then(|to| self.buf.get(from..to)).unwrap_or(&[])
+        from.checked_add(len)
+            .and_then(|to| self.buf.get(from..to))
+            .unwrap_or(&[])
+    }
+
+    /// Size of the backing buffer (for the memory-bound tests).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.len()
     }
 
     /// Marks `n` unconsumed bytes as consumed.
@@ -175,7 +193,7 @@ impl Window {
     /// Makes at least `n` unconsumed bytes available, reading big chunks from `src`.
     ///
     /// Returns `Ok(false)` when the input ends first (what is there stays available). The caller
-    /// bounds `n` (block size limit); the window grows to fit it. Every loop turn reads at least one
+    /// bounds `n` (block size limit); the window grows to fit it, in step with the data read. Every loop turn reads at least one
     /// byte, sees end of input, or returns the error, so this cannot spin.
     pub(crate) fn fill<S: Read>(&mut self, src: &mut S, n: usize) -> io::Result<bool> {
         if self.end - self.start >= n {
@@ -189,13 +207,22 @@ impl Window {
             self.end -= self.start;
             self.start = 0;
         }
-        if n > self.buf.len() {
-            let new_len = n.checked_next_power_of_two().unwrap_or(n);
-            self.buf.resize(new_len, 0);
-        }
         while self.end - self.start < n {
             if self.eof {
                 return Ok(false);
+            }
+            if self.end == self.buf.len() {
+                // Full (so compacted, as `start + n` exceeded the length): grow by doubling
+                // towards `n` as bytes arrive, so a damaged length in a short file costs at most
+                // twice the bytes that really came, never the claimed size up front.
+                let target = n.checked_next_power_of_two().unwrap_or(n);
+                let new_len = self
+                    .buf
+                    .len()
+                    .saturating_mul(2)
+                    .min(target)
+                    .max(self.end + 1);
+                self.buf.resize(new_len, 0);
             }
             let Some(space) = self.buf.get_mut(self.end..) else {
                 return Ok(false);

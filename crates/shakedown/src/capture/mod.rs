@@ -228,7 +228,10 @@ impl CaptureDescription {
     /// Timestamp resolution in units per second if every interface has the same one.
     pub fn uniform_ts_units(&self) -> Option<u64> {
         let first = self.interfaces.first()?.ts_units_per_sec;
-        self.interfaces.iter().all(|i| i.ts_units_per_sec == first).then_some(first)
+        self.interfaces
+            .iter()
+            .all(|i| i.ts_units_per_sec == first)
+            .then_some(first)
     }
 
     fn push_interface(&mut self, mut info: InterfaceInfo) -> u32 {
@@ -420,7 +423,8 @@ impl<R: Read> CaptureReader<R> {
     pub fn new(input: R) -> Result<Self, CaptureError> {
         let mut counted = Counted::new(input);
         let mut magic = [0u8; 4];
-        let n = read_up_to(&mut counted, &mut magic).map_err(|source| CaptureError::Io { source })?;
+        let n =
+            read_up_to(&mut counted, &mut magic).map_err(|source| CaptureError::Io { source })?;
         let head = magic.get(..n).unwrap_or(&[]);
         if head.is_empty() {
             return Err(CaptureError::Empty);
@@ -437,7 +441,10 @@ impl<R: Read> CaptureReader<R> {
             (Source::Plain(counted), Window::new(&prefix))
         } else {
             let source = Source::new(compression, prefix, counted).map_err(|source| {
-                CaptureError::Decompress { compression, source }
+                CaptureError::Decompress {
+                    compression,
+                    source,
+                }
             })?;
             (source, Window::new(&[]))
         };
@@ -463,7 +470,10 @@ impl<R: Read> CaptureReader<R> {
     }
 
     fn read_file_header(&mut self) -> Result<(), CaptureError> {
-        let have4 = self.window.fill(&mut self.source, 4).map_err(|e| self.header_io_error(e))?;
+        let have4 = self
+            .window
+            .fill(&mut self.source, 4)
+            .map_err(|e| self.header_io_error(e))?;
         let data = self.window.data();
         if data.is_empty() {
             return Err(CaptureError::Empty);
@@ -474,8 +484,9 @@ impl<R: Read> CaptureReader<R> {
         }
         if !have4 {
             let short = data.len();
-            let prefix_of_capture =
-                CAPTURE_MAGICS.iter().any(|m| m.get(..short).is_some_and(|p| p == data));
+            let prefix_of_capture = CAPTURE_MAGICS
+                .iter()
+                .any(|m| m.get(..short).is_some_and(|p| p == data));
             return Err(if prefix_of_capture {
                 CaptureError::TruncatedHeader {
                     format: if magic[0] == 0x0a { "pcapng" } else { "pcap" },
@@ -498,7 +509,10 @@ impl<R: Read> CaptureReader<R> {
         if self.description.compression == Compression::None || self.source.counted().failed {
             CaptureError::Io { source }
         } else {
-            CaptureError::Decompress { compression: self.description.compression, source }
+            CaptureError::Decompress {
+                compression: self.description.compression,
+                source,
+            }
         }
     }
 
@@ -514,7 +528,10 @@ impl<R: Read> CaptureReader<R> {
                 Err(CaptureError::Io { source })
             }
             Err(e) => {
-                self.truncate(format!("{} stream is damaged: {e}", self.description.compression));
+                self.truncate(format!(
+                    "{} stream is damaged: {e}",
+                    self.description.compression
+                ));
                 Ok(false)
             }
         }
@@ -549,7 +566,9 @@ impl<R: Read> CaptureReader<R> {
                 Ok(Step::Skipped) => {
                     // Progress guard: a skipped record must have consumed bytes.
                     if self.window.offset() == before {
-                        self.truncate("internal error: a record was skipped without progress".into());
+                        self.truncate(
+                            "internal error: a record was skipped without progress".into(),
+                        );
                         return Ok(None);
                     }
                 }

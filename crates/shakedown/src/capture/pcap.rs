@@ -66,13 +66,21 @@ impl<R: Read> CaptureReader<R> {
         let link_type = LinkType(field(20) & LINKTYPE_MASK);
         // libpcap and Wireshark read only major version 2 (1.x files predate the current header).
         if major != 2 {
-            return Err(CaptureError::UnsupportedVersion { format: "pcap", major, minor });
+            return Err(CaptureError::UnsupportedVersion {
+                format: "pcap",
+                major,
+                minor,
+            });
         }
         self.window.consume(FILE_HEADER);
         let max_caplen = snaplen.max(STANDARD_MAX_PACKET).min(MAX_BLOCK_BYTES as u32);
         let units = if nanos { 1_000_000_000 } else { 1_000_000 };
         let d = &mut self.description;
-        d.format = if modified { CaptureFormat::ModifiedPcap } else { CaptureFormat::Pcap };
+        d.format = if modified {
+            CaptureFormat::ModifiedPcap
+        } else {
+            CaptureFormat::Pcap
+        };
         d.byte_order = order;
         d.version = (major, minor);
         d.sections = 1;
@@ -98,8 +106,13 @@ impl<R: Read> CaptureReader<R> {
         let State::Pcap(st) = &self.state else {
             return Ok(Step::End);
         };
-        let (order, frac_ns, hlen, link_type, max_caplen) =
-            (st.order, st.frac_ns, st.record_header, st.link_type, st.max_caplen);
+        let (order, frac_ns, hlen, link_type, max_caplen) = (
+            st.order,
+            st.frac_ns,
+            st.record_header,
+            st.link_type,
+            st.max_caplen,
+        );
         let record = self.frames + 1;
         if !self.need(hlen)? {
             let have = self.window.data().len();

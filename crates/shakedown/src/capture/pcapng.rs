@@ -13,7 +13,10 @@
 
 use std::io::Read;
 
-use pcap_parser::{OptionCode, parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le, parse_sectionheaderblock};
+use pcap_parser::{
+    OptionCode, parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
+    parse_sectionheaderblock,
+};
 
 use super::{
     ByteOrder, CaptureError, CaptureFormat, CaptureReader, FrameMeta, InterfaceInfo, LinkType,
@@ -86,16 +89,22 @@ pub(crate) fn ng_timestamp(raw: u64, units_per_sec: u64, offset_secs: i64) -> Ti
     let units = u128::from(units_per_sec.max(1));
     let raw = u128::from(raw);
     let ns = (raw / units) * 1_000_000_000 + (raw % units) * 1_000_000_000 / units;
-    let total = i128::try_from(ns).unwrap_or(i128::MAX)
+    let total = i128::try_from(ns)
+        .unwrap_or(i128::MAX)
         .saturating_add(i128::from(offset_secs) * 1_000_000_000);
-    Timestamp(i64::try_from(total.clamp(i128::from(i64::MIN), i128::from(i64::MAX))).unwrap_or(i64::MAX))
+    Timestamp(
+        i64::try_from(total.clamp(i128::from(i64::MIN), i128::from(i64::MAX))).unwrap_or(i64::MAX),
+    )
 }
 
 impl<R: Read> CaptureReader<R> {
     /// Checks the first SHB thoroughly enough to give a clear error, then leaves it in the window for
     /// [`Self::pcapng_step`] to read as the start of section 1.
     pub(super) fn read_pcapng_header(&mut self) -> Result<(), CaptureError> {
-        let got = self.window.fill(&mut self.source, 12).map_err(|e| self.header_io_error(e))?;
+        let got = self
+            .window
+            .fill(&mut self.source, 12)
+            .map_err(|e| self.header_io_error(e))?;
         let d = self.window.data();
         if !got {
             return Err(CaptureError::TruncatedHeader {
@@ -119,9 +128,15 @@ impl<R: Read> CaptureReader<R> {
             });
         }
         if len as usize > MAX_BLOCK_BYTES {
-            return Err(CaptureError::BlockTooLarge { size: u64::from(len), limit: MAX_BLOCK_BYTES });
+            return Err(CaptureError::BlockTooLarge {
+                size: u64::from(len),
+                limit: MAX_BLOCK_BYTES,
+            });
         }
-        let got = self.window.fill(&mut self.source, len as usize).map_err(|e| self.header_io_error(e))?;
+        let got = self
+            .window
+            .fill(&mut self.source, len as usize)
+            .map_err(|e| self.header_io_error(e))?;
         let d = self.window.data();
         if !got {
             return Err(CaptureError::TruncatedHeader {
@@ -140,13 +155,21 @@ impl<R: Read> CaptureReader<R> {
             }
         };
         if major != 1 {
-            return Err(CaptureError::UnsupportedVersion { format: "pcapng", major, minor });
+            return Err(CaptureError::UnsupportedVersion {
+                format: "pcapng",
+                major,
+                minor,
+            });
         }
         let desc = &mut self.description;
         desc.format = CaptureFormat::PcapNg;
         desc.byte_order = order;
         desc.version = (major, minor);
-        self.state = State::PcapNg(NgState { order, interfaces: Vec::new(), last_ts: Timestamp::ZERO });
+        self.state = State::PcapNg(NgState {
+            order,
+            interfaces: Vec::new(),
+            last_ts: Timestamp::ZERO,
+        });
         Ok(())
     }
 
@@ -223,7 +246,12 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    fn ng_section(&mut self, at: usize, len: usize, order: ByteOrder) -> Result<Step, CaptureError> {
+    fn ng_section(
+        &mut self,
+        at: usize,
+        len: usize,
+        order: ByteOrder,
+    ) -> Result<Step, CaptureError> {
         let version = match parse_sectionheaderblock(self.window.slice(at, len)) {
             Ok((_, shb)) => (shb.major_version, shb.minor_version),
             Err(_) => {
@@ -251,7 +279,12 @@ impl<R: Read> CaptureReader<R> {
         Ok(Step::Skipped)
     }
 
-    fn ng_interface(&mut self, at: usize, len: usize, order: ByteOrder) -> Result<Step, CaptureError> {
+    fn ng_interface(
+        &mut self,
+        at: usize,
+        len: usize,
+        order: ByteOrder,
+    ) -> Result<Step, CaptureError> {
         let block = self.window.slice(at, len);
         let parsed = match order {
             ByteOrder::Little => parse_interfacedescriptionblock_le(block),
@@ -296,13 +329,25 @@ impl<R: Read> CaptureReader<R> {
             ts_offset_secs: offset_secs,
         });
         if let State::PcapNg(st) = &mut self.state {
-            st.interfaces.push(NgInterface { link_type, snaplen, units_per_sec, offset_secs, global_id });
+            st.interfaces.push(NgInterface {
+                link_type,
+                snaplen,
+                units_per_sec,
+                offset_secs,
+                global_id,
+            });
         }
         self.window.consume(len);
         Ok(Step::Skipped)
     }
 
-    fn ng_packet(&mut self, btype: u32, at: usize, len: usize, order: ByteOrder) -> Result<Step, CaptureError> {
+    fn ng_packet(
+        &mut self,
+        btype: u32,
+        at: usize,
+        len: usize,
+        order: ByteOrder,
+    ) -> Result<Step, CaptureError> {
         let State::PcapNg(st) = &self.state else {
             return Ok(Step::End);
         };
@@ -330,7 +375,11 @@ impl<R: Read> CaptureReader<R> {
                 let orig = field(8);
                 let room = u32::try_from(len - 16).unwrap_or(u32::MAX);
                 let snap = st.interfaces.first().map_or(0, |i| i.snaplen);
-                let cap = if snap == 0 { orig.min(room) } else { orig.min(room).min(snap) };
+                let cap = if snap == 0 {
+                    orig.min(room)
+                } else {
+                    orig.min(room).min(snap)
+                };
                 (0, None, cap, orig, 12)
             }
         };

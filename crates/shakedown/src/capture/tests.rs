@@ -22,7 +22,13 @@ fn put16(v: &mut Vec<u8>, order: ByteOrder, x: u16) {
 }
 
 /// A pcap file: `magic` as a number written in `order`, then records (sec, frac, data, orig_len).
-fn pcap(order: ByteOrder, magic: u32, snaplen: u32, link: u32, recs: &[(u32, u32, &[u8], u32)]) -> Vec<u8> {
+fn pcap(
+    order: ByteOrder,
+    magic: u32,
+    snaplen: u32,
+    link: u32,
+    recs: &[(u32, u32, &[u8], u32)],
+) -> Vec<u8> {
     let modified = magic == 0xa1b2_cd34;
     let mut v = Vec::new();
     put32(&mut v, order, magic);
@@ -82,7 +88,13 @@ fn option(order: ByteOrder, code: u16, value: &[u8]) -> Vec<u8> {
     v
 }
 
-fn idb(order: ByteOrder, link: u16, snaplen: u32, tsresol: Option<u8>, tsoffset: Option<i64>) -> Vec<u8> {
+fn idb(
+    order: ByteOrder,
+    link: u16,
+    snaplen: u32,
+    tsresol: Option<u8>,
+    tsoffset: Option<i64>,
+) -> Vec<u8> {
     let mut body = Vec::new();
     put16(&mut body, order, link);
     put16(&mut body, order, 0);
@@ -181,12 +193,31 @@ const BE: ByteOrder = ByteOrder::Big;
 #[test]
 fn pcap_both_orders_and_precisions() {
     for order in [LE, BE] {
-        for (magic, mult, units) in [(0xa1b2_c3d4u32, 1000, 1_000_000), (0xa1b2_3c4d, 1, 1_000_000_000)] {
-            let bytes = pcap(order, magic, 65535, 1, &[(10, 5, b"abcd", 60), (0xffff_fff0, 999_999, b"xy", 2)]);
+        for (magic, mult, units) in [
+            (0xa1b2_c3d4u32, 1000, 1_000_000),
+            (0xa1b2_3c4d, 1, 1_000_000_000),
+        ] {
+            let bytes = pcap(
+                order,
+                magic,
+                65535,
+                1,
+                &[(10, 5, b"abcd", 60), (0xffff_fff0, 999_999, b"xy", 2)],
+            );
             let (f, t, d) = frames_of(&bytes);
             assert!(t.is_none());
             assert_eq!(f.len(), 2);
-            assert_eq!(f[0], Owned { index: 1, ts: 10_000_000_000 + 5 * mult, link: 1, interface: 0, data: b"abcd".to_vec(), orig_len: 60 });
+            assert_eq!(
+                f[0],
+                Owned {
+                    index: 1,
+                    ts: 10_000_000_000 + 5 * mult,
+                    link: 1,
+                    interface: 0,
+                    data: b"abcd".to_vec(),
+                    orig_len: 60
+                }
+            );
             // ts_sec is unsigned: 0xfffffff0 is in 2106, not before 1970.
             assert_eq!(f[1].ts, 0xffff_fff0i64 * 1_000_000_000 + 999_999 * mult);
             assert_eq!((f[1].index, &f[1].data[..]), (2, &b"xy"[..]));
@@ -201,7 +232,13 @@ fn pcap_both_orders_and_precisions() {
 #[test]
 fn modified_pcap_both_orders() {
     for order in [LE, BE] {
-        let bytes = pcap(order, 0xa1b2_cd34, 65535, 1, &[(1, 2, b"hello", 5), (3, 4, b"", 0)]);
+        let bytes = pcap(
+            order,
+            0xa1b2_cd34,
+            65535,
+            1,
+            &[(1, 2, b"hello", 5), (3, 4, b"", 0)],
+        );
         let (f, t, d) = frames_of(&bytes);
         assert!(t.is_none());
         assert_eq!(d.format, CaptureFormat::ModifiedPcap);
@@ -214,7 +251,13 @@ fn modified_pcap_both_orders() {
 
 #[test]
 fn pcap_linktype_fcs_bits_are_masked() {
-    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 0x1000_0000 | 276, &[(1, 0, b"x", 1)]);
+    let bytes = pcap(
+        LE,
+        0xa1b2_c3d4,
+        65535,
+        0x1000_0000 | 276,
+        &[(1, 0, b"x", 1)],
+    );
     let (f, _, _) = frames_of(&bytes);
     assert_eq!(f[0].link, 276);
 }
@@ -228,7 +271,13 @@ fn header_only_pcap_is_zero_frames() {
 
 #[test]
 fn absurd_record_length_is_truncation_keeping_earlier_frames() {
-    let mut bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"one", 3), (2, 0, b"two", 3)]);
+    let mut bytes = pcap(
+        LE,
+        0xa1b2_c3d4,
+        65535,
+        1,
+        &[(1, 0, b"one", 3), (2, 0, b"two", 3)],
+    );
     let bad_at = bytes.len() as u64;
     bytes.extend_from_slice(&[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42, 0, 0, 0, 0x42, 0]);
     bytes.extend_from_slice(&[0; 100]);
@@ -244,13 +293,22 @@ fn unsupported_pcap_version() {
     let mut bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[]);
     bytes[4] = 1;
     let e = CaptureReader::new(&bytes[..]).unwrap_err();
-    assert!(matches!(e, CaptureError::UnsupportedVersion { major: 1, .. }), "{e}");
+    assert!(
+        matches!(e, CaptureError::UnsupportedVersion { major: 1, .. }),
+        "{e}"
+    );
 }
 
 #[test]
 fn large_record_grows_the_window() {
     let big = vec![7u8; 3 << 20];
-    let bytes = pcap(LE, 0xa1b2_c3d4, 8 << 20, 1, &[(1, 0, b"a", 1), (2, 0, &big, 3 << 20), (3, 0, b"b", 1)]);
+    let bytes = pcap(
+        LE,
+        0xa1b2_c3d4,
+        8 << 20,
+        1,
+        &[(1, 0, b"a", 1), (2, 0, &big, 3 << 20), (3, 0, b"b", 1)],
+    );
     let (f, t, _) = frames_of(&bytes);
     assert!(t.is_none());
     assert_eq!(f.len(), 3);
@@ -270,9 +328,22 @@ fn pcapng_basic_both_orders() {
         let (f, t, d) = frames_of(&bytes);
         assert!(t.is_none());
         assert_eq!(f.len(), 2);
-        assert_eq!(f[0], Owned { index: 1, ts: 1_500_000_123_456_000, link: 1, interface: 0, data: b"abc".to_vec(), orig_len: 3 });
+        assert_eq!(
+            f[0],
+            Owned {
+                index: 1,
+                ts: 1_500_000_123_456_000,
+                link: 1,
+                interface: 0,
+                data: b"abc".to_vec(),
+                orig_len: 3
+            }
+        );
         assert_eq!(f[1].ts, 7_000);
-        assert_eq!((d.format, d.byte_order, d.sections, d.interface_count), (CaptureFormat::PcapNg, order, 1, 1));
+        assert_eq!(
+            (d.format, d.byte_order, d.sections, d.interface_count),
+            (CaptureFormat::PcapNg, order, 1, 1)
+        );
         assert!(!d.mixed_byte_order);
     }
 }
@@ -294,7 +365,10 @@ fn pcapng_sections_of_both_orders_reset_interfaces() {
     let (f, t, d) = frames_of(&bytes);
     let seen: Vec<(u32, u32, i64)> = f.iter().map(|f| (f.link, f.interface, f.ts)).collect();
     assert_eq!(seen, vec![(113, 1, 5), (101, 2, 5_000), (276, 3, 6_000)]);
-    assert_eq!((d.sections, d.interface_count, d.mixed_byte_order), (3, 4, true));
+    assert_eq!(
+        (d.sections, d.interface_count, d.mixed_byte_order),
+        (3, 4, true)
+    );
     assert_eq!(d.interfaces[2].section, 1);
     let t = t.expect("bad interface id is damage");
     assert!(t.reason.contains("interface 1"), "{}", t.reason);
@@ -316,7 +390,15 @@ fn pcapng_tsresol_and_tsoffset_exact() {
         let (f, t, d) = frames_of(&bytes);
         assert!(t.is_none());
         let ts: Vec<i64> = f.iter().map(|f| f.ts).collect();
-        assert_eq!(ts, vec![1_700_000_000_123_456_789 - 10_000_000_000, 1_005_500_000_000, 1_234_000_000, 1_234]);
+        assert_eq!(
+            ts,
+            vec![
+                1_700_000_000_123_456_789 - 10_000_000_000,
+                1_005_500_000_000,
+                1_234_000_000,
+                1_234
+            ]
+        );
         assert_eq!(d.interfaces[1].ts_units_per_sec, 1 << 20);
         assert_eq!(d.interfaces[1].ts_offset_secs, 1_000);
         assert_eq!(d.interfaces[0].ts_offset_secs, -10);
@@ -350,7 +432,10 @@ fn spb_and_obsolete_pb_and_skipped_blocks() {
         bytes.extend(obsolete_pb(order, 0, 3_000_000, b"old", 30));
         let (f, t, _) = frames_of(&bytes);
         assert!(t.is_none());
-        let seen: Vec<(u64, &[u8], u32, i64)> = f.iter().map(|f| (f.index, &f.data[..], f.orig_len, f.ts)).collect();
+        let seen: Vec<(u64, &[u8], u32, i64)> = f
+            .iter()
+            .map(|f| (f.index, &f.data[..], f.orig_len, f.ts))
+            .collect();
         assert_eq!(
             seen,
             vec![
@@ -411,33 +496,88 @@ fn epb_caplen_beyond_block_is_damage() {
     assert!(t.unwrap().reason.contains("more than it holds"));
 }
 
+#[test]
+fn damaged_huge_length_does_not_allocate_the_claimed_size() {
+    let mut bytes = shb(LE);
+    bytes.extend(idb(LE, 1, 0, None, None));
+    bytes.extend([6, 0, 0, 0, 0, 0, 0, 0x03, 0, 0, 0, 0]); // claims 48 MiB
+    bytes.extend(vec![0u8; 3 << 20]); // but only 3 MiB follow
+    let mut r = CaptureReader::new(&bytes[..]).unwrap();
+    assert!(r.next_frame().unwrap().is_none());
+    assert!(
+        r.truncation()
+            .unwrap()
+            .reason
+            .contains("inside a enhanced packet block")
+    );
+    assert!(
+        r.window.capacity() <= 8 << 20,
+        "window grew to {}",
+        r.window.capacity()
+    );
+}
+
+#[test]
+fn reader_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<CaptureReader<Box<dyn Read + Send>>>();
+}
+
 // ---------- errors ----------
 
 #[test]
 fn empty_and_garbage_and_short_headers() {
-    assert!(matches!(CaptureReader::new(&b""[..]), Err(CaptureError::Empty)));
+    assert!(matches!(
+        CaptureReader::new(&b""[..]),
+        Err(CaptureError::Empty)
+    ));
     let e = CaptureReader::new(&b"GET / HTTP/1.1\r\n"[..]).unwrap_err();
     assert_eq!(
         e.to_string(),
         "not a pcap or pcapng capture (starts with 0x47455420; expected a pcap, pcapng, gzip or zstd magic)"
     );
-    assert!(matches!(CaptureReader::new(&b"ab"[..]), Err(CaptureError::NotACapture { magic: [b'a', b'b', 0, 0] })));
+    assert!(matches!(
+        CaptureReader::new(&b"ab"[..]),
+        Err(CaptureError::NotACapture {
+            magic: [b'a', b'b', 0, 0]
+        })
+    ));
     assert!(matches!(
         CaptureReader::new(&[0xd4, 0xc3][..]),
-        Err(CaptureError::TruncatedHeader { format: "pcap", need: 24, have: 2 })
+        Err(CaptureError::TruncatedHeader {
+            format: "pcap",
+            need: 24,
+            have: 2
+        })
     ));
     let mut bad_bom = shb(LE);
     bad_bom[8] = 0;
-    assert!(matches!(CaptureReader::new(&bad_bom[..]), Err(CaptureError::BadHeader { .. })));
+    assert!(matches!(
+        CaptureReader::new(&bad_bom[..]),
+        Err(CaptureError::BadHeader { .. })
+    ));
     let mut v2 = shb(LE);
     v2[12] = 2;
-    assert!(matches!(CaptureReader::new(&v2[..]), Err(CaptureError::UnsupportedVersion { format: "pcapng", major: 2, .. })));
+    assert!(matches!(
+        CaptureReader::new(&v2[..]),
+        Err(CaptureError::UnsupportedVersion {
+            format: "pcapng",
+            major: 2,
+            ..
+        })
+    ));
 }
 
 #[test]
 fn open_rejects_directories_and_missing_files() {
-    assert!(matches!(open(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))), Err(CaptureError::IsADirectory)));
-    assert!(matches!(open(std::path::Path::new("/nonexistent/x.pcap")), Err(CaptureError::Io { .. })));
+    assert!(matches!(
+        open(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))),
+        Err(CaptureError::IsADirectory)
+    ));
+    assert!(matches!(
+        open(std::path::Path::new("/nonexistent/x.pcap")),
+        Err(CaptureError::Io { .. })
+    ));
 }
 
 /// Gives at most one byte per read, and fails after `fail_after` bytes if set.
@@ -480,7 +620,12 @@ fn short_reads_give_the_same_frames() {
     let bytes = sample_pcapng();
     let (whole, _, _) = frames_of(&bytes);
     assert_eq!(whole.len(), 3);
-    let mut r = CaptureReader::new(Trickle { data: &bytes, fail_after: None, given: 0 }).unwrap();
+    let mut r = CaptureReader::new(Trickle {
+        data: &bytes,
+        fail_after: None,
+        given: 0,
+    })
+    .unwrap();
     assert_eq!(read_all(&mut r).unwrap(), whole);
     assert_eq!(r.bytes_read(), bytes.len() as u64);
     assert_eq!(r.frames_read(), 3);
@@ -489,7 +634,12 @@ fn short_reads_give_the_same_frames() {
 #[test]
 fn input_errors_are_errors() {
     let bytes = sample_pcapng();
-    let mut r = CaptureReader::new(Trickle { data: &bytes, fail_after: Some(100), given: 0 }).unwrap();
+    let mut r = CaptureReader::new(Trickle {
+        data: &bytes,
+        fail_after: Some(100),
+        given: 0,
+    })
+    .unwrap();
     let e = read_all(&mut r).unwrap_err();
     assert!(matches!(e, CaptureError::Io { .. }), "{e}");
     assert!(r.next_frame().unwrap().is_none());
@@ -505,7 +655,11 @@ fn sweep(bytes: &[u8], boundaries: &[usize], header_len: usize) {
             Ok(mut r) => {
                 let f = read_all(&mut r).unwrap();
                 assert_eq!(&whole[..f.len()], &f[..], "prefix {len}");
-                assert_eq!(r.truncation().is_some(), !boundaries.contains(&len), "prefix {len}");
+                assert_eq!(
+                    r.truncation().is_some(),
+                    !boundaries.contains(&len),
+                    "prefix {len}"
+                );
             }
         }
     }
@@ -513,7 +667,13 @@ fn sweep(bytes: &[u8], boundaries: &[usize], header_len: usize) {
 
 #[test]
 fn truncation_sweep_pcap() {
-    let bytes = pcap(BE, 0xa1b2_3c4d, 65535, 1, &[(1, 0, b"abc", 3), (2, 0, b"", 0), (3, 0, b"defgh", 9)]);
+    let bytes = pcap(
+        BE,
+        0xa1b2_3c4d,
+        65535,
+        1,
+        &[(1, 0, b"abc", 3), (2, 0, b"", 0), (3, 0, b"defgh", 9)],
+    );
     sweep(&bytes, &[24, 24 + 19, 24 + 19 + 16, bytes.len()], 24);
 }
 
@@ -524,8 +684,13 @@ fn truncation_sweep_pcapng() {
     let mut at = 0;
     // Walk the block lengths (byte order per section) to list the boundaries.
     while at < bytes.len() {
-        let be = bytes[at + 8..at + 12] == [0x1a, 0x2b, 0x3c, 0x4d] || (bytes[at] == 0 && bytes[at + 4] == 0);
-        let l = if be { u32::from_be_bytes(bytes[at + 4..at + 8].try_into().unwrap()) } else { u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) };
+        let be = bytes[at + 8..at + 12] == [0x1a, 0x2b, 0x3c, 0x4d]
+            || (bytes[at] == 0 && bytes[at + 4] == 0);
+        let l = if be {
+            u32::from_be_bytes(bytes[at + 4..at + 8].try_into().unwrap())
+        } else {
+            u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap())
+        };
         at += l as usize;
         boundaries.push(at);
     }
@@ -566,7 +731,11 @@ fn gzip_input() {
     assert!(r.truncation().is_none());
     assert_eq!(r.description().compression, Compression::Gzip);
     assert_eq!(r.bytes_read(), gz.len() as u64);
-    assert!(r.description().to_string().starts_with("pcapng (gzip), mixed byte order, 2 sections"));
+    assert!(
+        r.description()
+            .to_string()
+            .starts_with("pcapng (gzip), mixed byte order, 2 sections")
+    );
 
     // Every prefix of the compressed file: an error before the header, else frames + truncation.
     for len in 0..gz.len() {
@@ -583,16 +752,27 @@ fn gzip_input() {
     let mut enc = GzEncoder::new(Vec::new(), Level::default());
     enc.write_all(b"hello world").unwrap();
     let gz = enc.finish().unwrap();
-    assert!(matches!(CaptureReader::new(&gz[..]), Err(CaptureError::NotACapture { magic }) if &magic == b"hell"));
-    let gz = GzEncoder::new(Vec::new(), Level::default()).finish().unwrap();
-    assert!(matches!(CaptureReader::new(&gz[..]), Err(CaptureError::Empty)));
-    assert!(matches!(CaptureReader::new(&[0x1f, 0x8b, 0, 0, 0][..]), Err(CaptureError::Decompress { .. })));
+    assert!(
+        matches!(CaptureReader::new(&gz[..]), Err(CaptureError::NotACapture { magic }) if &magic == b"hell")
+    );
+    let gz = GzEncoder::new(Vec::new(), Level::default())
+        .finish()
+        .unwrap();
+    assert!(matches!(
+        CaptureReader::new(&gz[..]),
+        Err(CaptureError::Empty)
+    ));
+    assert!(matches!(
+        CaptureReader::new(&[0x1f, 0x8b, 0, 0, 0][..]),
+        Err(CaptureError::Decompress { .. })
+    ));
 }
 
 #[test]
 fn zstd_input() {
     let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"zstd!", 5)]);
-    let z = ruzstd::encoding::compress_to_vec(&bytes[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let z =
+        ruzstd::encoding::compress_to_vec(&bytes[..], ruzstd::encoding::CompressionLevel::Fastest);
     let mut r = CaptureReader::new(&z[..]).unwrap();
     let f = read_all(&mut r).unwrap();
     assert_eq!(f.len(), 1);
@@ -604,7 +784,9 @@ fn zstd_input() {
 fn link_type_names() {
     assert_eq!(LinkType::LINUX_SLL2.to_string(), "LINUX_SLL2");
     assert_eq!(LinkType(147).to_string(), "linktype 147");
-    assert!(LinkType::RAW.is_raw_ip() && LinkType(14).is_raw_ip() && !LinkType::ETHERNET.is_raw_ip());
+    assert!(
+        LinkType::RAW.is_raw_ip() && LinkType(14).is_raw_ip() && !LinkType::ETHERNET.is_raw_ip()
+    );
 }
 
 // ---------- the public corpus ----------
@@ -613,7 +795,9 @@ fn link_type_names() {
 fn corpus_frame_counts_match_capinfos() {
     let dir = std::env::var_os("SHAKEDOWN_CORPUS")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
     if !dir.is_dir() {
         println!("corpus folder {} absent: skipped", dir.display());
         return;
@@ -631,23 +815,79 @@ fn corpus_frame_counts_match_capinfos() {
         }
     }
     files.sort();
-    assert!(files.len() > 50, "only {} captures under {}", files.len(), dir.display());
+    assert!(
+        files.len() > 50,
+        "only {} captures under {}",
+        files.len(),
+        dir.display()
+    );
     let mut failures = Vec::new();
+    let mut times_checked = 0;
     for p in &files {
-        let json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(format!("{}.expected.json", p.display())).unwrap()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(format!("{}.expected.json", p.display())).unwrap(),
+        )
+        .unwrap();
         let cap = &json["capture"];
         let damaged = cap["capinfos_error"].is_string();
-        let want = if damaged { cap["packets_read_before_error"].as_u64() } else { cap["packets"].as_u64() };
+        let want = if damaged {
+            cap["packets_read_before_error"].as_u64()
+        } else {
+            cap["packets"].as_u64()
+        };
+        let mut stamps = Vec::new();
         let got = open(p).and_then(|mut r| {
-            let n = read_all(&mut r)?.len() as u64;
+            let frames = read_all(&mut r)?;
+            stamps = frames.iter().map(|f| f.ts).collect();
+            let n = frames.len() as u64;
+            println!("{}: {n} frames, {}", p.display(), r.description());
+            if let Some(t) = r.truncation() {
+                println!("    {t}");
+            }
             Ok((n, r.truncation().is_some()))
         });
         match got {
             Ok((n, trunc)) if Some(n) == want && trunc == damaged => {}
-            other => failures.push(format!("{}: want {want:?} damaged={damaged}, got {other:?}", p.display())),
+            other => failures.push(format!(
+                "{}: want {want:?} damaged={damaged}, got {other:?}",
+                p.display()
+            )),
+        }
+        // TShark's epoch times of the frames it names (first frame of each connection, first FIN).
+        let conns = json["connections"].as_array().cloned().unwrap_or_default();
+        for c in &conns {
+            let checks = [
+                (&c["first_frame"], &c["start_epoch"]),
+                (&c["first_fin"]["frame"], &c["first_fin"]["time"]),
+            ];
+            for (frame, time) in checks {
+                let (Some(frame), Some(time)) = (frame.as_u64(), time.as_f64()) else {
+                    continue;
+                };
+                let ours = stamps.get(frame as usize - 1).map(|ns| *ns as f64 / 1e9);
+                times_checked += 1;
+                if !ours.is_some_and(|t| (t - time).abs() < 2e-6) {
+                    failures.push(format!(
+                        "{}: frame {frame} time {ours:?}, tshark {time}",
+                        p.display()
+                    ));
+                }
+            }
         }
     }
-    assert!(failures.is_empty(), "{} of {} disagree:\n{}", failures.len(), files.len(), failures.join("\n"));
-    println!("{} corpus captures agree with capinfos", files.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} disagree:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+    assert!(
+        times_checked > 100,
+        "only {times_checked} timestamps compared"
+    );
+    println!(
+        "{} corpus captures agree with capinfos; {times_checked} timestamps with TShark",
+        files.len()
+    );
 }
