@@ -891,3 +891,25 @@ fn corpus_frame_counts_match_capinfos() {
         files.len()
     );
 }
+
+/// Rough speed check (run with `--ignored --nocapture`, ideally `--release`).
+#[test]
+#[ignore]
+fn throughput_many_small_packets() {
+    let rec: Vec<(u32, u32, &[u8], u32)> = (0..500_000)
+        .map(|i| (i, 0, &[0x55u8; 60][..], 60))
+        .collect();
+    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &rec);
+    let t = std::time::Instant::now();
+    let mut r = CaptureReader::new(&bytes[..]).unwrap();
+    let mut n = 0u64;
+    while let Some(f) = r.next_frame().unwrap() {
+        n += f.data.len() as u64;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(r.frames_read(), 500_000);
+    println!(
+        "{n} payload bytes, {:.0} MB/s",
+        bytes.len() as f64 / secs / 1e6
+    );
+}
