@@ -24,12 +24,14 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod capture;
 pub mod config;
 pub mod rdp;
 pub mod side;
 pub mod tcp;
 pub mod time;
 
+pub use capture::{CaptureError, CaptureReader, Frame, LinkType};
 pub use config::Config;
 pub use side::{PerSide, Side};
 pub use tcp::{Budget, Chunk, Reassembler, SegmentNote, StreamStats};

@@ -1,0 +1,239 @@
+//! The byte side of the capture reader: counts what is taken from the caller's input, undoes gzip or
+//! zstd compression (recognised by magic bytes), and keeps one large sliding window of the
+//! decompressed stream from which whole records and blocks are parsed in place.
+//!
+//! Why not pcap-parser's streaming readers (`LegacyPcapReader`, `PcapNGReader`): their `refill`
+//! turns every `io::Error` into a bare `ReadError` (no cause to show the user), their constructors
+//! take a single `read()` and fail when a pipe, stdin or a decompressor returns fewer bytes than a
+//! file header, and a damaged record only shows up as `Incomplete`/`BufferTooSmall`. Owning the
+//! window keeps the cause of every error, gives exact byte offsets for the truncation report, and
+//! makes the progress guarantee simple: every `fill` either grows the window, sees end of input, or
+//! fails.
+
+use std::io::{self, Chain, Cursor, Read};
+
+use flate2::read::MultiGzDecoder;
+use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
+
+use super::Compression;
+
+/// Initial window size: large enough that a typical capture is read in few syscalls.
+pub(crate) const INITIAL_WINDOW: usize = 1 << 20;
+
+/// Wraps the caller's input, counting the bytes it gives and remembering whether it (rather than a
+/// decompressor above it) failed, so errors can be classified as I/O or as a damaged stream.
+#[derive(Debug)]
+pub(crate) struct Counted<R> {
+    inner: R,
+    pub(crate) count: u64,
+    pub(crate) failed: bool,
+}
+
+impl<R: Read> Counted<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Counted {
+            inner,
+            count: 0,
+            failed: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.count += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    self.failed = true;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The sniffed first bytes put back in front of the rest of the input, for a decompressor.
+type Prefixed<R> = Chain<Cursor<Vec<u8>>, Counted<R>>;
+
+/// Where decompressed capture bytes come from.
+pub(crate) enum Source<R: Read> {
+    /// Uncompressed: the sniffed prefix was already placed in the window.
+    Plain(Counted<R>),
+    /// gzip, possibly several concatenated members (as `gzip -d` accepts).
+    Gzip(Box<MultiGzDecoder<Prefixed<R>>>),
+    /// zstd (a single frame; see the module docs of `capture`).
+    Zstd(Box<StreamingDecoder<Prefixed<R>, FrameDecoder>>),
+}
+
+impl<R: Read> Source<R> {
+    /// Builds the source for `compression`; `prefix` holds the bytes already taken from `input`.
+    pub(crate) fn new(
+        compression: Compression,
+        prefix: Vec<u8>,
+        input: Counted<R>,
+    ) -> io::Result<Self> {
+        let chained = Cursor::new(prefix).chain(input);
+        Ok(match compression {
+            Compression::None => {
+                let (_, input) = chained.into_inner();
+                Source::Plain(input)
+            }
+            Compression::Gzip => Source::Gzip(Box::new(MultiGzDecoder::new(chained))),
+            Compression::Zstd => Source::Zstd(Box::new(
+                StreamingDecoder::new(chained).map_err(io::Error::other)?,
+            )),
+        })
+    }
+
+    /// The counting wrapper around the caller's input.
+    pub(crate) fn counted(&self) -> &Counted<R> {
+        match self {
+            Source::Plain(c) => c,
+            Source::Gzip(d) => d.get_ref().get_ref().1,
+            Source::Zstd(d) => d.get_ref().get_ref().1,
+        }
+    }
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Plain(c) => c.read(buf),
+            Source::Gzip(d) => d.read(buf),
+            Source::Zstd(d) => d.read(buf),
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+pub(crate) fn read_up_to<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..) {
+        if rest.is_empty() {
+            break;
+        }
+        match input.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// A sliding window over the decompressed stream: `buf[start..end]` holds bytes not yet consumed.
+///
+/// Bytes before `start` stay valid until the next [`Window::fill`], which is what lets a returned
+/// frame borrow its record after the record was consumed.
+#[derive(Debug)]
+pub(crate) struct Window {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Stream offset of `buf[start]`.
+    offset: u64,
+}
+
+impl Window {
+    pub(crate) fn new(prefix: &[u8]) -> Self {
+        let mut buf = vec![0u8; INITIAL_WINDOW.max(prefix.len())];
+        if let Some(head) = buf.get_mut(..prefix.len()) {
+            head.copy_from_slice(prefix);
+        }
+        Window {
+            buf,
+            start: 0,
+            end: prefix.len(),
+            eof: false,
+            offset: 0,
+        }
+    }
+
+    /// The unconsumed bytes.
+    pub(crate) fn data(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// Stream offset of the first unconsumed byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Index in the backing buffer of the first unconsumed byte (for [`Window::slice`]).
+    pub(crate) fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Bytes of the backing buffer, valid until the next `fill`.
+    pub(crate) fn slice(&self, from: usize, len: usize) -> &[u8] {
+        from.checked_add(len)
+            .and_then(|to| self.buf.get(from..to))
+            .unwrap_or(&[])
+    }
+
+    /// Size of the backing buffer (for the memory-bound tests).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Marks `n` unconsumed bytes as consumed.
+    pub(crate) fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// Makes at least `n` unconsumed bytes available, reading big chunks from `src`.
+    ///
+    /// Returns `Ok(false)` when the input ends first (what is there stays available). The caller
+    /// bounds `n` (block size limit); the window grows to fit it, in step with the data read. Every loop turn reads at least one
+    /// byte, sees end of input, or returns the error, so this cannot spin.
+    pub(crate) fn fill<S: Read>(&mut self, src: &mut S, n: usize) -> io::Result<bool> {
+        if self.end - self.start >= n {
+            return Ok(true);
+        }
+        // Compact when the record would not fit behind `start`, or the free tail is so small that
+        // reads would be tiny (many syscalls).
+        let tail_free = self.buf.len() - self.end;
+        if self.start + n > self.buf.len() || tail_free < self.buf.len() / 4 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.end - self.start < n {
+            if self.eof {
+                return Ok(false);
+            }
+            if self.end == self.buf.len() {
+                // Full (so compacted, as `start + n` exceeded the length): grow by doubling
+                // towards `n` as bytes arrive, so a damaged length in a short file costs at most
+                // twice the bytes that really came, never the claimed size up front.
+                let target = n.checked_next_power_of_two().unwrap_or(n);
+                let new_len = self
+                    .buf
+                    .len()
+                    .saturating_mul(2)
+                    .min(target)
+                    .max(self.end + 1);
+                self.buf.resize(new_len, 0);
+            }
+            let Some(space) = self.buf.get_mut(self.end..) else {
+                return Ok(false);
+            };
+            match src.read(space) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k.min(space.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,636 @@
+//! First step of the data flow: bytes (a file, standard input, gzip- or zstd-compressed) in, one
+//! [`Frame`] per captured packet out, with its timestamp, link type and interface.
+//!
+//! [`CaptureReader`] streams pcap (both byte orders, microsecond and nanosecond magics, and the
+//! "modified" Kuznetzov variant) and pcapng (several sections, each with its own byte order and its
+//! own interface table; EPB, SPB and the obsolete Packet Block; `if_tsresol` as a power of 10 or 2 and
+//! `if_tsoffset`; every other block skipped). The format is recognised by its magic bytes, never by
+//! the file name. Memory is bounded: one window of [`INITIAL_WINDOW_BYTES`], grown only for a larger
+//! record and never beyond [`MAX_BLOCK_BYTES`] plus a header, so a 20 GB capture reads in a few MiB.
+//!
+//! Damage inside a capture is not an error: reading stops, every frame before the damage has been
+//! delivered, and [`CaptureReader::truncation`] says where and why (as `capinfos` says "appears to be
+//! damaged or corrupt" after N packets). Only an unreadable input, something that is not a capture, or
+//! a broken file header is a [`CaptureError`].
+//!
+//! Limitation: a zstd input is read as a single frame (what `zstd` writes); data after the first
+//! frame is ignored.
+//!
+//! ```
+//! use shakedown::capture::{CaptureReader, LinkType};
+//! // A little-endian microsecond pcap with one 4-byte Ethernet frame.
+//! let mut bytes = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+//!                      0xff, 0xff, 0, 0, 1, 0, 0, 0];
+//! bytes.extend_from_slice(&[10, 0, 0, 0, 7, 0, 0, 0, 4, 0, 0, 0, 60, 0, 0, 0, 1, 2, 3, 4]);
+//! let mut reader = CaptureReader::new(&bytes[..])?;
+//! let frame = reader.next_frame()?.expect("one frame");
+//! assert_eq!((frame.index, frame.link_type, frame.data, frame.orig_len), (1, LinkType::ETHERNET, &[1u8, 2, 3, 4][..], 60));
+//! assert_eq!(frame.ts.as_nanos(), 10_000_007_000);
+//! assert!(reader.next_frame()?.is_none());
+//! assert!(reader.truncation().is_none());
+//! # Ok::<(), shakedown::capture::CaptureError>(())
+//! ```
+
+mod input;
+mod link_type;
+mod pcap;
+mod pcapng;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::Timestamp;
+use input::{Counted, Source, Window, read_up_to};
+pub use link_type::LinkType;
+
+/// Size of the read window at the start: big reads, few syscalls.
+pub const INITIAL_WINDOW_BYTES: usize = input::INITIAL_WINDOW;
+
+/// Largest pcap record or pcapng block accepted (64 MiB); anything claiming more is damage.
+pub const MAX_BLOCK_BYTES: usize = 64 << 20;
+
+/// Most interfaces one pcapng section may describe; more is treated as damage (bounds memory).
+pub const MAX_INTERFACES_PER_SECTION: usize = 1 << 16;
+
+/// Most interfaces listed in [`CaptureDescription::interfaces`] (the count goes on).
+pub const MAX_LISTED_INTERFACES: usize = 4096;
+
+/// One captured packet, borrowing the reader's buffer until the next call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// 1-based number of the packet record, as Wireshark numbers frames (non-packet blocks such as
+    /// pcapng Custom Blocks are not counted).
+    pub index: u64,
+    /// Capture time. A pcapng Simple Packet Block has none: it gets the previous frame's time (the
+    /// epoch if it is the first), so time never jumps backwards because of it.
+    pub ts: Timestamp,
+    /// How to read `data`'s first header.
+    pub link_type: LinkType,
+    /// Interface number across the whole file, counting Interface Description Blocks in file order
+    /// over all sections (as Wireshark's `frame.interface_id`); 0 for pcap.
+    pub interface: u32,
+    /// The captured bytes (possibly fewer than `orig_len` when the capture cut them).
+    pub data: &'a [u8],
+    /// Length of the packet on the wire.
+    pub orig_len: u32,
+}
+
+/// Where and why reading stopped before a clean end of the capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncation {
+    /// Frames delivered before the damage.
+    pub frames_read: u64,
+    /// Offset in the (decompressed) capture where the damaged or incomplete record starts.
+    pub byte_offset: u64,
+    /// What was wrong, for people.
+    pub reason: String,
+}
+
+impl fmt::Display for Truncation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "capture cut short or damaged after {} frames (at byte {}): {}",
+            self.frames_read, self.byte_offset, self.reason
+        )
+    }
+}
+
+/// The container format, as recognised from its magic number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CaptureFormat {
+    /// libpcap format (magic `a1b2c3d4` µs or `a1b2 3c4d` ns, either byte order).
+    Pcap,
+    /// Alexey Kuznetzov's "modified" pcap (magic `a1b2cd34`): 24-byte record headers.
+    ModifiedPcap,
+    /// pcapng (Section Header Block type `0a0d0d0a`).
+    PcapNg,
+}
+
+impl fmt::Display for CaptureFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CaptureFormat::Pcap => "pcap",
+            CaptureFormat::ModifiedPcap => "modified pcap",
+            CaptureFormat::PcapNg => "pcapng",
+        })
+    }
+}
+
+/// Compression wrapped around the capture, recognised from its magic number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Plain capture.
+    None,
+    /// gzip (RFC 1952), magic `1f 8b`; concatenated members are read in turn.
+    Gzip,
+    /// Zstandard (RFC 8878), magic `28 b5 2f fd`.
+    Zstd,
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Compression::None => "uncompressed",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        })
+    }
+}
+
+/// Byte order of a pcap file or a pcapng section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ByteOrder {
+    /// Least significant byte first.
+    Little,
+    /// Most significant byte first.
+    Big,
+}
+
+impl ByteOrder {
+    pub(crate) fn u16(self, b: [u8; 2]) -> u16 {
+        match self {
+            ByteOrder::Little => u16::from_le_bytes(b),
+            ByteOrder::Big => u16::from_be_bytes(b),
+        }
+    }
+    pub(crate) fn u32(self, b: [u8; 4]) -> u32 {
+        match self {
+            ByteOrder::Little => u32::from_le_bytes(b),
+            ByteOrder::Big => u32::from_be_bytes(b),
+        }
+    }
+    /// Reads a `u32` at `off`, or `None` past the end.
+    pub(crate) fn u32_at(self, b: &[u8], off: usize) -> Option<u32> {
+        let bytes: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
+        Some(self.u32(bytes))
+    }
+    /// Reads a `u16` at `off`, or `None` past the end.
+    pub(crate) fn u16_at(self, b: &[u8], off: usize) -> Option<u16> {
+        let bytes: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
+        Some(self.u16(bytes))
+    }
+}
+
+impl fmt::Display for ByteOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ByteOrder::Little => "little-endian",
+            ByteOrder::Big => "big-endian",
+        })
+    }
+}
+
+/// One capture interface: the pcap file's single link, or a pcapng Interface Description Block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceInfo {
+    /// Its [`Frame::interface`] number.
+    pub id: u32,
+    /// 0-based pcapng section it belongs to (0 for pcap).
+    pub section: u32,
+    /// Link type of its frames.
+    pub link_type: LinkType,
+    /// Snapshot length (0: no limit).
+    pub snaplen: u32,
+    /// Timestamp units per second (pcap: 10^6 or 10^9; pcapng: from `if_tsresol`, default 10^6).
+    pub ts_units_per_sec: u64,
+    /// Seconds added to every timestamp (pcapng `if_tsoffset`; 0 for pcap).
+    pub ts_offset_secs: i64,
+}
+
+/// What the reader learnt about the capture: format, compression, byte order(s), interfaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureDescription {
+    /// Container format.
+    pub format: CaptureFormat,
+    /// Compression around it.
+    pub compression: Compression,
+    /// Byte order of the file header (pcap) or of the first section (pcapng).
+    pub byte_order: ByteOrder,
+    /// Whether a later pcapng section has the other byte order.
+    pub mixed_byte_order: bool,
+    /// Version in the file header (pcap 2.4; pcapng 1.0).
+    pub version: (u16, u16),
+    /// pcapng sections seen so far (1 for pcap).
+    pub sections: u32,
+    /// Interfaces seen so far, the first [`MAX_LISTED_INTERFACES`].
+    pub interfaces: Vec<InterfaceInfo>,
+    /// Interfaces seen so far, all of them.
+    pub interface_count: u32,
+}
+
+impl CaptureDescription {
+    /// Timestamp resolution in units per second if every interface has the same one.
+    pub fn uniform_ts_units(&self) -> Option<u64> {
+        let first = self.interfaces.first()?.ts_units_per_sec;
+        self.interfaces
+            .iter()
+            .all(|i| i.ts_units_per_sec == first)
+            .then_some(first)
+    }
+
+    fn push_interface(&mut self, mut info: InterfaceInfo) -> u32 {
+        let id = self.interface_count;
+        info.id = id;
+        if self.interfaces.len() < MAX_LISTED_INTERFACES {
+            self.interfaces.push(info);
+        }
+        self.interface_count = self.interface_count.saturating_add(1);
+        id
+    }
+}
+
+/// e.g. `pcapng (gzip), little-endian, 1 section, 2 interfaces (ETHERNET, LINUX_SLL2), microseconds`.
+impl fmt::Display for CaptureDescription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.format)?;
+        if self.compression != Compression::None {
+            write!(f, " ({})", self.compression)?;
+        }
+        if self.mixed_byte_order {
+            write!(f, ", mixed byte order")?;
+        } else {
+            write!(f, ", {}", self.byte_order)?;
+        }
+        if self.format == CaptureFormat::PcapNg {
+            let s = if self.sections == 1 { "" } else { "s" };
+            write!(f, ", {} section{s}", self.sections)?;
+        }
+        let s = if self.interface_count == 1 { "" } else { "s" };
+        write!(f, ", {} interface{s}", self.interface_count)?;
+        let mut links: Vec<LinkType> = self.interfaces.iter().map(|i| i.link_type).collect();
+        links.sort();
+        links.dedup();
+        if !links.is_empty() {
+            let names: Vec<String> = links.iter().map(ToString::to_string).collect();
+            write!(f, " ({})", names.join(", "))?;
+        }
+        match self.uniform_ts_units() {
+            Some(1_000_000) => write!(f, ", microseconds"),
+            Some(1_000_000_000) => write!(f, ", nanoseconds"),
+            Some(u) => write!(f, ", {u} timestamp units per second"),
+            None if self.interfaces.is_empty() => Ok(()),
+            None => write!(f, ", per-interface timestamp resolution"),
+        }
+    }
+}
+
+/// Why a capture could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// Reading the input failed.
+    #[error("read error: {source}")]
+    Io {
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The input has no bytes at all (after decompression, if compressed).
+    #[error("empty file")]
+    Empty,
+    /// The first bytes are no known magic number.
+    #[error(
+        "not a pcap or pcapng capture (starts with 0x{:02x}{:02x}{:02x}{:02x}; expected a pcap, pcapng, gzip or zstd magic)",
+        magic[0], magic[1], magic[2], magic[3]
+    )]
+    NotACapture {
+        /// The first four bytes (zero-padded if the input is shorter).
+        magic: [u8; 4],
+    },
+    /// The input ends inside the file header (pcap) or first Section Header Block (pcapng).
+    #[error("{format} file header is incomplete: the input ends after {have} of {need} bytes")]
+    TruncatedHeader {
+        /// `pcap` or `pcapng`.
+        format: &'static str,
+        /// Bytes the header needs.
+        need: u64,
+        /// Bytes there are.
+        have: u64,
+    },
+    /// The file header carries a version this reader does not know.
+    #[error("unsupported {format} version {major}.{minor}")]
+    UnsupportedVersion {
+        /// `pcap` or `pcapng`.
+        format: &'static str,
+        /// Major version found.
+        major: u16,
+        /// Minor version found.
+        minor: u16,
+    },
+    /// The file header is present but inconsistent.
+    #[error("damaged {format} file header: {reason}")]
+    BadHeader {
+        /// `pcap` or `pcapng`.
+        format: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A directory was given where a capture file was expected.
+    #[error("is a directory, not a capture file")]
+    IsADirectory,
+    /// The compressed stream could not be decoded before any capture data came out of it.
+    #[error("{compression} data cannot be decompressed: {source}")]
+    Decompress {
+        /// Which decompressor failed.
+        compression: Compression,
+        /// Its error.
+        #[source]
+        source: io::Error,
+    },
+    /// The first pcapng block claims more than [`MAX_BLOCK_BYTES`].
+    #[error("the first pcapng block claims {size} bytes, more than the {limit}-byte limit")]
+    BlockTooLarge {
+        /// Claimed size.
+        size: u64,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// What one parsing step produced.
+pub(crate) enum Step {
+    /// A packet whose bytes lie at `at..at + len` of the window's buffer.
+    Frame(FrameMeta),
+    /// A non-packet record was consumed.
+    Skipped,
+    /// Clean end, or truncation recorded.
+    End,
+}
+
+pub(crate) struct FrameMeta {
+    at: usize,
+    len: usize,
+    ts: Timestamp,
+    link_type: LinkType,
+    interface: u32,
+    orig_len: u32,
+}
+
+/// Per-format reading state.
+enum State {
+    /// pcap or modified pcap after the file header.
+    Pcap(pcap::PcapState),
+    /// pcapng: the current section's interface table.
+    PcapNg(pcapng::NgState),
+    /// Nothing more will be read.
+    Done,
+}
+
+/// Streaming reader of pcap and pcapng captures, plain or compressed. See the [module docs](self).
+pub struct CaptureReader<R: Read> {
+    source: Source<R>,
+    window: Window,
+    description: CaptureDescription,
+    state: State,
+    frames: u64,
+    truncation: Option<Truncation>,
+}
+
+impl<R: Read> fmt::Debug for CaptureReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaptureReader")
+            .field("description", &self.description)
+            .field("frames", &self.frames)
+            .field("bytes_read", &self.bytes_read())
+            .field("truncation", &self.truncation)
+            .finish_non_exhaustive()
+    }
+}
+
+const MAGIC_GZIP: [u8; 2] = [0x1f, 0x8b];
+const MAGIC_ZSTD: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// The magics a capture may start with, for telling "short capture" from "not a capture".
+const CAPTURE_MAGICS: [[u8; 4]; 7] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x34, 0xcd, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xcd, 0x34],
+    [0x0a, 0x0d, 0x0d, 0x0a],
+];
+
+impl<R: Read> CaptureReader<R> {
+    /// Recognises the input by its first bytes (gzip `1f 8b` or zstd `28 b5 2f fd`, then the pcap or
+    /// pcapng magic inside) and reads the file header.
+    pub fn new(input: R) -> Result<Self, CaptureError> {
+        let mut counted = Counted::new(input);
+        let mut magic = [0u8; 4];
+        let n =
+            read_up_to(&mut counted, &mut magic).map_err(|source| CaptureError::Io { source })?;
+        let head = magic.get(..n).unwrap_or(&[]);
+        if head.is_empty() {
+            return Err(CaptureError::Empty);
+        }
+        let compression = if head.starts_with(&MAGIC_GZIP) {
+            Compression::Gzip
+        } else if head == MAGIC_ZSTD {
+            Compression::Zstd
+        } else {
+            Compression::None
+        };
+        let prefix = head.to_vec();
+        let (source, window) = if compression == Compression::None {
+            (Source::Plain(counted), Window::new(&prefix))
+        } else {
+            let source = Source::new(compression, prefix, counted).map_err(|source| {
+                CaptureError::Decompress {
+                    compression,
+                    source,
+                }
+            })?;
+            (source, Window::new(&[]))
+        };
+        let mut reader = CaptureReader {
+            source,
+            window,
+            description: CaptureDescription {
+                format: CaptureFormat::Pcap,
+                compression,
+                byte_order: ByteOrder::Little,
+                mixed_byte_order: false,
+                version: (0, 0),
+                sections: 0,
+                interfaces: Vec::new(),
+                interface_count: 0,
+            },
+            state: State::Done,
+            frames: 0,
+            truncation: None,
+        };
+        reader.read_file_header()?;
+        Ok(reader)
+    }
+
+    fn read_file_header(&mut self) -> Result<(), CaptureError> {
+        let have4 = self
+            .window
+            .fill(&mut self.source, 4)
+            .map_err(|e| self.header_io_error(e))?;
+        let data = self.window.data();
+        if data.is_empty() {
+            return Err(CaptureError::Empty);
+        }
+        let mut magic = [0u8; 4];
+        for (m, b) in magic.iter_mut().zip(data) {
+            *m = *b;
+        }
+        if !have4 {
+            let short = data.len();
+            let prefix_of_capture = CAPTURE_MAGICS
+                .iter()
+                .any(|m| m.get(..short).is_some_and(|p| p == data));
+            return Err(if prefix_of_capture {
+                CaptureError::TruncatedHeader {
+                    format: if magic[0] == 0x0a { "pcapng" } else { "pcap" },
+                    need: if magic[0] == 0x0a { 28 } else { 24 },
+                    have: short as u64,
+                }
+            } else {
+                CaptureError::NotACapture { magic }
+            });
+        }
+        match magic {
+            [0x0a, 0x0d, 0x0d, 0x0a] => self.read_pcapng_header(),
+            m if CAPTURE_MAGICS.contains(&m) => self.read_pcap_header(m),
+            _ => Err(CaptureError::NotACapture { magic }),
+        }
+    }
+
+    /// Classifies a read error met while reading the file header.
+    fn header_io_error(&self, source: io::Error) -> CaptureError {
+        if self.description.compression == Compression::None || self.source.counted().failed {
+            CaptureError::Io { source }
+        } else {
+            CaptureError::Decompress {
+                compression: self.description.compression,
+                source,
+            }
+        }
+    }
+
+    /// Makes `n` bytes available. `Ok(false)`: the input ended first, or the decompressor found the
+    /// stream damaged (then the truncation is already recorded with that reason).
+    fn need(&mut self, n: usize) -> Result<bool, CaptureError> {
+        match self.window.fill(&mut self.source, n) {
+            Ok(b) => Ok(b),
+            Err(source)
+                if self.description.compression == Compression::None
+                    || self.source.counted().failed =>
+            {
+                Err(CaptureError::Io { source })
+            }
+            Err(e) => {
+                self.truncate(format!(
+                    "{} stream is damaged: {e}",
+                    self.description.compression
+                ));
+                Ok(false)
+            }
+        }
+    }
+
+    /// Records a truncation (the first reason wins) and stops reading.
+    fn truncate(&mut self, reason: String) -> Step {
+        if self.truncation.is_none() {
+            self.truncation = Some(Truncation {
+                frames_read: self.frames,
+                byte_offset: self.window.offset(),
+                reason,
+            });
+        }
+        self.state = State::Done;
+        Step::End
+    }
+
+    /// The next packet, or `Ok(None)` at the end of the capture (clean, or cut short: see
+    /// [`truncation`](Self::truncation)). Errors only for a failing input; after `None` or an
+    /// error, every later call returns `Ok(None)`.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        let meta = loop {
+            let before = self.window.offset();
+            let step = match self.state {
+                State::Done => Ok(Step::End),
+                State::Pcap(_) => self.pcap_step(),
+                State::PcapNg(_) => self.pcapng_step(),
+            };
+            match step {
+                Ok(Step::Frame(meta)) => break meta,
+                Ok(Step::Skipped) => {
+                    // Progress guard: a skipped record must have consumed bytes.
+                    if self.window.offset() == before {
+                        self.truncate(
+                            "internal error: a record was skipped without progress".into(),
+                        );
+                        return Ok(None);
+                    }
+                }
+                Ok(Step::End) => {
+                    self.state = State::Done;
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.state = State::Done;
+                    return Err(e);
+                }
+            }
+        };
+        self.frames += 1;
+        Ok(Some(Frame {
+            index: self.frames,
+            ts: meta.ts,
+            link_type: meta.link_type,
+            interface: meta.interface,
+            data: self.window.slice(meta.at, meta.len),
+            orig_len: meta.orig_len,
+        }))
+    }
+
+    /// Set once reading stopped inside a record or at a damaged one.
+    pub fn truncation(&self) -> Option<&Truncation> {
+        self.truncation.as_ref()
+    }
+
+    /// Format, compression, byte order(s) and the sections and interfaces seen so far.
+    pub fn description(&self) -> &CaptureDescription {
+        &self.description
+    }
+
+    /// Bytes taken from the underlying input so far (compressed bytes if compressed), for progress.
+    pub fn bytes_read(&self) -> u64 {
+        self.source.counted().count
+    }
+
+    /// Frames delivered so far.
+    pub fn frames_read(&self) -> u64 {
+        self.frames
+    }
+}
+
+/// Opens a capture file, or standard input for `-`.
+///
+/// ```no_run
+/// let mut reader = shakedown::capture::open(std::path::Path::new("trace.pcapng.gz"))?;
+/// while let Some(frame) = reader.next_frame()? {
+///     println!("{} {} {} bytes", frame.index, frame.ts, frame.data.len());
+/// }
+/// # Ok::<(), shakedown::capture::CaptureError>(())
+/// ```
+pub fn open(path: &Path) -> Result<CaptureReader<Box<dyn Read + Send>>, CaptureError> {
+    if path.as_os_str() == "-" {
+        return CaptureReader::new(Box::new(io::stdin()) as Box<dyn Read + Send>);
+    }
+    let meta = std::fs::metadata(path).map_err(|source| CaptureError::Io { source })?;
+    if meta.is_dir() {
+        return Err(CaptureError::IsADirectory);
+    }
+    let file = std::fs::File::open(path).map_err(|source| CaptureError::Io { source })?;
+    CaptureReader::new(Box::new(file) as Box<dyn Read + Send>)
+}

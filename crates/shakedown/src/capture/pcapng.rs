@@ -1,0 +1,417 @@
+//! pcapng files (draft-ietf-opsawg-pcapng): a sequence of blocks `type, length, body, length`, grouped
+//! in sections that each start with a Section Header Block (SHB, §4.1) giving the section's byte
+//! order and resetting its interface table; Interface Description Blocks (IDB, §4.2) append to that
+//! table; packets come in Enhanced Packet Blocks (EPB, §4.3), Simple Packet Blocks (SPB, §4.4, always
+//! interface 0) or the obsolete Packet Block (PB, Appendix A). Every other block is skipped.
+//!
+//! Block framing is done here (see `input` for why not pcap-parser's `PcapNGReader`). SHB and IDB
+//! bodies go through pcap-parser's parsers; the `if_tsresol` unit and the `if_tsoffset` value are
+//! computed here because pcap-parser 0.17's `build_ts_resolution` rejects every power-of-2
+//! resolution (it compares the byte with its flag bit to 63) and its `if_tsoffset` is always read
+//! little-endian. Packet blocks are read here too: five fixed fields, and pcap-parser's EPB parser
+//! would allocate an options vector per packet.
+
+use std::io::Read;
+
+use pcap_parser::{
+    OptionCode, parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
+    parse_sectionheaderblock,
+};
+
+use super::{
+    ByteOrder, CaptureError, CaptureFormat, CaptureReader, FrameMeta, InterfaceInfo, LinkType,
+    MAX_BLOCK_BYTES, MAX_INTERFACES_PER_SECTION, State, Step,
+};
+use crate::Timestamp;
+
+const SHB: u32 = 0x0A0D_0D0A;
+const IDB: u32 = 0x0000_0001;
+const PB: u32 = 0x0000_0002;
+const SPB: u32 = 0x0000_0003;
+const EPB: u32 = 0x0000_0006;
+
+/// Smallest SHB: type, length, byte-order magic, version, section length, length.
+const SHB_MIN: usize = 28;
+
+/// One interface of the current section.
+struct NgInterface {
+    link_type: LinkType,
+    snaplen: u32,
+    units_per_sec: u64,
+    offset_secs: i64,
+    global_id: u32,
+}
+
+pub(crate) struct NgState {
+    order: ByteOrder,
+    interfaces: Vec<NgInterface>,
+    /// Time of the previous frame, given to SPBs (which carry none).
+    last_ts: Timestamp,
+}
+
+/// A block's name for messages.
+fn block_name(t: u32) -> String {
+    match t {
+        SHB => "section header".into(),
+        IDB => "interface description".into(),
+        PB => "packet".into(),
+        SPB => "simple packet".into(),
+        EPB => "enhanced packet".into(),
+        5 => "interface statistics".into(),
+        4 => "name resolution".into(),
+        _ => format!("0x{t:08x}"),
+    }
+}
+
+/// Byte order given by an SHB's byte-order magic (§4.1: `0x1A2B3C4D` as written by the writer).
+fn bom_order(bom: &[u8]) -> Option<ByteOrder> {
+    match bom {
+        [0x4d, 0x3c, 0x2b, 0x1a] => Some(ByteOrder::Little),
+        [0x1a, 0x2b, 0x3c, 0x4d] => Some(ByteOrder::Big),
+        _ => None,
+    }
+}
+
+/// Timestamp units per second for an `if_tsresol` byte (§4.2): top bit clear, a negative power of
+/// 10; set, a negative power of 2. `None` when the unit does not fit in 64 bits.
+pub(crate) fn ts_units(tsresol: u8) -> Option<u64> {
+    let exp = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(exp)
+    } else {
+        1u64.checked_shl(exp).filter(|_| exp < 64)
+    }
+}
+
+/// Converts a pcapng timestamp to nanoseconds since the epoch, exactly (integer arithmetic; the
+/// result is rounded down to the nanosecond for resolutions finer than that), saturating.
+pub(crate) fn ng_timestamp(raw: u64, units_per_sec: u64, offset_secs: i64) -> Timestamp {
+    let units = u128::from(units_per_sec.max(1));
+    let raw = u128::from(raw);
+    let ns = (raw / units) * 1_000_000_000 + (raw % units) * 1_000_000_000 / units;
+    let total = i128::try_from(ns)
+        .unwrap_or(i128::MAX)
+        .saturating_add(i128::from(offset_secs) * 1_000_000_000);
+    Timestamp(
+        i64::try_from(total.clamp(i128::from(i64::MIN), i128::from(i64::MAX))).unwrap_or(i64::MAX),
+    )
+}
+
+impl<R: Read> CaptureReader<R> {
+    /// Checks the first SHB thoroughly enough to give a clear error, then leaves it in the window for
+    /// [`Self::pcapng_step`] to read as the start of section 1.
+    pub(super) fn read_pcapng_header(&mut self) -> Result<(), CaptureError> {
+        let got = self
+            .window
+            .fill(&mut self.source, 12)
+            .map_err(|e| self.header_io_error(e))?;
+        let d = self.window.data();
+        if !got {
+            return Err(CaptureError::TruncatedHeader {
+                format: "pcapng",
+                need: SHB_MIN as u64,
+                have: d.len() as u64,
+            });
+        }
+        let Some(order) = d.get(8..12).and_then(bom_order) else {
+            return Err(CaptureError::BadHeader {
+                format: "pcapng",
+                reason: "the section header's byte-order magic is not 0x1a2b3c4d in either order"
+                    .into(),
+            });
+        };
+        let len = order.u32_at(d, 4).unwrap_or(0);
+        if (len as usize) < SHB_MIN || len % 4 != 0 {
+            return Err(CaptureError::BadHeader {
+                format: "pcapng",
+                reason: format!("the section header claims an impossible length of {len} bytes"),
+            });
+        }
+        if len as usize > MAX_BLOCK_BYTES {
+            return Err(CaptureError::BlockTooLarge {
+                size: u64::from(len),
+                limit: MAX_BLOCK_BYTES,
+            });
+        }
+        let got = self
+            .window
+            .fill(&mut self.source, len as usize)
+            .map_err(|e| self.header_io_error(e))?;
+        let d = self.window.data();
+        if !got {
+            return Err(CaptureError::TruncatedHeader {
+                format: "pcapng",
+                need: u64::from(len),
+                have: d.len() as u64,
+            });
+        }
+        let (major, minor) = match d.get(..len as usize).map(parse_sectionheaderblock) {
+            Some(Ok((_, shb))) => (shb.major_version, shb.minor_version),
+            _ => {
+                return Err(CaptureError::BadHeader {
+                    format: "pcapng",
+                    reason: "the section header block is malformed".into(),
+                });
+            }
+        };
+        if major != 1 {
+            return Err(CaptureError::UnsupportedVersion {
+                format: "pcapng",
+                major,
+                minor,
+            });
+        }
+        let desc = &mut self.description;
+        desc.format = CaptureFormat::PcapNg;
+        desc.byte_order = order;
+        desc.version = (major, minor);
+        self.state = State::PcapNg(NgState {
+            order,
+            interfaces: Vec::new(),
+            last_ts: Timestamp::ZERO,
+        });
+        Ok(())
+    }
+
+    pub(super) fn pcapng_step(&mut self) -> Result<Step, CaptureError> {
+        let State::PcapNg(st) = &self.state else {
+            return Ok(Step::End);
+        };
+        let section_order = st.order;
+        if !self.need(8)? {
+            let have = self.window.data().len();
+            if have == 0 {
+                return Ok(Step::End);
+            }
+            return Ok(self.truncate(format!(
+                "the input ends inside a block header ({have} of 8 bytes)"
+            )));
+        }
+        let btype = section_order.u32_at(self.window.data(), 0).unwrap_or(0);
+        let (order, min_len) = if btype == SHB {
+            if !self.need(12)? {
+                let have = self.window.data().len();
+                return Ok(self.truncate(format!(
+                    "the input ends inside a section header ({have} of 12 bytes)"
+                )));
+            }
+            match self.window.data().get(8..12).and_then(bom_order) {
+                Some(o) => (o, SHB_MIN),
+                None => {
+                    return Ok(self.truncate(
+                        "a section header has an unknown byte-order magic: the file is damaged from here"
+                            .into(),
+                    ));
+                }
+            }
+        } else {
+            (section_order, 12)
+        };
+        let len = order.u32_at(self.window.data(), 4).unwrap_or(0);
+        let name = block_name(btype);
+        if (len as usize) < min_len || len % 4 != 0 {
+            return Ok(self.truncate(format!(
+                "a {name} block claims an impossible length of {len} bytes: the file is damaged from here"
+            )));
+        }
+        if len as usize > MAX_BLOCK_BYTES {
+            return Ok(self.truncate(format!(
+                "a {name} block claims {len} bytes, more than the {MAX_BLOCK_BYTES}-byte limit: the file is damaged from here"
+            )));
+        }
+        let len = len as usize;
+        if !self.need(len)? {
+            let have = self.window.data().len();
+            return Ok(self.truncate(format!(
+                "the input ends inside a {name} block ({have} of {len} bytes)"
+            )));
+        }
+        let at = self.window.start();
+        let block = self.window.slice(at, len);
+        let trailer = order.u32_at(block, len - 4).unwrap_or(0);
+        if trailer as usize != len {
+            return Ok(self.truncate(format!(
+                "a {name} block's two length fields disagree ({len} and {trailer}): the file is damaged from here"
+            )));
+        }
+        match btype {
+            SHB => self.ng_section(at, len, order),
+            IDB => self.ng_interface(at, len, order),
+            EPB | SPB | PB => self.ng_packet(btype, at, len, order),
+            _ => {
+                // Unknown, statistics, name resolution, custom, decryption secrets...: not packets.
+                self.window.consume(len);
+                Ok(Step::Skipped)
+            }
+        }
+    }
+
+    fn ng_section(
+        &mut self,
+        at: usize,
+        len: usize,
+        order: ByteOrder,
+    ) -> Result<Step, CaptureError> {
+        let version = match parse_sectionheaderblock(self.window.slice(at, len)) {
+            Ok((_, shb)) => (shb.major_version, shb.minor_version),
+            Err(_) => {
+                return Ok(self.truncate(
+                    "a section header block is malformed: the file is damaged from here".into(),
+                ));
+            }
+        };
+        if version.0 != 1 {
+            return Ok(self.truncate(format!(
+                "a section has unsupported pcapng version {}.{}",
+                version.0, version.1
+            )));
+        }
+        let desc = &mut self.description;
+        desc.sections = desc.sections.saturating_add(1);
+        if order != desc.byte_order {
+            desc.mixed_byte_order = true;
+        }
+        if let State::PcapNg(st) = &mut self.state {
+            st.order = order;
+            st.interfaces.clear();
+        }
+        self.window.consume(len);
+        Ok(Step::Skipped)
+    }
+
+    fn ng_interface(
+        &mut self,
+        at: usize,
+        len: usize,
+        order: ByteOrder,
+    ) -> Result<Step, CaptureError> {
+        let block = self.window.slice(at, len);
+        let parsed = match order {
+            ByteOrder::Little => parse_interfacedescriptionblock_le(block),
+            ByteOrder::Big => parse_interfacedescriptionblock_be(block),
+        };
+        let Ok((_, idb)) = parsed else {
+            return Ok(self.truncate(
+                "an interface description block is malformed: the file is damaged from here".into(),
+            ));
+        };
+        let offset_secs = idb
+            .options
+            .iter()
+            .find(|o| o.code == OptionCode::IfTsoffset)
+            .and_then(|o| o.value().get(..8))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, |b| match order {
+                ByteOrder::Little => i64::from_le_bytes(b),
+                ByteOrder::Big => i64::from_be_bytes(b),
+            });
+        let tsresol = idb.if_tsresol;
+        let link_type = LinkType(u32::from(idb.linktype.0 as u16));
+        let snaplen = idb.snaplen;
+        let Some(units_per_sec) = ts_units(tsresol) else {
+            return Ok(self.truncate(format!(
+                "an interface has an unusable timestamp resolution (if_tsresol 0x{tsresol:02x})"
+            )));
+        };
+        let section = self.description.sections.saturating_sub(1);
+        let full = matches!(&self.state, State::PcapNg(st) if st.interfaces.len() >= MAX_INTERFACES_PER_SECTION);
+        if full {
+            return Ok(self.truncate(format!(
+                "a section describes more than {MAX_INTERFACES_PER_SECTION} interfaces"
+            )));
+        }
+        let global_id = self.description.push_interface(InterfaceInfo {
+            id: 0,
+            section,
+            link_type,
+            snaplen,
+            ts_units_per_sec: units_per_sec,
+            ts_offset_secs: offset_secs,
+        });
+        if let State::PcapNg(st) = &mut self.state {
+            st.interfaces.push(NgInterface {
+                link_type,
+                snaplen,
+                units_per_sec,
+                offset_secs,
+                global_id,
+            });
+        }
+        self.window.consume(len);
+        Ok(Step::Skipped)
+    }
+
+    fn ng_packet(
+        &mut self,
+        btype: u32,
+        at: usize,
+        len: usize,
+        order: ByteOrder,
+    ) -> Result<Step, CaptureError> {
+        let State::PcapNg(st) = &self.state else {
+            return Ok(Step::End);
+        };
+        let block = self.window.slice(at, len);
+        let field = |off| order.u32_at(block, off).unwrap_or(0);
+        // (interface, raw timestamp or None, caplen, orig_len, data offset in the block)
+        let (if_id, raw_ts, caplen, orig_len, data_off) = match btype {
+            EPB | PB => {
+                if len < 32 {
+                    return Ok(self.truncate(format!(
+                        "a {} block is too short ({len} bytes): the file is damaged from here",
+                        block_name(btype)
+                    )));
+                }
+                let if_id = if btype == EPB {
+                    field(8)
+                } else {
+                    u32::from(order.u16_at(block, 8).unwrap_or(0))
+                };
+                let raw = (u64::from(field(12)) << 32) | u64::from(field(16));
+                (if_id, Some(raw), field(20), field(24), 28)
+            }
+            _ => {
+                // SPB (§4.4): interface 0, no timestamp; caplen = min(orig len, snaplen, room).
+                let orig = field(8);
+                let room = u32::try_from(len - 16).unwrap_or(u32::MAX);
+                let snap = st.interfaces.first().map_or(0, |i| i.snaplen);
+                let cap = if snap == 0 {
+                    orig.min(room)
+                } else {
+                    orig.min(room).min(snap)
+                };
+                (0, None, cap, orig, 12)
+            }
+        };
+        let Some(iface) = st.interfaces.get(if_id as usize) else {
+            let n = st.interfaces.len();
+            return Ok(self.truncate(format!(
+                "a {} block refers to interface {if_id}, but its section describes {n}: the file is damaged from here",
+                block_name(btype)
+            )));
+        };
+        if caplen as usize > len - data_off - 4 {
+            return Ok(self.truncate(format!(
+                "a {} block claims {caplen} captured bytes, more than it holds: the file is damaged from here",
+                block_name(btype)
+            )));
+        }
+        let ts = match raw_ts {
+            Some(raw) => ng_timestamp(raw, iface.units_per_sec, iface.offset_secs),
+            None => st.last_ts,
+        };
+        let meta = FrameMeta {
+            at: at + data_off,
+            len: caplen as usize,
+            ts,
+            link_type: iface.link_type,
+            interface: iface.global_id,
+            orig_len,
+        };
+        if let State::PcapNg(st) = &mut self.state {
+            st.last_ts = ts;
+        }
+        self.window.consume(len);
+        Ok(Step::Frame(meta))
+    }
+}

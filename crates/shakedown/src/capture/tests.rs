@@ -1,0 +1,915 @@
+//! Byte fixtures for every format, byte order, precision and block type; truncation sweeps;
+//! garbage; compressed input; and the public corpus.
+
+use std::io::{self, Read};
+
+use super::*;
+
+// ---------- fixture builders ----------
+
+fn put32(v: &mut Vec<u8>, order: ByteOrder, x: u32) {
+    v.extend_from_slice(&match order {
+        ByteOrder::Little => x.to_le_bytes(),
+        ByteOrder::Big => x.to_be_bytes(),
+    });
+}
+
+fn put16(v: &mut Vec<u8>, order: ByteOrder, x: u16) {
+    v.extend_from_slice(&match order {
+        ByteOrder::Little => x.to_le_bytes(),
+        ByteOrder::Big => x.to_be_bytes(),
+    });
+}
+
+/// A pcap file: `magic` as a number written in `order`, then records (sec, frac, data, orig_len).
+fn pcap(
+    order: ByteOrder,
+    magic: u32,
+    snaplen: u32,
+    link: u32,
+    recs: &[(u32, u32, &[u8], u32)],
+) -> Vec<u8> {
+    let modified = magic == 0xa1b2_cd34;
+    let mut v = Vec::new();
+    put32(&mut v, order, magic);
+    put16(&mut v, order, 2);
+    put16(&mut v, order, 4);
+    put32(&mut v, order, 0);
+    put32(&mut v, order, 0);
+    put32(&mut v, order, snaplen);
+    put32(&mut v, order, link);
+    for &(s, f, d, o) in recs {
+        put32(&mut v, order, s);
+        put32(&mut v, order, f);
+        put32(&mut v, order, d.len() as u32);
+        put32(&mut v, order, o);
+        if modified {
+            v.extend_from_slice(&[9, 9, 9, 9, 8, 0, 1, 0]);
+        }
+        v.extend_from_slice(d);
+    }
+    v
+}
+
+fn pad4(v: &mut Vec<u8>) {
+    while v.len() % 4 != 0 {
+        v.push(0);
+    }
+}
+
+/// A pcapng block with the given body (padded), framed by its two lengths.
+fn block(order: ByteOrder, btype: u32, body: &[u8]) -> Vec<u8> {
+    let mut b = body.to_vec();
+    pad4(&mut b);
+    let len = b.len() as u32 + 12;
+    let mut v = Vec::new();
+    put32(&mut v, order, btype);
+    put32(&mut v, order, len);
+    v.extend_from_slice(&b);
+    put32(&mut v, order, len);
+    v
+}
+
+fn shb(order: ByteOrder) -> Vec<u8> {
+    let mut body = Vec::new();
+    put32(&mut body, order, 0x1a2b_3c4d);
+    put16(&mut body, order, 1);
+    put16(&mut body, order, 0);
+    body.extend_from_slice(&[0xff; 8]);
+    block(order, 0x0a0d_0d0a, &body)
+}
+
+fn option(order: ByteOrder, code: u16, value: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    put16(&mut v, order, code);
+    put16(&mut v, order, value.len() as u16);
+    v.extend_from_slice(value);
+    pad4(&mut v);
+    v
+}
+
+fn idb(
+    order: ByteOrder,
+    link: u16,
+    snaplen: u32,
+    tsresol: Option<u8>,
+    tsoffset: Option<i64>,
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    put16(&mut body, order, link);
+    put16(&mut body, order, 0);
+    put32(&mut body, order, snaplen);
+    let mut opts = Vec::new();
+    if let Some(r) = tsresol {
+        opts.extend(option(order, 9, &[r]));
+    }
+    if let Some(o) = tsoffset {
+        let b = match order {
+            ByteOrder::Little => o.to_le_bytes(),
+            ByteOrder::Big => o.to_be_bytes(),
+        };
+        opts.extend(option(order, 14, &b));
+    }
+    if !opts.is_empty() {
+        body.extend(opts);
+        body.extend(option(order, 0, &[]));
+    }
+    block(order, 1, &body)
+}
+
+fn epb(order: ByteOrder, if_id: u32, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
+    let mut body = Vec::new();
+    put32(&mut body, order, if_id);
+    put32(&mut body, order, (ts >> 32) as u32);
+    put32(&mut body, order, ts as u32);
+    put32(&mut body, order, data.len() as u32);
+    put32(&mut body, order, orig);
+    body.extend_from_slice(data);
+    block(order, 6, &body)
+}
+
+fn spb(order: ByteOrder, data: &[u8], orig: u32) -> Vec<u8> {
+    let mut body = Vec::new();
+    put32(&mut body, order, orig);
+    body.extend_from_slice(data);
+    block(order, 3, &body)
+}
+
+fn obsolete_pb(order: ByteOrder, if_id: u16, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
+    let mut body = Vec::new();
+    put16(&mut body, order, if_id);
+    put16(&mut body, order, 0);
+    put32(&mut body, order, (ts >> 32) as u32);
+    put32(&mut body, order, ts as u32);
+    put32(&mut body, order, data.len() as u32);
+    put32(&mut body, order, orig);
+    body.extend_from_slice(data);
+    block(order, 2, &body)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owned {
+    index: u64,
+    ts: i64,
+    link: u32,
+    interface: u32,
+    data: Vec<u8>,
+    orig_len: u32,
+}
+
+/// Reads everything; the iteration bound turns a spinning reader into a test failure.
+fn read_all<R: Read>(r: &mut CaptureReader<R>) -> Result<Vec<Owned>, CaptureError> {
+    let mut out = Vec::new();
+    for _ in 0..100_000 {
+        match r.next_frame()? {
+            Some(f) => out.push(Owned {
+                index: f.index,
+                ts: f.ts.as_nanos(),
+                link: f.link_type.0,
+                interface: f.interface,
+                data: f.data.to_vec(),
+                orig_len: f.orig_len,
+            }),
+            None => {
+                assert!(r.next_frame()?.is_none(), "None must be sticky");
+                return Ok(out);
+            }
+        }
+    }
+    panic!("reader did not end");
+}
+
+fn frames_of(bytes: &[u8]) -> (Vec<Owned>, Option<Truncation>, CaptureDescription) {
+    let mut r = CaptureReader::new(bytes).unwrap();
+    let f = read_all(&mut r).unwrap();
+    (f, r.truncation().cloned(), r.description().clone())
+}
+
+const LE: ByteOrder = ByteOrder::Little;
+const BE: ByteOrder = ByteOrder::Big;
+
+// ---------- pcap ----------
+
+#[test]
+fn pcap_both_orders_and_precisions() {
+    for order in [LE, BE] {
+        for (magic, mult, units) in [
+            (0xa1b2_c3d4u32, 1000, 1_000_000),
+            (0xa1b2_3c4d, 1, 1_000_000_000),
+        ] {
+            let bytes = pcap(
+                order,
+                magic,
+                65535,
+                1,
+                &[(10, 5, b"abcd", 60), (0xffff_fff0, 999_999, b"xy", 2)],
+            );
+            let (f, t, d) = frames_of(&bytes);
+            assert!(t.is_none());
+            assert_eq!(f.len(), 2);
+            assert_eq!(
+                f[0],
+                Owned {
+                    index: 1,
+                    ts: 10_000_000_000 + 5 * mult,
+                    link: 1,
+                    interface: 0,
+                    data: b"abcd".to_vec(),
+                    orig_len: 60
+                }
+            );
+            // ts_sec is unsigned: 0xfffffff0 is in 2106, not before 1970.
+            assert_eq!(f[1].ts, 0xffff_fff0i64 * 1_000_000_000 + 999_999 * mult);
+            assert_eq!((f[1].index, &f[1].data[..]), (2, &b"xy"[..]));
+            assert_eq!(d.format, CaptureFormat::Pcap);
+            assert_eq!(d.byte_order, order);
+            assert_eq!(d.interfaces[0].ts_units_per_sec, units);
+            assert_eq!(d.interfaces[0].snaplen, 65535);
+        }
+    }
+}
+
+#[test]
+fn modified_pcap_both_orders() {
+    for order in [LE, BE] {
+        let bytes = pcap(
+            order,
+            0xa1b2_cd34,
+            65535,
+            1,
+            &[(1, 2, b"hello", 5), (3, 4, b"", 0)],
+        );
+        let (f, t, d) = frames_of(&bytes);
+        assert!(t.is_none());
+        assert_eq!(d.format, CaptureFormat::ModifiedPcap);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].data, b"hello");
+        assert_eq!(f[0].ts, 1_000_002_000);
+        assert_eq!(f[1].data, b"");
+    }
+}
+
+#[test]
+fn pcap_linktype_fcs_bits_are_masked() {
+    let bytes = pcap(
+        LE,
+        0xa1b2_c3d4,
+        65535,
+        0x1000_0000 | 276,
+        &[(1, 0, b"x", 1)],
+    );
+    let (f, _, _) = frames_of(&bytes);
+    assert_eq!(f[0].link, 276);
+}
+
+#[test]
+fn header_only_pcap_is_zero_frames() {
+    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[]);
+    let (f, t, _) = frames_of(&bytes);
+    assert!(f.is_empty() && t.is_none());
+}
+
+#[test]
+fn absurd_record_length_is_truncation_keeping_earlier_frames() {
+    let mut bytes = pcap(
+        LE,
+        0xa1b2_c3d4,
+        65535,
+        1,
+        &[(1, 0, b"one", 3), (2, 0, b"two", 3)],
+    );
+    let bad_at = bytes.len() as u64;
+    bytes.extend_from_slice(&[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42, 0, 0, 0, 0x42, 0]);
+    bytes.extend_from_slice(&[0; 100]);
+    let (f, t, _) = frames_of(&bytes);
+    assert_eq!(f.len(), 2);
+    let t = t.expect("truncation");
+    assert_eq!((t.frames_read, t.byte_offset), (2, bad_at));
+    assert!(t.reason.contains("4325376-byte packet"), "{}", t.reason);
+}
+
+#[test]
+fn unsupported_pcap_version() {
+    let mut bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[]);
+    bytes[4] = 1;
+    let e = CaptureReader::new(&bytes[..]).unwrap_err();
+    assert!(
+        matches!(e, CaptureError::UnsupportedVersion { major: 1, .. }),
+        "{e}"
+    );
+}
+
+#[test]
+fn large_record_grows_the_window() {
+    let big = vec![7u8; 3 << 20];
+    let bytes = pcap(
+        LE,
+        0xa1b2_c3d4,
+        8 << 20,
+        1,
+        &[(1, 0, b"a", 1), (2, 0, &big, 3 << 20), (3, 0, b"b", 1)],
+    );
+    let (f, t, _) = frames_of(&bytes);
+    assert!(t.is_none());
+    assert_eq!(f.len(), 3);
+    assert_eq!(f[1].data.len(), 3 << 20);
+    assert_eq!(f[2].data, b"b");
+}
+
+// ---------- pcapng ----------
+
+#[test]
+fn pcapng_basic_both_orders() {
+    for order in [LE, BE] {
+        let mut bytes = shb(order);
+        bytes.extend(idb(order, 1, 0, None, None));
+        bytes.extend(epb(order, 0, 1_500_000_123_456, b"abc", 3));
+        bytes.extend(epb(order, 0, 7, b"", 0));
+        let (f, t, d) = frames_of(&bytes);
+        assert!(t.is_none());
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            f[0],
+            Owned {
+                index: 1,
+                ts: 1_500_000_123_456_000,
+                link: 1,
+                interface: 0,
+                data: b"abc".to_vec(),
+                orig_len: 3
+            }
+        );
+        assert_eq!(f[1].ts, 7_000);
+        assert_eq!(
+            (d.format, d.byte_order, d.sections, d.interface_count),
+            (CaptureFormat::PcapNg, order, 1, 1)
+        );
+        assert!(!d.mixed_byte_order);
+    }
+}
+
+#[test]
+fn pcapng_sections_of_both_orders_reset_interfaces() {
+    let mut bytes = shb(LE);
+    bytes.extend(idb(LE, 1, 0, None, None));
+    bytes.extend(idb(LE, 113, 0, Some(9), None));
+    bytes.extend(epb(LE, 1, 5, b"s1i1", 4));
+    bytes.extend(shb(BE));
+    bytes.extend(idb(BE, 101, 0, None, None));
+    bytes.extend(epb(BE, 0, 5, b"s2i0", 4));
+    bytes.extend(shb(LE));
+    bytes.extend(idb(LE, 276, 0, None, None));
+    bytes.extend(epb(LE, 0, 6, b"s3", 2));
+    // In section 3 only one interface exists: interface 1 is damage.
+    bytes.extend(epb(LE, 1, 6, b"bad", 3));
+    let (f, t, d) = frames_of(&bytes);
+    let seen: Vec<(u32, u32, i64)> = f.iter().map(|f| (f.link, f.interface, f.ts)).collect();
+    assert_eq!(seen, vec![(113, 1, 5), (101, 2, 5_000), (276, 3, 6_000)]);
+    assert_eq!(
+        (d.sections, d.interface_count, d.mixed_byte_order),
+        (3, 4, true)
+    );
+    assert_eq!(d.interfaces[2].section, 1);
+    let t = t.expect("bad interface id is damage");
+    assert!(t.reason.contains("interface 1"), "{}", t.reason);
+    assert_eq!(t.frames_read, 3);
+}
+
+#[test]
+fn pcapng_tsresol_and_tsoffset_exact() {
+    for order in [LE, BE] {
+        let mut bytes = shb(order);
+        bytes.extend(idb(order, 1, 0, Some(9), Some(-10)));
+        bytes.extend(idb(order, 1, 0, Some(0x80 | 20), Some(1_000)));
+        bytes.extend(idb(order, 1, 0, Some(3), None));
+        bytes.extend(idb(order, 1, 0, Some(12), None));
+        bytes.extend(epb(order, 0, 1_700_000_000_123_456_789, b"", 0));
+        bytes.extend(epb(order, 1, (5 << 20) | (1 << 19), b"", 0)); // 5.5 s in 2^-20 units
+        bytes.extend(epb(order, 2, 1_234, b"", 0)); // ms
+        bytes.extend(epb(order, 3, 1_234_567, b"", 0)); // ps: rounds down to ns
+        let (f, t, d) = frames_of(&bytes);
+        assert!(t.is_none());
+        let ts: Vec<i64> = f.iter().map(|f| f.ts).collect();
+        assert_eq!(
+            ts,
+            vec![
+                1_700_000_000_123_456_789 - 10_000_000_000,
+                1_005_500_000_000,
+                1_234_000_000,
+                1_234
+            ]
+        );
+        assert_eq!(d.interfaces[1].ts_units_per_sec, 1 << 20);
+        assert_eq!(d.interfaces[1].ts_offset_secs, 1_000);
+        assert_eq!(d.interfaces[0].ts_offset_secs, -10);
+        assert_eq!(d.uniform_ts_units(), None);
+    }
+}
+
+#[test]
+fn ts_units_covers_both_bases() {
+    assert_eq!(pcapng::ts_units(6), Some(1_000_000));
+    assert_eq!(pcapng::ts_units(19), Some(10_000_000_000_000_000_000));
+    assert_eq!(pcapng::ts_units(20), None);
+    assert_eq!(pcapng::ts_units(0x80 | 10), Some(1024));
+    assert_eq!(pcapng::ts_units(0x80 | 63), Some(1 << 63));
+    assert_eq!(pcapng::ts_units(0x80 | 64), None);
+    assert_eq!(pcapng::ng_timestamp(u64::MAX, 1, i64::MAX).0, i64::MAX);
+}
+
+#[test]
+fn spb_and_obsolete_pb_and_skipped_blocks() {
+    for order in [LE, BE] {
+        let mut bytes = shb(order);
+        bytes.extend(block(order, 0x0000_0bad, b"\0\0\x7f\x1acustom")); // Custom Block: not a frame
+        bytes.extend(idb(order, 1, 4, None, None));
+        bytes.extend(block(order, 4, &[0, 0, 0, 0])); // NRB with only opt_endofopt
+        bytes.extend(epb(order, 0, 2_000_000, b"epb", 3));
+        bytes.extend(spb(order, b"abcdef", 6)); // snaplen 4 cuts it
+        bytes.extend(spb(order, b"ab", 2)); // 2 bytes + 2 padding: caplen is orig len
+        bytes.extend(block(order, 0x4000_0bad, b"\0\0\x7f\x1a")); // do-not-copy Custom Block
+        bytes.extend(block(order, 0x1234_5678, b"unknown block"));
+        bytes.extend(obsolete_pb(order, 0, 3_000_000, b"old", 30));
+        let (f, t, _) = frames_of(&bytes);
+        assert!(t.is_none());
+        let seen: Vec<(u64, &[u8], u32, i64)> = f
+            .iter()
+            .map(|f| (f.index, &f.data[..], f.orig_len, f.ts))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (1, &b"epb"[..], 3, 2_000_000_000),
+                (2, &b"abcd"[..], 6, 2_000_000_000),
+                (3, &b"ab"[..], 2, 2_000_000_000),
+                (4, &b"old"[..], 30, 3_000_000_000)
+            ]
+        );
+    }
+}
+
+#[test]
+fn packets_before_any_interface_are_damage() {
+    let mut bytes = shb(LE);
+    bytes.extend(spb(LE, b"ab", 2));
+    let (f, t, _) = frames_of(&bytes);
+    assert!(f.is_empty());
+    assert!(t.unwrap().reason.contains("interface 0"));
+}
+
+#[test]
+fn block_length_mismatch_and_bad_length_are_damage() {
+    let mut good = shb(LE);
+    good.extend(idb(LE, 1, 0, None, None));
+    good.extend(epb(LE, 0, 1, b"ok", 2));
+    let mut bad = good.clone();
+    let mut b = epb(LE, 0, 1, b"xx", 2);
+    let n = b.len();
+    b[n - 4] ^= 4;
+    bad.extend(b);
+    let (f, t, _) = frames_of(&bad);
+    assert_eq!(f.len(), 1);
+    assert!(t.unwrap().reason.contains("disagree"));
+
+    let mut bad = good.clone();
+    bad.extend([6, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let (f, t, _) = frames_of(&bad);
+    assert_eq!(f.len(), 1);
+    assert!(t.unwrap().reason.contains("impossible length"));
+
+    let mut bad = good;
+    bad.extend([6, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0]);
+    let (f, t, _) = frames_of(&bad);
+    assert_eq!(f.len(), 1);
+    assert!(t.unwrap().reason.contains("limit"));
+}
+
+#[test]
+fn epb_caplen_beyond_block_is_damage() {
+    let mut bytes = shb(LE);
+    bytes.extend(idb(LE, 1, 0, None, None));
+    let mut b = epb(LE, 0, 1, b"abcd", 4);
+    b[20] = 200; // caplen
+    bytes.extend(b);
+    let (f, t, _) = frames_of(&bytes);
+    assert!(f.is_empty());
+    assert!(t.unwrap().reason.contains("more than it holds"));
+}
+
+#[test]
+fn damaged_huge_length_does_not_allocate_the_claimed_size() {
+    let mut bytes = shb(LE);
+    bytes.extend(idb(LE, 1, 0, None, None));
+    bytes.extend([6, 0, 0, 0, 0, 0, 0, 0x03, 0, 0, 0, 0]); // claims 48 MiB
+    bytes.extend(vec![0u8; 3 << 20]); // but only 3 MiB follow
+    let mut r = CaptureReader::new(&bytes[..]).unwrap();
+    assert!(r.next_frame().unwrap().is_none());
+    assert!(
+        r.truncation()
+            .unwrap()
+            .reason
+            .contains("inside a enhanced packet block")
+    );
+    assert!(
+        r.window.capacity() <= 8 << 20,
+        "window grew to {}",
+        r.window.capacity()
+    );
+}
+
+#[test]
+fn reader_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<CaptureReader<Box<dyn Read + Send>>>();
+}
+
+// ---------- errors ----------
+
+#[test]
+fn empty_and_garbage_and_short_headers() {
+    assert!(matches!(
+        CaptureReader::new(&b""[..]),
+        Err(CaptureError::Empty)
+    ));
+    let e = CaptureReader::new(&b"GET / HTTP/1.1\r\n"[..]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "not a pcap or pcapng capture (starts with 0x47455420; expected a pcap, pcapng, gzip or zstd magic)"
+    );
+    assert!(matches!(
+        CaptureReader::new(&b"ab"[..]),
+        Err(CaptureError::NotACapture {
+            magic: [b'a', b'b', 0, 0]
+        })
+    ));
+    assert!(matches!(
+        CaptureReader::new(&[0xd4, 0xc3][..]),
+        Err(CaptureError::TruncatedHeader {
+            format: "pcap",
+            need: 24,
+            have: 2
+        })
+    ));
+    let mut bad_bom = shb(LE);
+    bad_bom[8] = 0;
+    assert!(matches!(
+        CaptureReader::new(&bad_bom[..]),
+        Err(CaptureError::BadHeader { .. })
+    ));
+    let mut v2 = shb(LE);
+    v2[12] = 2;
+    assert!(matches!(
+        CaptureReader::new(&v2[..]),
+        Err(CaptureError::UnsupportedVersion {
+            format: "pcapng",
+            major: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn open_rejects_directories_and_missing_files() {
+    assert!(matches!(
+        open(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))),
+        Err(CaptureError::IsADirectory)
+    ));
+    assert!(matches!(
+        open(std::path::Path::new("/nonexistent/x.pcap")),
+        Err(CaptureError::Io { .. })
+    ));
+}
+
+/// Gives at most one byte per read, and fails after `fail_after` bytes if set.
+struct Trickle<'a> {
+    data: &'a [u8],
+    fail_after: Option<usize>,
+    given: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.fail_after.is_some_and(|n| self.given >= n) {
+            return Err(io::Error::other("disk on fire"));
+        }
+        match (self.data.get(self.given), buf.first_mut()) {
+            (Some(b), Some(slot)) => {
+                *slot = *b;
+                self.given += 1;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+fn sample_pcapng() -> Vec<u8> {
+    let mut bytes = shb(LE);
+    bytes.extend(idb(LE, 1, 0, Some(9), None));
+    bytes.extend(epb(LE, 0, 1, b"first", 5));
+    bytes.extend(block(LE, 5, &[0; 12]));
+    bytes.extend(spb(LE, b"second", 6));
+    bytes.extend(shb(BE));
+    bytes.extend(idb(BE, 101, 0, None, None));
+    bytes.extend(epb(BE, 0, 2, b"third", 5));
+    bytes
+}
+
+#[test]
+fn short_reads_give_the_same_frames() {
+    let bytes = sample_pcapng();
+    let (whole, _, _) = frames_of(&bytes);
+    assert_eq!(whole.len(), 3);
+    let mut r = CaptureReader::new(Trickle {
+        data: &bytes,
+        fail_after: None,
+        given: 0,
+    })
+    .unwrap();
+    assert_eq!(read_all(&mut r).unwrap(), whole);
+    assert_eq!(r.bytes_read(), bytes.len() as u64);
+    assert_eq!(r.frames_read(), 3);
+}
+
+#[test]
+fn input_errors_are_errors() {
+    let bytes = sample_pcapng();
+    let mut r = CaptureReader::new(Trickle {
+        data: &bytes,
+        fail_after: Some(100),
+        given: 0,
+    })
+    .unwrap();
+    let e = read_all(&mut r).unwrap_err();
+    assert!(matches!(e, CaptureError::Io { .. }), "{e}");
+    assert!(r.next_frame().unwrap().is_none());
+}
+
+/// Every prefix: a clean header error, or frames that are a prefix of the full list, with the
+/// truncation flag set exactly when the cut is not at a record boundary.
+fn sweep(bytes: &[u8], boundaries: &[usize], header_len: usize) {
+    let (whole, _, _) = frames_of(bytes);
+    for len in 0..=bytes.len() {
+        match CaptureReader::new(&bytes[..len]) {
+            Err(e) => assert!(len < header_len, "prefix {len}: {e}"),
+            Ok(mut r) => {
+                let f = read_all(&mut r).unwrap();
+                assert_eq!(&whole[..f.len()], &f[..], "prefix {len}");
+                assert_eq!(
+                    r.truncation().is_some(),
+                    !boundaries.contains(&len),
+                    "prefix {len}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn truncation_sweep_pcap() {
+    let bytes = pcap(
+        BE,
+        0xa1b2_3c4d,
+        65535,
+        1,
+        &[(1, 0, b"abc", 3), (2, 0, b"", 0), (3, 0, b"defgh", 9)],
+    );
+    sweep(&bytes, &[24, 24 + 19, 24 + 19 + 16, bytes.len()], 24);
+}
+
+#[test]
+fn truncation_sweep_pcapng() {
+    let bytes = sample_pcapng();
+    let mut boundaries = Vec::new();
+    let mut at = 0;
+    // Walk the block lengths (byte order per section) to list the boundaries.
+    while at < bytes.len() {
+        let be = bytes[at + 8..at + 12] == [0x1a, 0x2b, 0x3c, 0x4d]
+            || (bytes[at] == 0 && bytes[at + 4] == 0);
+        let l = if be {
+            u32::from_be_bytes(bytes[at + 4..at + 8].try_into().unwrap())
+        } else {
+            u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap())
+        };
+        at += l as usize;
+        boundaries.push(at);
+    }
+    assert_eq!(at, bytes.len());
+    sweep(&bytes, &boundaries, 28);
+}
+
+#[test]
+fn pseudo_random_garbage_never_panics_or_hangs() {
+    let base = sample_pcapng();
+    let mut x: u32 = 12345;
+    for _ in 0..2000 {
+        let mut b = base.clone();
+        for _ in 0..3 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let i = (x as usize >> 8) % b.len();
+            b[i] = (x >> 24) as u8;
+        }
+        if let Ok(mut r) = CaptureReader::new(&b[..]) {
+            let _ = read_all(&mut r);
+        }
+    }
+}
+
+// ---------- compression ----------
+
+#[test]
+fn gzip_input() {
+    use flate2::{Compression as Level, write::GzEncoder};
+    use std::io::Write;
+    let bytes = sample_pcapng();
+    let mut enc = GzEncoder::new(Vec::new(), Level::default());
+    enc.write_all(&bytes).unwrap();
+    let gz = enc.finish().unwrap();
+    let (whole, _, _) = frames_of(&bytes);
+    let mut r = CaptureReader::new(&gz[..]).unwrap();
+    assert_eq!(read_all(&mut r).unwrap(), whole);
+    assert!(r.truncation().is_none());
+    assert_eq!(r.description().compression, Compression::Gzip);
+    assert_eq!(r.bytes_read(), gz.len() as u64);
+    assert!(
+        r.description()
+            .to_string()
+            .starts_with("pcapng (gzip), mixed byte order, 2 sections")
+    );
+
+    // Every prefix of the compressed file: an error before the header, else frames + truncation.
+    for len in 0..gz.len() {
+        match CaptureReader::new(&gz[..len]) {
+            Err(_) => {}
+            Ok(mut r) => {
+                let f = read_all(&mut r).unwrap();
+                assert_eq!(&whole[..f.len()], &f[..]);
+                assert!(r.truncation().is_some(), "gzip prefix {len}");
+            }
+        }
+    }
+
+    let mut enc = GzEncoder::new(Vec::new(), Level::default());
+    enc.write_all(b"hello world").unwrap();
+    let gz = enc.finish().unwrap();
+    assert!(
+        matches!(CaptureReader::new(&gz[..]), Err(CaptureError::NotACapture { magic }) if &magic == b"hell")
+    );
+    let gz = GzEncoder::new(Vec::new(), Level::default())
+        .finish()
+        .unwrap();
+    assert!(matches!(
+        CaptureReader::new(&gz[..]),
+        Err(CaptureError::Empty)
+    ));
+    assert!(matches!(
+        CaptureReader::new(&[0x1f, 0x8b, 0, 0, 0][..]),
+        Err(CaptureError::Decompress { .. })
+    ));
+}
+
+#[test]
+fn zstd_input() {
+    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"zstd!", 5)]);
+    let z =
+        ruzstd::encoding::compress_to_vec(&bytes[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let mut r = CaptureReader::new(&z[..]).unwrap();
+    let f = read_all(&mut r).unwrap();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].data, b"zstd!");
+    assert_eq!(r.description().compression, Compression::Zstd);
+}
+
+#[test]
+fn link_type_names() {
+    assert_eq!(LinkType::LINUX_SLL2.to_string(), "LINUX_SLL2");
+    assert_eq!(LinkType(147).to_string(), "linktype 147");
+    assert!(
+        LinkType::RAW.is_raw_ip() && LinkType(14).is_raw_ip() && !LinkType::ETHERNET.is_raw_ip()
+    );
+}
+
+// ---------- the public corpus ----------
+
+#[test]
+fn corpus_frame_counts_match_capinfos() {
+    let dir = std::env::var_os("SHAKEDOWN_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
+    if !dir.is_dir() {
+        println!("corpus folder {} absent: skipped", dir.display());
+        return;
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::path::PathBuf::from(format!("{}.expected.json", p.display())).exists() {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(
+        files.len() > 50,
+        "only {} captures under {}",
+        files.len(),
+        dir.display()
+    );
+    let mut failures = Vec::new();
+    let mut times_checked = 0;
+    for p in &files {
+        let json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(format!("{}.expected.json", p.display())).unwrap(),
+        )
+        .unwrap();
+        let cap = &json["capture"];
+        let damaged = cap["capinfos_error"].is_string();
+        let want = if damaged {
+            cap["packets_read_before_error"].as_u64()
+        } else {
+            cap["packets"].as_u64()
+        };
+        let mut stamps = Vec::new();
+        let got = open(p).and_then(|mut r| {
+            let frames = read_all(&mut r)?;
+            stamps = frames.iter().map(|f| f.ts).collect();
+            let n = frames.len() as u64;
+            println!("{}: {n} frames, {}", p.display(), r.description());
+            if let Some(t) = r.truncation() {
+                println!("    {t}");
+            }
+            Ok((n, r.truncation().is_some()))
+        });
+        match got {
+            Ok((n, trunc)) if Some(n) == want && trunc == damaged => {}
+            other => failures.push(format!(
+                "{}: want {want:?} damaged={damaged}, got {other:?}",
+                p.display()
+            )),
+        }
+        // TShark's epoch times of the frames it names (first frame of each connection, first FIN).
+        let conns = json["connections"].as_array().cloned().unwrap_or_default();
+        for c in &conns {
+            let checks = [
+                (&c["first_frame"], &c["start_epoch"]),
+                (&c["first_fin"]["frame"], &c["first_fin"]["time"]),
+            ];
+            for (frame, time) in checks {
+                let (Some(frame), Some(time)) = (frame.as_u64(), time.as_f64()) else {
+                    continue;
+                };
+                let ours = stamps.get(frame as usize - 1).map(|ns| *ns as f64 / 1e9);
+                times_checked += 1;
+                if !ours.is_some_and(|t| (t - time).abs() < 2e-6) {
+                    failures.push(format!(
+                        "{}: frame {frame} time {ours:?}, tshark {time}",
+                        p.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} disagree:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+    assert!(
+        times_checked > 100,
+        "only {times_checked} timestamps compared"
+    );
+    println!(
+        "{} corpus captures agree with capinfos; {times_checked} timestamps with TShark",
+        files.len()
+    );
+}
+
+/// Rough speed check (run with `--ignored --nocapture`, ideally `--release`).
+#[test]
+#[ignore]
+fn throughput_many_small_packets() {
+    let rec: Vec<(u32, u32, &[u8], u32)> = (0..500_000)
+        .map(|i| (i, 0, &[0x55u8; 60][..], 60))
+        .collect();
+    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &rec);
+    let t = std::time::Instant::now();
+    let mut r = CaptureReader::new(&bytes[..]).unwrap();
+    let mut n = 0u64;
+    while let Some(f) = r.next_frame().unwrap() {
+        n += f.data.len() as u64;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(r.frames_read(), 500_000);
+    println!(
+        "{n} payload bytes, {:.0} MB/s",
+        bytes.len() as f64 / secs / 1e6
+    );
+}
