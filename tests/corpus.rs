@@ -8,6 +8,10 @@ use shakedown_tests::{check_expected, corpus, files_with_suffix};
 #[test]
 fn corpus_matches_independent_facts() {
     let Some(dir) = corpus() else {
+        assert!(
+            std::env::var_os("SHAKEDOWN_REQUIRE_CORPUS").is_none(),
+            "SHAKEDOWN_REQUIRE_CORPUS is set but the corpus folder is missing"
+        );
         eprintln!("SKIPPED: no corpus at ../shared/corpus (set SHAKEDOWN_CORPUS to run this check)");
         return;
     };
