@@ -24,7 +24,9 @@
 pub mod config;
 pub mod side;
 pub mod time;
+pub mod tls;
 
 pub use config::Config;
 pub use side::{PerSide, Side};
 pub use time::Timestamp;
+pub use tls::{TlsConnection, TlsEvent};
