@@ -20,7 +20,10 @@ impl Timestamp {
 
     /// Builds a timestamp from whole seconds and a nanosecond fraction, saturating on overflow.
     pub fn from_secs_nanos(secs: i64, nanos: u32) -> Timestamp {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(i64::from(nanos)))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(nanos)),
+        )
     }
 
     /// Nanoseconds since the epoch.
@@ -129,6 +132,9 @@ mod tests {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
         }
-        assert_eq!(Timestamp::from_utc(2020, 1, 17, 20, 43, 36).secs(), 1_579_293_816);
+        assert_eq!(
+            Timestamp::from_utc(2020, 1, 17, 20, 43, 36).secs(),
+            1_579_293_816
+        );
     }
 }

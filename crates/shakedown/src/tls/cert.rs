@@ -97,7 +97,10 @@ pub(crate) fn parse_certificate(body: &[u8], tls13: Option<bool>) -> Option<Cert
         Some(false) => chain_12(body),
         None => chain_12(body).or_else(|| chain_13(body)),
     }?;
-    let mut info = CertificateInfo { chain_len: certs.len(), ..Default::default() };
+    let mut info = CertificateInfo {
+        chain_len: certs.len(),
+        ..Default::default()
+    };
     if let Some(leaf) = certs.first() {
         leaf_details(leaf, &mut info);
     }
@@ -142,8 +145,14 @@ fn leaf_details(der: &[u8], info: &mut CertificateInfo) {
     info.issuer = cert.issuer().to_string();
     info.self_signed = cert.subject().as_raw() == cert.issuer().as_raw();
     let validity = cert.validity();
-    info.not_before = Some(Timestamp::from_secs_nanos(validity.not_before.timestamp(), 0));
-    info.not_after = Some(Timestamp::from_secs_nanos(validity.not_after.timestamp(), 0));
+    info.not_before = Some(Timestamp::from_secs_nanos(
+        validity.not_before.timestamp(),
+        0,
+    ));
+    info.not_after = Some(Timestamp::from_secs_nanos(
+        validity.not_after.timestamp(),
+        0,
+    ));
     info.key_type = Some(key_type(&cert));
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
@@ -159,14 +168,22 @@ fn key_type(cert: &X509Certificate<'_>) -> KeyType {
     let oid = spki.algorithm.algorithm.to_id_string();
     let key = spki.subject_public_key.data.as_ref();
     let (algorithm, bits, curve) = match oid.as_str() {
-        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => (KeyAlgorithm::Rsa, rsa_bits(cert), None),
+        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
+            (KeyAlgorithm::Rsa, rsa_bits(cert), None)
+        }
         "1.2.840.10045.2.1" => {
-            let curve_oid = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok());
+            let curve_oid = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok());
             let curve_oid = curve_oid.map(|o| o.to_id_string()).unwrap_or_default();
             let (name, bits) = curve_name(&curve_oid);
             // An uncompressed point is 0x04 || X || Y.
             let bits = bits.or_else(|| u32::try_from(key.len().saturating_sub(1) / 2 * 8).ok());
-            let curve = name.map(str::to_string).or((!curve_oid.is_empty()).then_some(curve_oid));
+            let curve = name
+                .map(str::to_string)
+                .or((!curve_oid.is_empty()).then_some(curve_oid));
             (KeyAlgorithm::Ec, bits, curve)
         }
         "1.3.101.112" => (KeyAlgorithm::Ed25519, Some(256), None),
@@ -175,7 +192,11 @@ fn key_type(cert: &X509Certificate<'_>) -> KeyType {
         "1.2.840.10046.2.1" => (KeyAlgorithm::Dh, integer_bits(key), None),
         _ => (KeyAlgorithm::Other, None, None),
     };
-    KeyType { algorithm, bits, curve }
+    KeyType {
+        algorithm,
+        bits,
+        curve,
+    }
 }
 
 fn curve_name(oid: &str) -> (Option<&'static str>, Option<u32>) {
@@ -239,11 +260,20 @@ mod tests {
         assert!(info.subject.is_empty() && info.key_type.is_none());
         // TLS 1.3 layout: empty context, one entry with empty extensions.
         let body13 = [0, 0, 0, 7, 0, 0, 2, 0xde, 0xad, 0, 0];
-        assert_eq!(parse_certificate(&body13, None).map(|i| i.chain_len), Some(1));
-        assert_eq!(parse_certificate(&body13, Some(true)).map(|i| i.chain_len), Some(1));
+        assert_eq!(
+            parse_certificate(&body13, None).map(|i| i.chain_len),
+            Some(1)
+        );
+        assert_eq!(
+            parse_certificate(&body13, Some(true)).map(|i| i.chain_len),
+            Some(1)
+        );
         assert_eq!(parse_certificate(&body13, Some(false)), None);
         // Empty chain.
-        assert_eq!(parse_certificate(&[0, 0, 0], Some(false)).map(|i| i.chain_len), Some(0));
+        assert_eq!(
+            parse_certificate(&[0, 0, 0], Some(false)).map(|i| i.chain_len),
+            Some(0)
+        );
         for n in 0..body.len() {
             let _ = parse_certificate(body.get(..n).unwrap_or_default(), None);
         }

@@ -556,7 +556,10 @@ mod tests {
         assert_eq!(TlsVersion(0x0002).to_string(), "SSL 2.0");
         assert_eq!(TlsVersion(0x0300).to_string(), "SSL 3.0");
         assert_eq!(TlsVersion(0x7e01).to_string(), "TLS 1.3 experiment 1");
-        assert_eq!(TlsVersion(0xfb1a).to_string(), "TLS 1.3 draft 26 (Facebook)");
+        assert_eq!(
+            TlsVersion(0xfb1a).to_string(),
+            "TLS 1.3 draft 26 (Facebook)"
+        );
         assert!(TlsVersion(0x0002).rank() < TlsVersion(0x0300).rank());
         assert!(TlsVersion(0x0303).rank() < TlsVersion(0x7f10).rank());
         assert_eq!(TlsVersion(0x2a2a).rank(), 0);

@@ -110,6 +110,21 @@ impl TlsConnection {
         self.dirs[side].deframer.is_dead()
     }
 
+    /// Bytes allocated for partial messages over both directions (tests check it stays small).
+    #[cfg(test)]
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        [&self.dirs.client, &self.dirs.server]
+            .iter()
+            .map(|d| {
+                d.defrag.buffered_capacity()
+                    + match &d.body {
+                        Body::Sslv2First { bytes, .. } => bytes.capacity(),
+                        _ => 0,
+                    }
+            })
+            .sum()
+    }
+
     /// Feeds the next in-order bytes sent by `from`, appending the events they complete to `out`.
     pub fn feed(&mut self, from: Side, bytes: &[u8], out: &mut Vec<TlsEvent>) {
         let mut input = bytes;
@@ -152,13 +167,26 @@ impl TlsConnection {
     }
 }
 
-fn on_header(side: Side, h: Header, dir: &mut Direction, neg: &mut Negotiation, out: &mut Vec<TlsEvent>) {
+fn on_header(
+    side: Side,
+    h: Header,
+    dir: &mut Direction,
+    neg: &mut Negotiation,
+    out: &mut Vec<TlsEvent>,
+) {
     dir.body = Body::Skip;
     let (content_type, version, len) = match h {
-        Header::Tls { content_type, version, len } => (content_type, version, len),
+        Header::Tls {
+            content_type,
+            version,
+            len,
+        } => (content_type, version, len),
         Header::Sslv2 { len } => {
             dir.body = if dir.deframer.records() == 1 {
-                Body::Sslv2First { bytes: Vec::new(), cap: usize::from(len).min(dir.max_hs) }
+                Body::Sslv2First {
+                    bytes: Vec::new(),
+                    cap: usize::from(len).min(dir.max_hs),
+                }
             } else {
                 Body::Sslv2Peek
             };
@@ -190,9 +218,16 @@ fn on_header(side: Side, h: Header, dir: &mut Direction, neg: &mut Negotiation, 
             // TLS 1.3 protects alerts inside application_data records, so a type-21 record there is
             // plaintext; with TLS <= 1.2 it is encrypted after this side's ChangeCipherSpec.
             if len != 2 || (dir.ccs && !tls13) {
-                out.push(TlsEvent::Alert(Alert { level: None, description: None, encrypted: true }));
+                out.push(TlsEvent::Alert(Alert {
+                    level: None,
+                    description: None,
+                    encrypted: true,
+                }));
             } else {
-                dir.body = Body::Alert { bytes: [0; 2], have: 0 };
+                dir.body = Body::Alert {
+                    bytes: [0; 2],
+                    have: 0,
+                };
             }
         }
         content::HANDSHAKE => {
@@ -222,7 +257,13 @@ fn on_header(side: Side, h: Header, dir: &mut Direction, neg: &mut Negotiation, 
     }
 }
 
-fn on_body(side: Side, b: &[u8], dir: &mut Direction, neg: &mut Negotiation, out: &mut Vec<TlsEvent>) {
+fn on_body(
+    side: Side,
+    b: &[u8],
+    dir: &mut Direction,
+    neg: &mut Negotiation,
+    out: &mut Vec<TlsEvent>,
+) {
     match &mut dir.body {
         Body::Skip => {}
         Body::Handshake => {
@@ -232,7 +273,10 @@ fn on_body(side: Side, b: &[u8], dir: &mut Direction, neg: &mut Negotiation, out
                 Message::Complete { msg_type, body } => {
                     let ev = handshake_event(side, msg_type, body, record_version, neg);
                     if let TlsEvent::ServerHello(sh) = &ev {
-                        if side == Side::Server && !sh.hello_retry_request && sh.version.is_tls13_or_draft() {
+                        if side == Side::Server
+                            && !sh.hello_retry_request
+                            && sh.version.is_tls13_or_draft()
+                        {
                             server_now_protected = true;
                         }
                     }
@@ -276,7 +320,10 @@ fn on_body(side: Side, b: &[u8], dir: &mut Direction, neg: &mut Negotiation, out
 
 fn on_end(dir: &mut Direction, out: &mut Vec<TlsEvent>) {
     match std::mem::replace(&mut dir.body, Body::Skip) {
-        Body::Alert { bytes: [level, desc], have: 2 } => out.push(TlsEvent::Alert(Alert {
+        Body::Alert {
+            bytes: [level, desc],
+            have: 2,
+        } => out.push(TlsEvent::Alert(Alert {
             level: Some(AlertLevel(level)),
             description: Some(AlertDescription(desc)),
             encrypted: false,
@@ -284,10 +331,14 @@ fn on_end(dir: &mut Direction, out: &mut Vec<TlsEvent>) {
         Body::Sslv2First { bytes, .. } => match bytes.first() {
             Some(&sslv2::MSG_CLIENT_HELLO) => match sslv2::parse_client_hello(&bytes) {
                 Some(ch) => out.push(TlsEvent::ClientHello(Box::new(ch))),
-                None => out.push(TlsEvent::Malformed { what: "SSLv2 ClientHello" }),
+                None => out.push(TlsEvent::Malformed {
+                    what: "SSLv2 ClientHello",
+                }),
             },
             Some(&msg_type) => out.push(TlsEvent::SslV2 { msg_type }),
-            None => out.push(TlsEvent::Malformed { what: "empty SSLv2 record" }),
+            None => out.push(TlsEvent::Malformed {
+                what: "empty SSLv2 record",
+            }),
         },
         _ => {}
     }

@@ -49,12 +49,22 @@ const KEEP_CAPACITY: usize = 16 * 1024;
 impl Defragmenter {
     /// A defragmenter keeping messages of at most `max` body bytes.
     pub(crate) fn new(max: usize) -> Self {
-        Defragmenter { max, state: State::Header { hdr: [0; 4], have: 0 }, buf: Vec::new() }
+        Defragmenter {
+            max,
+            state: State::Header {
+                hdr: [0; 4],
+                have: 0,
+            },
+            buf: Vec::new(),
+        }
     }
 
     /// Forgets any partial message (after lost bytes or a change of keys).
     pub(crate) fn reset(&mut self) {
-        self.state = State::Header { hdr: [0; 4], have: 0 };
+        self.state = State::Header {
+            hdr: [0; 4],
+            have: 0,
+        };
         self.release();
     }
 
@@ -95,7 +105,9 @@ impl Defragmenter {
                     self.begin(msg_type, len, &mut on);
                 }
                 State::Header { mut hdr, have } => {
-                    let Some((&b, rest)) = input.split_first() else { break };
+                    let Some((&b, rest)) = input.split_first() else {
+                        break;
+                    };
                     input = rest;
                     if let Some(slot) = hdr.get_mut(usize::from(have)) {
                         *slot = b;
@@ -104,7 +116,10 @@ impl Defragmenter {
                         let (msg_type, len) = header(&hdr);
                         self.begin(msg_type, len, &mut on);
                     } else {
-                        self.state = State::Header { hdr, have: have + 1 };
+                        self.state = State::Header {
+                            hdr,
+                            have: have + 1,
+                        };
                     }
                 }
                 State::Body { msg_type, len } => {
@@ -114,18 +129,33 @@ impl Defragmenter {
                     self.buf.extend_from_slice(part);
                     input = rest;
                     if self.buf.len() >= len {
-                        self.state = State::Header { hdr: [0; 4], have: 0 };
-                        on(Message::Complete { msg_type, body: &self.buf });
+                        self.state = State::Header {
+                            hdr: [0; 4],
+                            have: 0,
+                        };
+                        on(Message::Complete {
+                            msg_type,
+                            body: &self.buf,
+                        });
                         self.release();
                     }
                 }
                 State::Skip { remaining } => {
-                    let n = u64::try_from(input.len()).unwrap_or(u64::MAX).min(remaining);
-                    input = input.get(usize::try_from(n).unwrap_or(input.len())..).unwrap_or_default();
+                    let n = u64::try_from(input.len())
+                        .unwrap_or(u64::MAX)
+                        .min(remaining);
+                    input = input
+                        .get(usize::try_from(n).unwrap_or(input.len())..)
+                        .unwrap_or_default();
                     self.state = if remaining == n {
-                        State::Header { hdr: [0; 4], have: 0 }
+                        State::Header {
+                            hdr: [0; 4],
+                            have: 0,
+                        }
                     } else {
-                        State::Skip { remaining: remaining - n }
+                        State::Skip {
+                            remaining: remaining - n,
+                        }
                     };
                 }
             }
@@ -134,8 +164,13 @@ impl Defragmenter {
 
     fn begin(&mut self, msg_type: u8, len: usize, on: &mut impl FnMut(Message<'_>)) {
         if len > self.max {
-            on(Message::Oversized { msg_type, len: u32::try_from(len).unwrap_or(u32::MAX) });
-            self.state = State::Skip { remaining: u64::try_from(len).unwrap_or(u64::MAX) };
+            on(Message::Oversized {
+                msg_type,
+                len: u32::try_from(len).unwrap_or(u32::MAX),
+            });
+            self.state = State::Skip {
+                remaining: u64::try_from(len).unwrap_or(u64::MAX),
+            };
         } else {
             self.buf.clear();
             self.state = State::Body { msg_type, len };
@@ -146,7 +181,12 @@ impl Defragmenter {
 /// Type and length of a 4-byte handshake header (the caller guarantees 4 bytes).
 fn header(b: &[u8]) -> (u8, usize) {
     let t = b.first().copied().unwrap_or(0);
-    let len = u32::from_be_bytes([0, *b.get(1).unwrap_or(&0), *b.get(2).unwrap_or(&0), *b.get(3).unwrap_or(&0)]);
+    let len = u32::from_be_bytes([
+        0,
+        *b.get(1).unwrap_or(&0),
+        *b.get(2).unwrap_or(&0),
+        *b.get(3).unwrap_or(&0),
+    ]);
     (t, usize::try_from(len).unwrap_or(usize::MAX))
 }
 
@@ -159,7 +199,9 @@ mod tests {
         for c in chunks {
             d.push(c, |m| match m {
                 Message::Complete { msg_type, body } => v.push((msg_type, body.to_vec())),
-                Message::Oversized { msg_type, len } => v.push((msg_type, len.to_be_bytes().to_vec())),
+                Message::Oversized { msg_type, len } => {
+                    v.push((msg_type, len.to_be_bytes().to_vec()))
+                }
             });
         }
         v
@@ -169,10 +211,17 @@ mod tests {
     fn several_in_one_and_split() {
         let msgs = [2, 0, 0, 2, 0xaa, 0xbb, 14, 0, 0, 0, 11, 0, 0, 1, 0xcc];
         let whole = run(&mut Defragmenter::new(100), &[&msgs]);
-        assert_eq!(whole, vec![(2, vec![0xaa, 0xbb]), (14, vec![]), (11, vec![0xcc])]);
+        assert_eq!(
+            whole,
+            vec![(2, vec![0xaa, 0xbb]), (14, vec![]), (11, vec![0xcc])]
+        );
         for cut in 0..msgs.len() {
             let (a, b) = msgs.split_at(cut);
-            assert_eq!(run(&mut Defragmenter::new(100), &[a, b]), whole, "cut {cut}");
+            assert_eq!(
+                run(&mut Defragmenter::new(100), &[a, b]),
+                whole,
+                "cut {cut}"
+            );
         }
         let bytes: Vec<&[u8]> = msgs.chunks(1).collect();
         assert_eq!(run(&mut Defragmenter::new(100), &bytes), whole);

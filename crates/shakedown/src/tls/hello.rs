@@ -277,7 +277,9 @@ mod tests {
 
     #[test]
     fn server_hello_supported_versions_and_hrr() {
-        let exts = [0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33, 0x00, 0x02, 0x00, 0x17];
+        let exts = [
+            0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33, 0x00, 0x02, 0x00, 0x17,
+        ];
         let sh = parse_server_hello(&sh_bytes(0x0303, HELLO_RETRY_REQUEST_RANDOM, &exts));
         let sh = sh.unwrap_or_else(|| panic!("parse"));
         assert!(sh.hello_retry_request);

@@ -2,10 +2,10 @@
 //! defragmenter becomes a [`TlsEvent`], and the hellos update what the connection knows (negotiated
 //! version, HelloRetryRequest, whether the client offered TLS 1.3).
 
+use super::TlsEvent;
 use super::cert::parse_certificate;
 use super::codes::{TlsVersion, hs};
 use super::hello::{parse_client_hello, parse_draft_hello_retry_request, parse_server_hello};
-use super::TlsEvent;
 use crate::Side;
 
 /// What the two directions share: learnt from the hellos, read by both sides' record handling.
@@ -45,7 +45,9 @@ pub(crate) fn handshake_event(
                 }
                 TlsEvent::ClientHello(Box::new(ch))
             }
-            None => TlsEvent::Malformed { what: "ClientHello" },
+            None => TlsEvent::Malformed {
+                what: "ClientHello",
+            },
         },
         hs::SERVER_HELLO => match parse_server_hello(body) {
             Some(sh) => {
@@ -56,20 +58,26 @@ pub(crate) fn handshake_event(
                 }
                 TlsEvent::ServerHello(Box::new(sh))
             }
-            None => TlsEvent::Malformed { what: "ServerHello" },
+            None => TlsEvent::Malformed {
+                what: "ServerHello",
+            },
         },
         hs::HELLO_RETRY_REQUEST_DRAFT => match parse_draft_hello_retry_request(body) {
             Some(sh) => {
                 neg.hello_retry_request = true;
                 TlsEvent::ServerHello(Box::new(sh))
             }
-            None => TlsEvent::Malformed { what: "HelloRetryRequest" },
+            None => TlsEvent::Malformed {
+                what: "HelloRetryRequest",
+            },
         },
         hs::CERTIFICATE => {
             let layout = neg.version.map(TlsVersion::is_tls13_or_draft);
             match parse_certificate(body, layout) {
                 Some(info) => TlsEvent::Certificate(Box::new(info)),
-                None => TlsEvent::Malformed { what: "Certificate" },
+                None => TlsEvent::Malformed {
+                    what: "Certificate",
+                },
             }
         }
         hs::NEW_SESSION_TICKET => TlsEvent::NewSessionTicket,

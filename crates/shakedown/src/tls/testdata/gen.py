@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the TLS fixtures: real handshakes between `openssl s_server` and `openssl s_client` on
-127.0.0.1, recorded by a relay as the ordered chunks each side sent. Output lines: `C <hex>` (client to
+127.0.0.1, recorded by a relay as the ordered chunks each side sent. Also writes the EC P-256 and Ed25519 leaf
+certificates as DER (ec_cert.der, ed_cert.der). Output lines: `C <hex>` (client to
 server) or `S <hex>` (server to client). Run from this directory: python3 gen.py"""
 import os, select, socket, subprocess, sys, tempfile, time
 
@@ -55,6 +56,8 @@ def record(out, server_args, client_args, stdin=b"hello\n", port=44330):
 
 with tempfile.TemporaryDirectory() as tmp:
     keys(tmp)
+    for name in ("ec", "ed"):
+        subprocess.run(["openssl", "x509", "-in", f"{tmp}/{name}.crt", "-outform", "DER", "-out", f"{name}_cert.der"], check=True)
     record("tls12_rsa.txt", ["-cert", f"{tmp}/rsa.crt", "-key", f"{tmp}/rsa.key", "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
            ["-tls1_2", "-servername", "rsa.example.test"])
     record("tls13_hrr_ec.txt", ["-cert", f"{tmp}/ec.crt", "-key", f"{tmp}/ec.key", "-tls1_3", "-groups", "P-256"],
