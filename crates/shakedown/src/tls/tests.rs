@@ -676,3 +676,51 @@ fn handshake_events_after_malformed_hello_continue() {
         ]
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any chunking of a real handshake gives the same events.
+        #[test]
+        fn any_chunking_same_events(fixture_idx in 0usize..4, cuts in proptest::collection::vec(1usize..300, 1..20)) {
+            let chunks = fixture(ALL[fixture_idx]);
+            let (whole, _) = run(&chunks);
+            let mut rechunked = Vec::new();
+            let mut i = 0;
+            for (s, b) in &chunks {
+                let mut rest = &b[..];
+                while !rest.is_empty() {
+                    let n = cuts[i % cuts.len()].min(rest.len());
+                    i += 1;
+                    rechunked.push((*s, rest[..n].to_vec()));
+                    rest = &rest[n..];
+                }
+            }
+            prop_assert_eq!(run(&rechunked).0, whole);
+        }
+
+        /// Arbitrary bytes and gaps never panic and never hold more than the handshake limit.
+        #[test]
+        fn arbitrary_input_is_bounded(
+            ops in proptest::collection::vec((any::<bool>(), any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200), 0u64..50), 0..40),
+        ) {
+            let mut conn = TlsConnection::new(256);
+            let mut out = Vec::new();
+            for (client, gap, bytes, missing) in ops {
+                let side = if client { Side::Client } else { Side::Server };
+                if gap {
+                    conn.gap(side, missing, &mut out);
+                }
+                // Bias towards plausible records so deeper states are reached.
+                let mut rec = vec![22, 3, 3, 0, u8::try_from(bytes.len()).unwrap_or(0)];
+                rec.extend_from_slice(&bytes);
+                conn.feed(side, if missing % 2 == 0 { &rec } else { &bytes }, &mut out);
+                prop_assert!(conn.buffered_bytes() <= 2 * 256 + 64);
+            }
+        }
+    }
+}
