@@ -40,6 +40,8 @@ struct Direction {
     protected: bool,
     /// The handshake message size limit, also applied to an SSLv2 hello.
     max_hs: usize,
+    /// Bytes fed (captured), including those after the direction stopped.
+    fed: u64,
 }
 
 impl Direction {
@@ -53,6 +55,7 @@ impl Direction {
             finished_pending: false,
             protected: false,
             max_hs: max_handshake_message,
+            fed: 0,
         }
     }
 }
@@ -110,6 +113,11 @@ impl TlsConnection {
         self.dirs[side].deframer.is_dead()
     }
 
+    /// Captured bytes fed for `side` so far (gaps not included), also after its stream stopped.
+    pub fn bytes_fed(&self, side: Side) -> u64 {
+        self.dirs[side].fed
+    }
+
     /// Bytes allocated for partial messages over both directions (tests check it stays small).
     #[cfg(test)]
     pub(crate) fn buffered_bytes(&self) -> usize {
@@ -129,6 +137,9 @@ impl TlsConnection {
     pub fn feed(&mut self, from: Side, bytes: &[u8], out: &mut Vec<TlsEvent>) {
         let mut input = bytes;
         let dir = &mut self.dirs[from];
+        dir.fed = dir
+            .fed
+            .saturating_add(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
         while let Some(item) = dir.deframer.next(&mut input) {
             match item {
                 Item::Header(h) => on_header(from, h, dir, &mut self.neg, out),

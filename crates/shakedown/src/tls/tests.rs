@@ -427,6 +427,7 @@ fn huge_record_and_garbage_are_malformed() {
         )]
     );
     assert!(conn.is_stopped(Side::Server) && !conn.is_stopped(Side::Client));
+    assert_eq!(conn.bytes_fed(Side::Server), 21);
     let (ev, _) = run(&[(Side::Server, vec![22, 4, 0, 0, 1])]);
     assert_eq!(
         ev[0].1,
