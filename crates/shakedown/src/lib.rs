@@ -30,9 +30,11 @@ pub mod rdp;
 pub mod side;
 pub mod tcp;
 pub mod time;
+pub mod tls;
 
 pub use capture::{CaptureError, CaptureReader, Frame, LinkType};
 pub use config::Config;
 pub use side::{PerSide, Side};
 pub use tcp::{Budget, Chunk, Reassembler, SegmentNote, StreamStats};
 pub use time::Timestamp;
+pub use tls::{TlsConnection, TlsEvent};
