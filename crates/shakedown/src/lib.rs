@@ -21,10 +21,13 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod capture;
 pub mod config;
+pub mod decode;
 pub mod side;
 pub mod time;
 
 pub use config::Config;
+pub use decode::{Decoded, Decoder, Skip, TcpFlags, TcpSegment};
 pub use side::{PerSide, Side};
 pub use time::Timestamp;
