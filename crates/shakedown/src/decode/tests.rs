@@ -628,6 +628,67 @@ fn fragmented_tunnel_inner_and_nested() {
     );
 }
 
+mod reassembly_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any split into 8-byte-aligned fragments, in any order, with duplicates, reassembles to the
+        /// original segment on the frame that completes it.
+        #[test]
+        fn any_split_any_order(
+            len in 1usize..3000,
+            cuts in proptest::collection::vec(1usize..400, 1..12),
+            order_seed in any::<u64>(),
+            dups in proptest::collection::vec(any::<u16>(), 0..4),
+            v6 in any::<bool>(),
+        ) {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let seg = tcp(1, 2, TcpFlags::ACK, &payload);
+            let mut bounds = vec![0usize];
+            for c in cuts {
+                let next = (bounds.last().unwrap() + c * 8).min(seg.len());
+                if next > *bounds.last().unwrap() && next < seg.len() {
+                    bounds.push(next);
+                }
+            }
+            bounds.push(seg.len());
+            let mut frags: Vec<(u16, bool, Vec<u8>)> = bounds
+                .windows(2)
+                .map(|w| (w[0] as u16, w[1] < seg.len(), seg[w[0]..w[1]].to_vec()))
+                .collect();
+            for d in &dups {
+                let f = frags[usize::from(*d) % frags.len()].clone();
+                frags.push(f);
+            }
+            // Deterministic shuffle.
+            let mut x = order_seed | 1;
+            for i in (1..frags.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                frags.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let mut d = Decoder::new(&Config::default());
+            let mut done = None;
+            for (off, more, bytes) in &frags {
+                let p = if v6 { frag6_pkt(5, *off, *more, bytes) } else { frag4(5, *off, *more, bytes) };
+                match decode_at(&mut d, 101, &p, p.len(), 0) {
+                    // Duplicates arriving after completion start a new datagram, which may complete
+                    // again: every completion must be the original.
+                    Ok(s) => {
+                        prop_assert_eq!(&s.payload, &payload);
+                        done = Some(s);
+                    }
+                    Err(Skip::FragmentHeld) => {}
+                    Err(e) => prop_assert!(false, "{e:?}"),
+                }
+            }
+            let s = done.expect("completed");
+            prop_assert_eq!(&s.payload, &payload);
+            prop_assert_eq!(s.wire as usize, len);
+        }
+    }
+}
+
 // ---------------------------------------------------------------- tunnels
 
 fn gre(flags: u16, proto: u16, extra: &[u8], payload: &[u8]) -> Vec<u8> {
@@ -707,6 +768,13 @@ fn udp_tunnels() {
     assert_std4(dec(101, &ipv4(17, &udp(51000, 4790, &gpe))));
     let teredo = cat(&[&[0, 0, 0x12, 0x34, 1, 2, 3, 4], &ipv6(6, &tcp_default())]);
     assert_std6(dec(101, &ipv4(17, &udp(3544, 51000, &teredo))));
+    // Teredo with an authentication indication (id 2 bytes, auth 3 bytes, nonce, confirmation).
+    let auth = cat(&[
+        &[0, 1, 2, 3, 9, 9, 7, 7, 7],
+        &[0; 9],
+        &ipv6(6, &tcp_default()),
+    ]);
+    assert_std6(dec(101, &ipv4(17, &udp(51000, 3544, &auth))));
 }
 
 fn gtp(flags: u8, opt: &[u8], inner: &[u8]) -> Vec<u8> {
