@@ -7,7 +7,7 @@
 
 mod table;
 
-pub(crate) use table::{FlowTable, Slot};
+pub(crate) use table::FlowTable;
 
 use std::fmt;
 use std::net::IpAddr;

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::rdp::Protocols;
-use crate::tls::{ClientHello, KeyAlgorithm, SuiteAuth, TlsVersion};
+use crate::tls::{ClientHello, KeyAlgorithm, SuiteAuth};
 use crate::{PerSide, Side};
 
 use super::{AlertRecord, CloseKind, Mark, Outcome, Protocol, RdpFacts, Stage, TcpFacts, TlsFacts};
@@ -191,7 +191,6 @@ pub(crate) struct Input<'a> {
     pub tls13: bool,
     pub payload_seen: PerSide<bool>,
     pub packets: PerSide<u64>,
-    pub unfinished: bool,
     pub start: Mark,
 }
 
@@ -597,8 +596,4 @@ mod tests {
         assert!(names.contains(&"no_shared_cipher") && names.contains(&"capture_incomplete"));
     }
 
-    #[test]
-    fn version_helper_compiles() {
-        assert!(TlsVersion(0x0304) > TlsVersion(0x0301));
-    }
 }

@@ -330,7 +330,7 @@ impl Observer {
             (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) => self.note(at, from, "encrypted handshake"),
             (TlsEvent::ApplicationData { len }, _) => {
                 tls.application_records[from] += 1;
-                if self.tls13 && !self.completed() {
+                if self.tls13 && self.completed_at.is_none() {
                     self.advance(Stage::EncryptedHandshake);
                     match from {
                         Side::Client => self.client_protected = true,
@@ -397,7 +397,6 @@ impl Observer {
             tls13: self.tls13,
             payload_seen: self.payload_seen,
             packets: facts.packets,
-            unfinished: facts.unfinished,
             start: facts.start,
         };
         let (outcome, cause) = cause::decide(&input);
