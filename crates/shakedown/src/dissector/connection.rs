@@ -22,6 +22,9 @@ pub(crate) struct Connection {
     streams: PerSide<Reassembler>,
     fin: PerSide<bool>,
     rst: bool,
+    /// The client's initial sequence number, to tell a retransmitted SYN from a new connection.
+    client_isn: Option<u32>,
+    max_stream_buffer: usize,
     proto: Proto,
     observer: Observer,
 }
@@ -54,14 +57,22 @@ impl Connection {
             ),
             fin: PerSide::default(),
             rst: false,
+            client_isn: None,
+            max_stream_buffer: config.max_stream_buffer,
             proto: Proto::new(config.max_handshake_message, record_events),
             observer: Observer::new(config.max_timeline),
         }
     }
 
-    /// Whether a new SYN on this 5-tuple starts a new connection (this one is over).
+    /// Whether this connection is over (both FINs, or an RST).
     pub(crate) fn closed(&self) -> bool {
         self.rst || (self.fin.client && self.fin.server)
+    }
+
+    /// Whether a SYN with sequence number `isn` starts a new connection on this 5-tuple: this one is
+    /// over and the SYN is not a retransmission of its own.
+    pub(crate) fn reused_by(&self, isn: u32) -> bool {
+        self.closed() && self.client_isn != Some(isn)
     }
 
     /// Handles one segment of this connection.
@@ -86,8 +97,16 @@ impl Connection {
         if flags.syn() {
             if side == Side::Client && !flags.ack() {
                 self.observer.syn(at);
+                self.client_isn.get_or_insert(seg.seq);
             } else if side == Side::Server && flags.ack() {
                 self.observer.syn_ack(at);
+            }
+            let stream = &mut self.streams[side];
+            if stream.is_started() && stream.stats().bytes_seen == 0 {
+                // A repeated SYN or SYN-ACK with another sequence number before any data: the
+                // latest one is what the peer acknowledges, so the stream starts there.
+                stream.set_done(budget);
+                *stream = Reassembler::new(self.max_stream_buffer);
             }
             self.streams[side].start(seg.seq);
             seq = seq.wrapping_add(1);

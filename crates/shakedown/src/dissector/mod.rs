@@ -142,7 +142,7 @@ impl Dissector {
                 if let Some(s) = slot {
                     let reuse = seg.flags.syn()
                         && !seg.flags.ack()
-                        && self.table.get_mut(s).is_some_and(|c| c.closed());
+                        && self.table.get_mut(s).is_some_and(|c| c.reused_by(seg.seq));
                     if reuse {
                         if let Some(old) = self.table.remove(s) {
                             self.summary.port_reuse += 1;
