@@ -1,7 +1,8 @@
 //! Link-layer headers that etherparse does not slice (and the trivial ones): each gives the next layer.
+//! Link types are tcpdump's LINKTYPE_ values (<https://www.tcpdump.org/linktypes.html>).
 //! Ethernet itself is handled by the walker, since tunnels lead back to it.
 
-use super::walk::{Next, be16};
+use super::walk::{Next, be16, ppp};
 use super::{Layer, Skip};
 use crate::capture::LinkType;
 
@@ -53,6 +54,13 @@ pub(super) fn strip(link_type: LinkType, data: &[u8], short: Skip) -> Result<Nex
         }
         // LINKTYPE_NFLOG
         239 => nflog(data, short),
+        // LINKTYPE_PPP and LINKTYPE_PPP_HDLC (RFC 1662 framing, no flag or FCS bytes).
+        9 | 50 => ppp(data, short),
+        // LINKTYPE_C_HDLC (Cisco HDLC): address, control, then an EtherType.
+        104 => {
+            let (head, rest) = data.split_first_chunk::<4>().ok_or(short)?;
+            Ok(Next::EtherType(be16(head, 2), rest))
+        }
         _ => Err(Skip::UnsupportedLinkType(link_type)),
     }
 }

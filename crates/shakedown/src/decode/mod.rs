@@ -5,10 +5,10 @@
 //!                         └─► Skip (why the frame carries no TCP segment)
 //! ```
 //!
-//! A [`Decoder`] strips the link layer (Ethernet, raw IP, Linux SLL and SLL2, BSD NULL and LOOP, NFLOG),
-//! any number of VLAN tags (bounded), MPLS and PPPoE, the IP layer (IPv4 options, IPv6 extension
-//! headers, fragment reassembly with caps) and tunnels (IP-in-IP, GRE incl. ERSPAN, VXLAN, Geneve,
-//! GTP-U, Teredo), and returns the innermost TCP header with its payload. It never verifies checksums
+//! A [`Decoder`] strips the link layer (Ethernet, raw IP, Linux SLL and SLL2, BSD NULL and LOOP, NFLOG,
+//! PPP, Cisco HDLC), any number of VLAN tags (bounded), MPLS and PPPoE, the IP layer (IPv4 options,
+//! IPv6 extension headers, fragment reassembly with caps) and tunnels (IP-in-IP, GRE incl. ERSPAN,
+//! VXLAN, Geneve, GTP-U, Teredo), and returns the innermost TCP header with its payload. It never verifies checksums
 //! (captures taken on the sending host carry offloaded, i.e. wrong, checksums).
 //!
 //! Frames cut by the snap length are decoded as far as they go: a complete TCP header with a cut payload
@@ -349,7 +349,8 @@ pub enum Skip {
     },
     /// A link layer carrying something other than IP (ARP, LLDP, STP...): ordinary.
     NonIp {
-        /// The EtherType (IEEE 802 numbers), or the 802.3 length field for LLC frames.
+        /// The EtherType (IEEE 802 numbers), the 802.3 length field for LLC frames, or the PPP
+        /// protocol number (RFC 1661) on PPP links.
         ethertype: u16,
     },
     /// A NULL, LOOP or NFLOG frame whose address family is not IPv4 or IPv6.

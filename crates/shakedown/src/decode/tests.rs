@@ -298,6 +298,19 @@ fn nflog_tlvs() {
 }
 
 #[test]
+fn ppp_and_cisco_hdlc() {
+    let p4 = ipv4(6, &tcp_default());
+    assert_std4(dec(9, &cat(&[&[0xFF, 0x03, 0x00, 0x21], &p4])));
+    assert_std4(dec(50, &cat(&[&[0x21], &p4])));
+    assert_std6(dec(9, &cat(&[&[0x00, 0x57], &ipv6(6, &tcp_default())])));
+    assert_eq!(
+        dec(9, &[0xC0, 0x21, 1, 1, 0, 4]),
+        Err(Skip::NonIp { ethertype: 0xC021 })
+    );
+    assert_std4(dec(104, &cat(&[&[0x0F, 0x00, 0x08, 0x00], &p4])));
+}
+
+#[test]
 fn unsupported_link_type_kept() {
     assert_eq!(
         dec(147, &[1, 2, 3]),

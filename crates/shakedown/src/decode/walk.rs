@@ -156,7 +156,7 @@ impl<'a> Walker<'a> {
                 // PPPoE session stage (RFC 2516 §4): 6-byte header, then a PPP protocol.
                 0x8864 => {
                     let rest = d.get(6..).ok_or(self.short(Layer::Vlan))?;
-                    return ppp(rest, Skip::NonIp { ethertype: t }, self.short(Layer::Vlan));
+                    return ppp(rest, self.short(Layer::Vlan));
                 }
                 _ => return Err(Skip::NonIp { ethertype: t }),
             }
@@ -457,7 +457,10 @@ impl<'a> Walker<'a> {
             1 if proto == 0x880B => {
                 let hlen = 8 + bit(seq) + bit(ack);
                 let rest = d.get(hlen..).ok_or(self.short(Layer::Tunnel))?;
-                ppp(rest, other, self.short(Layer::Tunnel))
+                ppp(rest, self.short(Layer::Tunnel)).map_err(|e| match e {
+                    Skip::NonIp { .. } => other,
+                    e => e,
+                })
             }
             _ => Err(other),
         }
@@ -503,9 +506,10 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// PPP (RFC 1661 §2) after PPPoE or enhanced GRE: optional address/control (RFC 1662), a 1- or 2-byte
-/// protocol (protocol field compression), IPv4 0x21 or IPv6 0x57.
-fn ppp(d: &[u8], other: Skip, short: Skip) -> Result<Next<'_>, Skip> {
+/// PPP (RFC 1661 §2) after PPPoE, enhanced GRE or as a link type: optional address/control
+/// (RFC 1662), a 1- or 2-byte protocol (protocol field compression), IPv4 0x21 or IPv6 0x57; any
+/// other protocol (LCP, compressed or encrypted data) is `NonIp` with the PPP protocol number.
+pub(super) fn ppp(d: &[u8], short: Skip) -> Result<Next<'_>, Skip> {
     let d = match d {
         [0xFF, 0x03, rest @ ..] => rest,
         _ => d,
@@ -518,7 +522,7 @@ fn ppp(d: &[u8], other: Skip, short: Skip) -> Result<Next<'_>, Skip> {
     match proto {
         0x21 => Ok(Next::Ipv4(rest)),
         0x57 => Ok(Next::Ipv6(rest)),
-        _ => Err(other),
+        _ => Err(Skip::NonIp { ethertype: proto }),
     }
 }
 
