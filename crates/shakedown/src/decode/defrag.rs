@@ -1,17 +1,19 @@
-//! IP fragment reassembly (RFC 791 §3.2, RFC 8200 §4.5), bounded by the number of datagrams, the bytes
-//! held and a timeout in capture time. Shared by IPv4 and IPv6: the walker gives each fragment's
-//! upper-layer bytes with their offset, and gets back the reassembled upper-layer payload.
+//! IP fragment reassembly (RFC 791 §3.2, RFC 8200 §4.5), bounded by the number of datagrams, the
+//! bytes held and a timeout in capture time. Shared by IPv4 and IPv6: the walker gives each
+//! fragment's upper-layer bytes with their offset, and gets back the reassembled upper-layer
+//! payload.
 //!
-//! `etherparse::defrag` is not used: it has no caps on datagrams or bytes, renews a datagram's time on
-//! every fragment, needs a strictly sliced packet (no snap-length-cut frames) and keys on the outer
-//! frame only.
+//! `etherparse::defrag` is not used: it has no caps on datagrams or bytes, renews a datagram's time
+//! on every fragment, needs a strictly sliced packet (no snap-length-cut frames) and keys on the
+//! outer frame only.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use super::FragmentDrop;
 
-/// Largest reassembled upper-layer payload (the IPv4 total length and IPv6 payload length are 16 bits).
+/// Largest reassembled upper-layer payload (the IPv4 total length and IPv6 payload length are 16
+/// bits).
 const MAX_DATAGRAM: u32 = 65_535;
 
 /// Buffers kept for reuse after a datagram completes or is dropped.
@@ -32,7 +34,8 @@ pub(crate) struct FragKey {
 #[derive(Debug)]
 struct FragSet {
     /// Tells this datagram's entry in the expiry queue (which holds the time of its first fragment:
-    /// the timer is not renewed by later ones) from a stale one of an earlier datagram with the same key.
+    /// the timer is not renewed by later ones) from a stale one of an earlier datagram with the
+    /// same key.
     generation: u64,
     data: Vec<u8>,
     /// Received byte ranges, sorted, disjoint and not adjacent.
@@ -56,7 +59,8 @@ pub(crate) enum FragOutcome<'a> {
 #[derive(Debug)]
 pub(crate) struct Defragmenter {
     sets: HashMap<FragKey, FragSet>,
-    /// Datagrams in creation order, for expiry; entries whose generation no longer matches are stale.
+    /// Datagrams in creation order, for expiry; entries whose generation no longer matches are
+    /// stale.
     order: VecDeque<(i64, u64, FragKey)>,
     bytes: usize,
     max_sets: usize,
@@ -97,8 +101,9 @@ impl Defragmenter {
         self.bytes
     }
 
-    /// Drops datagrams whose first fragment is older than the timeout at `now_ns`. Creation order is
-    /// capture order, so this pops from the front; a capture whose clock steps back only delays expiry.
+    /// Drops datagrams whose first fragment is older than the timeout at `now_ns`. Creation order
+    /// is capture order, so this pops from the front; a capture whose clock steps back only delays
+    /// expiry.
     pub fn expire(&mut self, now_ns: i64) {
         // The common case (no fragments around) costs one comparison.
         while let Some(&(first_ns, generation, key)) = self.order.front() {

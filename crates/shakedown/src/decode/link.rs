@@ -1,7 +1,8 @@
-//! Link-layer headers that etherparse does not slice (and the trivial ones): each gives the next layer.
+//! Link-layer headers that etherparse does not slice (and the trivial ones): each gives the next
+//! layer. Link types are tcpdump's LINKTYPE_ values (<https://www.tcpdump.org/linktypes.html>).
 //! Ethernet itself is handled by the walker, since tunnels lead back to it.
 
-use super::walk::{Next, be16};
+use super::walk::{Next, be16, ppp};
 use super::{Layer, Skip};
 use crate::capture::LinkType;
 
@@ -15,16 +16,18 @@ fn family_next(family: u32, rest: &[u8]) -> Result<Next<'_>, Skip> {
     }
 }
 
-/// Strips the link-layer header of `data` (captured as `link_type`). `short` is the skip for a header
-/// that does not fit (truncated or malformed, decided by the caller from the snap length).
+/// Strips the link-layer header of `data` (captured as `link_type`). `short` is the skip for a
+/// header that does not fit (truncated or malformed, decided by the caller from the snap length).
 pub(super) fn strip(link_type: LinkType, data: &[u8], short: Skip) -> Result<Next<'_>, Skip> {
     match link_type.0 {
         // LINKTYPE_ETHERNET
         1 => Ok(Next::Ethernet(data)),
-        // LINKTYPE_RAW, and DLT_RAW's numbers on some BSDs (12, 14); LINKTYPE_IPV4 / IPV6 are raw too.
+        // LINKTYPE_RAW, and DLT_RAW's numbers on some BSDs (12, 14); LINKTYPE_IPV4 / IPV6 are raw
+        // too.
         101 | 12 | 14 | 228 | 229 => Ok(Next::Ip(data)),
         // LINKTYPE_NULL: a 4-byte family in the byte order of the capturing host, which may differ
-        // from the file's. Families are small, so a value above 0xFFFF must be the other byte order.
+        // from the file's. Families are small, so a value above 0xFFFF must be the other byte
+        // order.
         0 => {
             let (head, rest) = data.split_first_chunk::<4>().ok_or(short)?;
             let le = u32::from_le_bytes(*head);
@@ -53,6 +56,13 @@ pub(super) fn strip(link_type: LinkType, data: &[u8], short: Skip) -> Result<Nex
         }
         // LINKTYPE_NFLOG
         239 => nflog(data, short),
+        // LINKTYPE_PPP and LINKTYPE_PPP_HDLC (RFC 1662 framing, no flag or FCS bytes).
+        9 | 50 => ppp(data, short),
+        // LINKTYPE_C_HDLC (Cisco HDLC): address, control, then an EtherType.
+        104 => {
+            let (head, rest) = data.split_first_chunk::<4>().ok_or(short)?;
+            Ok(Next::EtherType(be16(head, 2), rest))
+        }
         _ => Err(Skip::UnsupportedLinkType(link_type)),
     }
 }
@@ -63,9 +73,10 @@ const NFULA_PAYLOAD: u16 = 9;
 /// Most TLVs walked in one NFLOG frame (the kernel emits about a dozen).
 const MAX_NFLOG_TLVS: usize = 64;
 
-/// LINKTYPE_NFLOG: a 4-byte header (family, version, resource id) then TLVs whose 16-bit length and type
-/// are in the capturing host's byte order (little-endian in practice; a big-endian host is recognised
-/// by the first length not fitting). Each TLV's length includes its 4-byte header and is padded to 4.
+/// LINKTYPE_NFLOG: a 4-byte header (family, version, resource id) then TLVs whose 16-bit length and
+/// type are in the capturing host's byte order (little-endian in practice; a big-endian host is
+/// recognised by the first length not fitting). Each TLV's length includes its 4-byte header and is
+/// padded to 4.
 fn nflog(data: &[u8], short: Skip) -> Result<Next<'_>, Skip> {
     let (head, mut tlvs) = data.split_first_chunk::<4>().ok_or(short)?;
     let family = u32::from(head[0]);

@@ -5,16 +5,18 @@
 //!                         └─► Skip (why the frame carries no TCP segment)
 //! ```
 //!
-//! A [`Decoder`] strips the link layer (Ethernet, raw IP, Linux SLL and SLL2, BSD NULL and LOOP, NFLOG),
-//! any number of VLAN tags (bounded), MPLS and PPPoE, the IP layer (IPv4 options, IPv6 extension
-//! headers, fragment reassembly with caps) and tunnels (IP-in-IP, GRE incl. ERSPAN, VXLAN, Geneve,
-//! GTP-U, Teredo), and returns the innermost TCP header with its payload. It never verifies checksums
-//! (captures taken on the sending host carry offloaded, i.e. wrong, checksums).
+//! A [`Decoder`] strips the link layer (Ethernet, raw IP, Linux SLL and SLL2, BSD NULL and LOOP,
+//! NFLOG, PPP, Cisco HDLC), any number of VLAN tags (bounded), MPLS and PPPoE, the IP layer (IPv4
+//! options, IPv6 extension headers, fragment reassembly with caps) and tunnels (IP-in-IP, GRE incl.
+//! ERSPAN, VXLAN, Geneve, GTP-U, Teredo), and returns the innermost TCP header with its payload. It
+//! never verifies checksums (captures taken on the sending host carry offloaded, i.e. wrong,
+//! checksums).
 //!
-//! Frames cut by the snap length are decoded as far as they go: a complete TCP header with a cut payload
-//! gives a segment whose [`TcpSegment::payload`] is what was captured while
-//! [`TcpSegment::wire_payload_len`] is what the IP header says was sent. A cut inside the TCP options
-//! still gives the segment (with no captured payload), so a SYN is not lost to a short snap length.
+//! Frames cut by the snap length are decoded as far as they go: a complete TCP header with a cut
+//! payload gives a segment whose [`TcpSegment::payload`] is what was captured while
+//! [`TcpSegment::wire_payload_len`] is what the IP header says was sent. A cut inside the TCP
+//! options still gives the segment (with no captured payload), so a SYN is not lost to a short snap
+//! length.
 //!
 //! ```
 //! use shakedown::capture::{Frame, LinkType};
@@ -23,7 +25,8 @@
 //!
 //! // Raw IPv4 + TCP SYN from 10.0.0.1:1234 to 10.0.0.2:443.
 //! let mut pkt = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
-//! pkt.extend_from_slice(&[0x04, 0xd2, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+//! pkt.extend_from_slice(&[0x04, 0xd2, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0]); // ports, seq, ack
+//! pkt.extend_from_slice(&[0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]); // offset 5, SYN, window
 //! let frame = Frame { index: 0, ts: Timestamp::ZERO, link_type: LinkType::RAW, interface: 0,
 //!                     data: &pkt, orig_len: pkt.len() as u32 };
 //! let mut decoder = Decoder::new(&Config::default());
@@ -67,8 +70,8 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// A decoder whose fragment reassembly obeys `config`'s `max_fragment_sets`, `max_fragment_bytes`
-    /// and `fragment_timeout_ns`.
+    /// A decoder whose fragment reassembly obeys `config`'s `max_fragment_sets`,
+    /// `max_fragment_bytes` and `fragment_timeout_ns`.
     pub fn new(config: &crate::Config) -> Self {
         Decoder {
             defrag: defrag::Defragmenter::new(
@@ -79,7 +82,8 @@ impl Decoder {
         }
     }
 
-    /// Decodes one frame. The result may borrow the frame's bytes or the decoder's reassembly buffer.
+    /// Decodes one frame. The result may borrow the frame's bytes or the decoder's reassembly
+    /// buffer.
     ///
     /// Fragment sets older than the timeout (by this frame's timestamp) are dropped first.
     pub fn decode<'a>(&'a mut self, frame: &Frame<'a>) -> Decoded<'a> {
@@ -139,7 +143,8 @@ pub struct TcpSegment<'a> {
     pub window: u16,
     /// The captured payload bytes.
     pub payload: &'a [u8],
-    /// Payload length by the IP header (`> payload.len()` when the frame was cut by the snap length).
+    /// Payload length by the IP header (`> payload.len()` when the frame was cut by the snap
+    /// length).
     pub wire_payload_len: u32,
 }
 
@@ -286,11 +291,11 @@ impl fmt::Display for Layer {
 /// Why an IP fragment was thrown away (with the datagram it belonged to, except for
 /// [`FragmentDrop::TooManySets`] which refuses a new datagram only).
 ///
-/// Overlap policy: a fragment overlapping bytes already held is accepted when the overlapping bytes are
-/// identical (a duplicated fragment), and the whole datagram is dropped when they differ (the receiver's
-/// view would be ambiguous; RFC 5722 drops every overlapping IPv6 datagram). Datagrams whose fragments do
-/// not all arrive within `fragment_timeout_ns` of the first are dropped silently and counted by
-/// [`Decoder::fragments_expired`].
+/// Overlap policy: a fragment overlapping bytes already held is accepted when the overlapping bytes
+/// are identical (a duplicated fragment), and the whole datagram is dropped when they differ (the
+/// receiver's view would be ambiguous; RFC 5722 drops every overlapping IPv6 datagram). Datagrams
+/// whose fragments do not all arrive within `fragment_timeout_ns` of the first are dropped silently
+/// and counted by [`Decoder::fragments_expired`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum FragmentDrop {
@@ -349,7 +354,8 @@ pub enum Skip {
     },
     /// A link layer carrying something other than IP (ARP, LLDP, STP...): ordinary.
     NonIp {
-        /// The EtherType (IEEE 802 numbers), or the 802.3 length field for LLC frames.
+        /// The EtherType (IEEE 802 numbers), the 802.3 length field for LLC frames, or the PPP
+        /// protocol number (RFC 1661) on PPP links.
         ethertype: u16,
     },
     /// A NULL, LOOP or NFLOG frame whose address family is not IPv4 or IPv6.
@@ -359,8 +365,8 @@ pub enum Skip {
     },
     /// A link-layer type this decoder does not know.
     UnsupportedLinkType(LinkType),
-    /// The snap length cut the frame before the fixed 20-byte TCP header was complete (a cut inside the
-    /// TCP options still gives a segment).
+    /// The snap length cut the frame before the fixed 20-byte TCP header was complete (a cut inside
+    /// the TCP options still gives a segment).
     Truncated(Layer),
     /// A header that cannot be right (bad version, length fields smaller than the header, too many
     /// stacked headers...), or too short in a frame that was not cut.
@@ -412,8 +418,8 @@ impl Skip {
         }
     }
 
-    /// Whether this is worth reporting as a problem of the capture or the traffic: false for ordinary
-    /// non-TCP traffic and for fragments held for reassembly.
+    /// Whether this is worth reporting as a problem of the capture or the traffic: false for
+    /// ordinary non-TCP traffic and for fragments held for reassembly.
     pub fn is_anomaly(&self) -> bool {
         !matches!(
             self,

@@ -1,5 +1,5 @@
-//! Byte fixtures for every link type, VLAN stacks, IPv6 extension headers, fragments, tunnels and cut
-//! frames; truncation sweeps; and a pass over the real-capture corpus when it is present.
+//! Byte fixtures for every link type, VLAN stacks, IPv6 extension headers, fragments, tunnels and
+//! cut frames; truncation sweeps; and a pass over the real-capture corpus when it is present.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -295,6 +295,19 @@ fn nflog_tlvs() {
         dec(239, &nflog(true, 2, &[])[..20]),
         Err(Skip::Malformed(Layer::Link))
     );
+}
+
+#[test]
+fn ppp_and_cisco_hdlc() {
+    let p4 = ipv4(6, &tcp_default());
+    assert_std4(dec(9, &cat(&[&[0xFF, 0x03, 0x00, 0x21], &p4])));
+    assert_std4(dec(50, &cat(&[&[0x21], &p4])));
+    assert_std6(dec(9, &cat(&[&[0x00, 0x57], &ipv6(6, &tcp_default())])));
+    assert_eq!(
+        dec(9, &[0xC0, 0x21, 1, 1, 0, 4]),
+        Err(Skip::NonIp { ethertype: 0xC021 })
+    );
+    assert_std4(dec(104, &cat(&[&[0x0F, 0x00, 0x08, 0x00], &p4])));
 }
 
 #[test]
@@ -633,8 +646,8 @@ mod reassembly_props {
     use proptest::prelude::*;
 
     proptest! {
-        /// Any split into 8-byte-aligned fragments, in any order, with duplicates, reassembles to the
-        /// original segment on the frame that completes it.
+        /// Any split into 8-byte-aligned fragments, in any order, with duplicates, reassembles to
+        /// the original segment on the frame that completes it.
         #[test]
         fn any_split_any_order(
             len in 1usize..3000,
@@ -670,7 +683,11 @@ mod reassembly_props {
             let mut d = Decoder::new(&Config::default());
             let mut done = None;
             for (off, more, bytes) in &frags {
-                let p = if v6 { frag6_pkt(5, *off, *more, bytes) } else { frag4(5, *off, *more, bytes) };
+                let p = if v6 {
+                    frag6_pkt(5, *off, *more, bytes)
+                } else {
+                    frag4(5, *off, *more, bytes)
+                };
                 match decode_at(&mut d, 101, &p, p.len(), 0) {
                     // Duplicates arriving after completion start a new datagram, which may complete
                     // again: every completion must be the original.
@@ -1113,9 +1130,9 @@ fn read_capture(bytes: &[u8]) -> Option<Vec<Packet>> {
     Some(out)
 }
 
-/// Decodes every capture of the corpus (skipped when absent) and compares the number of frames giving
-/// a TCP segment with TShark's `frames_tcp`, and checks that every connection endpoint TShark names
-/// (inner endpoints for the tunnel captures) appears in our segments.
+/// Decodes every capture of the corpus (skipped when absent) and compares the number of frames
+/// giving a TCP segment with TShark's `frames_tcp`, and checks that every connection endpoint
+/// TShark names (inner endpoints for the tunnel captures) appears in our segments.
 #[test]
 fn corpus_tcp_frame_counts() {
     let root = std::path::Path::new("/work/shared/corpus");

@@ -1,6 +1,6 @@
 //! The layer walk of one frame: link → (VLAN/MPLS/PPPoE) → IP (+ reassembly) → TCP, looping back
-//! through tunnels. Each step consumes a header, tunnels are counted against [`MAX_TUNNEL_DEPTH`] and
-//! the whole walk against a step budget, so no input can make it loop.
+//! through tunnels. Each step consumes a header, tunnels are counted against [`MAX_TUNNEL_DEPTH`]
+//! and the whole walk against a step budget, so no input can make it loop.
 
 use std::net::IpAddr;
 
@@ -156,7 +156,7 @@ impl<'a> Walker<'a> {
                 // PPPoE session stage (RFC 2516 §4): 6-byte header, then a PPP protocol.
                 0x8864 => {
                     let rest = d.get(6..).ok_or(self.short(Layer::Vlan))?;
-                    return ppp(rest, Skip::NonIp { ethertype: t }, self.short(Layer::Vlan));
+                    return ppp(rest, self.short(Layer::Vlan));
                 }
                 _ => return Err(Skip::NonIp { ethertype: t }),
             }
@@ -370,9 +370,9 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// TCP header (RFC 9293 §3.1). `data` is bounded by the IP length; `wire` is the IP payload length.
-    /// Options are not part of the view, so a frame cut inside them still gives a segment (a SYN cut
-    /// in its options is still the SYN), with an empty captured payload.
+    /// TCP header (RFC 9293 §3.1). `data` is bounded by the IP length; `wire` is the IP payload
+    /// length. Options are not part of the view, so a frame cut inside them still gives a segment
+    /// (a SYN cut in its options is still the SYN), with an empty captured payload.
     fn tcp(
         &self,
         src: IpAddr,
@@ -413,8 +413,8 @@ impl<'a> Walker<'a> {
         })
     }
 
-    /// GRE (RFC 2784 with RFC 2890 key and sequence; version 1 is PPTP's enhanced GRE, RFC 2637 §4.1),
-    /// including ERSPAN types I–III.
+    /// GRE (RFC 2784 with RFC 2890 key and sequence; version 1 is PPTP's enhanced GRE, RFC 2637
+    /// §4.1), including ERSPAN types I–III.
     fn gre(&mut self, d: &'a [u8]) -> Result<Next<'a>, Skip> {
         self.tunnel()?;
         let Some(h) = d.first_chunk::<4>() else {
@@ -441,7 +441,8 @@ impl<'a> Walker<'a> {
                             rest.get(skip..).ok_or(self.short(Layer::Tunnel))?,
                         ))
                     }
-                    // ERSPAN type III: 12-byte header, plus an 8-byte platform subheader if O is set.
+                    // ERSPAN type III: 12-byte header, plus an 8-byte platform subheader if O is
+                    // set.
                     0x22EB => {
                         let Some(e) = rest.first_chunk::<12>() else {
                             return Err(self.short(Layer::Tunnel));
@@ -457,7 +458,10 @@ impl<'a> Walker<'a> {
             1 if proto == 0x880B => {
                 let hlen = 8 + bit(seq) + bit(ack);
                 let rest = d.get(hlen..).ok_or(self.short(Layer::Tunnel))?;
-                ppp(rest, other, self.short(Layer::Tunnel))
+                ppp(rest, self.short(Layer::Tunnel)).map_err(|e| match e {
+                    Skip::NonIp { .. } => other,
+                    e => e,
+                })
             }
             _ => Err(other),
         }
@@ -503,9 +507,10 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// PPP (RFC 1661 §2) after PPPoE or enhanced GRE: optional address/control (RFC 1662), a 1- or 2-byte
-/// protocol (protocol field compression), IPv4 0x21 or IPv6 0x57.
-fn ppp(d: &[u8], other: Skip, short: Skip) -> Result<Next<'_>, Skip> {
+/// PPP (RFC 1661 §2) after PPPoE, enhanced GRE or as a link type: optional address/control
+/// (RFC 1662), a 1- or 2-byte protocol (protocol field compression), IPv4 0x21 or IPv6 0x57; any
+/// other protocol (LCP, compressed or encrypted data) is `NonIp` with the PPP protocol number.
+pub(super) fn ppp(d: &[u8], short: Skip) -> Result<Next<'_>, Skip> {
     let d = match d {
         [0xFF, 0x03, rest @ ..] => rest,
         _ => d,
@@ -518,7 +523,7 @@ fn ppp(d: &[u8], other: Skip, short: Skip) -> Result<Next<'_>, Skip> {
     match proto {
         0x21 => Ok(Next::Ipv4(rest)),
         0x57 => Ok(Next::Ipv6(rest)),
-        _ => Err(other),
+        _ => Err(Skip::NonIp { ethertype: proto }),
     }
 }
 
@@ -564,8 +569,8 @@ fn geneve(p: &[u8], strict: bool) -> Option<Next<'_>> {
 const MAX_GTP_EXTENSIONS: usize = 16;
 
 /// GTP-U G-PDU (3GPP TS 29.281 §5.1–5.2): version 1, protocol type GTP, message type 255; a 4-byte
-/// optional part when any of E, S, PN is set; chained extension headers (length in 4-octet units, next
-/// type in the last octet) when E is set; then an IP packet. Other message types (echo, error
+/// optional part when any of E, S, PN is set; chained extension headers (length in 4-octet units,
+/// next type in the last octet) when E is set; then an IP packet. Other message types (echo, error
 /// indication, end marker) carry no user packet. `strict` also wants the length field to match.
 fn gtpu(p: &[u8], strict: bool) -> Option<Next<'_>> {
     let h = p.first_chunk::<8>()?;
