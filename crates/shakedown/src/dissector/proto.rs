@@ -137,8 +137,19 @@ impl Proto {
             Mode::Other => {
                 let seen = self.other_seen[o.side];
                 if seen < STARTTLS_WINDOW && is_client_hello_start(bytes) {
+                    // STARTTLS (SMTP, IMAP, POP3, XMPP, ...): TLS from here on.
                     self.start_tls(obs);
                     self.feed_tls(o, bytes, obs, events);
+                    return;
+                }
+                if seen < STARTTLS_WINDOW
+                    && o.side == Side::Client
+                    && self.rdp_step == RdpStep::AwaitRequest
+                    && rdp::looks_like_connection_request(bytes) == Some(true)
+                {
+                    // RDP after a proxy preamble (SOCKS, an HTTP CONNECT): the negotiation starts here.
+                    self.mode = Mode::Rdp;
+                    self.rdp(o, bytes, obs, events);
                     return;
                 }
                 self.other_seen[o.side] = seen.saturating_add(bytes.len() as u64);

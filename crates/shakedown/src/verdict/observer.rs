@@ -51,6 +51,8 @@ pub(crate) struct Observer {
     tls13: bool,
     client_protected: bool,
     completed_at: Option<Mark>,
+    /// SSL 2.0: records per side after the client's CLIENT-MASTER-KEY (`None` before it).
+    ssl2_after_master_key: Option<PerSide<u32>>,
     /// The last record from a side was a short protected record during a TLS 1.3 handshake.
     pending_short: PerSide<Option<Mark>>,
 }
@@ -73,6 +75,7 @@ impl Observer {
             tls13: false,
             client_protected: false,
             completed_at: None,
+            ssl2_after_master_key: None,
             pending_short: PerSide::default(),
         }
     }
@@ -357,6 +360,29 @@ impl Observer {
                     _ => "Alert (encrypted)".to_string(),
                 };
                 self.note(at, from, what);
+            }
+            (TlsEvent::SslV2 { msg_type: 4 }, Side::Server) if tls.version.is_none() => {
+                // SERVER-HELLO of a real SSL 2.0 server: the version is decided.
+                tls.version = Some(crate::tls::TlsVersion(0x0002));
+                self.advance(Stage::ServerHello);
+                self.note(at, from, "SSLv2 SERVER-HELLO");
+            }
+            (TlsEvent::SslV2 { msg_type: 2 }, Side::Client) if self.ssl2_after_master_key.is_none() => {
+                self.ssl2_after_master_key = Some(PerSide::default());
+                self.advance(Stage::ClientKeyExchange);
+                self.note(at, from, "SSLv2 CLIENT-MASTER-KEY");
+            }
+            (TlsEvent::SslV2 { .. }, _) => {
+                // After CLIENT-MASTER-KEY every SSL 2.0 record is encrypted: server-verify,
+                // client-finished, server-finished, then data.
+                if let Some(n) = self.ssl2_after_master_key.as_mut() {
+                    n[from] += 1;
+                    if n.server >= 2 && n.client >= 1 {
+                        self.advance(Stage::Finished);
+                        self.complete(at);
+                    }
+                }
+                self.note(at, from, "SSLv2 record (encrypted)");
             }
             (TlsEvent::Malformed { what }, _) => {
                 tls.anomalies.push(format!("{from}: {what}"));
