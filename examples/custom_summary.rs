@@ -12,9 +12,15 @@ use shakedown::tls::TlsEvent;
 use shakedown::{Config, Dissector, Event, ProtocolEventKind};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path: PathBuf = std::env::args_os().nth(1).ok_or("usage: custom_summary CAPTURE")?.into();
+    let path: PathBuf = std::env::args_os()
+        .nth(1)
+        .ok_or("usage: custom_summary CAPTURE")?
+        .into();
     let mut reader = shakedown::capture::open(&path)?;
-    let mut dissector = Dissector::new(Config { protocol_events: true, ..Config::default() });
+    let mut dissector = Dissector::new(Config {
+        protocol_events: true,
+        ..Config::default()
+    });
     let mut offered: BTreeMap<String, u64> = BTreeMap::new();
     let mut alerts: BTreeMap<String, u64> = BTreeMap::new();
     let mut outcomes: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -24,7 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 *offered.entry(ch.highest_version().to_string()).or_default() += 1;
             }
             ProtocolEventKind::Tls(TlsEvent::Alert(a)) => {
-                let what = a.description.map_or_else(|| "encrypted".to_string(), |d| d.to_string());
+                let what = a
+                    .description
+                    .map_or_else(|| "encrypted".to_string(), |d| d.to_string());
                 *alerts.entry(format!("{} sent {what}", p.from)).or_default() += 1;
             }
             _ => {}

@@ -20,17 +20,26 @@ impl Sink for PrintFailures {
                 .closed_by
                 .map(|(side, kind)| format!("{side} {}", kind.as_str()))
                 .unwrap_or_else(|| "nobody".into());
-            println!("#{} {} -> {}  {}  closed by {closer}: {}", v.conn, v.client, v.server, v.cause.code, v.cause.explanation);
+            println!(
+                "#{} {} -> {}  {}  closed by {closer}: {}",
+                v.conn, v.client, v.server, v.cause.code, v.cause.explanation
+            );
         }
         ControlFlow::Continue(())
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path: PathBuf = std::env::args_os().nth(1).ok_or("usage: list_failures CAPTURE")?.into();
+    let path: PathBuf = std::env::args_os()
+        .nth(1)
+        .ok_or("usage: list_failures CAPTURE")?
+        .into();
     let mut reader = shakedown::capture::open(&path)?;
     let mut sink = PrintFailures(0);
     let summary = shakedown::analyze(&mut reader, &Config::default(), &mut sink)?;
-    println!("{} failures among {} connections", sink.0, summary.connections);
+    println!(
+        "{} failures among {} connections",
+        sink.0, summary.connections
+    );
     Ok(())
 }

@@ -17,8 +17,15 @@ struct Row {
 
 fn rows() -> Vec<Row> {
     let text = std::fs::read_to_string(fixtures().join("SCENARIOS.tsv")).expect("SCENARIOS.tsv");
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
-    let head: Vec<String> = lines.next().expect("header").split('\t').map(|h| h.trim().to_lowercase()).collect();
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let head: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .map(|h| h.trim().to_lowercase())
+        .collect();
     let col = |name: &str| head.iter().position(|h| h.contains(name));
     let (f, o, s, c, cl, a) = (
         col("file").expect("file column"),
@@ -58,23 +65,39 @@ fn alerts(v: &Verdict) -> String {
         .alerts
         .iter()
         .map(|a| match (a.alert.level, a.alert.description) {
-            (Some(l), Some(d)) => format!("{}:{}:{d}", a.from, if l.0 == 2 { "fatal" } else { "warning" }),
+            (Some(l), Some(d)) => format!(
+                "{}:{}:{d}",
+                a.from,
+                if l.0 == 2 { "fatal" } else { "warning" }
+            ),
             _ if a.inferred => format!("{}:inferred", a.from),
             _ => format!("{}:encrypted", a.from),
         })
         .collect();
-    if list.is_empty() { "-".into() } else { list.join(";") }
+    if list.is_empty() {
+        "-".into()
+    } else {
+        list.join(";")
+    }
 }
 
 fn norm(s: &str) -> String {
     let s = s.trim();
-    if s.is_empty() || s == "none" || s == "-" { "-".into() } else { s.replace(", ", ";").replace(',', ";") }
+    if s.is_empty() || s == "none" || s == "-" {
+        "-".into()
+    } else {
+        s.replace(", ", ";").replace(',', ";")
+    }
 }
 
 #[test]
 fn every_scenario_gets_its_exact_verdict() {
     let rows = rows();
-    assert!(rows.len() >= 10, "expected the scenario table, found {} rows", rows.len());
+    assert!(
+        rows.len() >= 10,
+        "expected the scenario table, found {} rows",
+        rows.len()
+    );
     let mut bad = Vec::new();
     for r in &rows {
         let path = fixtures().join(&r.file);
@@ -93,16 +116,38 @@ fn every_scenario_gets_its_exact_verdict() {
             bad.push(format!("{}: no connection", r.file));
             continue;
         };
-        let got = [v.outcome.as_str().to_string(), v.stage.as_str().to_string(), v.cause.code.to_string(), closed(v), alerts(v)];
-        let want = [r.outcome.clone(), r.stage.clone(), r.cause.clone(), r.closed.clone(), r.alerts.clone()];
-        for (i, name) in ["outcome", "stage", "cause", "closed", "alerts"].iter().enumerate() {
+        let got = [
+            v.outcome.as_str().to_string(),
+            v.stage.as_str().to_string(),
+            v.cause.code.to_string(),
+            closed(v),
+            alerts(v),
+        ];
+        let want = [
+            r.outcome.clone(),
+            r.stage.clone(),
+            r.cause.clone(),
+            r.closed.clone(),
+            r.alerts.clone(),
+        ];
+        for (i, name) in ["outcome", "stage", "cause", "closed", "alerts"]
+            .iter()
+            .enumerate()
+        {
             if norm(&want[i]) != norm(&got[i]) {
-                bad.push(format!("{} c{}: {name}: expected {:?}, got {:?}", r.file, v.conn, want[i], got[i]));
+                bad.push(format!(
+                    "{} c{}: {name}: expected {:?}, got {:?}",
+                    r.file, v.conn, want[i], got[i]
+                ));
             }
         }
     }
     for b in &bad {
         eprintln!("{b}");
     }
-    assert!(bad.is_empty(), "{} scenario disagreements (listed above)", bad.len());
+    assert!(
+        bad.is_empty(),
+        "{} scenario disagreements (listed above)",
+        bad.len()
+    );
 }

@@ -18,17 +18,26 @@ fn sweep(file: &str) {
     let mut frames_seen = 0;
     for len in 0..=limit {
         let cut = data.get(..len).expect("in range");
-        let Ok(mut r) = CaptureReader::new(cut) else { continue };
+        let Ok(mut r) = CaptureReader::new(cut) else {
+            continue;
+        };
         let mut v: Vec<shakedown::Verdict> = Vec::new();
-        let summary = shakedown::analyze(&mut r, &Config::default(), &mut v).expect("a cut file is not an I/O error");
-        assert!(summary.frames >= frames_seen, "{file} cut at {len}: fewer frames than a shorter cut");
+        let summary = shakedown::analyze(&mut r, &Config::default(), &mut v)
+            .expect("a cut file is not an I/O error");
+        assert!(
+            summary.frames >= frames_seen,
+            "{file} cut at {len}: fewer frames than a shorter cut"
+        );
         frames_seen = summary.frames;
         let clean_end = summary.truncation.is_none();
         if len < data.len() && !clean_end {
             assert!(v.len() <= whole.len());
         }
     }
-    assert!(frames_seen > 0, "{file}: some frames fit in the first {limit} bytes");
+    assert!(
+        frames_seen > 0,
+        "{file}: some frames fit in the first {limit} bytes"
+    );
 }
 
 #[test]

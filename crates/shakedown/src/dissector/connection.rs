@@ -31,7 +31,13 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// A connection whose first captured segment is `seg`, from `src`.
-    pub(crate) fn new(id: u64, seg: &TcpSegment<'_>, at: Mark, config: &Config, record_events: bool) -> Self {
+    pub(crate) fn new(
+        id: u64,
+        seg: &TcpSegment<'_>,
+        at: Mark,
+        config: &Config,
+        record_events: bool,
+    ) -> Self {
         let src = Endpoint::new(seg.src, seg.src_port);
         let dst = Endpoint::new(seg.dst, seg.dst_port);
         let (client, server, inferred) = if seg.flags.syn() && !seg.flags.ack() {
@@ -84,10 +90,17 @@ impl Connection {
         events: &mut Vec<ProtocolEvent>,
     ) {
         let src = Endpoint::new(seg.src, seg.src_port);
-        if self.inferred == ClientInference::Port && !seg.payload.is_empty() && self.proto.undecided() {
+        if self.inferred == ClientInference::Port
+            && !seg.payload.is_empty()
+            && self.proto.undecided()
+        {
             self.decide_roles_by_content(src, seg.payload);
         }
-        let side = if src == self.ends.client { Side::Client } else { Side::Server };
+        let side = if src == self.ends.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
         self.last = at;
         self.packets[side] += 1;
         self.bytes[side] += u64::from(seg.wire_payload_len);
@@ -115,18 +128,31 @@ impl Connection {
         }
 
         let conn = self.id;
-        let Connection { streams, proto, observer, .. } = self;
+        let Connection {
+            streams,
+            proto,
+            observer,
+            ..
+        } = self;
         if !seg.payload.is_empty() {
             observer.payload(side);
             let o = Origin { conn, side, at };
-            streams[side].segment(seq, seg.payload, budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+            streams[side].segment(seq, seg.payload, budget, &mut |chunk| {
+                proto.chunk(o, chunk, observer, events)
+            });
         }
         if flags.ack() && !flags.rst() {
-            let o = Origin { conn, side: side.peer(), at };
-            streams[side.peer()].ack(seg.ack, budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+            let o = Origin {
+                conn,
+                side: side.peer(),
+                at,
+            };
+            streams[side.peer()].ack(seg.ack, budget, &mut |chunk| {
+                proto.chunk(o, chunk, observer, events)
+            });
         }
         if flags.fin() {
-            let fin_seq = seq.wrapping_add(u32::try_from(seg.wire_payload_len).unwrap_or(u32::MAX));
+            let fin_seq = seq.wrapping_add(seg.wire_payload_len);
             streams[side].fin(fin_seq);
             // Deliver what the FIN's sender sent before it, so its last records precede its close.
             let o = Origin { conn, side, at };
@@ -180,15 +206,31 @@ impl Connection {
     }
 
     /// Ends the connection: delivers what is still buffered, then builds the verdict.
-    pub(crate) fn finish(mut self, unfinished: bool, budget: &mut Budget, events: &mut Vec<ProtocolEvent>) -> Verdict {
+    pub(crate) fn finish(
+        mut self,
+        unfinished: bool,
+        budget: &mut Budget,
+        events: &mut Vec<ProtocolEvent>,
+    ) -> Verdict {
         let at = self.last;
         let conn = self.id;
-        let Connection { streams, proto, observer, .. } = &mut self;
+        let Connection {
+            streams,
+            proto,
+            observer,
+            ..
+        } = &mut self;
         for side in [Side::Client, Side::Server] {
             let o = Origin { conn, side, at };
             streams[side].flush(budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
             let st = streams[side].stats();
-            observer.stream_stats(side, st.gaps, st.gap_bytes, st.retransmitted_bytes, st.overlap_conflicts);
+            observer.stream_stats(
+                side,
+                st.gaps,
+                st.gap_bytes,
+                st.retransmitted_bytes,
+                st.overlap_conflicts,
+            );
             streams[side].set_done(budget);
         }
         let facts = ConnectionFacts {

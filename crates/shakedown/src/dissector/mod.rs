@@ -131,7 +131,10 @@ impl Dissector {
             self.now = ts;
             self.summary.last_ts = Some(frame.ts);
         }
-        let at = Mark { frame: frame.index, ts: frame.ts };
+        let at = Mark {
+            frame: frame.index,
+            ts: frame.ts,
+        };
         match self.decoder.decode(frame) {
             Decoded::Tcp(seg) => {
                 self.summary.tcp_segments += 1;
@@ -163,9 +166,16 @@ impl Dissector {
                         let id = self.next_conn;
                         self.next_conn += 1;
                         self.summary.connections += 1;
-                        let conn = Connection::new(id, &seg, at, &self.config, self.config.protocol_events);
+                        let conn = Connection::new(
+                            id,
+                            &seg,
+                            at,
+                            &self.config,
+                            self.config.protocol_events,
+                        );
                         let s = self.table.insert(key, conn, ts);
-                        self.summary.peak_connections = self.summary.peak_connections.max(self.table.len() as u64);
+                        self.summary.peak_connections =
+                            self.summary.peak_connections.max(self.table.len() as u64);
                         s
                     }
                 };
@@ -214,8 +224,13 @@ impl Dissector {
                 break;
             }
             self.closing.pop_front();
-            let Some(slot) = self.table.find(&key) else { continue };
-            let quiet = self.table.get_mut(slot).is_some_and(|c| c.id == id && c.last_ts() < cutoff);
+            let Some(slot) = self.table.find(&key) else {
+                continue;
+            };
+            let quiet = self
+                .table
+                .get_mut(slot)
+                .is_some_and(|c| c.id == id && c.last_ts() < cutoff);
             if quiet {
                 if let Some(conn) = self.table.remove(slot) {
                     self.emit.conclude(conn, false, &mut self.budget);
@@ -232,7 +247,6 @@ impl Dissector {
             self.emit.conclude(conn, true, &mut self.budget);
         }
     }
-
 }
 
 /// Puts verdicts out in the order of their connections' first packets.

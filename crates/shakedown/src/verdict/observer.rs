@@ -11,8 +11,8 @@ use crate::verdict::cause;
 use crate::{PerSide, Side};
 
 use super::{
-    AlertRecord, CloseKind, Mark, Outcome, Protocol, RdpFacts, SideMark, Stage, TcpFacts, TimelineEntry,
-    TlsFacts, Verdict, wireshark_filter,
+    AlertRecord, CloseKind, Mark, Outcome, Protocol, RdpFacts, SideMark, Stage, TcpFacts,
+    TimelineEntry, TlsFacts, Verdict, wireshark_filter,
 };
 
 /// A TLS 1.3 protected record this short (ciphertext length) can hold an alert (2 bytes + inner
@@ -112,7 +112,12 @@ impl Observer {
             }
         }
         if self.timeline.len() < self.max_timeline {
-            self.timeline.push(TimelineEntry { at, from, what, count: 1 });
+            self.timeline.push(TimelineEntry {
+                at,
+                from,
+                what,
+                count: 1,
+            });
         } else {
             self.timeline_omitted += 1;
         }
@@ -165,7 +170,14 @@ impl Observer {
         }
     }
 
-    pub(crate) fn stream_stats(&mut self, from: Side, gaps: u64, gap_bytes: u64, retrans: u64, conflicts: u64) {
+    pub(crate) fn stream_stats(
+        &mut self,
+        from: Side,
+        gaps: u64,
+        gap_bytes: u64,
+        retrans: u64,
+        conflicts: u64,
+    ) {
         self.tcp.gaps[from] = gaps;
         self.tcp.gap_bytes[from] = gap_bytes;
         self.tcp.retransmitted_bytes[from] = retrans;
@@ -187,7 +199,10 @@ impl Observer {
         rdp.correlation_id = cr.correlation_id;
         rdp.anomalies.extend(cr.anomalies.iter().copied());
         let what = match &cr.neg_request {
-            Some(n) => format!("X.224 Connection Request [{}]", n.requested.names().join(",")),
+            Some(n) => format!(
+                "X.224 Connection Request [{}]",
+                n.requested.names().join(",")
+            ),
             None => "X.224 Connection Request (no RDP_NEG_REQ)".to_string(),
         };
         self.note(at, Side::Client, what);
@@ -203,7 +218,10 @@ impl Observer {
             Some(NegResponse::Selected { flags, protocol }) => {
                 rdp.selected = Some(*protocol);
                 rdp.response_flags = Some(*flags);
-                format!("X.224 Connection Confirm [selected {}]", protocol.selected_name())
+                format!(
+                    "X.224 Connection Confirm [selected {}]",
+                    protocol.selected_name()
+                )
             }
             Some(NegResponse::Failure(code)) => {
                 rdp.failure = Some(*code);
@@ -230,7 +248,11 @@ impl Observer {
             if !self.completed() {
                 self.alerts.push(AlertRecord {
                     from,
-                    alert: Alert { level: None, description: None, encrypted: true },
+                    alert: Alert {
+                        level: None,
+                        description: None,
+                        encrypted: true,
+                    },
                     inferred: true,
                     at,
                 });
@@ -354,7 +376,7 @@ impl Observer {
                 }
             }
             (TlsEvent::Alert(alert), _) => {
-                self.alerts.push(AlertRecord { from, alert: alert.clone(), inferred: false, at });
+                self.alerts.push(AlertRecord { from, alert: *alert, inferred: false, at });
                 let what = match (alert.level, alert.description) {
                     (Some(l), Some(d)) => format!("Alert {l} {d}"),
                     _ => "Alert (encrypted)".to_string(),
@@ -449,7 +471,12 @@ impl Observer {
             rdp: self.rdp,
             tls: self.tls,
             cause,
-            wireshark_filter: wireshark_filter(facts.client, facts.server, facts.start.frame, facts.end.frame),
+            wireshark_filter: wireshark_filter(
+                facts.client,
+                facts.server,
+                facts.start.frame,
+                facts.end.frame,
+            ),
             timeline: self.timeline,
             timeline_omitted: self.timeline_omitted,
             unfinished: facts.unfinished,
