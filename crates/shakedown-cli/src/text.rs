@@ -9,7 +9,7 @@ use shakedown::{Side, Summary};
 use crate::Args;
 
 /// Width of each lane of the timeline ladder.
-const LANE: usize = 44;
+const LANE: usize = 48;
 
 /// Writes the report of one capture.
 pub(crate) fn report(
@@ -170,7 +170,13 @@ fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
         return Ok(());
     }
     let origin = v.tcp.syn.unwrap_or(v.start).ts;
-    writeln!(out, "  {:>10}  {:<lane$}  server", "ms", "client", lane = LANE + 4)?;
+    writeln!(
+        out,
+        "  {:>10}  {:<lane$}  server",
+        "ms",
+        "client",
+        lane = LANE + 4
+    )?;
     for e in &v.timeline {
         let t = e.at.ts.millis_since(origin);
         let what = if e.count > 1 {
@@ -178,9 +184,11 @@ fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
         } else {
             e.what.clone()
         };
-        let what: String = what.chars().take(LANE).collect();
         match e.from {
-            Side::Client => writeln!(out, "  {t:>10.3}  {what:>lane$} ──▶", lane = LANE)?,
+            Side::Client => {
+                let what: String = what.chars().take(LANE).collect();
+                writeln!(out, "  {t:>10.3}  {what:>lane$} ──▶", lane = LANE)?
+            }
             Side::Server => writeln!(out, "  {t:>10.3}  {:>lane$} ◀── {what}", "", lane = LANE)?,
         }
     }

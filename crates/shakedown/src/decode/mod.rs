@@ -166,7 +166,7 @@ impl TcpSegment<'_> {
 /// TCP control bits (RFC 9293 §3.1, RFC 3168 §6.1 for ECE and CWR), byte 13 of the header.
 ///
 /// ```
-/// use shakedown::TcpFlags;
+/// use shakedown::decode::TcpFlags;
 /// let f = TcpFlags(TcpFlags::SYN | TcpFlags::ACK);
 /// assert!(f.syn() && f.ack() && !f.rst());
 /// assert_eq!(f.to_string(), "SYN,ACK");

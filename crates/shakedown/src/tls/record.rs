@@ -221,6 +221,17 @@ impl Deframer {
                         }
                         continue;
                     }
+                    if self.last_was_sslv2 && !(20..=24).contains(&b0) {
+                        // SSL 2.0's three-byte header (a record with padding: its block-cipher
+                        // records after CLIENT-MASTER-KEY); the third byte is the padding length,
+                        // counted inside the record. A TLS record type here means the peer moved
+                        // on to TLS (an SSLv2-format hello answered by a TLS server).
+                        if have == 3 {
+                            let len = (u16::from(b0 & 0x3f) << 8) | u16::from(buf[1]);
+                            return Some(self.start_body(Header::Sslv2 { len }));
+                        }
+                        continue;
+                    }
                     if let Err(what) = check_tls_prefix(filled, false) {
                         *input = &[];
                         return Some(self.kill(what));

@@ -246,7 +246,11 @@ pub(crate) fn decide(i: &Input<'_>) -> (Outcome, Cause) {
             Cause::new(CauseCode::None, "The TLS handshake completed."),
         );
     }
-    if i.tcp.syn.is_some() && i.tcp.syn_ack.is_none() && !i.payload_seen.server {
+    if i.tcp.syn.is_some()
+        && i.tcp.syn_ack.is_none()
+        && !i.payload_seen.server
+        && !i.payload_seen.client
+    {
         if i.tcp.first_rst.is_some_and(|r| r.side == Side::Server) {
             return (
                 Outcome::Failed,
@@ -292,6 +296,17 @@ pub(crate) fn decide(i: &Input<'_>) -> (Outcome, Cause) {
             Cause::new(
                 CauseCode::None,
                 "The connection carried data that is not TLS (nor RDP negotiation).",
+            ),
+        );
+    }
+    let nothing_sent =
+        !i.payload_seen.client && !i.payload_seen.server && i.rdp.is_none() && i.tls.is_none();
+    if nothing_sent && i.closed_by.is_some_and(|(side, _)| side == Side::Client) {
+        return (
+            Outcome::NotTls,
+            Cause::new(
+                CauseCode::None,
+                "The client closed the connection without sending anything: no handshake was attempted (a port check or an unused preconnection).",
             ),
         );
     }

@@ -51,6 +51,8 @@ pub(crate) struct Observer {
     tls13: bool,
     client_protected: bool,
     completed_at: Option<Mark>,
+    /// Whether the first TLS record seen was already protected (the capture joined after the handshake).
+    first_tls_protected: Option<bool>,
     /// SSL 2.0: records per side after the client's CLIENT-MASTER-KEY (`None` before it).
     ssl2_after_master_key: Option<PerSide<u32>>,
     /// The last record from a side was a short protected record during a TLS 1.3 handshake.
@@ -76,6 +78,7 @@ impl Observer {
             client_protected: false,
             completed_at: None,
             ssl2_after_master_key: None,
+            first_tls_protected: None,
             pending_short: PerSide::default(),
         }
     }
@@ -271,6 +274,15 @@ impl Observer {
     #[rustfmt::skip]
     pub(crate) fn tls(&mut self, from: Side, event: &TlsEvent, at: Mark) {
         self.tls_started();
+        if self.first_tls_protected.is_none() {
+            let protected = match event {
+                TlsEvent::ApplicationData { .. } | TlsEvent::EncryptedHandshake { .. } | TlsEvent::Finished => Some(true),
+                TlsEvent::Alert(a) => Some(a.encrypted),
+                TlsEvent::Malformed { .. } | TlsEvent::Resync { .. } => None,
+                _ => Some(false),
+            };
+            self.first_tls_protected = protected;
+        }
         let is_record_level = !matches!(event, TlsEvent::Malformed { .. } | TlsEvent::Resync { .. });
         if is_record_level {
             // Any record other than a short protected one clears a pending inference.
@@ -287,8 +299,7 @@ impl Observer {
                     tls.second_client_hello = Some((**ch).clone());
                 }
                 self.advance(Stage::ClientHello);
-                let what = format!("ClientHello {} ({} suites{})", ch.highest_version(), ch.cipher_suites.len(),
-                    ch.sni.as_deref().map(|s| format!(", SNI {s}")).unwrap_or_default());
+                let what = format!("ClientHello {} ({} suites)", ch.highest_version(), ch.cipher_suites.len());
                 self.note(at, from, what);
             }
             (TlsEvent::ServerHello(sh), Side::Server) if sh.hello_retry_request => {
@@ -427,6 +438,18 @@ impl Observer {
     pub(crate) fn finish(mut self, facts: ConnectionFacts) -> Verdict {
         // A short protected record right before the capture ended is left alone: nobody closed.
         self.alerts.sort_by_key(|a| a.at);
+        let no_hello = self
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.client_hello.is_none() && t.server_hello.is_none());
+        if !self.completed()
+            && self.tcp.syn.is_none()
+            && no_hello
+            && self.first_tls_protected == Some(true)
+        {
+            // The capture began after the handshake: the first records seen were already protected.
+            self.completed_at = Some(facts.start);
+        }
         let closed_by = match (self.tcp.first_fin, self.tcp.first_rst) {
             (Some(f), Some(r)) if r.at.frame < f.at.frame => Some((r.side, CloseKind::Rst)),
             (Some(f), _) => Some((f.side, CloseKind::Fin)),
