@@ -112,6 +112,15 @@ check() {
     fi
 }
 
+# check_rdp_tls REL [check.py args...]: TShark 4.0 does not follow RDP into TLS, so check the TLS facts
+# in a second pass with port 3389 decoded as TLS (the X.224 frames then decode as garbage; ignored)
+check_rdp_tls() {
+    local rel=$1; shift
+    "$PY" "$FX/check.py" "$OUT/$rel" --tshark-arg=-d --tshark-arg=tcp.port==3389,tls "$@" > "$WORK/facts.json" 2>"$WORK/check.err" || {
+        cat "$WORK/facts.json" "$WORK/check.err" >&2; return 1; }
+    log "TLS facts $rel: $(cat "$WORK/facts.json")"
+}
+
 # ---------------------------------------------------------------- keys and certificates (per run)
 CERTS=$WORK/certs
 make_certs() {
