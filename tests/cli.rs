@@ -87,7 +87,10 @@ fn no_failure_exits_zero_and_all_shows_completed() {
 fn a_bad_input_names_the_file_and_the_others_are_still_analysed() {
     let good = fixture("tls/no-shared-cipher.pcap");
     let missing = fixture("does-not-exist.pcap");
-    let readme = fixture("README.md");
+    let readme = shakedown_tests::root()
+        .join("tests/Cargo.toml")
+        .to_string_lossy()
+        .into_owned();
     let (code, out, err) = run(&["--json", &missing, &readme, &good]);
     assert_eq!(code, 2, "errors win the exit status");
     assert!(err.contains(&missing), "{err}");

@@ -284,6 +284,13 @@ impl fmt::Display for CaptureDescription {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CaptureError {
+    /// The input could not be opened (missing, permission denied, ...).
+    #[error("cannot open: {source}")]
+    Open {
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
     /// Reading the input failed.
     #[error("read error: {source}")]
     Io {
@@ -627,10 +634,10 @@ pub fn open(path: &Path) -> Result<CaptureReader<Box<dyn Read + Send>>, CaptureE
     if path.as_os_str() == "-" {
         return CaptureReader::new(Box::new(io::stdin()) as Box<dyn Read + Send>);
     }
-    let meta = std::fs::metadata(path).map_err(|source| CaptureError::Io { source })?;
+    let meta = std::fs::metadata(path).map_err(|source| CaptureError::Open { source })?;
     if meta.is_dir() {
         return Err(CaptureError::IsADirectory);
     }
-    let file = std::fs::File::open(path).map_err(|source| CaptureError::Io { source })?;
+    let file = std::fs::File::open(path).map_err(|source| CaptureError::Open { source })?;
     CaptureReader::new(Box::new(file) as Box<dyn Read + Send>)
 }

@@ -576,7 +576,7 @@ fn open_rejects_directories_and_missing_files() {
     ));
     assert!(matches!(
         open(std::path::Path::new("/nonexistent/x.pcap")),
-        Err(CaptureError::Io { .. })
+        Err(CaptureError::Open { .. })
     ));
 }
 

@@ -651,6 +651,10 @@ fn nla_failure(i: &Input<'_>) -> Option<Cause> {
     }
     let (side, kind) = i.closed_by?;
     let tls = i.tls?;
+    if tls.application_records.client == 0 {
+        // CredSSP never started: not an authentication failure.
+        return None;
+    }
     // CredSSP is a few round trips; a session that got past it carries far more records.
     let records = tls.application_records.client + tls.application_records.server;
     if records > 16 {

@@ -50,6 +50,9 @@ pub(crate) struct Observer {
     finished: PerSide<bool>,
     tls13: bool,
     client_protected: bool,
+    /// TLS 1.3: protected records the client sent after the ServerHello, and where the second was.
+    client_protected_records: u32,
+    second_client_protected: Option<Mark>,
     completed_at: Option<Mark>,
     /// Whether the first TLS record seen was already protected (the capture joined after the handshake).
     first_tls_protected: Option<bool>,
@@ -76,6 +79,8 @@ impl Observer {
             finished: PerSide::default(),
             tls13: false,
             client_protected: false,
+            client_protected_records: 0,
+            second_client_protected: None,
             completed_at: None,
             ssl2_after_master_key: None,
             first_tls_protected: None,
@@ -369,7 +374,13 @@ impl Observer {
                 if self.tls13 && self.completed_at.is_none() {
                     self.advance(Stage::EncryptedHandshake);
                     match from {
-                        Side::Client => self.client_protected = true,
+                        Side::Client => {
+                            self.client_protected = true;
+                            self.client_protected_records += 1;
+                            if self.client_protected_records == 2 {
+                                self.second_client_protected = Some(at);
+                            }
+                        }
                         // A server record after the client's first protected record (its Finished)
                         // that is too long to be an alert: a ticket or data, so the handshake is done.
                         Side::Server if self.client_protected && *len > SHORT_PROTECTED_RECORD => self.complete(at),
@@ -450,6 +461,21 @@ impl Observer {
             // The capture began after the handshake: the first records seen were already protected.
             self.completed_at = Some(facts.start);
         }
+        if let (false, true, Some(second)) =
+            (self.completed(), self.tls13, self.second_client_protected)
+        {
+            // TLS 1.3: the client sent its Finished and more (data, or its certificate flight) and the
+            // server did not object afterwards: the handshake finished even if the server stayed quiet.
+            let server_objected = self
+                .alerts
+                .iter()
+                .any(|a| a.from == Side::Server && a.at >= second);
+            if !server_objected {
+                self.completed_at = Some(second);
+                self.advance(Stage::ApplicationData);
+            }
+        }
+        self.timeline.sort_by_key(|e| e.at.frame);
         let closed_by = match (self.tcp.first_fin, self.tcp.first_rst) {
             (Some(f), Some(r)) if r.at.frame < f.at.frame => Some((r.side, CloseKind::Rst)),
             (Some(f), _) => Some((f.side, CloseKind::Fin)),
