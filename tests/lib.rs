@@ -55,7 +55,8 @@ pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
 }
 
 /// Checks a capture against the facts of its `.expected.json` (written by an independent tool,
-/// TShark, with the corpus's `derive_expected.py`). Returns one line per disagreement.
+/// TShark, with the corpus's `derive_expected.py`), field by field on shakedown's JSON Lines record.
+/// Returns one line per disagreement.
 pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
     use serde_json::Value;
     let label = capture
@@ -89,6 +90,12 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
             ));
         }
     }
+    if cap["capinfos_error"].is_null() == summary.truncation.is_some() {
+        bad.push(format!(
+            "{label}: damaged: capinfos says {}, ours {:?}",
+            cap["capinfos_error"], summary.truncation
+        ));
+    }
     let conns = exp["connections"].as_array().cloned().unwrap_or_default();
     if conns.len() != verdicts.len() {
         bad.push(format!(
@@ -115,203 +122,206 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
             ));
             continue;
         };
+        let rec = shakedown::json::record(v, &label);
         let at = format!("{label} c{idx}");
         let inferred = c["client_inferred_from"].as_str().unwrap_or_default();
-        if inferred != "port" && v.client.to_string() != client {
+        if inferred != "port" && rec["client"] != client {
             bad.push(format!(
                 "{at}: client: expected {client} ({inferred}), got {} ({})",
-                v.client,
-                v.client_inferred_from.as_str()
+                rec["client"], rec["client_inferred_from"]
             ));
         }
-        let side_of = |addr: &str| -> Option<shakedown::Side> {
-            if v.client.to_string() == addr {
-                Some(shakedown::Side::Client)
-            } else if v.server.to_string() == addr {
-                Some(shakedown::Side::Server)
+        // TShark's sides are by its own roles: compare by address.
+        let side_of = |addr: &str| -> Value {
+            if rec["client"] == addr {
+                Value::from("client")
+            } else if rec["server"] == addr {
+                Value::from("server")
             } else {
-                None
+                Value::Null
             }
         };
-        for (key, ours) in [("first_fin", v.first_fin()), ("first_rst", v.first_rst())] {
-            let want = c[key]["from_addr"].as_str().and_then(side_of);
-            if want != ours {
-                bad.push(format!("{at}: {key}: expected {want:?}, got {ours:?}"));
+        for key in ["first_fin", "first_rst"] {
+            let want = c[key]["from_addr"].as_str().map_or(Value::Null, side_of);
+            if want != rec[key] {
+                bad.push(format!("{at}: {key}: expected {want}, got {}", rec[key]));
+            }
+        }
+        if let Some(by) = c["closed_by"]["by"].as_str() {
+            let addr = if by == "client" { client } else { server };
+            let want = side_of(addr);
+            let kind = c["closed_by"]["kind"].as_str().unwrap_or_default();
+            if want != rec["closed_by"] || rec["close_kind"] != kind {
+                bad.push(format!(
+                    "{at}: closed_by: expected {want} {kind}, got {} {}",
+                    rec["closed_by"], rec["close_kind"]
+                ));
             }
         }
         for (name, key) in [("packets", "packets"), ("bytes", "payload_bytes")] {
-            let ours = if name == "packets" {
-                v.packets
-            } else {
-                v.bytes
-            };
             let (Some(ec), Some(es)) = (c[key]["client"].as_u64(), c[key]["server"].as_u64())
             else {
                 continue;
             };
-            // Expectations are per TShark's roles; map by address.
-            let (oc, os) = if v.client.to_string() == client {
-                (ours.client, ours.server)
+            let (oc, os) = (rec[name]["client"].as_u64(), rec[name]["server"].as_u64());
+            let (oc, os) = if rec["client"] == client {
+                (oc, os)
             } else {
-                (ours.server, ours.client)
+                (os, oc)
             };
-            if (ec, es) != (oc, os) {
-                bad.push(format!("{at}: {name}: expected {ec}/{es}, got {oc}/{os}"));
+            if (Some(ec), Some(es)) != (oc, os) {
+                bad.push(format!(
+                    "{at}: {name}: expected {ec}/{es}, got {oc:?}/{os:?}"
+                ));
             }
         }
-        check_tls(&at, &c["tls"], v, &side_of, &mut bad);
-        check_rdp(&at, &c["rdp"], v, &mut bad);
+        check_tls(&at, &c["tls"], &rec, &side_of, &mut bad);
+        check_rdp(&at, &c["rdp"], &rec, &mut bad);
     }
     bad
-}
-
-fn hex(s: &serde_json::Value) -> Option<u16> {
-    s.as_str()
-        .and_then(|s| u16::from_str_radix(s.trim_start_matches("0x"), 16).ok())
 }
 
 fn check_tls(
     at: &str,
     e: &serde_json::Value,
-    v: &Verdict,
-    side_of: &dyn Fn(&str) -> Option<shakedown::Side>,
+    rec: &serde_json::Value,
+    side_of: &dyn Fn(&str) -> serde_json::Value,
     bad: &mut Vec<String>,
 ) {
     if e.is_null() {
         return;
     }
-    let Some(t) = &v.tls else {
+    let t = &rec["tls"];
+    if t.is_null() {
         bad.push(format!(
             "{at}: tls: expected TLS, got none (protocol {})",
-            v.protocol.as_str()
+            rec["protocol"]
         ));
         return;
-    };
-    if let Some(want) = hex(&e["negotiated_version"]) {
-        let got = t.version.map(|v| v.0);
-        if got != Some(want) {
+    }
+    if let Some(want) = e["negotiated_version_name"].as_str() {
+        let code = e["negotiated_version"].as_str().unwrap_or_default();
+        let got = t["version"].as_str().unwrap_or("null");
+        // Names TShark invents for experiments ("TLS 1.3 Google experiment 0x7e01") are hex for us.
+        if got != want && got != code {
             bad.push(format!(
-                "{at}: tls.version: expected {want:#06x}, got {got:x?}"
+                "{at}: tls.version: expected {want} ({code}), got {got}"
             ));
         }
     }
     let esh = &e["server_hello"];
-    if let Some(want) = hex(&esh["cipher_suite"]) {
-        let got = t.server_hello.as_ref().map(|s| s.cipher_suite.0);
-        if got != Some(want) {
+    if let Some(want) = esh["cipher_suite_name"].as_str() {
+        let got = t["server_hello"]["cipher_suite"].as_str().unwrap_or("null");
+        let code = esh["cipher_suite"].as_str().unwrap_or_default();
+        if got != want && got != code {
             bad.push(format!(
-                "{at}: server_hello.cipher_suite: expected {want:#06x}, got {got:x?}"
+                "{at}: server_hello.cipher_suite: expected {want} ({code}), got {got}"
             ));
         }
     }
     let ech = &e["client_hello"];
     if !ech.is_null() {
-        match &t.client_hello {
-            None => bad.push(format!("{at}: client_hello: expected one, got none")),
-            Some(ch) => {
-                if let Some(n) = ech["cipher_suite_count"].as_u64() {
-                    if ch.cipher_suites.len() as u64 != n {
-                        bad.push(format!(
-                            "{at}: client_hello.cipher_suites: expected {n}, got {}",
-                            ch.cipher_suites.len()
-                        ));
-                    }
-                }
-                let sni = ech["sni"].as_str();
-                if sni != ch.sni.as_deref() {
+        let ch = &t["client_hello"];
+        if ch.is_null() {
+            bad.push(format!("{at}: client_hello: expected one, got none"));
+        } else {
+            if let Some(n) = ech["cipher_suite_count"].as_u64() {
+                let got = ch["cipher_suites"].as_array().map_or(0, |a| a.len() as u64);
+                if got != n {
                     bad.push(format!(
-                        "{at}: client_hello.sni: expected {sni:?}, got {:?}",
-                        ch.sni
+                        "{at}: client_hello.cipher_suites: expected {n}, got {got}"
                     ));
                 }
-                if let Some(want) = ech["sslv2_format"].as_bool() {
-                    if want != ch.sslv2_format {
-                        bad.push(format!(
-                            "{at}: client_hello.sslv2_format: expected {want}, got {}",
-                            ch.sslv2_format
-                        ));
-                    }
-                }
+            }
+            if ech["sni"] != ch["sni"] {
+                bad.push(format!(
+                    "{at}: client_hello.sni: expected {}, got {}",
+                    ech["sni"], ch["sni"]
+                ));
+            }
+            if ech["sslv2_format"] != ch["sslv2_format"] {
+                bad.push(format!(
+                    "{at}: client_hello.sslv2_format: expected {}, got {}",
+                    ech["sslv2_format"], ch["sslv2_format"]
+                ));
             }
         }
     }
+    let alert = |from: serde_json::Value, x: &serde_json::Value, encrypted: bool| {
+        if encrypted {
+            format!("{from}:encrypted")
+        } else {
+            format!("{from}:{}:{}:{}", x["level"], x["code"], x["description"])
+        }
+    };
     let want: Vec<String> = e["alerts"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    let from = x["from"].as_str().unwrap_or("?");
-                    match x["code"].as_u64() {
-                        Some(code) if !x["encrypted"].as_bool().unwrap_or(false) => {
-                            format!("{from}:{}:{code}", x["level"].as_str().unwrap_or("?"))
-                        }
-                        _ => format!("{from}:encrypted"),
-                    }
-                })
-                .collect()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            // TShark's `from` is its own client/server: map through the address.
+            let from = x["from_addr"]
+                .as_str()
+                .map(side_of)
+                .unwrap_or_else(|| x["from"].clone());
+            alert(from, x, x["encrypted"].as_bool().unwrap_or(false))
         })
-        .unwrap_or_default();
-    let _ = side_of;
-    let got: Vec<String> = v
-        .alerts
-        .iter()
-        .filter(|a| !a.inferred)
-        .map(|a| match (a.alert.level, a.alert.description) {
-            (Some(l), Some(d)) if !a.alert.encrypted => {
-                format!(
-                    "{}:{}:{}",
-                    a.from,
-                    if l.0 == 2 { "fatal" } else { "warning" },
-                    d.0
-                )
-            }
-            _ => format!("{}:encrypted", a.from),
-        })
+        .collect();
+    let got: Vec<String> = rec["alerts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["inferred"] != true)
+        .map(|a| alert(a["from"].clone(), a, a["encrypted"] == true))
         .collect();
     if want != got {
         bad.push(format!("{at}: alerts: expected {want:?}, got {got:?}"));
     }
 }
 
-fn check_rdp(at: &str, e: &serde_json::Value, v: &Verdict, bad: &mut Vec<String>) {
+fn check_rdp(at: &str, e: &serde_json::Value, rec: &serde_json::Value, bad: &mut Vec<String>) {
     if e.is_null() || e["x224_cr_frame"].is_null() && e["response_type"].is_null() {
         return;
     }
-    let Some(r) = &v.rdp else {
+    let r = &rec["rdp"];
+    if r.is_null() {
         bad.push(format!("{at}: rdp: expected RDP negotiation, got none"));
         return;
-    };
-    let cookie = e["cookie"].as_str();
-    if !e["x224_cr_frame"].is_null() && cookie != r.cookie.as_deref().map(str::trim_end) {
-        bad.push(format!(
-            "{at}: rdp.cookie: expected {cookie:?}, got {:?}",
-            r.cookie
-        ));
     }
-    if let Some(want) = e["requested_protocols"].as_array() {
-        let want: Vec<&str> = want.iter().filter_map(|x| x.as_str()).collect();
-        let got = r.requested.map(|p| p.names()).unwrap_or_default();
-        if want != got {
+    if !e["x224_cr_frame"].is_null() {
+        if e["cookie"] != r["cookie"] {
             bad.push(format!(
-                "{at}: rdp.requested_protocols: expected {want:?}, got {got:?}"
+                "{at}: rdp.cookie: expected {}, got {}",
+                e["cookie"], r["cookie"]
+            ));
+        }
+        let want = if e["neg_request_present"] == true {
+            e["requested_protocols"].clone()
+        } else {
+            serde_json::Value::Null
+        };
+        if want != r["requested_protocols"] {
+            bad.push(format!(
+                "{at}: rdp.requested_protocols: expected {want}, got {}",
+                r["requested_protocols"]
             ));
         }
     }
     match e["response_type"].as_str() {
         Some("RDP_NEG_RSP") => {
-            let want = e["selected_protocol"].as_str();
-            let got = r.selected.map(|p| p.selected_name());
-            if want != got.as_deref() {
+            if e["selected_protocol"] != r["selected_protocol"] {
                 bad.push(format!(
-                    "{at}: rdp.selected_protocol: expected {want:?}, got {got:?}"
+                    "{at}: rdp.selected_protocol: expected {}, got {}",
+                    e["selected_protocol"], r["selected_protocol"]
                 ));
             }
         }
         Some("RDP_NEG_FAILURE") => {
-            let want = e["failure"].as_str();
-            let got = r.failure.map(|f| f.to_string());
-            if want != got.as_deref() {
-                bad.push(format!("{at}: rdp.failure: expected {want:?}, got {got:?}"));
+            if e["failure"] != r["failure"] {
+                bad.push(format!(
+                    "{at}: rdp.failure: expected {}, got {}",
+                    e["failure"], r["failure"]
+                ));
             }
         }
         _ => {}

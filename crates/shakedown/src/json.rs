@@ -11,7 +11,15 @@ use crate::verdict::{AlertRecord, RdpFacts, SideMark, TlsFacts, Verdict};
 /// Version of the record's layout, written as its `schema` field.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// SCHEMA.md's name of a protocol version: `SSL 3.0`, `TLS 1.0` … `TLS 1.3`, else `0xHHHH`.
+/// SCHEMA.md's name of a protocol version: `SSL 2.0`, `SSL 3.0`, `TLS 1.0` … `TLS 1.3`, the TLS 1.3
+/// drafts as `TLS 1.3 draft N` (as Wireshark names them), anything else `0xHHHH`.
+///
+/// ```
+/// use shakedown::{json::version_name, tls::TlsVersion};
+/// assert_eq!(version_name(TlsVersion(0x0303)), "TLS 1.2");
+/// assert_eq!(version_name(TlsVersion(0x7f1c)), "TLS 1.3 draft 28");
+/// assert_eq!(version_name(TlsVersion(0x7e01)), "0x7e01");
+/// ```
 pub fn version_name(v: TlsVersion) -> String {
     match v.0 {
         0x0002 => "SSL 2.0".into(),
@@ -20,6 +28,7 @@ pub fn version_name(v: TlsVersion) -> String {
         0x0302 => "TLS 1.1".into(),
         0x0303 => "TLS 1.2".into(),
         0x0304 => "TLS 1.3".into(),
+        draft @ 0x7f00..=0x7fff => format!("TLS 1.3 draft {}", draft & 0xff),
         other => format!("0x{other:04x}"),
     }
 }
