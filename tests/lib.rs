@@ -307,23 +307,18 @@ fn check_rdp(at: &str, e: &serde_json::Value, rec: &serde_json::Value, bad: &mut
             ));
         }
     }
-    match e["response_type"].as_str() {
-        Some("RDP_NEG_RSP") => {
-            if e["selected_protocol"] != r["selected_protocol"] {
-                bad.push(format!(
-                    "{at}: rdp.selected_protocol: expected {}, got {}",
-                    e["selected_protocol"], r["selected_protocol"]
-                ));
-            }
-        }
-        Some("RDP_NEG_FAILURE") => {
-            if e["failure"] != r["failure"] {
-                bad.push(format!(
-                    "{at}: rdp.failure: expected {}, got {}",
-                    e["failure"], r["failure"]
-                ));
-            }
-        }
-        _ => {}
+    let (key, differs) = match e["response_type"].as_str() {
+        Some("RDP_NEG_RSP") => (
+            "selected_protocol",
+            e["selected_protocol"] != r["selected_protocol"],
+        ),
+        Some("RDP_NEG_FAILURE") => ("failure", e["failure"] != r["failure"]),
+        _ => ("", false),
+    };
+    if differs {
+        bad.push(format!(
+            "{at}: rdp.{key}: expected {}, got {}",
+            e[key], r[key]
+        ));
     }
 }
