@@ -111,7 +111,7 @@ where
         let result = shakedown::analyze(&mut reader, &config, &mut sink);
         failures |= sink.failures;
         let broken_pipe = sink.broken_pipe;
-        let collected = std::mem::take(&mut sink.verdicts);
+        let mut collected = std::mem::take(&mut sink.collected);
         drop(sink);
         if broken_pipe {
             return if failures {
@@ -136,7 +136,7 @@ where
             );
         }
         if !args.json {
-            let written = text::report(&mut out, &name, &collected, &summary, &args);
+            let written = text::report(&mut out, &name, &mut collected, &summary, &args);
             if is_broken_pipe(&written) {
                 return if failures {
                     Status::Failures
@@ -175,7 +175,8 @@ struct Collect<'a, W: Write> {
     json: bool,
     capture: &'a str,
     out: &'a mut W,
-    verdicts: Vec<Verdict>,
+    all: bool,
+    collected: text::Collected,
     failures: bool,
     broken_pipe: bool,
 }
@@ -186,7 +187,8 @@ impl<'a, W: Write> Collect<'a, W> {
             json: args.json,
             capture,
             out,
-            verdicts: Vec::new(),
+            all: args.all,
+            collected: text::Collected::default(),
             failures: false,
             broken_pipe: false,
         }
@@ -203,7 +205,7 @@ impl<W: Write> Sink for Collect<'_, W> {
                 return ControlFlow::Break(());
             }
         } else {
-            self.verdicts.push(verdict);
+            self.collected.add(verdict, self.all);
         }
         ControlFlow::Continue(())
     }

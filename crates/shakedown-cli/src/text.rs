@@ -11,42 +11,72 @@ use crate::Args;
 /// Width of each lane of the timeline ladder.
 const LANE: usize = 48;
 
-/// Writes the report of one capture.
-pub(crate) fn report(
-    out: &mut dyn Write,
-    name: &str,
-    verdicts: &[Verdict],
-    summary: &Summary,
-    args: &Args,
-) -> io::Result<()> {
-    let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count();
-    writeln!(
-        out,
-        "== {name}: {} connections: {} failed, {} incomplete, {} completed, {} not TLS",
-        verdicts.len(),
-        count(Outcome::Failed),
-        count(Outcome::Incomplete),
-        count(Outcome::Completed),
-        count(Outcome::NotTls)
-    )?;
-    let rank = |v: &Verdict| match v.outcome {
+/// Rows of the connection table kept per capture; beyond it the table says how many were left out
+/// (the JSON output has every connection).
+pub(crate) const MAX_ROWS: usize = 10_000;
+
+/// What the text report keeps of a capture's verdicts while it is analysed: the connections shown in
+/// detail, a bounded table, and counts.
+#[derive(Default)]
+pub(crate) struct Collected {
+    pub detailed: Vec<Verdict>,
+    pub rows: Vec<[String; 10]>,
+    pub rows_omitted: u64,
+    pub counts: [u64; 4],
+}
+
+impl Collected {
+    pub(crate) fn add(&mut self, v: Verdict, all: bool) {
+        self.counts[rank(&v)] += 1;
+        if self.rows.len() < MAX_ROWS {
+            self.rows.push(row(&v));
+        } else {
+            self.rows_omitted += 1;
+        }
+        if all || matches!(v.outcome, Outcome::Failed | Outcome::Incomplete) {
+            self.detailed.push(v);
+        }
+    }
+}
+
+fn rank(v: &Verdict) -> usize {
+    match v.outcome {
         Outcome::Failed => 0,
         Outcome::Incomplete => 1,
         Outcome::Completed => 2,
         Outcome::NotTls => 3,
-    };
-    let mut detailed: Vec<&Verdict> = verdicts
-        .iter()
-        .filter(|v| args.all || matches!(v.outcome, Outcome::Failed | Outcome::Incomplete))
-        .collect();
-    detailed.sort_by_key(|v| (rank(v), v.conn));
-    for v in detailed {
+    }
+}
+
+/// Writes the report of one capture.
+pub(crate) fn report(
+    out: &mut dyn Write,
+    name: &str,
+    c: &mut Collected,
+    summary: &Summary,
+    args: &Args,
+) -> io::Result<()> {
+    let total: u64 = c.counts.iter().sum();
+    writeln!(
+        out,
+        "== {name}: {total} connections: {} failed, {} incomplete, {} completed, {} not TLS",
+        c.counts[0], c.counts[1], c.counts[2], c.counts[3]
+    )?;
+    c.detailed.sort_by_key(|v| (rank(v), v.conn));
+    for v in &c.detailed {
         writeln!(out)?;
         detail(out, v)?;
     }
-    if !args.quiet && !verdicts.is_empty() {
+    if !args.quiet && !c.rows.is_empty() {
         writeln!(out)?;
-        table(out, verdicts)?;
+        table(out, &c.rows)?;
+        if c.rows_omitted > 0 {
+            writeln!(
+                out,
+                "… {} more connections (use --json for all of them)",
+                c.rows_omitted
+            )?;
+        }
     }
     if !args.quiet {
         footer(out, summary)?;
@@ -182,7 +212,7 @@ fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
         let what = if e.count > 1 {
             format!("{} ×{}", e.what, e.count)
         } else {
-            e.what.clone()
+            e.what.to_string()
         };
         match e.from {
             Side::Client => {
@@ -198,24 +228,22 @@ fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
     Ok(())
 }
 
-fn table(out: &mut dyn Write, verdicts: &[Verdict]) -> io::Result<()> {
-    let rows: Vec<[String; 10]> = verdicts
-        .iter()
-        .map(|v| {
-            [
-                v.conn.to_string(),
-                v.client.to_string(),
-                v.server.to_string(),
-                proto(v),
-                format!("{}/{}", v.packets.client, v.packets.server),
-                format!("{}/{}", v.bytes.client, v.bytes.server),
-                v.first_fin().map_or("-".into(), |s| s.to_string()),
-                v.first_rst().map_or("-".into(), |s| s.to_string()),
-                v.outcome.as_str().into(),
-                v.cause.code.to_string(),
-            ]
-        })
-        .collect();
+fn row(v: &Verdict) -> [String; 10] {
+    [
+        v.conn.to_string(),
+        v.client.to_string(),
+        v.server.to_string(),
+        proto(v),
+        format!("{}/{}", v.packets.client, v.packets.server),
+        format!("{}/{}", v.bytes.client, v.bytes.server),
+        v.first_fin().map_or("-".into(), |s| s.to_string()),
+        v.first_rst().map_or("-".into(), |s| s.to_string()),
+        v.outcome.as_str().into(),
+        v.cause.code.to_string(),
+    ]
+}
+
+fn table(out: &mut dyn Write, rows: &[[String; 10]]) -> io::Result<()> {
     let head = [
         "conn",
         "client",
@@ -229,7 +257,7 @@ fn table(out: &mut dyn Write, verdicts: &[Verdict]) -> io::Result<()> {
         "cause",
     ];
     let mut widths = head.map(|h| h.chars().count());
-    for r in &rows {
+    for r in rows {
         for (w, c) in widths.iter_mut().zip(r.iter()) {
             *w = (*w).max(c.chars().count());
         }
@@ -249,7 +277,7 @@ fn table(out: &mut dyn Write, verdicts: &[Verdict]) -> io::Result<()> {
         s
     };
     writeln!(out, "{}", line(&head.map(String::from)))?;
-    for r in &rows {
+    for r in rows {
         writeln!(out, "{}", line(r))?;
     }
     Ok(())

@@ -259,7 +259,7 @@ pub struct TimelineEntry {
     /// Who sent it.
     pub from: Side,
     /// What it was, in words such as `ClientHello`, `Alert fatal handshake_failure`, `FIN`.
-    pub what: String,
+    pub what: std::borrow::Cow<'static, str>,
     /// How many consecutive times it happened (application data records are folded into one line).
     pub count: u64,
 }

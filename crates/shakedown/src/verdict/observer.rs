@@ -4,6 +4,8 @@
 //! Every transition of the handshake's stage is in [`Observer::tls`], one `match` on the event and its
 //! sender; events that make no sense where they arrive are kept as anomalies, never errors.
 
+use std::borrow::Cow;
+
 use crate::flow::{ClientInference, Endpoint};
 use crate::rdp::{ConnectionConfirm, ConnectionRequest, NegResponse, Protocols};
 use crate::tls::{Alert, TlsEvent};
@@ -111,9 +113,10 @@ impl Observer {
         self.completed_at.is_some()
     }
 
-    fn note(&mut self, at: Mark, from: Side, what: impl Into<String>) {
+    fn note(&mut self, at: Mark, from: Side, what: impl Into<Cow<'static, str>>) {
         let what = what.into();
         if let Some(last) = self.timeline.last_mut() {
+            // Runs of application data fold into one line (and cost no allocation).
             if last.from == from && last.what == what && what.starts_with("ApplicationData") {
                 last.count += 1;
                 return;
