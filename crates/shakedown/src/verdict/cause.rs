@@ -675,11 +675,249 @@ fn nla_failure(i: &Input<'_>) -> Option<Cause> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Timestamp;
+    use crate::tls::{Alert, AlertDescription, AlertLevel};
+    use crate::verdict::SideMark;
+
+    fn mark(frame: u64) -> Mark {
+        Mark {
+            frame,
+            ts: Timestamp::from_secs_nanos(1_000, frame as u32 * 1_000_000),
+        }
+    }
+
+    fn alert(from: Side, frame: u64, level: u8, code: u8) -> AlertRecord {
+        AlertRecord {
+            from,
+            alert: Alert {
+                level: Some(AlertLevel(level)),
+                description: Some(AlertDescription(code)),
+                encrypted: false,
+            },
+            inferred: false,
+            at: mark(frame),
+        }
+    }
+
+    struct Case {
+        tcp: TcpFacts,
+        alerts: Vec<AlertRecord>,
+        stage: Stage,
+        tls: Option<TlsFacts>,
+        rdp: Option<RdpFacts>,
+        tls13: bool,
+        payload: PerSide<bool>,
+        packets: PerSide<u64>,
+    }
+
+    impl Case {
+        fn tls(stage: Stage) -> Self {
+            Case {
+                tcp: TcpFacts {
+                    syn: Some(mark(1)),
+                    syn_ack: Some(mark(2)),
+                    ..TcpFacts::default()
+                },
+                alerts: Vec::new(),
+                stage,
+                tls: Some(TlsFacts::default()),
+                rdp: None,
+                tls13: false,
+                payload: PerSide::new(true, true),
+                packets: PerSide::new(5, 5),
+            }
+        }
+
+        fn fin(mut self, side: Side, frame: u64) -> Self {
+            self.tcp.first_fin = Some(SideMark {
+                side,
+                at: mark(frame),
+            });
+            self
+        }
+
+        fn rst(mut self, side: Side, frame: u64) -> Self {
+            self.tcp.first_rst = Some(SideMark {
+                side,
+                at: mark(frame),
+            });
+            self
+        }
+
+        fn decide(&self) -> (Outcome, Cause) {
+            let closed_by = match (self.tcp.first_fin, self.tcp.first_rst) {
+                (Some(f), Some(r)) if r.at.frame < f.at.frame => Some((r.side, CloseKind::Rst)),
+                (Some(f), _) => Some((f.side, CloseKind::Fin)),
+                (None, Some(r)) => Some((r.side, CloseKind::Rst)),
+                (None, None) => None,
+            };
+            decide(&Input {
+                completed: false,
+                stage: self.stage,
+                protocol: if self.rdp.is_some() {
+                    Protocol::Rdp
+                } else {
+                    Protocol::Tls
+                },
+                tcp: &self.tcp,
+                closed_by,
+                alerts: &self.alerts,
+                rdp: self.rdp.as_ref(),
+                tls: self.tls.as_ref(),
+                tls13: self.tls13,
+                payload_seen: self.payload,
+                packets: self.packets,
+                start: mark(1),
+            })
+        }
+    }
 
     #[test]
     fn codes_have_schema_names() {
         let names: Vec<&str> = CauseCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(names.len(), 16);
         assert!(names.contains(&"no_shared_cipher") && names.contains(&"capture_incomplete"));
+    }
+
+    #[test]
+    fn server_handshake_failure_after_client_hello_is_no_shared_cipher_with_36874() {
+        let mut c = Case::tls(Stage::ClientHello).fin(Side::Client, 6);
+        c.alerts.push(alert(Side::Server, 5, 2, 40));
+        let (outcome, cause) = c.decide();
+        assert_eq!(
+            (outcome, cause.code),
+            (Outcome::Failed, CauseCode::NoSharedCipher)
+        );
+        assert_eq!(
+            cause.schannel_event.map(|e| (e.id, e.logged_by)),
+            Some((36874, Side::Server))
+        );
+        let related: Vec<(u32, Side, Option<u8>)> = cause
+            .related_events
+            .iter()
+            .map(|e| (e.id, e.logged_by, e.alert_code))
+            .collect();
+        assert_eq!(
+            related,
+            [
+                (36888, Side::Server, Some(40)),
+                (36887, Side::Client, Some(40))
+            ]
+        );
+        assert!(
+            cause.explanation.contains("client then closed with FIN"),
+            "{}",
+            cause.explanation
+        );
+    }
+
+    #[test]
+    fn the_first_close_wins_over_a_later_alert() {
+        // OpenSSL answers a peer's EOF with decode_error: an effect, not the cause.
+        let mut c = Case::tls(Stage::ServerHelloDone).fin(Side::Client, 8);
+        c.alerts.push(alert(Side::Server, 9, 2, 50));
+        assert_eq!(c.decide().1.code, CauseCode::ClientClosed);
+        let mut c = Case::tls(Stage::ServerHelloDone).rst(Side::Server, 8);
+        c.alerts.push(alert(Side::Client, 9, 2, 48));
+        assert_eq!(c.decide().1.code, CauseCode::ServerReset);
+    }
+
+    #[test]
+    fn a_warning_alert_does_not_end_the_handshake_but_close_notify_does() {
+        let mut c = Case::tls(Stage::ServerHelloDone).fin(Side::Client, 9);
+        c.alerts.push(alert(Side::Server, 5, 1, 112));
+        assert_eq!(c.decide().1.code, CauseCode::ClientClosed);
+        let mut c = Case::tls(Stage::ServerHelloDone).fin(Side::Client, 9);
+        c.alerts.push(alert(Side::Client, 8, 1, 0));
+        assert_eq!(c.decide().1.code, CauseCode::PeerAlert);
+    }
+
+    #[test]
+    fn certificate_alerts_map_to_their_schannel_events() {
+        for (code, id) in [(45u8, 36881u32), (48, 36882), (44, 36883), (42, 36876)] {
+            let mut c = Case::tls(Stage::ServerHelloDone).fin(Side::Client, 9);
+            c.alerts.push(alert(Side::Client, 8, 2, code));
+            let (_, cause) = c.decide();
+            assert_eq!(cause.code, CauseCode::CertificateRejected, "alert {code}");
+            assert_eq!(
+                cause.schannel_event.map(|e| (e.id, e.logged_by)),
+                Some((id, Side::Client)),
+                "alert {code}"
+            );
+        }
+    }
+
+    #[test]
+    fn tls13_inferred_alerts_point_at_certificates() {
+        let inferred = |from| AlertRecord {
+            from,
+            alert: Alert {
+                level: None,
+                description: None,
+                encrypted: true,
+            },
+            inferred: true,
+            at: mark(7),
+        };
+        let mut c = Case::tls(Stage::EncryptedHandshake).fin(Side::Client, 8);
+        c.tls13 = true;
+        c.alerts.push(inferred(Side::Client));
+        assert_eq!(c.decide().1.code, CauseCode::CertificateRejected);
+        let mut c = Case::tls(Stage::EncryptedHandshake).fin(Side::Server, 8);
+        c.tls13 = true;
+        c.alerts.push(inferred(Side::Server));
+        assert_eq!(c.decide().1.code, CauseCode::ClientCertificateRequired);
+    }
+
+    #[test]
+    fn tcp_level_failures() {
+        let mut c = Case::tls(Stage::TcpSyn).rst(Side::Server, 2);
+        c.tcp.syn_ack = None;
+        c.tls = None;
+        c.payload = PerSide::default();
+        c.packets = PerSide::new(1, 1);
+        assert_eq!(c.decide().1.code, CauseCode::TcpRefused);
+        c.tcp.first_rst = None;
+        c.packets = PerSide::new(3, 0);
+        assert_eq!(c.decide().1.code, CauseCode::TcpUnanswered);
+    }
+
+    #[test]
+    fn rdp_failure_and_standard_security() {
+        let mut c = Case::tls(Stage::RdpConfirm).fin(Side::Client, 9);
+        c.tls = None;
+        c.rdp = Some(RdpFacts {
+            requested: Some(Protocols::RDP),
+            confirmed: true,
+            failure: Some(crate::rdp::FailureCode(1)),
+            ..RdpFacts::default()
+        });
+        let (outcome, cause) = c.decide();
+        assert_eq!(
+            (outcome, cause.code),
+            (Outcome::Failed, CauseCode::RdpNegotiationFailure)
+        );
+        assert!(
+            cause
+                .hints
+                .iter()
+                .any(|h| h.contains("standard RDP security")),
+            "{:?}",
+            cause.hints
+        );
+        c.rdp = Some(RdpFacts {
+            requested: Some(Protocols::RDP),
+            confirmed: true,
+            selected: Some(Protocols::RDP),
+            ..RdpFacts::default()
+        });
+        assert_eq!(c.decide().0, Outcome::NotTls);
+    }
+
+    #[test]
+    fn nothing_ended_it_means_the_capture_did() {
+        let c = Case::tls(Stage::ServerHello);
+        assert_eq!(c.decide(), (Outcome::Incomplete, c.decide().1));
+        assert_eq!(c.decide().1.code, CauseCode::CaptureIncomplete);
     }
 }
