@@ -24,7 +24,9 @@ pub fn corpus() -> Option<PathBuf> {
 }
 
 /// Analyses a capture file with the default configuration.
-pub fn analyze_file(path: &Path) -> Result<(Vec<Verdict>, Summary), shakedown::capture::CaptureError> {
+pub fn analyze_file(
+    path: &Path,
+) -> Result<(Vec<Verdict>, Summary), shakedown::capture::CaptureError> {
     let mut reader = shakedown::capture::open(path)?;
     let mut verdicts = Vec::new();
     let summary = shakedown::analyze(&mut reader, &Config::default(), &mut verdicts)?;
@@ -36,7 +38,9 @@ pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -54,7 +58,10 @@ pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
 /// TShark, with the corpus's `derive_expected.py`). Returns one line per disagreement.
 pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
     use serde_json::Value;
-    let label = capture.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let label = capture
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut bad = Vec::new();
     let text = match std::fs::read_to_string(expected_path) {
         Ok(t) => t,
@@ -69,15 +76,26 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
         Err(e) => return vec![format!("{label}: analysis failed: {e}")],
     };
     let cap = &exp["capture"];
-    let frames = if cap["capinfos_error"].is_null() { cap["packets"].as_u64() } else { cap["packets_read_before_error"].as_u64() };
+    let frames = if cap["capinfos_error"].is_null() {
+        cap["packets"].as_u64()
+    } else {
+        cap["packets_read_before_error"].as_u64()
+    };
     if let Some(n) = frames {
         if summary.frames != n {
-            bad.push(format!("{label}: frames: expected {n}, got {}", summary.frames));
+            bad.push(format!(
+                "{label}: frames: expected {n}, got {}",
+                summary.frames
+            ));
         }
     }
     let conns = exp["connections"].as_array().cloned().unwrap_or_default();
     if conns.len() != verdicts.len() {
-        bad.push(format!("{label}: connections: expected {}, got {}", conns.len(), verdicts.len()));
+        bad.push(format!(
+            "{label}: connections: expected {}, got {}",
+            conns.len(),
+            verdicts.len()
+        ));
     }
     for c in &conns {
         let idx = c["conn"].as_u64().unwrap_or(u64::MAX);
@@ -87,14 +105,24 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
             let (a, b) = (v.client.to_string(), v.server.to_string());
             (a == client && b == server) || (a == server && b == client)
         };
-        let Some(v) = verdicts.get(idx as usize).filter(|v| pair(v)).or_else(|| verdicts.iter().find(pair)) else {
-            bad.push(format!("{label} c{idx}: no connection {client} <-> {server}"));
+        let Some(v) = verdicts
+            .get(idx as usize)
+            .filter(|v| pair(v))
+            .or_else(|| verdicts.iter().find(pair))
+        else {
+            bad.push(format!(
+                "{label} c{idx}: no connection {client} <-> {server}"
+            ));
             continue;
         };
         let at = format!("{label} c{idx}");
         let inferred = c["client_inferred_from"].as_str().unwrap_or_default();
         if inferred != "port" && v.client.to_string() != client {
-            bad.push(format!("{at}: client: expected {client} ({inferred}), got {} ({})", v.client, v.client_inferred_from.as_str()));
+            bad.push(format!(
+                "{at}: client: expected {client} ({inferred}), got {} ({})",
+                v.client,
+                v.client_inferred_from.as_str()
+            ));
         }
         let side_of = |addr: &str| -> Option<shakedown::Side> {
             if v.client.to_string() == addr {
@@ -112,10 +140,21 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
             }
         }
         for (name, key) in [("packets", "packets"), ("bytes", "payload_bytes")] {
-            let ours = if name == "packets" { v.packets } else { v.bytes };
-            let (Some(ec), Some(es)) = (c[key]["client"].as_u64(), c[key]["server"].as_u64()) else { continue };
+            let ours = if name == "packets" {
+                v.packets
+            } else {
+                v.bytes
+            };
+            let (Some(ec), Some(es)) = (c[key]["client"].as_u64(), c[key]["server"].as_u64())
+            else {
+                continue;
+            };
             // Expectations are per TShark's roles; map by address.
-            let (oc, os) = if v.client.to_string() == client { (ours.client, ours.server) } else { (ours.server, ours.client) };
+            let (oc, os) = if v.client.to_string() == client {
+                (ours.client, ours.server)
+            } else {
+                (ours.server, ours.client)
+            };
             if (ec, es) != (oc, os) {
                 bad.push(format!("{at}: {name}: expected {ec}/{es}, got {oc}/{os}"));
             }
@@ -127,7 +166,8 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
 }
 
 fn hex(s: &serde_json::Value) -> Option<u16> {
-    s.as_str().and_then(|s| u16::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+    s.as_str()
+        .and_then(|s| u16::from_str_radix(s.trim_start_matches("0x"), 16).ok())
 }
 
 fn check_tls(
@@ -141,20 +181,27 @@ fn check_tls(
         return;
     }
     let Some(t) = &v.tls else {
-        bad.push(format!("{at}: tls: expected TLS, got none (protocol {})", v.protocol.as_str()));
+        bad.push(format!(
+            "{at}: tls: expected TLS, got none (protocol {})",
+            v.protocol.as_str()
+        ));
         return;
     };
     if let Some(want) = hex(&e["negotiated_version"]) {
         let got = t.version.map(|v| v.0);
         if got != Some(want) {
-            bad.push(format!("{at}: tls.version: expected {want:#06x}, got {got:x?}"));
+            bad.push(format!(
+                "{at}: tls.version: expected {want:#06x}, got {got:x?}"
+            ));
         }
     }
     let esh = &e["server_hello"];
     if let Some(want) = hex(&esh["cipher_suite"]) {
         let got = t.server_hello.as_ref().map(|s| s.cipher_suite.0);
         if got != Some(want) {
-            bad.push(format!("{at}: server_hello.cipher_suite: expected {want:#06x}, got {got:x?}"));
+            bad.push(format!(
+                "{at}: server_hello.cipher_suite: expected {want:#06x}, got {got:x?}"
+            ));
         }
     }
     let ech = &e["client_hello"];
@@ -164,16 +211,25 @@ fn check_tls(
             Some(ch) => {
                 if let Some(n) = ech["cipher_suite_count"].as_u64() {
                     if ch.cipher_suites.len() as u64 != n {
-                        bad.push(format!("{at}: client_hello.cipher_suites: expected {n}, got {}", ch.cipher_suites.len()));
+                        bad.push(format!(
+                            "{at}: client_hello.cipher_suites: expected {n}, got {}",
+                            ch.cipher_suites.len()
+                        ));
                     }
                 }
                 let sni = ech["sni"].as_str();
                 if sni != ch.sni.as_deref() {
-                    bad.push(format!("{at}: client_hello.sni: expected {sni:?}, got {:?}", ch.sni));
+                    bad.push(format!(
+                        "{at}: client_hello.sni: expected {sni:?}, got {:?}",
+                        ch.sni
+                    ));
                 }
                 if let Some(want) = ech["sslv2_format"].as_bool() {
                     if want != ch.sslv2_format {
-                        bad.push(format!("{at}: client_hello.sslv2_format: expected {want}, got {}", ch.sslv2_format));
+                        bad.push(format!(
+                            "{at}: client_hello.sslv2_format: expected {want}, got {}",
+                            ch.sslv2_format
+                        ));
                     }
                 }
             }
@@ -202,7 +258,12 @@ fn check_tls(
         .filter(|a| !a.inferred)
         .map(|a| match (a.alert.level, a.alert.description) {
             (Some(l), Some(d)) if !a.alert.encrypted => {
-                format!("{}:{}:{}", a.from, if l.0 == 2 { "fatal" } else { "warning" }, d.0)
+                format!(
+                    "{}:{}:{}",
+                    a.from,
+                    if l.0 == 2 { "fatal" } else { "warning" },
+                    d.0
+                )
             }
             _ => format!("{}:encrypted", a.from),
         })
@@ -222,13 +283,18 @@ fn check_rdp(at: &str, e: &serde_json::Value, v: &Verdict, bad: &mut Vec<String>
     };
     let cookie = e["cookie"].as_str();
     if !e["x224_cr_frame"].is_null() && cookie != r.cookie.as_deref().map(str::trim_end) {
-        bad.push(format!("{at}: rdp.cookie: expected {cookie:?}, got {:?}", r.cookie));
+        bad.push(format!(
+            "{at}: rdp.cookie: expected {cookie:?}, got {:?}",
+            r.cookie
+        ));
     }
     if let Some(want) = e["requested_protocols"].as_array() {
         let want: Vec<&str> = want.iter().filter_map(|x| x.as_str()).collect();
         let got = r.requested.map(|p| p.names()).unwrap_or_default();
         if want != got {
-            bad.push(format!("{at}: rdp.requested_protocols: expected {want:?}, got {got:?}"));
+            bad.push(format!(
+                "{at}: rdp.requested_protocols: expected {want:?}, got {got:?}"
+            ));
         }
     }
     match e["response_type"].as_str() {
@@ -236,7 +302,9 @@ fn check_rdp(at: &str, e: &serde_json::Value, v: &Verdict, bad: &mut Vec<String>
             let want = e["selected_protocol"].as_str();
             let got = r.selected.map(|p| p.selected_name());
             if want != got.as_deref() {
-                bad.push(format!("{at}: rdp.selected_protocol: expected {want:?}, got {got:?}"));
+                bad.push(format!(
+                    "{at}: rdp.selected_protocol: expected {want:?}, got {got:?}"
+                ));
             }
         }
         Some("RDP_NEG_FAILURE") => {

@@ -81,12 +81,17 @@ where
         Ok(a) => a,
         Err(e) => {
             let _ = write!(err, "{}", e.render());
-            return if e.use_stderr() { Status::Error } else { Status::NoFailure };
+            return if e.use_stderr() {
+                Status::Error
+            } else {
+                Status::NoFailure
+            };
         }
     };
     let config = Config {
         max_connections: args.max_connections,
-        idle_timeout_ns: i64::try_from(args.idle_timeout.saturating_mul(1_000_000_000)).unwrap_or(i64::MAX),
+        idle_timeout_ns: i64::try_from(args.idle_timeout.saturating_mul(1_000_000_000))
+            .unwrap_or(i64::MAX),
         ..Config::default()
     };
     let mut failures = false;
@@ -109,7 +114,11 @@ where
         let collected = std::mem::take(&mut sink.verdicts);
         drop(sink);
         if broken_pipe {
-            return if failures { Status::Failures } else { Status::NoFailure };
+            return if failures {
+                Status::Failures
+            } else {
+                Status::NoFailure
+            };
         }
         let summary = match result {
             Ok(s) => s,
@@ -129,13 +138,21 @@ where
         if !args.json {
             let written = text::report(&mut out, &name, &collected, &summary, &args);
             if is_broken_pipe(&written) {
-                return if failures { Status::Failures } else { Status::NoFailure };
+                return if failures {
+                    Status::Failures
+                } else {
+                    Status::NoFailure
+                };
             }
         }
     }
     if let Err(e) = out.flush() {
         if e.kind() == io::ErrorKind::BrokenPipe {
-            return if failures { Status::Failures } else { Status::NoFailure };
+            return if failures {
+                Status::Failures
+            } else {
+                Status::NoFailure
+            };
         }
         let _ = writeln!(err, "shakedown: writing the output: {e}");
         return Status::Error;
@@ -165,7 +182,14 @@ struct Collect<'a, W: Write> {
 
 impl<'a, W: Write> Collect<'a, W> {
     fn new(args: &Args, capture: &'a str, out: &'a mut W) -> Self {
-        Collect { json: args.json, capture, out, verdicts: Vec::new(), failures: false, broken_pipe: false }
+        Collect {
+            json: args.json,
+            capture,
+            out,
+            verdicts: Vec::new(),
+            failures: false,
+            broken_pipe: false,
+        }
     }
 }
 
@@ -184,4 +208,3 @@ impl<W: Write> Sink for Collect<'_, W> {
         ControlFlow::Continue(())
     }
 }
-

@@ -9,10 +9,16 @@ use shakedown::{Side, Summary};
 use crate::Args;
 
 /// Width of each lane of the timeline ladder.
-const LANE: usize = 44;
+const LANE: usize = 48;
 
 /// Writes the report of one capture.
-pub(crate) fn report(out: &mut dyn Write, name: &str, verdicts: &[Verdict], summary: &Summary, args: &Args) -> io::Result<()> {
+pub(crate) fn report(
+    out: &mut dyn Write,
+    name: &str,
+    verdicts: &[Verdict],
+    summary: &Summary,
+    args: &Args,
+) -> io::Result<()> {
     let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count();
     writeln!(
         out,
@@ -69,11 +75,25 @@ fn detail(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
     )?;
     writeln!(out, "  {}", v.cause.explanation)?;
     if let Some(e) = v.cause.schannel_event {
-        let alert = e.alert_code.map(|a| format!(" (alert {a})")).unwrap_or_default();
-        writeln!(out, "  Schannel: event {} on a Windows {}{alert}: {}.", e.id, e.logged_by, e.message)?;
+        let alert = e
+            .alert_code
+            .map(|a| format!(" (alert {a})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  Schannel: event {} on a Windows {}{alert}: {}.",
+            e.id, e.logged_by, e.message
+        )?;
         for r in &v.cause.related_events {
-            let alert = r.alert_code.map(|a| format!(" (alert {a})")).unwrap_or_default();
-            writeln!(out, "            also {} on the {}{alert}: {}.", r.id, r.logged_by, r.message)?;
+            let alert = r
+                .alert_code
+                .map(|a| format!(" (alert {a})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "            also {} on the {}{alert}: {}.",
+                r.id, r.logged_by, r.message
+            )?;
         }
     }
     if !v.cause.hints.is_empty() {
@@ -83,13 +103,20 @@ fn detail(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
         }
     }
     if let Some(rdp) = &v.rdp {
-        let requested = rdp.requested.map(|p| p.names().join(", ")).unwrap_or_else(|| "(no RDP_NEG_REQ)".into());
+        let requested = rdp
+            .requested
+            .map(|p| p.names().join(", "))
+            .unwrap_or_else(|| "(no RDP_NEG_REQ)".into());
         let answer = match (rdp.failure, rdp.selected) {
             (Some(f), _) => format!("RDP_NEG_FAILURE {f}"),
             (None, Some(p)) => format!("selected {}", p.selected_name()),
             (None, None) => "no answer".into(),
         };
-        let cookie = rdp.cookie.as_deref().map(|c| format!("cookie {}, ", c.trim_end())).unwrap_or_default();
+        let cookie = rdp
+            .cookie
+            .as_deref()
+            .map(|c| format!("cookie {}, ", c.trim_end()))
+            .unwrap_or_default();
         writeln!(out, "  RDP: {cookie}requested {requested}; {answer}")?;
     }
     if let Some(ch) = v.tls.as_ref().and_then(|t| t.client_hello.as_ref()) {
@@ -97,18 +124,42 @@ fn detail(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
             .cipher_suites
             .iter()
             .filter(|c| !c.is_grease())
-            .map(|c| c.name().map_or_else(|| format!("0x{:04x}", c.0), str::to_string))
+            .map(|c| {
+                c.name()
+                    .map_or_else(|| format!("0x{:04x}", c.0), str::to_string)
+            })
             .collect();
-        let sni = ch.sni.as_deref().map(|s| format!(", SNI {s}")).unwrap_or_default();
-        writeln!(out, "  ClientHello: up to {}{sni}, {} suites: {}", ch.highest_version(), suites.len(), suites.join(" "))?;
+        let sni = ch
+            .sni
+            .as_deref()
+            .map(|s| format!(", SNI {s}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  ClientHello: up to {}{sni}, {} suites: {}",
+            ch.highest_version(),
+            suites.len(),
+            suites.join(" ")
+        )?;
     }
     if let Some(sh) = v.tls.as_ref().and_then(|t| t.server_hello.as_ref()) {
         writeln!(out, "  ServerHello: {} {}", sh.version, sh.cipher_suite)?;
     }
     if let Some(c) = v.tls.as_ref().and_then(|t| t.certificate.as_ref()) {
-        let key = c.key_type.as_ref().map(|k| k.to_string()).unwrap_or_else(|| "unknown key".into());
-        let na = c.not_after.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
-        writeln!(out, "  Certificate: {} ({key}), issued by {}, valid until {na}", c.subject, c.issuer)?;
+        let key = c
+            .key_type
+            .as_ref()
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "unknown key".into());
+        let na = c
+            .not_after
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "?".into());
+        writeln!(
+            out,
+            "  Certificate: {} ({key}), issued by {}, valid until {na}",
+            c.subject, c.issuer
+        )?;
     }
     timeline(out, v)?;
     writeln!(out, "  Wireshark: {}", v.wireshark_filter)
@@ -119,13 +170,25 @@ fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
         return Ok(());
     }
     let origin = v.tcp.syn.unwrap_or(v.start).ts;
-    writeln!(out, "  {:>10}  {:<lane$}  {}", "ms", "client", "server", lane = LANE + 4)?;
+    writeln!(
+        out,
+        "  {:>10}  {:<lane$}  server",
+        "ms",
+        "client",
+        lane = LANE + 4
+    )?;
     for e in &v.timeline {
         let t = e.at.ts.millis_since(origin);
-        let what = if e.count > 1 { format!("{} ×{}", e.what, e.count) } else { e.what.clone() };
-        let what: String = what.chars().take(LANE).collect();
+        let what = if e.count > 1 {
+            format!("{} ×{}", e.what, e.count)
+        } else {
+            e.what.clone()
+        };
         match e.from {
-            Side::Client => writeln!(out, "  {t:>10.3}  {what:>lane$} ──▶", lane = LANE)?,
+            Side::Client => {
+                let what: String = what.chars().take(LANE).collect();
+                writeln!(out, "  {t:>10.3}  {what:>lane$} ──▶", lane = LANE)?
+            }
             Side::Server => writeln!(out, "  {t:>10.3}  {:>lane$} ◀── {what}", "", lane = LANE)?,
         }
     }
@@ -153,7 +216,18 @@ fn table(out: &mut dyn Write, verdicts: &[Verdict]) -> io::Result<()> {
             ]
         })
         .collect();
-    let head = ["conn", "client", "server", "proto", "pkts c/s", "bytes c/s", "1st FIN", "1st RST", "outcome", "cause"];
+    let head = [
+        "conn",
+        "client",
+        "server",
+        "proto",
+        "pkts c/s",
+        "bytes c/s",
+        "1st FIN",
+        "1st RST",
+        "outcome",
+        "cause",
+    ];
     let mut widths = head.map(|h| h.chars().count());
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r.iter()) {
@@ -182,7 +256,11 @@ fn table(out: &mut dyn Write, verdicts: &[Verdict]) -> io::Result<()> {
 }
 
 fn footer(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
-    write!(out, "\n{} frames, {} TCP segments", s.frames, s.tcp_segments)?;
+    write!(
+        out,
+        "\n{} frames, {} TCP segments",
+        s.frames, s.tcp_segments
+    )?;
     if !s.skipped.is_empty() {
         let parts: Vec<String> = s.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
         write!(out, "; skipped: {}", parts.join(", "))?;
@@ -196,7 +274,11 @@ fn footer(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         )?;
     }
     if let Some(t) = &s.truncation {
-        writeln!(out, "warning: the capture is cut short after {} frames (byte {}): {}", t.frames_read, t.byte_offset, t.reason)?;
+        writeln!(
+            out,
+            "warning: the capture is cut short after {} frames (byte {}): {}",
+            t.frames_read, t.byte_offset, t.reason
+        )?;
     }
     Ok(())
 }

@@ -4,10 +4,10 @@
 use std::io::Read;
 use std::ops::ControlFlow;
 
+use crate::Config;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::dissector::{Dissector, Event, ProtocolEvent, Summary};
 use crate::verdict::Verdict;
-use crate::Config;
 
 /// Receives what an analysis finds. Return [`ControlFlow::Break`] to stop early (e.g. the output
 /// pipe closed).

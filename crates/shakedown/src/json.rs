@@ -132,21 +132,45 @@ pub fn record(v: &Verdict, capture: &str) -> Value {
     m.insert("conn".into(), v.conn.into());
     m.insert("client".into(), v.client.to_string().into());
     m.insert("server".into(), v.server.to_string().into());
-    m.insert("client_inferred_from".into(), v.client_inferred_from.as_str().into());
+    m.insert(
+        "client_inferred_from".into(),
+        v.client_inferred_from.as_str().into(),
+    );
     m.insert("start".into(), v.start.ts.to_string().into());
     m.insert("end".into(), v.end.ts.to_string().into());
-    m.insert("duration_ms".into(), v.end.ts.millis_since(v.start.ts).into());
-    m.insert("frames".into(), json!({ "first": v.start.frame, "last": v.end.frame }));
-    m.insert("packets".into(), json!({ "client": v.packets.client, "server": v.packets.server }));
-    m.insert("bytes".into(), json!({ "client": v.bytes.client, "server": v.bytes.server }));
+    m.insert(
+        "duration_ms".into(),
+        v.end.ts.millis_since(v.start.ts).into(),
+    );
+    m.insert(
+        "frames".into(),
+        json!({ "first": v.start.frame, "last": v.end.frame }),
+    );
+    m.insert(
+        "packets".into(),
+        json!({ "client": v.packets.client, "server": v.packets.server }),
+    );
+    m.insert(
+        "bytes".into(),
+        json!({ "client": v.bytes.client, "server": v.bytes.server }),
+    );
     m.insert("protocol".into(), v.protocol.as_str().into());
     m.insert("outcome".into(), v.outcome.as_str().into());
     m.insert("stage".into(), v.stage.as_str().into());
     m.insert("first_fin".into(), side_of(v.tcp.first_fin));
     m.insert("first_rst".into(), side_of(v.tcp.first_rst));
-    m.insert("closed_by".into(), opt_str(v.closed_by.map(|(s, _)| s.as_str())));
-    m.insert("close_kind".into(), opt_str(v.closed_by.map(|(_, k)| k.as_str())));
-    m.insert("alerts".into(), Value::from(v.alerts.iter().map(alert).collect::<Vec<_>>()));
+    m.insert(
+        "closed_by".into(),
+        opt_str(v.closed_by.map(|(s, _)| s.as_str())),
+    );
+    m.insert(
+        "close_kind".into(),
+        opt_str(v.closed_by.map(|(_, k)| k.as_str())),
+    );
+    m.insert(
+        "alerts".into(),
+        Value::from(v.alerts.iter().map(alert).collect::<Vec<_>>()),
+    );
     m.insert("rdp".into(), v.rdp.as_ref().map_or(Value::Null, rdp));
     m.insert("tls".into(), v.tls.as_ref().map_or(Value::Null, tls));
     let events: Vec<Value> = v

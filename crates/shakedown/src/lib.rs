@@ -5,18 +5,31 @@
 //! The data flow, one module per step:
 //!
 //! ```text
-//! bytes (file, gzip, stdin)
+//! bytes (file, gzip, zstd, stdin)
 //!  └ capture   pcap / pcapng blocks -> Frame { index, ts, link_type, data }
-//!    └ decode  link -> IP (+defrag) -> TcpSegment view | Skip(reason)
+//!    └ decode  link -> IP (+defrag, tunnels) -> TcpSegment view | Skip(reason)
 //!      └ flow  FlowTable: canonical 5-tuple -> connection; roles; expiry; caps
-//!        └ tcp Tracker (SYN/FIN/RST per side) + Reassembler per side -> in-order chunks, gaps
+//!        └ tcp Reassembler per side -> in-order chunks, gaps  (SYN/FIN/RST tracked per side)
 //!          └ proto  classify first bytes (any port): rdp negotiation -> tls | tls | other
 //!            └ tls   deframer -> handshake defragmenter -> messages -> TlsEvent
 //!              └ verdict  one observer per connection -> Verdict { outcome, stage, closer, alerts, cause }
 //!                └ Sink   (library consumers, the CLI's text and JSON renderers)
 //! ```
 //!
-//! The engine is sans-IO and deterministic: time comes only from capture timestamps.
+//! The engine is sans-IO and deterministic: [`Dissector`] takes frames and hands out [`Event`]s;
+//! time comes only from capture timestamps. [`analyze`] drives it over a [`capture::CaptureReader`]
+//! and pushes verdicts to a [`Sink`].
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut reader = shakedown::capture::open(std::path::Path::new("capture.pcapng"))?;
+//! let mut verdicts: Vec<shakedown::Verdict> = Vec::new();
+//! shakedown::analyze(&mut reader, &shakedown::Config::default(), &mut verdicts)?;
+//! for v in verdicts.iter().filter(|v| v.is_failure()) {
+//!     println!("{} -> {}: {} ({})", v.client, v.server, v.cause.code, v.cause.explanation);
+//! }
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -24,15 +37,24 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod analyze;
 pub mod capture;
 pub mod config;
+pub mod decode;
+mod dissector;
+pub mod flow;
+pub mod json;
 pub mod rdp;
 pub mod side;
 pub mod tcp;
 pub mod time;
+pub mod tls;
+pub mod verdict;
 
-pub use capture::{CaptureError, CaptureReader, Frame, LinkType};
+pub use analyze::{Sink, analyze};
 pub use config::Config;
+pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
+pub use flow::{ClientInference, Endpoint};
 pub use side::{PerSide, Side};
-pub use tcp::{Budget, Chunk, Reassembler, SegmentNote, StreamStats};
 pub use time::Timestamp;
+pub use verdict::{Cause, CauseCode, Outcome, Stage, Verdict};

@@ -22,13 +22,22 @@ pub(crate) struct Connection {
     streams: PerSide<Reassembler>,
     fin: PerSide<bool>,
     rst: bool,
+    /// The client's initial sequence number, to tell a retransmitted SYN from a new connection.
+    client_isn: Option<u32>,
+    max_stream_buffer: usize,
     proto: Proto,
     observer: Observer,
 }
 
 impl Connection {
     /// A connection whose first captured segment is `seg`, from `src`.
-    pub(crate) fn new(id: u64, seg: &TcpSegment<'_>, at: Mark, config: &Config, record_events: bool) -> Self {
+    pub(crate) fn new(
+        id: u64,
+        seg: &TcpSegment<'_>,
+        at: Mark,
+        config: &Config,
+        record_events: bool,
+    ) -> Self {
         let src = Endpoint::new(seg.src, seg.src_port);
         let dst = Endpoint::new(seg.dst, seg.dst_port);
         let (client, server, inferred) = if seg.flags.syn() && !seg.flags.ack() {
@@ -54,14 +63,22 @@ impl Connection {
             ),
             fin: PerSide::default(),
             rst: false,
+            client_isn: None,
+            max_stream_buffer: config.max_stream_buffer,
             proto: Proto::new(config.max_handshake_message, record_events),
             observer: Observer::new(config.max_timeline),
         }
     }
 
-    /// Whether a new SYN on this 5-tuple starts a new connection (this one is over).
+    /// Whether this connection is over (both FINs, or an RST).
     pub(crate) fn closed(&self) -> bool {
         self.rst || (self.fin.client && self.fin.server)
+    }
+
+    /// Whether a SYN with sequence number `isn` starts a new connection on this 5-tuple: this one is
+    /// over and the SYN is not a retransmission of its own.
+    pub(crate) fn reused_by(&self, isn: u32) -> bool {
+        self.closed() && self.client_isn != Some(isn)
     }
 
     /// Handles one segment of this connection.
@@ -73,10 +90,17 @@ impl Connection {
         events: &mut Vec<ProtocolEvent>,
     ) {
         let src = Endpoint::new(seg.src, seg.src_port);
-        if self.inferred == ClientInference::Port && !seg.payload.is_empty() && self.proto.undecided() {
+        if self.inferred == ClientInference::Port
+            && !seg.payload.is_empty()
+            && self.proto.undecided()
+        {
             self.decide_roles_by_content(src, seg.payload);
         }
-        let side = if src == self.ends.client { Side::Client } else { Side::Server };
+        let side = if src == self.ends.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
         self.last = at;
         self.packets[side] += 1;
         self.bytes[side] += u64::from(seg.wire_payload_len);
@@ -86,8 +110,16 @@ impl Connection {
         if flags.syn() {
             if side == Side::Client && !flags.ack() {
                 self.observer.syn(at);
+                self.client_isn.get_or_insert(seg.seq);
             } else if side == Side::Server && flags.ack() {
                 self.observer.syn_ack(at);
+            }
+            let stream = &mut self.streams[side];
+            if stream.is_started() && stream.stats().bytes_seen == 0 {
+                // A repeated SYN or SYN-ACK with another sequence number before any data: the
+                // latest one is what the peer acknowledges, so the stream starts there.
+                stream.set_done(budget);
+                *stream = Reassembler::new(self.max_stream_buffer);
             }
             self.streams[side].start(seg.seq);
             seq = seq.wrapping_add(1);
@@ -96,18 +128,31 @@ impl Connection {
         }
 
         let conn = self.id;
-        let Connection { streams, proto, observer, .. } = self;
+        let Connection {
+            streams,
+            proto,
+            observer,
+            ..
+        } = self;
         if !seg.payload.is_empty() {
             observer.payload(side);
             let o = Origin { conn, side, at };
-            streams[side].segment(seq, seg.payload, budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+            streams[side].segment(seq, seg.payload, budget, &mut |chunk| {
+                proto.chunk(o, chunk, observer, events)
+            });
         }
         if flags.ack() && !flags.rst() {
-            let o = Origin { conn, side: side.peer(), at };
-            streams[side.peer()].ack(seg.ack, budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+            let o = Origin {
+                conn,
+                side: side.peer(),
+                at,
+            };
+            streams[side.peer()].ack(seg.ack, budget, &mut |chunk| {
+                proto.chunk(o, chunk, observer, events)
+            });
         }
         if flags.fin() {
-            let fin_seq = seq.wrapping_add(u32::try_from(seg.wire_payload_len).unwrap_or(u32::MAX));
+            let fin_seq = seq.wrapping_add(seg.wire_payload_len);
             streams[side].fin(fin_seq);
             // Deliver what the FIN's sender sent before it, so its last records precede its close.
             let o = Origin { conn, side, at };
@@ -161,15 +206,31 @@ impl Connection {
     }
 
     /// Ends the connection: delivers what is still buffered, then builds the verdict.
-    pub(crate) fn finish(mut self, unfinished: bool, budget: &mut Budget, events: &mut Vec<ProtocolEvent>) -> Verdict {
+    pub(crate) fn finish(
+        mut self,
+        unfinished: bool,
+        budget: &mut Budget,
+        events: &mut Vec<ProtocolEvent>,
+    ) -> Verdict {
         let at = self.last;
         let conn = self.id;
-        let Connection { streams, proto, observer, .. } = &mut self;
+        let Connection {
+            streams,
+            proto,
+            observer,
+            ..
+        } = &mut self;
         for side in [Side::Client, Side::Server] {
             let o = Origin { conn, side, at };
             streams[side].flush(budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
             let st = streams[side].stats();
-            observer.stream_stats(side, st.gaps, st.gap_bytes, st.retransmitted_bytes, st.overlap_conflicts);
+            observer.stream_stats(
+                side,
+                st.gaps,
+                st.gap_bytes,
+                st.retransmitted_bytes,
+                st.overlap_conflicts,
+            );
             streams[side].set_done(budget);
         }
         let facts = ConnectionFacts {

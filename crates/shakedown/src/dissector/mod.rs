@@ -83,10 +83,7 @@ pub struct Dissector {
     table: FlowTable<Connection>,
     budget: Budget,
     next_conn: u64,
-    next_emit: u64,
-    ready: BTreeMap<u64, Verdict>,
-    out: VecDeque<Event>,
-    scratch: Vec<ProtocolEvent>,
+    emit: Emitter,
     summary: Summary,
     now: i64,
     last_expiry: i64,
@@ -102,10 +99,7 @@ impl Dissector {
             config,
             table: FlowTable::new(),
             next_conn: 0,
-            next_emit: 0,
-            ready: BTreeMap::new(),
-            out: VecDeque::new(),
-            scratch: Vec::new(),
+            emit: Emitter::default(),
             summary: Summary::default(),
             now: i64::MIN,
             last_expiry: i64::MIN,
@@ -120,7 +114,7 @@ impl Dissector {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.out.pop_front()
+        self.emit.out.pop_front()
     }
 
     /// Handles one captured frame.
@@ -137,7 +131,10 @@ impl Dissector {
             self.now = ts;
             self.summary.last_ts = Some(frame.ts);
         }
-        let at = Mark { frame: frame.index, ts: frame.ts };
+        let at = Mark {
+            frame: frame.index,
+            ts: frame.ts,
+        };
         match self.decoder.decode(frame) {
             Decoded::Tcp(seg) => {
                 self.summary.tcp_segments += 1;
@@ -148,11 +145,11 @@ impl Dissector {
                 if let Some(s) = slot {
                     let reuse = seg.flags.syn()
                         && !seg.flags.ack()
-                        && self.table.get_mut(s).is_some_and(|c| c.closed());
+                        && self.table.get_mut(s).is_some_and(|c| c.reused_by(seg.seq));
                     if reuse {
                         if let Some(old) = self.table.remove(s) {
                             self.summary.port_reuse += 1;
-                            self.conclude(old, false);
+                            self.emit.conclude(old, false, &mut self.budget);
                         }
                         slot = None;
                     }
@@ -163,27 +160,34 @@ impl Dissector {
                         if self.table.len() >= self.config.max_connections.max(1) {
                             if let Some(old) = self.table.pop_idle(None) {
                                 self.summary.evicted += 1;
-                                self.conclude(old, true);
+                                self.emit.conclude(old, true, &mut self.budget);
                             }
                         }
                         let id = self.next_conn;
                         self.next_conn += 1;
                         self.summary.connections += 1;
-                        let conn = Connection::new(id, &seg, at, &self.config, self.config.protocol_events);
+                        let conn = Connection::new(
+                            id,
+                            &seg,
+                            at,
+                            &self.config,
+                            self.config.protocol_events,
+                        );
                         let s = self.table.insert(key, conn, ts);
-                        self.summary.peak_connections = self.summary.peak_connections.max(self.table.len() as u64);
+                        self.summary.peak_connections =
+                            self.summary.peak_connections.max(self.table.len() as u64);
                         s
                     }
                 };
                 self.table.touch(slot, ts);
                 if let Some(conn) = self.table.get_mut(slot) {
                     let was_closed = conn.closed();
-                    conn.segment(&seg, at, &mut self.budget, &mut self.scratch);
+                    conn.segment(&seg, at, &mut self.budget, &mut self.emit.scratch);
                     if !was_closed && conn.closed() {
                         self.closing.push_back((key, conn.id, ts));
                     }
                 }
-                self.flush_protocol_events();
+                self.emit.flush_protocol_events();
             }
             Decoded::Skipped(skip) => {
                 *self.summary.skipped.entry(skip.kind()).or_insert(0) += 1;
@@ -199,17 +203,18 @@ impl Dissector {
     /// Ends every connection still open (the capture is over) and releases all pending verdicts.
     pub fn finish(&mut self) {
         for conn in self.table.drain() {
-            self.conclude(conn, true);
+            self.emit.conclude(conn, true, &mut self.budget);
         }
         self.closing.clear();
         self.summary.budget_hits = self.budget.hits();
         self.summary.peak_buffered = self.summary.peak_buffered.max(self.budget.peak() as u64);
         // Every connection has concluded, so everything left is in order.
-        let rest = std::mem::take(&mut self.ready);
+        let rest = std::mem::take(&mut self.emit.ready);
         for (_, v) in rest {
-            self.out.push_back(Event::Verdict(Box::new(v)));
+            self.emit.out.push_back(Event::Verdict(Box::new(v)));
         }
-        self.next_emit = self.next_conn;
+        self.emit.next_emit = self.next_conn;
+        self.summary.pending_verdicts_peak = self.emit.pending_peak;
     }
 
     fn expire(&mut self) {
@@ -219,11 +224,16 @@ impl Dissector {
                 break;
             }
             self.closing.pop_front();
-            let Some(slot) = self.table.find(&key) else { continue };
-            let quiet = self.table.get_mut(slot).is_some_and(|c| c.id == id && c.last_ts() < cutoff);
+            let Some(slot) = self.table.find(&key) else {
+                continue;
+            };
+            let quiet = self
+                .table
+                .get_mut(slot)
+                .is_some_and(|c| c.id == id && c.last_ts() < cutoff);
             if quiet {
                 if let Some(conn) = self.table.remove(slot) {
-                    self.conclude(conn, false);
+                    self.emit.conclude(conn, false, &mut self.budget);
                 }
             } else if self.table.get_mut(slot).is_some_and(|c| c.id == id) {
                 // Still talking after its close: look again later.
@@ -234,19 +244,31 @@ impl Dissector {
         let idle_cutoff = self.now.saturating_sub(self.config.idle_timeout_ns);
         while let Some(conn) = self.table.pop_idle(Some(idle_cutoff)) {
             self.summary.expired += 1;
-            self.conclude(conn, true);
+            self.emit.conclude(conn, true, &mut self.budget);
         }
     }
+}
 
-    fn conclude(&mut self, conn: Connection, unfinished: bool) {
-        let verdict = conn.finish(unfinished, &mut self.budget, &mut self.scratch);
+/// Puts verdicts out in the order of their connections' first packets.
+#[derive(Default)]
+struct Emitter {
+    next_emit: u64,
+    ready: BTreeMap<u64, Verdict>,
+    out: VecDeque<Event>,
+    scratch: Vec<ProtocolEvent>,
+    pending_peak: u64,
+}
+
+impl Emitter {
+    fn conclude(&mut self, conn: Connection, unfinished: bool, budget: &mut Budget) {
+        let verdict = conn.finish(unfinished, budget, &mut self.scratch);
         self.flush_protocol_events();
         self.ready.insert(verdict.conn, verdict);
         while let Some(v) = self.ready.remove(&self.next_emit) {
             self.out.push_back(Event::Verdict(Box::new(v)));
             self.next_emit += 1;
         }
-        self.summary.pending_verdicts_peak = self.summary.pending_verdicts_peak.max(self.ready.len() as u64);
+        self.pending_peak = self.pending_peak.max(self.ready.len() as u64);
     }
 
     fn flush_protocol_events(&mut self) {
@@ -255,4 +277,3 @@ impl Dissector {
         }
     }
 }
-

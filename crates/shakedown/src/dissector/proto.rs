@@ -106,7 +106,12 @@ impl Proto {
             Chunk::Gap(n) => {
                 obs.gap(o.side, n, o.at);
                 if self.record_events {
-                    events.push(ProtocolEvent { conn: o.conn, at: o.at, from: o.side, kind: ProtocolEventKind::Gap(n) });
+                    events.push(ProtocolEvent {
+                        conn: o.conn,
+                        at: o.at,
+                        from: o.side,
+                        kind: ProtocolEventKind::Gap(n),
+                    });
                 }
                 match self.mode {
                     Mode::Tls => {
@@ -129,7 +134,13 @@ impl Proto {
         }
     }
 
-    fn data(&mut self, o: Origin, bytes: &[u8], obs: &mut Observer, events: &mut Vec<ProtocolEvent>) {
+    fn data(
+        &mut self,
+        o: Origin,
+        bytes: &[u8],
+        obs: &mut Observer,
+        events: &mut Vec<ProtocolEvent>,
+    ) {
         match self.mode {
             Mode::Detect => self.detect(o, bytes, obs, events),
             Mode::Rdp => self.rdp(o, bytes, obs, events),
@@ -137,12 +148,25 @@ impl Proto {
             Mode::Other => {
                 let seen = self.other_seen[o.side];
                 if seen < STARTTLS_WINDOW && is_client_hello_start(bytes) {
+                    // STARTTLS (SMTP, IMAP, POP3, XMPP, ...): TLS from here on.
                     self.start_tls(obs);
                     self.feed_tls(o, bytes, obs, events);
                     return;
                 }
+                if seen < STARTTLS_WINDOW
+                    && o.side == Side::Client
+                    && self.rdp_step == RdpStep::AwaitRequest
+                    && rdp::looks_like_connection_request(bytes) == Some(true)
+                {
+                    // RDP after a proxy preamble (SOCKS, an HTTP CONNECT): the negotiation starts here.
+                    self.mode = Mode::Rdp;
+                    self.rdp(o, bytes, obs, events);
+                    return;
+                }
                 self.other_seen[o.side] = seen.saturating_add(bytes.len() as u64);
-                if self.other_seen.client >= STARTTLS_WINDOW && self.other_seen.server >= STARTTLS_WINDOW {
+                if self.other_seen.client >= STARTTLS_WINDOW
+                    && self.other_seen.server >= STARTTLS_WINDOW
+                {
                     self.mode = Mode::Done;
                     self.want_done = true;
                 }
@@ -151,7 +175,13 @@ impl Proto {
         }
     }
 
-    fn detect(&mut self, o: Origin, bytes: &[u8], obs: &mut Observer, events: &mut Vec<ProtocolEvent>) {
+    fn detect(
+        &mut self,
+        o: Origin,
+        bytes: &[u8],
+        obs: &mut Observer,
+        events: &mut Vec<ProtocolEvent>,
+    ) {
         let held = &mut self.held[o.side];
         let take = bytes.len().min(CLASSIFY_BYTES.saturating_sub(held.len()));
         let mut probe: Vec<u8> = Vec::new();
@@ -162,7 +192,11 @@ impl Proto {
             probe.extend_from_slice(bytes);
             &probe
         };
-        let rdp = if o.side == Side::Client { rdp::looks_like_connection_request(view) } else { Some(false) };
+        let rdp = if o.side == Side::Client {
+            rdp::looks_like_connection_request(view)
+        } else {
+            Some(false)
+        };
         let tls = tls::looks_like_tls(view);
         let decision = match (rdp, tls) {
             (Some(true), _) => Some(Mode::Rdp),
@@ -201,7 +235,13 @@ impl Proto {
         obs.tls_started();
     }
 
-    fn feed_tls(&mut self, o: Origin, bytes: &[u8], obs: &mut Observer, events: &mut Vec<ProtocolEvent>) {
+    fn feed_tls(
+        &mut self,
+        o: Origin,
+        bytes: &[u8],
+        obs: &mut Observer,
+        events: &mut Vec<ProtocolEvent>,
+    ) {
         if let Some(tls) = self.tls.as_mut() {
             tls.feed(o.side, bytes, &mut self.scratch);
         }
@@ -212,20 +252,38 @@ impl Proto {
         for ev in self.scratch.drain(..) {
             obs.tls(o.side, &ev, o.at);
             if self.record_events {
-                events.push(ProtocolEvent { conn: o.conn, at: o.at, from: o.side, kind: ProtocolEventKind::Tls(ev) });
+                events.push(ProtocolEvent {
+                    conn: o.conn,
+                    at: o.at,
+                    from: o.side,
+                    kind: ProtocolEventKind::Tls(ev),
+                });
             }
         }
     }
 
-    fn rdp(&mut self, o: Origin, bytes: &[u8], obs: &mut Observer, events: &mut Vec<ProtocolEvent>) {
+    fn rdp(
+        &mut self,
+        o: Origin,
+        bytes: &[u8],
+        obs: &mut Observer,
+        events: &mut Vec<ProtocolEvent>,
+    ) {
         match (o.side, self.rdp_step) {
             (Side::Client, RdpStep::AwaitRequest) => {
-                let Some((frame, rest)) = self.take_tpkt(Side::Client, bytes) else { return };
+                let Some((frame, rest)) = self.take_tpkt(Side::Client, bytes) else {
+                    return;
+                };
                 match rdp::parse_connection_request(&frame) {
                     Ok(cr) => {
                         obs.rdp_request(&cr, o.at);
                         if self.record_events {
-                            events.push(ProtocolEvent { conn: o.conn, at: o.at, from: o.side, kind: ProtocolEventKind::RdpRequest(cr) });
+                            events.push(ProtocolEvent {
+                                conn: o.conn,
+                                at: o.at,
+                                from: o.side,
+                                kind: ProtocolEventKind::RdpRequest(cr),
+                            });
                         }
                         self.rdp_step = RdpStep::AwaitConfirm;
                         self.hold_early(&rest);
@@ -235,19 +293,34 @@ impl Proto {
             }
             (Side::Client, RdpStep::AwaitConfirm) => self.hold_early(bytes),
             (Side::Server, RdpStep::AwaitConfirm) => {
-                let Some((frame, rest)) = self.take_tpkt(Side::Server, bytes) else { return };
+                let Some((frame, rest)) = self.take_tpkt(Side::Server, bytes) else {
+                    return;
+                };
                 match rdp::parse_connection_confirm(&frame) {
                     Ok(cc) => {
                         obs.rdp_confirm(&cc, o.at);
                         let tls_follows = matches!(&cc.response, Some(NegResponse::Selected { protocol, .. }) if protocol.is_external_security());
                         if self.record_events {
-                            events.push(ProtocolEvent { conn: o.conn, at: o.at, from: o.side, kind: ProtocolEventKind::RdpConfirm(cc) });
+                            events.push(ProtocolEvent {
+                                conn: o.conn,
+                                at: o.at,
+                                from: o.side,
+                                kind: ProtocolEventKind::RdpConfirm(cc),
+                            });
                         }
                         if tls_follows {
                             self.start_tls(obs);
                             let early = std::mem::take(&mut self.early_client);
                             if !early.is_empty() {
-                                self.feed_tls(Origin { side: Side::Client, ..o }, &early, obs, events);
+                                self.feed_tls(
+                                    Origin {
+                                        side: Side::Client,
+                                        ..o
+                                    },
+                                    &early,
+                                    obs,
+                                    events,
+                                );
                             }
                             if !rest.is_empty() {
                                 self.feed_tls(o, &rest, obs, events);

@@ -46,6 +46,10 @@ pub struct Summary {
 impl Summary {
     /// Frames skipped for reasons other than simply not being TCP.
     pub fn anomalies(&self) -> u64 {
-        self.skipped.iter().filter(|(k, _)| **k != "not_tcp").map(|(_, v)| v).sum()
+        self.skipped
+            .iter()
+            .filter(|(k, _)| **k != "not_tcp")
+            .map(|(_, v)| v)
+            .sum()
     }
 }

@@ -7,7 +7,7 @@
 
 mod table;
 
-pub(crate) use table::{FlowTable, Slot};
+pub(crate) use table::FlowTable;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -97,6 +97,9 @@ mod tests {
         let a = Endpoint::new("10.0.0.1".parse().unwrap(), 50000);
         let b = Endpoint::new("10.0.0.2".parse().unwrap(), 443);
         assert_eq!(FlowKey::new(a, b), FlowKey::new(b, a));
-        assert_ne!(FlowKey::new(a, b), FlowKey::new(a, Endpoint { port: 444, ..b }));
+        assert_ne!(
+            FlowKey::new(a, b),
+            FlowKey::new(a, Endpoint { port: 444, ..b })
+        );
     }
 }

@@ -64,7 +64,12 @@ impl<C> FlowTable<C> {
     pub(crate) fn insert(&mut self, key: FlowKey, value: C, now: i64) -> Slot {
         let generation = self.next_generation;
         self.next_generation += 1;
-        let entry = Entry { key, generation, last: now, value };
+        let entry = Entry {
+            key,
+            generation,
+            last: now,
+            value,
+        };
         let index = match self.free.pop() {
             Some(i) => {
                 if let Some(place) = self.entries.get_mut(i) {

@@ -49,7 +49,7 @@
 //! costs O(log n + k) for the k buffered segments it touches; nothing rescans the whole buffer.
 //!
 //! ```
-//! use shakedown::{Budget, Chunk, Reassembler};
+//! use shakedown::tcp::{Budget, Chunk, Reassembler};
 //!
 //! let mut budget = Budget::new(1 << 20);
 //! let mut r = Reassembler::new(64 << 10);

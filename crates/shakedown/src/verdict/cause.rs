@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::rdp::Protocols;
-use crate::tls::{ClientHello, KeyAlgorithm, SuiteAuth, TlsVersion};
+use crate::tls::{ClientHello, KeyAlgorithm, SuiteAuth};
 use crate::{PerSide, Side};
 
 use super::{AlertRecord, CloseKind, Mark, Outcome, Protocol, RdpFacts, Stage, TcpFacts, TlsFacts};
@@ -119,20 +119,35 @@ pub struct SchannelEvent {
 impl SchannelEvent {
     fn new(id: u32, logged_by: Side, alert_code: Option<u8>) -> Self {
         let message = match id {
-            36870 => "A fatal error occurred when attempting to access the TLS server credential private key",
+            36870 => {
+                "A fatal error occurred when attempting to access the TLS server credential private key"
+            }
             36871 => "A fatal error occurred while creating a TLS credential",
-            36874 => "A TLS connection request was received from a remote client application, but none of the cipher suites supported by the client application are supported by the server",
+            36874 => {
+                "A TLS connection request was received from a remote client application, but none of the cipher suites supported by the client application are supported by the server"
+            }
             36876 => "The certificate received from the remote server has not validated correctly",
-            36881 => "The certificate received from the remote server has either expired or is not yet valid",
-            36882 => "The certificate received from the remote server was issued by an untrusted certificate authority",
+            36881 => {
+                "The certificate received from the remote server has either expired or is not yet valid"
+            }
+            36882 => {
+                "The certificate received from the remote server was issued by an untrusted certificate authority"
+            }
             36883 => "The certificate received from the remote server has been revoked",
-            36884 => "The certificate received from the remote server does not contain the expected name",
+            36884 => {
+                "The certificate received from the remote server does not contain the expected name"
+            }
             36886 => "No suitable default server credential exists on this system",
             36887 => "A fatal alert was received from the remote endpoint",
             36888 => "A fatal alert was generated and sent to the remote endpoint",
             _ => "",
         };
-        SchannelEvent { id, logged_by, alert_code, message }
+        SchannelEvent {
+            id,
+            logged_by,
+            alert_code,
+            message,
+        }
     }
 }
 
@@ -191,7 +206,6 @@ pub(crate) struct Input<'a> {
     pub tls13: bool,
     pub payload_seen: PerSide<bool>,
     pub packets: PerSide<u64>,
-    pub unfinished: bool,
     pub start: Mark,
 }
 
@@ -208,10 +222,12 @@ impl Input<'_> {
     /// The first alert that ends a handshake: fatal, encrypted or inferred, or a warning close_notify /
     /// user_canceled (which announces a close).
     fn ending_alert(&self) -> Option<&AlertRecord> {
-        self.alerts.iter().find(|a| match (a.alert.level, a.alert.description) {
-            (Some(l), Some(d)) => l.0 == 2 || d.0 == 0 || d.0 == 90,
-            _ => true,
-        })
+        self.alerts
+            .iter()
+            .find(|a| match (a.alert.level, a.alert.description) {
+                (Some(l), Some(d)) => l.0 == 2 || d.0 == 0 || d.0 == 90,
+                _ => true,
+            })
     }
 
     fn client_hello(&self) -> Option<&ClientHello> {
@@ -225,9 +241,16 @@ pub(crate) fn decide(i: &Input<'_>) -> (Outcome, Cause) {
         if let Some(c) = nla_failure(i) {
             return (Outcome::Failed, c);
         }
-        return (Outcome::Completed, Cause::new(CauseCode::None, "The TLS handshake completed."));
+        return (
+            Outcome::Completed,
+            Cause::new(CauseCode::None, "The TLS handshake completed."),
+        );
     }
-    if i.tcp.syn.is_some() && i.tcp.syn_ack.is_none() && !i.payload_seen.server {
+    if i.tcp.syn.is_some()
+        && i.tcp.syn_ack.is_none()
+        && !i.payload_seen.server
+        && !i.payload_seen.client
+    {
         if i.tcp.first_rst.is_some_and(|r| r.side == Side::Server) {
             return (
                 Outcome::Failed,
@@ -264,10 +287,27 @@ pub(crate) fn decide(i: &Input<'_>) -> (Outcome, Cause) {
             );
         }
     }
-    if i.tls.is_none() && i.protocol == Protocol::Other && (i.payload_seen.client || i.payload_seen.server) {
+    if i.tls.is_none()
+        && i.protocol == Protocol::Other
+        && (i.payload_seen.client || i.payload_seen.server)
+    {
         return (
             Outcome::NotTls,
-            Cause::new(CauseCode::None, "The connection carried data that is not TLS (nor RDP negotiation)."),
+            Cause::new(
+                CauseCode::None,
+                "The connection carried data that is not TLS (nor RDP negotiation).",
+            ),
+        );
+    }
+    let nothing_sent =
+        !i.payload_seen.client && !i.payload_seen.server && i.rdp.is_none() && i.tls.is_none();
+    if nothing_sent && i.closed_by.is_some_and(|(side, _)| side == Side::Client) {
+        return (
+            Outcome::NotTls,
+            Cause::new(
+                CauseCode::None,
+                "The client closed the connection without sending anything: no handshake was attempted (a port check or an unused preconnection).",
+            ),
         );
     }
     let alert = i.ending_alert();
@@ -280,7 +320,10 @@ pub(crate) fn decide(i: &Input<'_>) -> (Outcome, Cause) {
             Outcome::Incomplete,
             Cause::new(
                 CauseCode::CaptureIncomplete,
-                format!("The capture ends before the handshake did (last step seen: {}).", i.stage.as_str()),
+                format!(
+                    "The capture ends before the handshake did (last step seen: {}).",
+                    i.stage.as_str()
+                ),
             )
             .hint("Capture for longer, or start the capture before the client connects."),
         ),
@@ -295,8 +338,15 @@ fn ms(from: Option<Mark>, to: Mark) -> String {
 }
 
 fn hello_summary(ch: &ClientHello) -> String {
-    let suites = ch.cipher_suites.iter().filter(|s| !s.is_grease() && !s.is_signalling()).count();
-    format!("a {} ClientHello offering {suites} cipher suites", ch.highest_version())
+    let suites = ch
+        .cipher_suites
+        .iter()
+        .filter(|s| !s.is_grease() && !s.is_signalling())
+        .count();
+    format!(
+        "a {} ClientHello offering {suites} cipher suites",
+        ch.highest_version()
+    )
 }
 
 /// How many of the client's suites a certificate of each key type could serve (TLS 1.2 and earlier).
@@ -329,7 +379,10 @@ fn old_client_hints(mut c: Cause, ch: &ClientHello) -> Cause {
 fn key_type_hint(mut c: Cause, i: &Input<'_>) -> Cause {
     let Some(ch) = i.client_hello() else { return c };
     let (rsa, ecdsa, tls13) = suite_auth_counts(ch);
-    let cert = i.tls.and_then(|t| t.certificate.as_ref()).and_then(|c| c.key_type.as_ref());
+    let cert = i
+        .tls
+        .and_then(|t| t.certificate.as_ref())
+        .and_then(|c| c.key_type.as_ref());
     match cert {
         Some(k) if k.algorithm == KeyAlgorithm::Ec && ecdsa == 0 && tls13 == 0 => {
             c = c.hint(format!(
@@ -352,7 +405,9 @@ fn key_type_hint(mut c: Cause, i: &Input<'_>) -> Cause {
 }
 
 fn cert_time_hint(mut c: Cause, i: &Input<'_>) -> Cause {
-    let Some(cert) = i.tls.and_then(|t| t.certificate.as_ref()) else { return c };
+    let Some(cert) = i.tls.and_then(|t| t.certificate.as_ref()) else {
+        return c;
+    };
     if let Some(na) = cert.not_after {
         if na < i.start.ts {
             c = c.hint(format!(
@@ -381,21 +436,31 @@ fn from_alert(i: &Input<'_>, a: &AlertRecord) -> Cause {
     let code = a.alert.description.map(|d| d.0);
     let name = match (a.alert.level, a.alert.description) {
         (Some(l), Some(d)) => format!("{l} alert {d}"),
-        _ if a.inferred => "an encrypted alert (inferred from a short protected record just before it closed)".to_string(),
+        _ if a.inferred => {
+            "an encrypted alert (inferred from a short protected record just before it closed)"
+                .to_string()
+        }
         _ => "an encrypted alert".to_string(),
     };
     let ch_at = i.tls.and_then(|t| t.client_hello_at);
     let after = match (i.client_hello(), i.stage) {
-        (Some(ch), Stage::ClientHello) => format!("{} after {}", ms(ch_at, a.at), hello_summary(ch)),
+        (Some(ch), Stage::ClientHello) => {
+            format!("{} after {}", ms(ch_at, a.at), hello_summary(ch))
+        }
         _ => format!(" at stage {}", i.stage.as_str()),
     };
     let then = match i.closed_by {
-        Some((side, kind)) => format!("; the {side} then closed with {}", kind.as_str().to_uppercase()),
+        Some((side, kind)) => format!(
+            "; the {side} then closed with {}",
+            kind.as_str().to_uppercase()
+        ),
         None => String::new(),
     };
     let what = format!("The {sender} sent {name}{after}{then}.");
     let alert_events = |c: Cause| match code {
-        Some(n) => c.event(36888, sender, Some(n)).event(36887, receiver, Some(n)),
+        Some(n) => c
+            .event(36888, sender, Some(n))
+            .event(36887, receiver, Some(n)),
         None => c,
     };
     match code {
@@ -509,7 +574,11 @@ fn from_close(i: &Input<'_>, side: Side, kind: CloseKind, m: Mark) -> Cause {
     };
     let ch_at = i.tls.and_then(|t| t.client_hello_at);
     let when = match (i.stage, i.client_hello()) {
-        (Stage::ClientHello, Some(ch)) => format!("{} after {}, without an alert", ms(ch_at, m), hello_summary(ch)),
+        (Stage::ClientHello, Some(ch)) => format!(
+            "{} after {}, without an alert",
+            ms(ch_at, m),
+            hello_summary(ch)
+        ),
         (s, _) => format!(" at stage {} without an alert", s.as_str()),
     };
     let mut c = Cause::new(code, format!("The {side} {how}{when}."));
@@ -525,7 +594,13 @@ fn from_close(i: &Input<'_>, side: Side, kind: CloseKind, m: Mark) -> Cause {
                 c = old_client_hints(c, ch);
             }
         }
-        (Side::Client, Stage::ServerHello | Stage::ServerCertificate | Stage::ServerHelloDone | Stage::EncryptedHandshake) => {
+        (
+            Side::Client,
+            Stage::ServerHello
+            | Stage::ServerCertificate
+            | Stage::ServerHelloDone
+            | Stage::EncryptedHandshake,
+        ) => {
             c.explanation.push_str(" Clients that hang up right after the server's hello usually reject the certificate or the negotiated parameters without saying so.");
             c = cert_time_hint(c, i);
         }
@@ -533,7 +608,8 @@ fn from_close(i: &Input<'_>, side: Side, kind: CloseKind, m: Mark) -> Cause {
             c.explanation.push_str(" No handshake had started.");
         }
         (Side::Server, Stage::RdpRequest) => {
-            c.explanation.push_str(" The RDP server hung up on the X.224 Connection Request.");
+            c.explanation
+                .push_str(" The RDP server hung up on the X.224 Connection Request.");
         }
         _ => {}
     }
@@ -541,10 +617,16 @@ fn from_close(i: &Input<'_>, side: Side, kind: CloseKind, m: Mark) -> Cause {
 }
 
 fn rdp_failure(rdp: &RdpFacts, code: crate::rdp::FailureCode) -> Cause {
-    let requested = rdp.requested.map(|p| p.names().join(", ")).unwrap_or_else(|| "nothing (no RDP_NEG_REQ)".into());
+    let requested = rdp
+        .requested
+        .map(|p| p.names().join(", "))
+        .unwrap_or_else(|| "nothing (no RDP_NEG_REQ)".into());
     let mut c = Cause::new(
         CauseCode::RdpNegotiationFailure,
-        format!("The RDP server refused the negotiation with {code}: {} The client requested: {requested}.", code.meaning()),
+        format!(
+            "The RDP server refused the negotiation with {code}: {} The client requested: {requested}.",
+            code.meaning()
+        ),
     );
     match code.0 {
         1 | 5 | 6 => {
@@ -595,10 +677,5 @@ mod tests {
         let names: Vec<&str> = CauseCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(names.len(), 16);
         assert!(names.contains(&"no_shared_cipher") && names.contains(&"capture_incomplete"));
-    }
-
-    #[test]
-    fn version_helper_compiles() {
-        assert!(TlsVersion(0x0304) > TlsVersion(0x0301));
     }
 }

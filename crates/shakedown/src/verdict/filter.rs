@@ -29,7 +29,10 @@ pub fn wireshark_filter(client: Endpoint, server: Endpoint, first: u64, last: u6
         format!("{} && {}", addr(client.ip), addr(server.ip))
     };
     let ports = if client.port == server.port {
-        format!("tcp.srcport=={} && tcp.dstport=={}", client.port, server.port)
+        format!(
+            "tcp.srcport=={} && tcp.dstport=={}",
+            client.port, server.port
+        )
     } else {
         format!("tcp.port=={} && tcp.port=={}", client.port, server.port)
     };

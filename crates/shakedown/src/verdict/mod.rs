@@ -1,6 +1,6 @@
 //! The per-connection verdict: what happened to a connection's handshake and why.
 //!
-//! The last step of the data flow. An [`observer::Observer`] per connection takes TCP, RDP and TLS
+//! The last step of the data flow. An observer per connection takes TCP, RDP and TLS
 //! events in capture order; when the connection ends (close, idle expiry, eviction or the end of the
 //! capture) it is turned into a [`Verdict`], whose fields follow SCHEMA.md (the JSON contract).
 

@@ -11,8 +11,8 @@ use crate::verdict::cause;
 use crate::{PerSide, Side};
 
 use super::{
-    AlertRecord, CloseKind, Mark, Outcome, Protocol, RdpFacts, SideMark, Stage, TcpFacts, TimelineEntry,
-    TlsFacts, Verdict, wireshark_filter,
+    AlertRecord, CloseKind, Mark, Outcome, Protocol, RdpFacts, SideMark, Stage, TcpFacts,
+    TimelineEntry, TlsFacts, Verdict, wireshark_filter,
 };
 
 /// A TLS 1.3 protected record this short (ciphertext length) can hold an alert (2 bytes + inner
@@ -51,6 +51,10 @@ pub(crate) struct Observer {
     tls13: bool,
     client_protected: bool,
     completed_at: Option<Mark>,
+    /// Whether the first TLS record seen was already protected (the capture joined after the handshake).
+    first_tls_protected: Option<bool>,
+    /// SSL 2.0: records per side after the client's CLIENT-MASTER-KEY (`None` before it).
+    ssl2_after_master_key: Option<PerSide<u32>>,
     /// The last record from a side was a short protected record during a TLS 1.3 handshake.
     pending_short: PerSide<Option<Mark>>,
 }
@@ -73,6 +77,8 @@ impl Observer {
             tls13: false,
             client_protected: false,
             completed_at: None,
+            ssl2_after_master_key: None,
+            first_tls_protected: None,
             pending_short: PerSide::default(),
         }
     }
@@ -109,7 +115,12 @@ impl Observer {
             }
         }
         if self.timeline.len() < self.max_timeline {
-            self.timeline.push(TimelineEntry { at, from, what, count: 1 });
+            self.timeline.push(TimelineEntry {
+                at,
+                from,
+                what,
+                count: 1,
+            });
         } else {
             self.timeline_omitted += 1;
         }
@@ -162,7 +173,14 @@ impl Observer {
         }
     }
 
-    pub(crate) fn stream_stats(&mut self, from: Side, gaps: u64, gap_bytes: u64, retrans: u64, conflicts: u64) {
+    pub(crate) fn stream_stats(
+        &mut self,
+        from: Side,
+        gaps: u64,
+        gap_bytes: u64,
+        retrans: u64,
+        conflicts: u64,
+    ) {
         self.tcp.gaps[from] = gaps;
         self.tcp.gap_bytes[from] = gap_bytes;
         self.tcp.retransmitted_bytes[from] = retrans;
@@ -184,7 +202,10 @@ impl Observer {
         rdp.correlation_id = cr.correlation_id;
         rdp.anomalies.extend(cr.anomalies.iter().copied());
         let what = match &cr.neg_request {
-            Some(n) => format!("X.224 Connection Request [{}]", n.requested.names().join(",")),
+            Some(n) => format!(
+                "X.224 Connection Request [{}]",
+                n.requested.names().join(",")
+            ),
             None => "X.224 Connection Request (no RDP_NEG_REQ)".to_string(),
         };
         self.note(at, Side::Client, what);
@@ -200,7 +221,10 @@ impl Observer {
             Some(NegResponse::Selected { flags, protocol }) => {
                 rdp.selected = Some(*protocol);
                 rdp.response_flags = Some(*flags);
-                format!("X.224 Connection Confirm [selected {}]", protocol.selected_name())
+                format!(
+                    "X.224 Connection Confirm [selected {}]",
+                    protocol.selected_name()
+                )
             }
             Some(NegResponse::Failure(code)) => {
                 rdp.failure = Some(*code);
@@ -227,7 +251,11 @@ impl Observer {
             if !self.completed() {
                 self.alerts.push(AlertRecord {
                     from,
-                    alert: Alert { level: None, description: None, encrypted: true },
+                    alert: Alert {
+                        level: None,
+                        description: None,
+                        encrypted: true,
+                    },
                     inferred: true,
                     at,
                 });
@@ -246,6 +274,15 @@ impl Observer {
     #[rustfmt::skip]
     pub(crate) fn tls(&mut self, from: Side, event: &TlsEvent, at: Mark) {
         self.tls_started();
+        if self.first_tls_protected.is_none() {
+            let protected = match event {
+                TlsEvent::ApplicationData { .. } | TlsEvent::EncryptedHandshake { .. } | TlsEvent::Finished => Some(true),
+                TlsEvent::Alert(a) => Some(a.encrypted),
+                TlsEvent::Malformed { .. } | TlsEvent::Resync { .. } => None,
+                _ => Some(false),
+            };
+            self.first_tls_protected = protected;
+        }
         let is_record_level = !matches!(event, TlsEvent::Malformed { .. } | TlsEvent::Resync { .. });
         if is_record_level {
             // Any record other than a short protected one clears a pending inference.
@@ -262,8 +299,7 @@ impl Observer {
                     tls.second_client_hello = Some((**ch).clone());
                 }
                 self.advance(Stage::ClientHello);
-                let what = format!("ClientHello {} ({} suites{})", ch.highest_version(), ch.cipher_suites.len(),
-                    ch.sni.as_deref().map(|s| format!(", SNI {s}")).unwrap_or_default());
+                let what = format!("ClientHello {} ({} suites)", ch.highest_version(), ch.cipher_suites.len());
                 self.note(at, from, what);
             }
             (TlsEvent::ServerHello(sh), Side::Server) if sh.hello_retry_request => {
@@ -330,7 +366,7 @@ impl Observer {
             (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) => self.note(at, from, "encrypted handshake"),
             (TlsEvent::ApplicationData { len }, _) => {
                 tls.application_records[from] += 1;
-                if self.tls13 && !self.completed() {
+                if self.tls13 && self.completed_at.is_none() {
                     self.advance(Stage::EncryptedHandshake);
                     match from {
                         Side::Client => self.client_protected = true,
@@ -351,12 +387,35 @@ impl Observer {
                 }
             }
             (TlsEvent::Alert(alert), _) => {
-                self.alerts.push(AlertRecord { from, alert: alert.clone(), inferred: false, at });
+                self.alerts.push(AlertRecord { from, alert: *alert, inferred: false, at });
                 let what = match (alert.level, alert.description) {
                     (Some(l), Some(d)) => format!("Alert {l} {d}"),
                     _ => "Alert (encrypted)".to_string(),
                 };
                 self.note(at, from, what);
+            }
+            (TlsEvent::SslV2 { msg_type: 4 }, Side::Server) if tls.version.is_none() => {
+                // SERVER-HELLO of a real SSL 2.0 server: the version is decided.
+                tls.version = Some(crate::tls::TlsVersion(0x0002));
+                self.advance(Stage::ServerHello);
+                self.note(at, from, "SSLv2 SERVER-HELLO");
+            }
+            (TlsEvent::SslV2 { msg_type: 2 }, Side::Client) if self.ssl2_after_master_key.is_none() => {
+                self.ssl2_after_master_key = Some(PerSide::default());
+                self.advance(Stage::ClientKeyExchange);
+                self.note(at, from, "SSLv2 CLIENT-MASTER-KEY");
+            }
+            (TlsEvent::SslV2 { .. }, _) => {
+                // After CLIENT-MASTER-KEY every SSL 2.0 record is encrypted: server-verify,
+                // client-finished, server-finished, then data.
+                if let Some(n) = self.ssl2_after_master_key.as_mut() {
+                    n[from] += 1;
+                    if n.server >= 2 && n.client >= 1 {
+                        self.advance(Stage::Finished);
+                        self.complete(at);
+                    }
+                }
+                self.note(at, from, "SSLv2 record (encrypted)");
             }
             (TlsEvent::Malformed { what }, _) => {
                 tls.anomalies.push(format!("{from}: {what}"));
@@ -379,6 +438,18 @@ impl Observer {
     pub(crate) fn finish(mut self, facts: ConnectionFacts) -> Verdict {
         // A short protected record right before the capture ended is left alone: nobody closed.
         self.alerts.sort_by_key(|a| a.at);
+        let no_hello = self
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.client_hello.is_none() && t.server_hello.is_none());
+        if !self.completed()
+            && self.tcp.syn.is_none()
+            && no_hello
+            && self.first_tls_protected == Some(true)
+        {
+            // The capture began after the handshake: the first records seen were already protected.
+            self.completed_at = Some(facts.start);
+        }
         let closed_by = match (self.tcp.first_fin, self.tcp.first_rst) {
             (Some(f), Some(r)) if r.at.frame < f.at.frame => Some((r.side, CloseKind::Rst)),
             (Some(f), _) => Some((f.side, CloseKind::Fin)),
@@ -397,7 +468,6 @@ impl Observer {
             tls13: self.tls13,
             payload_seen: self.payload_seen,
             packets: facts.packets,
-            unfinished: facts.unfinished,
             start: facts.start,
         };
         let (outcome, cause) = cause::decide(&input);
@@ -424,7 +494,12 @@ impl Observer {
             rdp: self.rdp,
             tls: self.tls,
             cause,
-            wireshark_filter: wireshark_filter(facts.client, facts.server, facts.start.frame, facts.end.frame),
+            wireshark_filter: wireshark_filter(
+                facts.client,
+                facts.server,
+                facts.start.frame,
+                facts.end.frame,
+            ),
             timeline: self.timeline,
             timeline_omitted: self.timeline_omitted,
             unfinished: facts.unfinished,

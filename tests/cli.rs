@@ -1,0 +1,103 @@
+//! The command line, run in-process: report, JSON Lines, exit status, errors naming the file.
+
+use shakedown_tests::fixtures;
+
+fn run(args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["shakedown"];
+    argv.extend_from_slice(args);
+    let status = shakedown_cli::run(argv, &mut out, &mut err);
+    (
+        status.code(),
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn fixture(p: &str) -> String {
+    fixtures().join(p).to_string_lossy().into_owned()
+}
+
+#[test]
+fn json_lines_follow_the_schema() {
+    let f = fixture("tls/no-shared-cipher.pcap");
+    let (code, out, err) = run(&["--json", &f]);
+    assert_eq!(code, 1, "a failure was found: {err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(!lines.is_empty());
+    for key in [
+        "capture",
+        "conn",
+        "client",
+        "server",
+        "client_inferred_from",
+        "start",
+        "end",
+        "packets",
+        "bytes",
+        "protocol",
+        "outcome",
+        "stage",
+        "first_fin",
+        "first_rst",
+        "closed_by",
+        "close_kind",
+        "alerts",
+        "rdp",
+        "tls",
+        "cause",
+        "wireshark_filter",
+    ] {
+        assert!(lines[0].get(key).is_some(), "field {key} missing");
+    }
+    assert_eq!(lines[0]["capture"], f.as_str());
+    assert_eq!(lines[0]["outcome"], "failed");
+    assert_eq!(lines[0]["cause"]["code"], "no_shared_cipher");
+    assert!(
+        lines[0]["start"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('Z') && s.len() == 27)
+    );
+}
+
+#[test]
+fn text_report_puts_failures_first_with_cause_and_timeline() {
+    let f = fixture("tls/no-shared-cipher.pcap");
+    let (code, out, _) = run(&[&f]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAILED  no_shared_cipher"), "{out}");
+    assert!(out.contains("ClientHello"), "{out}");
+    assert!(out.contains("handshake_failure"), "{out}");
+    assert!(out.contains("Wireshark: "), "{out}");
+}
+
+#[test]
+fn no_failure_exits_zero_and_all_shows_completed() {
+    let f = fixture("tls/tls13-ok.pcap");
+    let (code, out, _) = run(&["--all", &f]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("COMPLETED"), "{out}");
+}
+
+#[test]
+fn a_bad_input_names_the_file_and_the_others_are_still_analysed() {
+    let good = fixture("tls/no-shared-cipher.pcap");
+    let missing = fixture("does-not-exist.pcap");
+    let readme = fixture("README.md");
+    let (code, out, err) = run(&["--json", &missing, &readme, &good]);
+    assert_eq!(code, 2, "errors win the exit status");
+    assert!(err.contains(&missing), "{err}");
+    assert!(
+        err.contains(&readme) && err.contains("not a pcap or pcapng capture"),
+        "{err}"
+    );
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "the good capture is still analysed: {out}"
+    );
+}
