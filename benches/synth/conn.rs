@@ -152,6 +152,8 @@ pub struct Conn {
     rtt: u64,
     gap: u64,
     mss: usize,
+    impair: bool,
+    force_bulk: Option<u64>,
     queue: VecDeque<Pkt>,
     bulk: Option<Bulk>,
     close: Option<ClosePlan>,
@@ -171,6 +173,10 @@ pub struct Setup<'a> {
     pub user: String,
     /// The address a DNS answer gives.
     pub dns_answer: [u8; 4],
+    /// Retransmissions and reordering on (off gives a clean stream to record).
+    pub impair: bool,
+    /// One exchange with exactly this many server bytes instead of random bulk.
+    pub force_bulk: Option<u64>,
 }
 
 fn ep(net: &Net, i: usize) -> String {
@@ -207,6 +213,8 @@ impl Conn {
             sni,
             user,
             dns_answer,
+            impair,
+            force_bulk,
         } = s;
         let rtt = if rng.chance(1, 4) {
             rng.range(200_000, 2_000_000)
@@ -245,6 +253,8 @@ impl Conn {
             rtt,
             gap: gap / 2 + gap * (nxt[0] as u64 % 8) / 8,
             mss: if v6 { MSS_V6 } else { MSS },
+            impair,
+            force_bulk,
             queue: VecDeque::new(),
             bulk: None,
             close: None,
@@ -325,7 +335,7 @@ impl Conn {
                 delay,
             };
             self.nxt[from] = self.nxt[from].wrapping_add(chunk.len() as u32);
-            if i > 0 && self.rng.chance(REORDER_PER_10K, 10_000) {
+            if i > 0 && self.impair && self.rng.chance(REORDER_PER_10K, 10_000) {
                 // Swap with the previous data segment of this burst, keeping the timing positional.
                 if let Some(prev) = self.queue.back_mut() {
                     if prev.from == from && !prev.payload.is_empty() {
@@ -338,7 +348,7 @@ impl Conn {
                 }
                 self.queue.push_back(pkt);
             } else {
-                let retx = self.rng.chance(RETX_PER_10K, 10_000);
+                let retx = self.impair && self.rng.chance(RETX_PER_10K, 10_000);
                 let dup = retx.then(|| Pkt {
                     delay: self.rtt,
                     ..pkt.clone()
@@ -490,7 +500,9 @@ impl Conn {
         for e in 0..exchanges {
             let upload = self.rng.chance(1, 5);
             let cap = if e == 0 { bulk_cap } else { bulk_cap / 4 };
-            let (c, s) = if upload {
+            let (c, s) = if let Some(n) = self.force_bulk {
+                (self.rng.range(150, 1_200), n)
+            } else if upload {
                 (bulk_size(&mut self.rng, cap), self.rng.range(100, 800))
             } else {
                 (self.rng.range(150, 1_200), bulk_size(&mut self.rng, cap))

@@ -315,6 +315,8 @@ impl World {
                     sni: sni.clone(),
                     user: String::new(),
                     dns_answer: server_v4,
+                    impair: true,
+                    force_bulk: None,
                 },
             )
         });
@@ -330,6 +332,8 @@ impl World {
                 sni,
                 user,
                 dns_answer: server_v4,
+                impair: true,
+                force_bulk: None,
             },
         );
         (conn, dns)
@@ -485,4 +489,42 @@ pub fn generate_vec(cfg: &GenConfig) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     let _ = generate(cfg, &mut v, None);
     v
+}
+
+/// One TLS conversation as the TCP payloads of its segments, in order, without retransmissions or
+/// reordering: `(from_server, bytes)`. A TLS 1.3 (`tls13`) or TLS 1.2 handshake, then a request and a
+/// response of `bulk` bytes of application data, then the close. For feeding the TLS layer directly.
+pub fn tls_conversation(seed: u64, tls13: bool, bulk: u64) -> Vec<(bool, Vec<u8>)> {
+    let mut rng = Rng::new(seed);
+    let mut pool = vec![0u8; 1 << 18];
+    rng.fill(&mut pool);
+    let net = Net {
+        v6: false,
+        vlan: None,
+        ip: [v4([10, 1, 2, 3]), v4([192, 0, 2, 1])],
+        port: [50_000, 443],
+        mac: [[2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]],
+    };
+    let mut conn = Conn::new(
+        if tls13 { Kind::Tls13 } else { Kind::Tls12 },
+        Setup {
+            net,
+            rng: Rng::new(rng.next_u64()),
+            pool: &pool,
+            bulk_cap: bulk,
+            gap: 10_000,
+            sni: "svc0.example.com".to_owned(),
+            user: String::new(),
+            dns_answer: [192, 0, 2, 1],
+            impair: false,
+            force_bulk: Some(bulk),
+        },
+    );
+    let mut out = Vec::new();
+    while let Some(p) = conn.next_packet(&pool, false) {
+        if !p.payload.is_empty() {
+            out.push((p.from == 1, p.payload));
+        }
+    }
+    out
 }

@@ -29,7 +29,8 @@ pub struct Truth {
     pub protocol: &'static str,
     /// `completed`, `failed`, `not_tls`.
     pub outcome: &'static str,
-    /// The generator's reading of the last stage reached.
+    /// The generator's reading of the last stage reached. For completed connections this is the
+    /// intent (`application_data`); the capture's end may cut their bulk short.
     pub stage: &'static str,
     /// `cause.code` of the schema.
     pub cause: &'static str,
