@@ -18,6 +18,9 @@ pub const MSS_V6: usize = 1428;
 const RETX_PER_10K: u64 = 20;
 const REORDER_PER_10K: u64 = 20;
 
+/// Most application data per turn once the file is full.
+const STOP_TAIL: u64 = 1_024;
+
 /// The scenarios, with their weights in the mix (out of [`KIND_WEIGHT_TOTAL`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -128,6 +131,8 @@ struct Bulk {
     remaining: u64,
     outbox: Vec<u8>,
     switched: bool,
+    cut: bool,
+    server_sent: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -547,6 +552,8 @@ impl Conn {
             remaining: 0,
             outbox: Vec::with_capacity(8 * MSS),
             switched: true,
+            cut: false,
+            server_sent: false,
         });
         let r = self.rng.below(100);
         let closer = if self.rng.chance(3, 5) { 0 } else { 1 };
@@ -807,9 +814,24 @@ impl Conn {
                 }
                 return;
             };
-            if stopping && b.style != Style::Plain {
-                b.remaining = 0;
-                b.turns.clear();
+            if stopping && b.style != Style::Plain && !b.cut {
+                // Wind up quickly, but let the server send at least one record after the
+                // handshake: without it a TLS 1.3 handshake cannot be told complete, and the
+                // ground truth says it is.
+                b.cut = true;
+                b.remaining = b.remaining.min(STOP_TAIL);
+                let keep = if b.server_sent {
+                    0
+                } else {
+                    b.turns
+                        .iter()
+                        .position(|t| t.side == 1)
+                        .map_or(0, |i| i + 1)
+                };
+                b.turns.truncate(keep);
+                for t in &mut b.turns {
+                    t.bytes = t.bytes.clamp(1, STOP_TAIL);
+                }
             }
             let mss = self.mss;
             while b.outbox.len() < 4 * mss && b.remaining > 0 {
@@ -860,6 +882,7 @@ impl Conn {
             };
             let data: Vec<u8> = b.outbox.drain(..n).collect();
             let side = b.side;
+            b.server_sent |= side == 1;
             let delay = if std::mem::take(&mut b.switched) {
                 if side == 1 {
                     self.reply()
