@@ -228,6 +228,16 @@ fn many_small_files(c: &mut Criterion) {
             black_box(n)
         })
     });
+    // The fixed cost per capture: opening the reader and making a Dissector, no frames.
+    g.bench_function("open_only_200", |b| {
+        b.iter(|| {
+            for f in &files {
+                let r = CaptureReader::new(&f[..]).expect("capture");
+                let d = Dissector::new(config.clone());
+                black_box((&r, &d));
+            }
+        })
+    });
     g.finish();
 }
 
