@@ -500,11 +500,13 @@ impl Observer {
             start: facts.start,
         };
         let (outcome, cause) = cause::decide(&input);
-        let stage = if outcome == Outcome::Completed && self.stage < Stage::Finished {
+        let stage = match (outcome, self.stage) {
             // Completed from a mid-stream capture: only application data was seen.
-            Stage::ApplicationData
-        } else {
-            self.stage
+            (Outcome::Completed, s) if s < Stage::Finished => Stage::ApplicationData,
+            // TLS 1.3 whose only protected records after the client's Finished were the server's
+            // (tickets, or data we cannot tell from them): the last step is the Finished.
+            (Outcome::Completed, Stage::EncryptedHandshake) => Stage::Finished,
+            (_, s) => s,
         };
         Verdict {
             conn: facts.conn,
