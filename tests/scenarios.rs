@@ -55,7 +55,7 @@ fn rows() -> Vec<Row> {
 
 fn closed(v: &Verdict) -> String {
     match v.closed_by {
-        Some((side, kind)) => format!("{side} {}", kind.as_str()),
+        Some((side, kind)) => format!("{side}:{}", kind.as_str()),
         None => "-".into(),
     }
 }

@@ -72,11 +72,23 @@ impl Status {
 
 /// Runs shakedown with command-line `args` (the first is the program name), writing the report to
 /// `out` and problems to `err`.
+///
+/// The first argument may name a subcommand; without one, the captures are analysed and reported.
 pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> Status
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // Subcommands: `shakedown NAME ...` runs the module of that name with the remaining arguments.
+    #[allow(clippy::match_single_binding)]
+    match args.get(1).and_then(|a| a.to_str()) {
+        _ => analyze_command(args, out, err),
+    }
+}
+
+/// `shakedown [OPTIONS] CAPTURE...`: the report (or JSON Lines) of every connection.
+fn analyze_command(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> Status {
     let args = match Args::try_parse_from(args) {
         Ok(a) => a,
         Err(e) => {
