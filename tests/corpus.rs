@@ -94,21 +94,21 @@ fn corpus_agrees_with_zeek_baselines() {
                 }) else {
                     continue;
                 };
-                if kind.starts_with("ssl") {
-                    if let Some(est) = row["established"].as_str() {
-                        checked += 1;
-                        // Zeek's `established` is about TLS alone; an NLA failure is a completed TLS
-                        // handshake followed by a failed CredSSP exchange.
-                        let ours = v.outcome == shakedown::Outcome::Completed
-                            || v.cause.code == shakedown::CauseCode::NlaFailure;
-                        if (est == "T") != ours {
-                            bad.push(format!(
-                                "{label} c{}: Zeek established={est}, ours {} / {}",
-                                v.conn,
-                                v.outcome.as_str(),
-                                v.cause.code
-                            ));
-                        }
+                if kind.starts_with("ssl")
+                    && let Some(est) = row["established"].as_str()
+                {
+                    checked += 1;
+                    // Zeek's `established` is about TLS alone; an NLA failure is a completed TLS
+                    // handshake followed by a failed CredSSP exchange.
+                    let ours = v.outcome == shakedown::Outcome::Completed
+                        || v.cause.code == shakedown::CauseCode::NlaFailure;
+                    if (est == "T") != ours {
+                        bad.push(format!(
+                            "{label} c{}: Zeek established={est}, ours {} / {}",
+                            v.conn,
+                            v.outcome.as_str(),
+                            v.cause.code
+                        ));
                     }
                 }
                 if kind.starts_with("rdp") {

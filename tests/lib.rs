@@ -82,13 +82,13 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
     } else {
         cap["packets_read_before_error"].as_u64()
     };
-    if let Some(n) = frames {
-        if summary.frames != n {
-            bad.push(format!(
-                "{label}: frames: expected {n}, got {}",
-                summary.frames
-            ));
-        }
+    if let Some(n) = frames
+        && summary.frames != n
+    {
+        bad.push(format!(
+            "{label}: frames: expected {n}, got {}",
+            summary.frames
+        ));
     }
     if cap["capinfos_error"].is_null() == summary.truncation.is_some() {
         bad.push(format!(

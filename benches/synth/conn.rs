@@ -342,14 +342,15 @@ impl Conn {
             self.nxt[from] = self.nxt[from].wrapping_add(chunk.len() as u32);
             if i > 0 && self.impair && self.rng.chance(REORDER_PER_10K, 10_000) {
                 // Swap with the previous data segment of this burst, keeping the timing positional.
-                if let Some(prev) = self.queue.back_mut() {
-                    if prev.from == from && !prev.payload.is_empty() {
-                        let mut pkt = pkt;
-                        std::mem::swap(prev, &mut pkt);
-                        std::mem::swap(&mut prev.delay, &mut pkt.delay);
-                        self.queue.push_back(pkt);
-                        continue;
-                    }
+                if let Some(prev) = self.queue.back_mut()
+                    && prev.from == from
+                    && !prev.payload.is_empty()
+                {
+                    let mut pkt = pkt;
+                    std::mem::swap(prev, &mut pkt);
+                    std::mem::swap(&mut prev.delay, &mut pkt.delay);
+                    self.queue.push_back(pkt);
+                    continue;
                 }
                 self.queue.push_back(pkt);
             } else {

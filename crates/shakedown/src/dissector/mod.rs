@@ -157,11 +157,11 @@ impl Dissector {
                 let slot = match slot {
                     Some(s) => s,
                     None => {
-                        if self.table.len() >= self.config.max_connections.max(1) {
-                            if let Some(old) = self.table.pop_idle(None) {
-                                self.summary.evicted += 1;
-                                self.emit.conclude(old, true, &mut self.budget);
-                            }
+                        if self.table.len() >= self.config.max_connections.max(1)
+                            && let Some(old) = self.table.pop_idle(None)
+                        {
+                            self.summary.evicted += 1;
+                            self.emit.conclude(old, true, &mut self.budget);
                         }
                         let id = self.next_conn;
                         self.next_conn += 1;

@@ -393,10 +393,10 @@ impl Reassembler {
             self.gap(first - self.next, out);
             self.drain(budget, out);
         }
-        if let Some(fin) = self.fin {
-            if fin > self.next {
-                self.gap(fin - self.next, out);
-            }
+        if let Some(fin) = self.fin
+            && fin > self.next
+        {
+            self.gap(fin - self.next, out);
         }
         self.stats.acked_unseen_bytes = self.ack_limit().saturating_sub(self.next);
     }
@@ -659,24 +659,23 @@ impl Reassembler {
             budget.take(n);
             let mut key = a;
             let mut appended = false;
-            if let Some((&s, prev)) = self.segs.range_mut(..a).next_back() {
-                if s + prev.len() as u64 == a {
-                    prev.extend_from_slice(bytes);
-                    key = s;
-                    appended = true;
-                }
+            if let Some((&s, prev)) = self.segs.range_mut(..a).next_back()
+                && s + prev.len() as u64 == a
+            {
+                prev.extend_from_slice(bytes);
+                key = s;
+                appended = true;
             }
             if !appended {
                 self.segs.insert(a, bytes.to_vec());
             }
             let len = self.segs.get(&key).map_or(0, Vec::len);
             let succ = key + len as u64;
-            if self.segs.get(&succ).is_some_and(|v| v.len() <= len) {
-                if let Some(tail) = self.segs.remove(&succ) {
-                    if let Some(v) = self.segs.get_mut(&key) {
-                        v.extend_from_slice(&tail);
-                    }
-                }
+            if self.segs.get(&succ).is_some_and(|v| v.len() <= len)
+                && let Some(tail) = self.segs.remove(&succ)
+                && let Some(v) = self.segs.get_mut(&key)
+            {
+                v.extend_from_slice(&tail);
             }
         }
     }

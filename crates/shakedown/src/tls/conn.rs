@@ -283,13 +283,12 @@ fn on_body(
             dir.defrag.push(b, |m| match m {
                 Message::Complete { msg_type, body } => {
                     let ev = handshake_event(side, msg_type, body, record_version, neg);
-                    if let TlsEvent::ServerHello(sh) = &ev {
-                        if side == Side::Server
-                            && !sh.hello_retry_request
-                            && sh.version.is_tls13_or_draft()
-                        {
-                            server_now_protected = true;
-                        }
+                    if let TlsEvent::ServerHello(sh) = &ev
+                        && side == Side::Server
+                        && !sh.hello_retry_request
+                        && sh.version.is_tls13_or_draft()
+                    {
+                        server_now_protected = true;
                     }
                     out.push(ev);
                 }
@@ -310,12 +309,12 @@ fn on_body(
             }
         }
         Body::Sslv2First { bytes, cap } => {
-            if let (true, Some(&msg_type)) = (bytes.is_empty(), b.first()) {
-                if msg_type != sslv2::MSG_CLIENT_HELLO {
-                    out.push(TlsEvent::SslV2 { msg_type });
-                    dir.body = Body::Skip;
-                    return;
-                }
+            if let (true, Some(&msg_type)) = (bytes.is_empty(), b.first())
+                && msg_type != sslv2::MSG_CLIENT_HELLO
+            {
+                out.push(TlsEvent::SslV2 { msg_type });
+                dir.body = Body::Skip;
+                return;
             }
             let room = cap.saturating_sub(bytes.len());
             bytes.extend_from_slice(b.get(..room.min(b.len())).unwrap_or_default());

@@ -109,26 +109,26 @@ impl Default for Deframer {
 
 /// Checks the first `have` bytes of a TLS header. `Err` names what is wrong.
 fn check_tls_prefix(buf: &[u8], strict: bool) -> Result<(), &'static str> {
-    if let Some(&t) = buf.first() {
-        if !(20..=24).contains(&t) {
-            return Err("unknown record content type");
-        }
+    if let Some(&t) = buf.first()
+        && !(20..=24).contains(&t)
+    {
+        return Err("unknown record content type");
     }
-    if let Some(&major) = buf.get(1) {
-        if major != 3 {
-            return Err("bad record version");
-        }
+    if let Some(&major) = buf.get(1)
+        && major != 3
+    {
+        return Err("bad record version");
     }
     // Scanning after a gap wants more evidence than the normal path, which accepts any minor.
-    if let (true, Some(&minor)) = (strict, buf.get(2)) {
-        if minor > 4 {
-            return Err("bad record version");
-        }
+    if let (true, Some(&minor)) = (strict, buf.get(2))
+        && minor > 4
+    {
+        return Err("bad record version");
     }
-    if let (Some(&hi), Some(&lo)) = (buf.get(3), buf.get(4)) {
-        if u16::from_be_bytes([hi, lo]) > MAX_RECORD_LEN {
-            return Err("record longer than 2^14+2048");
-        }
+    if let (Some(&hi), Some(&lo)) = (buf.get(3), buf.get(4))
+        && u16::from_be_bytes([hi, lo]) > MAX_RECORD_LEN
+    {
+        return Err("record longer than 2^14+2048");
     }
     Ok(())
 }

@@ -408,18 +408,21 @@ fn cert_time_hint(mut c: Cause, i: &Input<'_>) -> Cause {
     let Some(cert) = i.tls.and_then(|t| t.certificate.as_ref()) else {
         return c;
     };
-    if let Some(na) = cert.not_after {
-        if na < i.start.ts {
-            c = c.hint(format!(
+    if let Some(na) = cert.not_after
+        && na < i.start.ts
+    {
+        c = c.hint(format!(
                 "The server certificate ({}) had already expired at the capture's time: not after {na}.",
                 cert.subject
             ));
-        }
     }
-    if let Some(nb) = cert.not_before {
-        if nb > i.start.ts {
-            c = c.hint(format!("The server certificate ({}) was not yet valid at the capture's time: not before {nb}.", cert.subject));
-        }
+    if let Some(nb) = cert.not_before
+        && nb > i.start.ts
+    {
+        c = c.hint(format!(
+            "The server certificate ({}) was not yet valid at the capture's time: not before {nb}.",
+            cert.subject
+        ));
     }
     if cert.self_signed {
         c = c.hint(format!(

@@ -255,20 +255,20 @@ impl Observer {
     }
 
     fn infer_alert_on_close(&mut self, from: Side) {
-        if let Some(at) = self.pending_short[from].take() {
-            if !self.completed() {
-                self.alerts.push(AlertRecord {
-                    from,
-                    alert: Alert {
-                        level: None,
-                        description: None,
-                        encrypted: true,
-                    },
-                    inferred: true,
-                    at,
-                });
-                self.note(at, from, "probable encrypted Alert (inferred)");
-            }
+        if let Some(at) = self.pending_short[from].take()
+            && !self.completed()
+        {
+            self.alerts.push(AlertRecord {
+                from,
+                alert: Alert {
+                    level: None,
+                    description: None,
+                    encrypted: true,
+                },
+                inferred: true,
+                at,
+            });
+            self.note(at, from, "probable encrypted Alert (inferred)");
         }
     }
 
