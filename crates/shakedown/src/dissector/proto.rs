@@ -50,7 +50,8 @@ pub(crate) struct Proto {
     held: PerSide<Vec<u8>>,
     /// Client bytes that followed the Connection Request before the Confirm arrived.
     early_client: Vec<u8>,
-    tls: Option<TlsConnection>,
+    /// Boxed: it is large and only TLS connections need it.
+    tls: Option<Box<TlsConnection>>,
     max_handshake_message: usize,
     other_seen: PerSide<u64>,
     scratch: Vec<TlsEvent>,
@@ -230,7 +231,7 @@ impl Proto {
     fn start_tls(&mut self, obs: &mut Observer) {
         self.mode = Mode::Tls;
         if self.tls.is_none() {
-            self.tls = Some(TlsConnection::new(self.max_handshake_message));
+            self.tls = Some(Box::new(TlsConnection::new(self.max_handshake_message)));
         }
         obs.tls_started();
     }

@@ -41,8 +41,10 @@ pub(crate) struct Observer {
     stage: Stage,
     tcp: TcpFacts,
     alerts: Vec<AlertRecord>,
-    rdp: Option<RdpFacts>,
-    tls: Option<TlsFacts>,
+    // Boxed: most connections of a busy capture never get this far, and a tracked connection
+    // should stay small.
+    rdp: Option<Box<RdpFacts>>,
+    tls: Option<Box<TlsFacts>>,
     protocol: Protocol,
     timeline: Vec<TimelineEntry>,
     timeline_omitted: u64,
@@ -202,7 +204,7 @@ impl Observer {
     pub(crate) fn rdp_request(&mut self, cr: &ConnectionRequest, at: Mark) {
         self.protocol = Protocol::Rdp;
         self.advance(Stage::RdpRequest);
-        let rdp = self.rdp.get_or_insert_with(RdpFacts::default);
+        let rdp = self.rdp.get_or_insert_with(Box::default);
         rdp.cookie = cr.cookie.clone();
         rdp.routing_token = cr.routing_token.clone();
         rdp.requested = cr.neg_request.as_ref().map(|n| n.requested);
@@ -222,7 +224,7 @@ impl Observer {
     pub(crate) fn rdp_confirm(&mut self, cc: &ConnectionConfirm, at: Mark) {
         self.protocol = Protocol::Rdp;
         self.advance(Stage::RdpConfirm);
-        let rdp = self.rdp.get_or_insert_with(RdpFacts::default);
+        let rdp = self.rdp.get_or_insert_with(Box::default);
         rdp.confirmed = true;
         rdp.anomalies.extend(cc.anomalies.iter().copied());
         let what = match &cc.response {
@@ -251,7 +253,7 @@ impl Observer {
         if self.protocol == Protocol::Other {
             self.protocol = Protocol::Tls;
         }
-        self.tls.get_or_insert_with(TlsFacts::default);
+        self.tls.get_or_insert_with(Box::default);
     }
 
     fn infer_alert_on_close(&mut self, from: Side) {
@@ -492,8 +494,8 @@ impl Observer {
             tcp: &self.tcp,
             closed_by,
             alerts: &self.alerts,
-            rdp: self.rdp.as_ref(),
-            tls: self.tls.as_ref(),
+            rdp: self.rdp.as_deref(),
+            tls: self.tls.as_deref(),
             tls13: self.tls13,
             payload_seen: self.payload_seen,
             packets: facts.packets,
@@ -522,8 +524,8 @@ impl Observer {
             stage,
             closed_by,
             alerts: self.alerts,
-            rdp: self.rdp,
-            tls: self.tls,
+            rdp: self.rdp.map(|r| *r),
+            tls: self.tls.map(|t| *t),
             cause,
             wireshark_filter: wireshark_filter(
                 facts.client,
