@@ -121,6 +121,12 @@ check_rdp_tls() {
     log "TLS facts $rel: $(cat "$WORK/facts.json")"
 }
 
+# meta FILE CONN OUTCOME STAGE CAUSE SCENARIO NOTES: the expected verdict of one connection (SCHEMA.md names),
+# written to SCENARIOS.tsv together with the close order and alerts TShark saw in the last check
+meta() {
+    "$PY" "$FX/tsv.py" add "$WORK/rows.tsv" "$WORK/facts.json" "$@"
+}
+
 # ---------------------------------------------------------------- keys and certificates (per run)
 CERTS=$WORK/certs
 make_certs() {
@@ -208,12 +214,22 @@ main() {
         # Peers' close timing is a race in some scenarios (e.g. who sends FIN first after a close_notify
         # exchange): rerun a scenario whose TShark check disagrees, up to $TRIES times.
         local try ok=0
-        for try in $(seq 1 "${TRIES:-5}"); do
+        # snapshot the outputs so that a scenario that never succeeds leaves the previous files in place
+        rm -rf "$WORK/snap"; mkdir -p "$OUT"; cp -a "$OUT" "$WORK/snap"
+        for try in $(seq 1 "${TRIES:-8}"); do
+            rm -f "$WORK/rows.tsv"
             if "$fn"; then ok=1; break; fi
             ns_down
             log "attempt $try of $s did not show what it should; retrying"
         done
-        if [ $ok = 1 ]; then done+=("$s"); else failed+=("$s"); log "FAILED: $s"; fi
+        if [ $ok = 1 ]; then
+            done+=("$s")
+            [ -s "$WORK/rows.tsv" ] && "$PY" "$FX/tsv.py" merge "$OUT/SCENARIOS.tsv" "$WORK/rows.tsv"
+        else
+            failed+=("$s"); log "FAILED: $s (previous files kept)"
+            rm -rf "$OUT"; cp -a "$WORK/snap" "$OUT"
+        fi
+        rm -f "$WORK/rows.tsv"
     done
     log "done: ${#done[@]} ok${failed[0]:+, failed: ${failed[*]}}"
     [ ${#failed[@]} = 0 ]
