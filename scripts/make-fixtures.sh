@@ -80,18 +80,24 @@ capture() {
     for attempt in 1 2 3; do
         rm -f "$tmp" "$err"
         ns_up
-        ip netns exec "$NS" tcpdump -n -i lo --immediate-mode -B 65536 -s 0 "$@" -w "$tmp" "$filter" 2>"$err" &
+        if [ "${CAPTOOL:-tcpdump}" = dumpcap ]; then
+            # native pcapng (SHB, IDB, EPB, ISB with drop counters), written by Wireshark's dumpcap
+            ip netns exec "$NS" dumpcap -i lo -B 64 -s 0 "$@" -f "$filter" -w "$tmp" 2>"$err" &
+        else
+            ip netns exec "$NS" tcpdump -n -i lo --immediate-mode -B 65536 -s 0 "$@" -w "$tmp" "$filter" 2>"$err" &
+        fi
         tpid=$!
-        for _ in $(seq 1 100); do grep -q "listening on" "$err" 2>/dev/null && break; sleep 0.05; done
+        for _ in $(seq 1 100); do grep -q "listening on\|Capturing on" "$err" 2>/dev/null && break; sleep 0.05; done
         sleep 0.2
         if ! "$body"; then log "scenario body for $out failed"; kill -INT "$tpid"; wait "$tpid" || true; ns_down; return 1; fi
         sleep 0.5
         kill -INT "$tpid"; wait "$tpid" || true
         ns_down
-        dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$err")
+        dropped=$(sed -n -e 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' \
+            -e "s|^Packets received/dropped on interface .*: [0-9]*/\([0-9]*\) .*|\1|p" "$err")
         if [ "${dropped:-0}" = 0 ]; then
             mkdir -p "$(dirname "$out")"; cp "$tmp" "$out"
-            log "wrote $out ($(stat -c %s "$out") bytes, $(sed -n 's/ packets\{0,1\} captured//p' "$err") packets)"
+            log "wrote $out ($(stat -c %s "$out") bytes, $(capinfos -c -M "$out" | sed -n 's/^Number of packets: *//p') packets)"
             return 0
         fi
         log "tcpdump dropped $dropped packets on attempt $attempt; retrying"
