@@ -60,7 +60,8 @@ ns_down() {
     PIDS=()
     ip netns del "$NS" 2>/dev/null || true
 }
-cleanup() { ns_down; rm -rf "$WORK"; }
+CAPPID=
+cleanup() { [ -n "$CAPPID" ] && kill -INT "$CAPPID" 2>/dev/null; ns_down; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 nsx() { ip netns exec "$NS" "$@"; }
@@ -87,16 +88,17 @@ capture() {
         ns_up
         if [ "${CAPTOOL:-tcpdump}" = dumpcap ]; then
             # native pcapng (SHB, IDB, EPB, ISB with drop counters), written by Wireshark's dumpcap
-            ip netns exec "$NS" dumpcap -i lo -B 64 -s 0 "$@" -f "$filter" -w "$tmp" 2>"$err" &
+            ip netns exec "$NS" timeout -s INT 300 dumpcap -i lo -B 64 -s 0 "$@" -f "$filter" -w "$tmp" 2>"$err" &
         else
-            ip netns exec "$NS" tcpdump -n -i lo --immediate-mode -B 65536 -s 0 "$@" -w "$tmp" "$filter" 2>"$err" &
+            ip netns exec "$NS" timeout -s INT 300 tcpdump -n -i lo --immediate-mode -B 65536 -s 0 "$@" -w "$tmp" "$filter" 2>"$err" &
         fi
-        tpid=$!
+        tpid=$! CAPPID=$!
         for _ in $(seq 1 100); do grep -q "listening on\|Capturing on" "$err" 2>/dev/null && break; sleep 0.05; done
         sleep 0.2
         if ! "$body"; then log "scenario body for $out failed"; kill -INT "$tpid"; wait "$tpid" || true; ns_down; return 1; fi
         sleep 0.5
         kill -INT "$tpid"; wait "$tpid" || true
+        CAPPID=
         ns_down
         dropped=$(sed -n -e 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' \
             -e "s|^Packets received/dropped on interface .*: [0-9]*/\([0-9]*\) .*|\1|p" "$err")
