@@ -60,10 +60,13 @@ fn closed(v: &Verdict) -> String {
     }
 }
 
+/// The alerts visible on the wire (the table's alerts are TShark's reading, which cannot see an
+/// alert inside a TLS 1.3 protected record; inferred ones are checked on their own below).
 fn alerts(v: &Verdict) -> String {
     let list: Vec<String> = v
         .alerts
         .iter()
+        .filter(|a| !a.inferred)
         .map(|a| match (a.alert.level, a.alert.description) {
             (Some(l), Some(d)) => format!(
                 "{}:{}:{d}",
@@ -150,4 +153,31 @@ fn every_scenario_gets_its_exact_verdict() {
         "{} scenario disagreements (listed above)",
         bad.len()
     );
+}
+
+#[test]
+fn tls13_alerts_inside_protected_records_are_inferred_with_their_sender() {
+    for (file, from, cause) in [
+        (
+            "tls/unknown-ca-tls13-gnutls.pcap",
+            shakedown::Side::Client,
+            shakedown::CauseCode::CertificateRejected,
+        ),
+        (
+            "tls/client-cert-required-tls13.pcap",
+            shakedown::Side::Server,
+            shakedown::CauseCode::ClientCertificateRequired,
+        ),
+    ] {
+        let (verdicts, _) = analyze_file(&fixtures().join(file)).expect(file);
+        let v = &verdicts[0];
+        let inferred: Vec<_> = v.alerts.iter().filter(|a| a.inferred).collect();
+        assert_eq!(inferred.len(), 1, "{file}: one inferred alert");
+        assert_eq!(inferred[0].from, from, "{file}");
+        assert!(
+            inferred[0].alert.encrypted && inferred[0].alert.description.is_none(),
+            "{file}"
+        );
+        assert_eq!(v.cause.code, cause, "{file}");
+    }
 }

@@ -252,11 +252,13 @@ impl Connection {
 mod size_probe {
     #[test]
     fn print_sizes() {
-        eprintln!("Connection {} Observer {} Proto {} Reassembler {} Verdict {}",
+        eprintln!(
+            "Connection {} Observer {} Proto {} Reassembler {} Verdict {}",
             std::mem::size_of::<super::Connection>(),
             std::mem::size_of::<crate::verdict::observer::Observer>(),
             std::mem::size_of::<super::Proto>(),
             std::mem::size_of::<crate::tcp::Reassembler>(),
-            std::mem::size_of::<crate::Verdict>());
+            std::mem::size_of::<crate::Verdict>()
+        );
     }
 }
