@@ -394,6 +394,18 @@ fn key_type_hint(mut c: Cause, i: &Input<'_>) -> Cause {
                 "The server certificate has an {k} key, but the client offers only ECDSA cipher suites: use an ECDSA certificate or enable RSA suites on the client."
             ));
         }
+        _ if rsa + ecdsa == 0 && tls13 > 0 => {
+            let algs: Vec<String> = ch
+                .signature_algorithms
+                .iter()
+                .filter(|a| !a.is_grease())
+                .map(|a| a.to_string())
+                .collect();
+            c = c.hint(format!(
+                "The client offers only TLS 1.3 suites: the server certificate's key must suit one of its signature algorithms ({}).",
+                algs.join(", ")
+            ));
+        }
         _ => {
             c = c.hint(format!(
                 "Check the server certificate's key type against the client's suites: it offers {rsa} suites for an RSA certificate, {ecdsa} for an ECDSA certificate{}.",
@@ -470,13 +482,17 @@ fn from_alert(i: &Input<'_>, a: &AlertRecord) -> Cause {
         Some(40) | Some(71) if sender == Side::Server && i.stage <= Stage::ClientHello => {
             let mut c = Cause::new(
                 CauseCode::NoSharedCipher,
-                format!("{what} The server found no cipher suite (or no usable certificate for one) that the client offered."),
+                format!("{what} The server found nothing it could accept in the client's offer: no common cipher suite (in TLS 1.3 also no common key-exchange group or signature algorithm), or no certificate usable with them."),
             )
             .event(36874, Side::Server, None);
             c = alert_events(c);
             c = c.hint("On a Windows server the enabled suites come from the cipher suite order policy (Get-TlsCipherSuite, GPO 'SSL Cipher Suite Order'); the SCHANNEL\\Protocols registry keys only switch protocol versions, not suites.");
             c = key_type_hint(c, i);
             if let Some(ch) = i.client_hello() {
+                if ch.highest_version().is_tls13_or_draft() && !ch.supported_groups.is_empty() {
+                    let groups: Vec<String> = ch.supported_groups.iter().filter(|g| !g.is_grease()).map(|g| g.to_string()).collect();
+                    c = c.hint(format!("The client offered the key-exchange groups {}; a TLS 1.3 server needs one of them enabled too.", groups.join(", ")));
+                }
                 c = old_client_hints(c, ch);
             }
             c
