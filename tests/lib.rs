@@ -322,3 +322,143 @@ fn check_rdp(at: &str, e: &serde_json::Value, rec: &serde_json::Value, bad: &mut
         ));
     }
 }
+
+/// Builds small pcap files by hand for odd cases no real peer produces (adversarial captures).
+/// Frames are Ethernet / IPv4 / TCP with correct lengths; checksums are left zero (shakedown does not
+/// check them, as offloaded loopback captures have none either).
+pub struct PcapBuilder {
+    bytes: Vec<u8>,
+    ts_us: u64,
+}
+
+/// TCP flag bits for [`PcapBuilder::tcp`].
+pub mod flags {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// PSH.
+    pub const PSH: u8 = 0x08;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+}
+
+impl Default for PcapBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PcapBuilder {
+    /// An empty little-endian microsecond pcap with Ethernet link type and snaplen 65535.
+    pub fn new() -> Self {
+        Self::with_snaplen(65_535)
+    }
+
+    /// Like [`PcapBuilder::new`] with another snap length in the file header.
+    pub fn with_snaplen(snaplen: u32) -> Self {
+        let mut bytes = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        bytes.extend_from_slice(&snaplen.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        PcapBuilder {
+            bytes,
+            ts_us: 1_700_000_000_000_000,
+        }
+    }
+
+    /// Moves the clock (microseconds; may be negative to make time run backwards).
+    pub fn advance(&mut self, us: i64) -> &mut Self {
+        self.ts_us = self.ts_us.saturating_add_signed(us);
+        self
+    }
+
+    /// Appends a raw record: `data` captured, `orig_len` on the wire.
+    pub fn record(&mut self, data: &[u8], orig_len: u32) -> &mut Self {
+        let secs = (self.ts_us / 1_000_000) as u32;
+        let usecs = (self.ts_us % 1_000_000) as u32;
+        self.bytes.extend_from_slice(&secs.to_le_bytes());
+        self.bytes.extend_from_slice(&usecs.to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&orig_len.to_le_bytes());
+        self.bytes.extend_from_slice(data);
+        self.ts_us += 10;
+        self
+    }
+
+    /// Appends an Ethernet/IPv4/TCP frame from `src` to `dst` (`[a, b, c, d, port]` as `(ip, port)`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp(
+        &mut self,
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &[u8],
+    ) -> &mut Self {
+        let frame = tcp_frame(src, dst, seq, ack, flags, payload, 0);
+        let len = frame.len() as u32;
+        self.record(&frame, len)
+    }
+
+    /// The pcap file so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// An Ethernet/IPv4/TCP frame, optionally with `vlan_tags` 802.1Q tags before the IPv4 header.
+pub fn tcp_frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+    vlan_tags: usize,
+) -> Vec<u8> {
+    let mut f = Vec::with_capacity(54 + 4 * vlan_tags + payload.len());
+    f.extend_from_slice(&[0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1]);
+    for _ in 0..vlan_tags {
+        f.extend_from_slice(&[0x81, 0x00, 0x00, 0x0a]);
+    }
+    f.extend_from_slice(&[0x08, 0x00]);
+    let total = (20 + 20 + payload.len()) as u16;
+    f.extend_from_slice(&[
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0x40,
+        0,
+        64,
+        6,
+        0,
+        0,
+    ]);
+    f.extend_from_slice(&src.0);
+    f.extend_from_slice(&dst.0);
+    f.extend_from_slice(&src.1.to_be_bytes());
+    f.extend_from_slice(&dst.1.to_be_bytes());
+    f.extend_from_slice(&seq.to_be_bytes());
+    f.extend_from_slice(&ack.to_be_bytes());
+    f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Analyses capture bytes held in memory with `config`.
+pub fn analyze_bytes(
+    bytes: &[u8],
+    config: &Config,
+) -> Result<(Vec<Verdict>, Summary), shakedown::capture::CaptureError> {
+    let mut reader = shakedown::capture::CaptureReader::new(bytes)?;
+    let mut verdicts = Vec::new();
+    let summary = shakedown::analyze(&mut reader, config, &mut verdicts)?;
+    Ok((verdicts, summary))
+}
