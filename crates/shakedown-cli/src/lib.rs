@@ -26,6 +26,10 @@ pub struct Args {
     /// Write one JSON object per connection (JSON Lines, see SCHEMA.md) instead of the report.
     #[arg(long)]
     pub json: bool,
+    /// After each capture's records, write one JSON summary record (`"record": "summary"`: frames,
+    /// what was skipped by kind, caps hit, truncation). Implies `--json`.
+    #[arg(long)]
+    pub summary_json: bool,
     /// Show every connection in detail, completed ones too (the default details only the others).
     #[arg(long)]
     pub all: bool,
@@ -147,7 +151,22 @@ fn analyze_command(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write
                 t.reason, t.byte_offset, t.frames_read
             );
         }
-        if !args.json {
+        if args.json || args.summary_json {
+            if args.summary_json {
+                let line = shakedown::json::summary_record(&summary, &name).to_string();
+                if let Err(e) = writeln!(out, "{line}") {
+                    if e.kind() == io::ErrorKind::BrokenPipe {
+                        return if failures {
+                            Status::Failures
+                        } else {
+                            Status::NoFailure
+                        };
+                    }
+                    let _ = writeln!(err, "shakedown: writing the output: {e}");
+                    return Status::Error;
+                }
+            }
+        } else {
             let written = text::report(&mut out, &name, &mut collected, &summary, &args);
             if is_broken_pipe(&written) {
                 return if failures {
@@ -196,7 +215,7 @@ struct Collect<'a, W: Write> {
 impl<'a, W: Write> Collect<'a, W> {
     fn new(args: &Args, capture: &'a str, out: &'a mut W) -> Self {
         Collect {
-            json: args.json,
+            json: args.json || args.summary_json,
             capture,
             out,
             all: args.all,

@@ -221,3 +221,41 @@ pub fn record(v: &Verdict, capture: &str) -> Value {
 pub fn line(v: &Verdict, capture: &str) -> String {
     record(v, capture).to_string()
 }
+
+/// The summary record of one capture: what was read, skipped (by kind), capped and cut. Written by
+/// the CLI after a capture's connection records only when asked (`--summary-json`), so that the
+/// JSON Lines contract stays one record per connection by default. It is told apart by
+/// `"record": "summary"`.
+pub fn summary_record(s: &crate::Summary, capture: &str) -> Value {
+    let skipped: Map<String, Value> = s
+        .skipped
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), Value::from(*v)))
+        .collect();
+    json!({
+        "record": "summary",
+        "schema": SCHEMA_VERSION,
+        "capture": capture,
+        "frames": s.frames,
+        "captured_bytes": s.captured_bytes,
+        "tcp_segments": s.tcp_segments,
+        "skipped": skipped,
+        "anomalies": s.anomalies(),
+        "connections": s.connections,
+        "evicted": s.evicted,
+        "expired": s.expired,
+        "port_reuse": s.port_reuse,
+        "peak_connections": s.peak_connections,
+        "peak_buffered_bytes": s.peak_buffered,
+        "budget_hits": s.budget_hits,
+        "pending_verdicts_peak": s.pending_verdicts_peak,
+        "backwards_timestamps": s.backwards_timestamps,
+        "first": s.first_ts.map(|t| t.to_string()),
+        "last": s.last_ts.map(|t| t.to_string()),
+        "truncated": s.truncation.as_ref().map(|t| json!({
+            "frames_read": t.frames_read,
+            "byte_offset": t.byte_offset,
+            "reason": t.reason,
+        })),
+    })
+}
