@@ -34,7 +34,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            max_connections: 1_000_000,
+            max_connections: 200_000,
             idle_timeout_ns: 600 * 1_000_000_000,
             max_stream_buffer: 1 << 20,
             max_total_buffer: 256 << 20,
