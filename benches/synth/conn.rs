@@ -21,7 +21,7 @@ const REORDER_PER_10K: u64 = 20;
 /// Most application data per turn once the file is full.
 const STOP_TAIL: u64 = 1_024;
 
-/// The scenarios, with their weights in the mix (out of [`KIND_WEIGHT_TOTAL`]).
+/// The scenarios, with their weights in the mix (out of `KIND_WEIGHT_TOTAL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// TLS 1.3 handshake completes, then application data.
