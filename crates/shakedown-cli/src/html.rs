@@ -264,14 +264,19 @@ fn plural(n: u64, word: &str) -> String {
 
 fn summary_section(h: &mut String, reports: &[CaptureReport]) {
     h.push_str(
-        "<section aria-labelledby=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<table class=\"summary\">\n\
+        "<section aria-labelledby=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<div class=\"scroll\" role=\"region\" aria-label=\"Summary table\" tabindex=\"0\">\n<table class=\"summary\">\n\
          <caption class=\"note\">Connections per capture by outcome, causes, and what was skipped</caption>\n\
          <thead><tr><th scope=\"col\">Capture</th><th scope=\"col\" class=\"num\">Connections</th>\
          <th scope=\"col\" class=\"num\">Failed</th><th scope=\"col\" class=\"num\">Incomplete</th>\
          <th scope=\"col\" class=\"num\">Completed</th><th scope=\"col\" class=\"num\">Not TLS</th>\
-         <th scope=\"col\" class=\"num\">Frames</th><th scope=\"col\">Causes</th>\
-         <th scope=\"col\">Notes</th></tr></thead>\n<tbody>\n",
+         <th scope=\"col\" class=\"num\">Frames</th><th scope=\"col\">Causes</th>",
     );
+    // The notes column only when some capture has something to say (skipped, cut, capped, unreadable).
+    let with_notes = reports.iter().any(|r| !notes(r).is_empty());
+    if with_notes {
+        h.push_str("<th scope=\"col\">Notes</th>");
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
     for (i, r) in reports.iter().enumerate() {
         let total: u64 = r.counts.iter().sum();
         let frames = r
@@ -282,14 +287,18 @@ fn summary_section(h: &mut String, reports: &[CaptureReport]) {
             h,
             "<tr><th scope=\"row\"><a href=\"#cap-{i}\">{}</a></th><td class=\"num\">{total}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{frames}</td><td>{}</td><td>{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{frames}</td><td>{}</td>{}</tr>",
             escape(&r.name),
             r.counts[0],
             r.counts[1],
             r.counts[2],
             r.counts[3],
             causes_list(&r.causes),
-            notes(r).join("<br>")
+            if with_notes {
+                format!("<td>{}</td>", notes(r).join("<br>"))
+            } else {
+                String::new()
+            }
         );
     }
     if reports.len() > 1 {
@@ -309,16 +318,17 @@ fn summary_section(h: &mut String, reports: &[CaptureReport]) {
             h,
             "<tr><th scope=\"row\">All captures</th><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{frames}</td><td>{}</td><td></td></tr>",
+             <td class=\"num\">{frames}</td><td>{}</td>{}</tr>",
             counts.iter().sum::<u64>(),
             counts[0],
             counts[1],
             counts[2],
             counts[3],
-            causes_list(&causes)
+            causes_list(&causes),
+            if with_notes { "<td></td>" } else { "" }
         );
     }
-    h.push_str("</tbody>\n</table>\n</section>\n");
+    h.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 }
 
 /// Causes other than `none`, most frequent first, as `code ×n` lines.
