@@ -177,8 +177,9 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
     if args.html.as_os_str() != "-" {
         let _ = writeln!(
             out,
-            "shakedown: wrote {target} ({} captures, {failures} failed connections)",
-            reports.len()
+            "shakedown: wrote {target} ({}, {})",
+            plural(reports.len() as u64, "capture"),
+            plural(failures, "failed connection")
         );
     }
     status(errors, failures)
