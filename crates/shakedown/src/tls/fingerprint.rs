@@ -20,7 +20,8 @@
 //! their JA4 uses the same suites, the legacy version, `i`, zero extensions, `00` for ALPN and
 //! `000000000000` for the extension hash. Wireshark computes no JA3 for them.
 //!
-//! Two deliberate readings of the JA4 text: the version is the numerically highest non-GREASE
+//! Three deliberate readings of the JA4 text: ALPN letters are lowercased (the reference
+//! implementation prints `h2` for a client offering `H2`); the version is the numerically highest non-GREASE
 //! supported_versions entry (so a TLS 1.3 *draft* client gets `00`, "unknown", exactly as the spec and
 //! its reference implementation do), and the ALPN hex rule is applied to the protocol's bytes as
 //! stored in [`ClientHello::alpn`], which are lossily decoded UTF-8 (an ALPN that is not valid UTF-8
@@ -121,8 +122,8 @@ fn sha256_12(s: &str) -> String {
 }
 
 /// JA4's two ALPN characters from the first ALPN protocol's bytes: `00` when absent or empty; the
-/// first and last byte when both are ASCII alphanumeric; else the first and last hex digit of the
-/// whole value.
+/// first and last byte (lowercased) when both are ASCII alphanumeric; else the first and last hex
+/// digit of the whole value.
 fn ja4_alpn(first: Option<&[u8]>) -> String {
     let Some(bytes) = first else {
         return "00".into();
@@ -131,7 +132,12 @@ fn ja4_alpn(first: Option<&[u8]>) -> String {
         return "00".into();
     };
     if a.is_ascii_alphanumeric() && z.is_ascii_alphanumeric() {
-        return [char::from(a), char::from(z)].iter().collect();
+        // Lowercased: the reference implementation's published output for a client offering `H2`
+        // (badcurveball.pcap) is `h2`, and the whole fingerprint is lowercase.
+        return [char::from(a), char::from(z)]
+            .iter()
+            .map(char::to_ascii_lowercase)
+            .collect();
     }
     let h = hex(bytes);
     let mut chars = h.chars();
@@ -382,6 +388,7 @@ mod tests {
         assert_eq!(ja4_alpn(Some(b"h2")), "h2");
         assert_eq!(ja4_alpn(Some(b"http/1.1")), "h1");
         assert_eq!(ja4_alpn(Some(b"x")), "xx");
+        assert_eq!(ja4_alpn(Some(b"H2")), "h2");
         assert_eq!(ja4_alpn(Some(&[0xab])), "ab");
         assert_eq!(ja4_alpn(Some(&[0xab, 0xcd])), "ad");
         assert_eq!(ja4_alpn(Some(&[0x30, 0xab])), "3b");
