@@ -22,19 +22,25 @@ struct Row {
 fn expectations() -> BTreeMap<String, Vec<Row>> {
     let text = std::fs::read_to_string(fixtures().join("ja3.tsv")).unwrap_or_default();
     let mut by_capture: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let c: Vec<&str> = line.split('\t').collect();
         let [capture, stream, from, to, kind, full, hash] = c[..] else {
             panic!("bad line {line:?}");
         };
-        by_capture.entry(capture.to_string()).or_default().push(Row {
-            stream: stream.parse().unwrap_or(usize::MAX),
-            from: from.into(),
-            to: to.into(),
-            kind: kind.into(),
-            full: full.into(),
-            hash: hash.into(),
-        });
+        by_capture
+            .entry(capture.to_string())
+            .or_default()
+            .push(Row {
+                stream: stream.parse().unwrap_or(usize::MAX),
+                from: from.into(),
+                to: to.into(),
+                kind: kind.into(),
+                full: full.into(),
+                hash: hash.into(),
+            });
     }
     by_capture
 }
@@ -63,11 +69,17 @@ fn find<'v>(verdicts: &'v [Verdict], idx: usize, a: &str, b: &str) -> Option<&'v
 fn hellos(v: &Verdict) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     if let Some(t) = &v.tls {
-        for ch in [&t.client_hello, &t.second_client_hello].into_iter().flatten() {
+        for ch in [&t.client_hello, &t.second_client_hello]
+            .into_iter()
+            .flatten()
+        {
             let j = ch.ja3();
             out.push(("client_hello", j.full, j.hash));
         }
-        for sh in [&t.hello_retry_request, &t.server_hello].into_iter().flatten() {
+        for sh in [&t.hello_retry_request, &t.server_hello]
+            .into_iter()
+            .flatten()
+        {
             let j = sh.ja3s();
             out.push(("server_hello", j.full, j.hash));
         }
@@ -80,7 +92,12 @@ const NOT_KEPT: &[(&str, usize, &str, usize)] = &[
     // A second, different ClientHello without a HelloRetryRequest before it (Suricata's
     // duplicate-hello test): a verdict keeps the first ClientHello and only a second one that answers
     // a HelloRetryRequest.
-    ("corpus/tls/suricata-verify__tls-duplicate-hello.pcap", 1, "client_hello", 1),
+    (
+        "corpus/tls/suricata-verify__tls-duplicate-hello.pcap",
+        1,
+        "client_hello",
+        1,
+    ),
 ];
 
 #[test]
@@ -104,12 +121,18 @@ fn ja3_and_ja3s_match_tshark() {
         // TShark's hellos of each stream, by kind, in capture order.
         let mut per_stream: BTreeMap<(usize, &str), Vec<&Row>> = BTreeMap::new();
         for r in rows {
-            per_stream.entry((r.stream, r.kind.as_str())).or_default().push(r);
+            per_stream
+                .entry((r.stream, r.kind.as_str()))
+                .or_default()
+                .push(r);
         }
         for ((stream, kind), rows) in per_stream {
             let Some(first) = rows.first() else { continue };
             let Some(v) = find(&verdicts, stream, &first.from, &first.to) else {
-                bad.push(format!("{capture} stream {stream}: no connection {} <-> {}", first.from, first.to));
+                bad.push(format!(
+                    "{capture} stream {stream}: no connection {} <-> {}",
+                    first.from, first.to
+                ));
                 continue;
             };
             let ours: Vec<_> = hellos(v).into_iter().filter(|h| h.0 == kind).collect();
@@ -131,7 +154,12 @@ fn ja3_and_ja3s_match_tshark() {
         }
     }
     assert!(checked >= 40, "only {checked} hellos checked");
-    assert!(bad.is_empty(), "{} of {checked} differ:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of {checked} differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 /// JA4 of a corpus capture that the JA4 reference implementation also publishes a result for
@@ -151,6 +179,10 @@ fn ja4_matches_the_reference_implementation_on_badcurveball() {
     assert_eq!(ch["ja3_hash"].as_str().map(str::len), Some(32));
     assert!(ch["ja3"].as_str().is_some_and(|s| s.starts_with("771,")));
     let sh = &rec["tls"]["server_hello"];
-    assert!(sh["ja3s"].as_str().is_some_and(|s| s.starts_with("771,49195,")));
+    assert!(
+        sh["ja3s"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("771,49195,"))
+    );
     assert_eq!(sh["ja3s_hash"].as_str().map(str::len), Some(32));
 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod summary;
 mod text;
 
 use std::ffi::OsString;
@@ -83,6 +84,7 @@ where
     // Subcommands: `shakedown NAME ...` runs the module of that name with the remaining arguments.
     #[allow(clippy::match_single_binding)]
     match args.get(1).and_then(|a| a.to_str()) {
+        Some("summary") => summary::run(args, out, err),
         _ => analyze_command(args, out, err),
     }
 }

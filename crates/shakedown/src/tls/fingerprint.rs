@@ -364,9 +364,7 @@ mod tests {
     fn ja4_spec_partial_hashes() {
         // The spec's worked values: the cipher hash, and the extension hash without sig algs.
         assert_eq!(
-            sha256_12(
-                "002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9"
-            ),
+            sha256_12("002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9"),
             "8daaf6152771"
         );
         let mut ch = spec_hello();
@@ -445,7 +443,10 @@ mod tests {
     #[test]
     fn ja3_known_md5() {
         // MD5 test vector of RFC 1321 §A.5, through the same hex path.
-        assert_eq!(hex(&Md5::digest(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            hex(&Md5::digest(b"abc")),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
         // An SSLv2-format hello: no extensions, no groups, no formats.
         let ch = ClientHello {
             sslv2_format: true,
