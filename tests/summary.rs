@@ -95,6 +95,14 @@ fn summary_counts_servers_and_fingerprints() {
         .map(|a| a.iter().filter_map(|f| f["count"].as_u64()).sum())
         .unwrap_or(0);
     assert_eq!(ja3, 4);
+    // Each fingerprint's causes add up to its count.
+    for f in s["fingerprints"]["ja4"].as_array().into_iter().flatten() {
+        let by_cause: u64 = f["causes"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["count"].as_u64()).sum())
+            .unwrap_or(0);
+        assert_eq!(Some(by_cause), f["count"].as_u64(), "{f}");
+    }
     let ja4 = &s["fingerprints"]["ja4"][0]["ja4"];
     assert!(
         ja4.as_str()

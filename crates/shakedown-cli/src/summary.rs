@@ -70,6 +70,36 @@ struct ServerTally {
     chosen: BTreeMap<(String, String), u64>,
 }
 
+/// Failed handshakes sharing a client fingerprint.
+#[derive(Debug, Default, Clone)]
+struct Fingerprint {
+    /// The JA3 string (empty for JA4, which is its own text).
+    full: String,
+    failures: u64,
+    causes: BTreeMap<String, u64>,
+}
+
+impl Fingerprint {
+    fn merge(&mut self, o: Fingerprint) {
+        if self.full.is_empty() {
+            self.full = o.full;
+        }
+        self.failures += o.failures;
+        for (k, n) in o.causes {
+            add(&mut self.causes, k, n);
+        }
+    }
+
+    /// The most common cause and its count, as `cause (n)`.
+    fn top_cause(&self) -> String {
+        ranked(&self.causes, |c| *c)
+            .into_iter()
+            .next()
+            .map(|(c, n)| format!("{c} ({n})"))
+            .unwrap_or_default()
+    }
+}
+
 /// Counts over any number of verdicts; sums of tallies are independent of order.
 #[derive(Debug, Default, Clone)]
 struct Tally {
@@ -81,8 +111,10 @@ struct Tally {
     /// Per client address: (connections, failures).
     clients: BTreeMap<String, (u64, u64)>,
     /// JA3 MD5 → (JA3 string, failures).
-    ja3: BTreeMap<String, (String, u64)>,
-    ja4: BTreeMap<String, u64>,
+    /// JA3 MD5 → its string and the failed handshakes with it.
+    ja3: BTreeMap<String, Fingerprint>,
+    /// JA4 → the failed handshakes with it.
+    ja4: BTreeMap<String, Fingerprint>,
 }
 
 fn add<K: Ord>(m: &mut BTreeMap<K, u64>, k: K, n: u64) {
@@ -129,8 +161,16 @@ impl Tally {
                     add(&mut server.offered_suites, s, 1);
                 }
                 let ja3 = ch.ja3();
-                self.ja3.entry(ja3.hash).or_insert((ja3.full, 0)).1 += 1;
-                add(&mut self.ja4, ch.ja4(), 1);
+                let one = |full: String| Fingerprint {
+                    full,
+                    failures: 1,
+                    causes: BTreeMap::from([(v.cause.code.as_str().to_string(), 1)]),
+                };
+                self.ja3.entry(ja3.hash).or_default().merge(one(ja3.full));
+                self.ja4
+                    .entry(ch.ja4())
+                    .or_default()
+                    .merge(one(String::new()));
             }
         } else if let Some(sh) = tls.and_then(|t| t.server_hello.as_ref())
             && v.outcome == shakedown::Outcome::Completed
@@ -175,11 +215,11 @@ impl Tally {
                 add(&mut e.chosen, k, n);
             }
         }
-        for (k, (full, n)) in o.ja3 {
-            self.ja3.entry(k).or_insert((full, 0)).1 += n;
+        for (k, f) in o.ja3 {
+            self.ja3.entry(k).or_default().merge(f);
         }
-        for (k, n) in o.ja4 {
-            add(&mut self.ja4, k, n);
+        for (k, f) in o.ja4 {
+            self.ja4.entry(k).or_default().merge(f);
         }
     }
 }
@@ -413,6 +453,12 @@ fn top_clients(t: &Tally) -> Vec<(String, (u64, u64))> {
     v
 }
 
+fn top_fingerprints(m: &BTreeMap<String, Fingerprint>) -> Vec<(String, Fingerprint)> {
+    let mut v = ranked(m, |f| f.failures);
+    v.truncate(TOP);
+    v
+}
+
 fn top<K: Clone + Ord>(m: &BTreeMap<K, u64>, n: usize) -> Vec<(K, u64)> {
     let mut v = ranked(m, |c| *c);
     v.truncate(n);
@@ -449,16 +495,19 @@ fn to_json(t: &Tally, f: &FileCounts, errors: &[(PathBuf, String)]) -> Value {
         .into_iter()
         .map(|(k, (c, fl))| json!({"client": k, "connections": c, "failures": fl}))
         .collect();
-    let ja3: Vec<Value> = {
-        let mut v = ranked(&t.ja3, |x| x.1);
-        v.truncate(TOP);
-        v.into_iter()
-            .map(|(h, (full, n))| json!({"ja3_hash": h, "ja3": full, "count": n}))
+    let causes = |f: &Fingerprint| -> Vec<Value> {
+        ranked(&f.causes, |c| *c)
+            .into_iter()
+            .map(|(c, n)| json!({"cause": c, "count": n}))
             .collect()
     };
-    let ja4: Vec<Value> = top(&t.ja4, TOP)
+    let ja3: Vec<Value> = top_fingerprints(&t.ja3)
         .into_iter()
-        .map(|(k, n)| json!({"ja4": k, "count": n}))
+        .map(|(h, f)| json!({"ja3_hash": h, "ja3": f.full, "count": f.failures, "causes": causes(&f)}))
+        .collect();
+    let ja4: Vec<Value> = top_fingerprints(&t.ja4)
+        .into_iter()
+        .map(|(k, f)| json!({"ja4": k, "count": f.failures, "causes": causes(&f)}))
         .collect();
     json!({
         "files": {
@@ -615,19 +664,15 @@ fn text(out: &mut dyn Write, t: &Tally, f: &FileCounts) -> io::Result<()> {
     }
     if !t.ja4.is_empty() {
         writeln!(out, "\nFingerprints among failures")?;
-        let mut ja3 = ranked(&t.ja3, |x| x.1);
-        ja3.truncate(TOP);
-        let rows: Vec<Vec<String>> = ja3
-            .into_iter()
-            .map(|(h, (_, n))| vec![h, n.to_string()])
-            .collect();
-        table(out, "lr", &["JA3", "FAILED"], &rows)?;
+        let rows = |m: &BTreeMap<String, Fingerprint>| -> Vec<Vec<String>> {
+            top_fingerprints(m)
+                .into_iter()
+                .map(|(k, f)| vec![k, f.failures.to_string(), f.top_cause()])
+                .collect()
+        };
+        table(out, "lrl", &["JA3", "FAILED", "TOP CAUSE"], &rows(&t.ja3))?;
         writeln!(out)?;
-        let rows: Vec<Vec<String>> = top(&t.ja4, TOP)
-            .into_iter()
-            .map(|(k, n)| vec![k, n.to_string()])
-            .collect();
-        table(out, "lr", &["JA4", "FAILED"], &rows)?;
+        table(out, "lrl", &["JA4", "FAILED", "TOP CAUSE"], &rows(&t.ja4))?;
     }
     Ok(())
 }
