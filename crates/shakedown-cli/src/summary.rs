@@ -34,7 +34,7 @@ const TOP_SUITES: usize = 5;
 /// Summarise the TLS failures of many captures: counts by outcome and cause, the servers and
 /// clients with the most failures, what they offered and chose, common fingerprints.
 #[derive(Debug, Parser)]
-#[command(name = "shakedown summary", version, after_help = EXAMPLES)]
+#[command(name = "shakedown summary", bin_name = "shakedown summary", version, after_help = EXAMPLES)]
 struct SummaryArgs {
     /// Capture files or folders (searched recursively; files are recognised by content).
     #[arg(required = true, value_name = "PATH")]
