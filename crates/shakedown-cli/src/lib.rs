@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod html;
+mod summary;
 mod text;
 
 use std::ffi::OsString;
@@ -86,9 +87,9 @@ where
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     // Subcommands: `shakedown NAME ...` runs the module of that name with the remaining arguments.
-    #[allow(clippy::match_single_binding)]
     match args.get(1).and_then(|a| a.to_str()) {
         Some("report") => html::run(args, out, err),
+        Some("summary") => summary::run(args, out, err),
         _ => analyze_command(args, out, err),
     }
 }

@@ -171,6 +171,13 @@ fn detail(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
             suites.len(),
             suites.join(" ")
         )?;
+        // Fingerprints (JA3 MD5, JA4; the server's JA3S when it answered) to look the client up.
+        let tls = v.tls.as_ref();
+        let ja3s = tls
+            .and_then(|t| t.server_hello.as_ref().or(t.hello_retry_request.as_ref()))
+            .map(|sh| format!(", JA3S {}", sh.ja3s().hash))
+            .unwrap_or_default();
+        writeln!(out, "  JA3/JA4: {} {}{ja3s}", ch.ja3().hash, ch.ja4())?;
     }
     if let Some(sh) = v.tls.as_ref().and_then(|t| t.server_hello.as_ref()) {
         writeln!(out, "  ServerHello: {} {}", sh.version, sh.cipher_suite)?;

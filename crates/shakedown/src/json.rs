@@ -75,6 +75,7 @@ fn rdp(r: &RdpFacts) -> Value {
 }
 
 fn client_hello(ch: &ClientHello) -> Value {
+    let ja3 = ch.ja3();
     json!({
         "legacy_version": version_name(ch.legacy_version),
         "supported_versions": ch.supported_versions.iter().map(|v| version_name(*v)).collect::<Vec<_>>(),
@@ -87,16 +88,22 @@ fn client_hello(ch: &ClientHello) -> Value {
         "highest_version": version_name(ch.highest_version()),
         "record_version": version_name(ch.record_version),
         "sslv2_format": ch.sslv2_format,
+        "ja3": ja3.full,
+        "ja3_hash": ja3.hash,
+        "ja4": ch.ja4(),
     })
 }
 
 fn server_hello(sh: &ServerHello, hrr: bool) -> Value {
+    let ja3s = sh.ja3s();
     json!({
         "version": version_name(sh.version),
         "cipher_suite": sh.cipher_suite.name().map_or_else(|| format!("0x{:04x}", sh.cipher_suite.0), str::to_string),
         "hello_retry_request": hrr,
         "legacy_version": version_name(sh.legacy_version),
         "key_share_group": sh.key_share_group.map(|g| g.to_string()),
+        "ja3s": ja3s.full,
+        "ja3s_hash": ja3s.hash,
     })
 }
 

@@ -32,6 +32,7 @@ mod cert;
 mod codes;
 mod conn;
 mod cursor;
+mod fingerprint;
 mod handshake;
 mod hello;
 mod message;
@@ -47,6 +48,7 @@ pub use codes::{
     TlsVersion,
 };
 pub use conn::TlsConnection;
+pub use fingerprint::Ja3;
 pub use hello::{ClientHello, HELLO_RETRY_REQUEST_RANDOM, ServerHello};
 
 /// One thing seen in a direction of a TLS connection, in stream order.

@@ -1,0 +1,479 @@
+//! TLS fingerprints computed from the parsed hellos: JA3 and JA4 of a [`ClientHello`], JA3S of a
+//! [`ServerHello`]. They sit at the end of the TLS data flow (after `hello` parsed a message) and
+//! feed the JSON record, the text report and the CLI's summary, where they group failures by client
+//! software. Every hello gets one, whether or not the handshake completed.
+//!
+//! - **JA3** (Salesforce, 2017): `SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats`,
+//!   every value in decimal, list items joined by `-`, GREASE values (RFC 8701) removed; the
+//!   fingerprint is the MD5 of that string in lowercase hex.
+//! - **JA3S**: `SSLVersion,Cipher,Extensions` of the ServerHello, same rules.
+//! - **JA4** (FoxIO, `technical_details/JA4.md` of the FoxIO-LLC/ja4 repository): `t`, the version,
+//!   `d`/`i` for SNI, cipher and extension counts, the first ALPN's first and last character, then
+//!   truncated SHA-256 hashes of the sorted cipher list and of the sorted extension list followed by
+//!   the signature algorithms.
+//!
+//! These match Wireshark's `tls.handshake.ja3_full`, `tls.handshake.ja3`, `tls.handshake.ja3s_full`
+//! and `tls.handshake.ja3s` (the `tests/fingerprints.rs` check compares them on every fixture).
+//!
+//! SSLv2-format ClientHellos (RFC 5246 §E.2) have no extensions: their JA3 is
+//! `version,ciphers,,,` where the ciphers are the TLS cipher specs (first byte 0) the hello lists, and
+//! their JA4 uses the same suites, the legacy version, `i`, zero extensions, `00` for ALPN and
+//! `000000000000` for the extension hash. Wireshark computes no JA3 for them.
+//!
+//! Three deliberate readings of the JA4 text: ALPN letters are lowercased (the reference
+//! implementation prints `h2` for a client offering `H2`); the version is the numerically highest non-GREASE
+//! supported_versions entry (so a TLS 1.3 *draft* client gets `00`, "unknown", exactly as the spec and
+//! its reference implementation do), and the ALPN hex rule is applied to the protocol's bytes as
+//! stored in [`ClientHello::alpn`], which are lossily decoded UTF-8 (an ALPN that is not valid UTF-8
+//! is therefore hashed from its U+FFFD replacement bytes, `ef…bd`).
+
+use std::fmt::Write as _;
+
+use md5::{Digest as _, Md5};
+use sha2::Sha256;
+
+use super::codes::{CipherSuite, ext};
+use super::hello::{ClientHello, ServerHello};
+
+/// A JA3 or JA3S fingerprint: the comma-separated string and its MD5.
+///
+/// ```
+/// use shakedown::tls::{CipherSuite, ServerHello, TlsVersion};
+/// let sh = ServerHello {
+///     legacy_version: TlsVersion::TLS12,
+///     version: TlsVersion::TLS12,
+///     selected_supported_version: None,
+///     cipher_suite: CipherSuite(0xc02f),
+///     hello_retry_request: false,
+///     key_share_group: None,
+///     extensions: vec![65281, 0, 11],
+/// };
+/// let ja3s = sh.ja3s();
+/// assert_eq!(ja3s.full, "771,49199,65281-0-11");
+/// assert_eq!(ja3s.hash.len(), 32);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ja3 {
+    /// The fingerprint string (Wireshark's `ja3_full` / `ja3s_full`).
+    pub full: String,
+    /// MD5 of `full`, 32 lowercase hex digits (Wireshark's `ja3` / `ja3s`).
+    pub hash: String,
+}
+
+impl Ja3 {
+    fn of(full: String) -> Ja3 {
+        let hash = hex(&Md5::digest(full.as_bytes()));
+        Ja3 { full, hash }
+    }
+}
+
+impl std::fmt::Display for Ja3 {
+    /// The MD5 (the usual way a JA3 is quoted).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.hash)
+    }
+}
+
+/// RFC 8701 GREASE: `0x?a?a` with both bytes equal.
+fn grease(v: u16) -> bool {
+    CipherSuite(v).is_grease()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Joins decimal values with `-` (a JA3 list).
+fn dec_list(values: impl Iterator<Item = u16>) -> String {
+    let mut s = String::new();
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            s.push('-');
+        }
+        let _ = write!(s, "{v}");
+    }
+    s
+}
+
+/// Joins 4-digit lowercase hex values with `,` (a JA4 list).
+fn hex_list(values: &[u16]) -> String {
+    let mut s = String::with_capacity(values.len() * 5);
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{v:04x}");
+    }
+    s
+}
+
+/// The first 12 hex digits of SHA-256, or `000000000000` for an empty input (JA4 "no values").
+fn sha256_12(s: &str) -> String {
+    if s.is_empty() {
+        return "000000000000".into();
+    }
+    let mut h = hex(&Sha256::digest(s.as_bytes()));
+    h.truncate(12);
+    h
+}
+
+/// JA4's two ALPN characters from the first ALPN protocol's bytes: `00` when absent or empty; the
+/// first and last byte (lowercased) when both are ASCII alphanumeric; else the first and last hex
+/// digit of the whole value.
+fn ja4_alpn(first: Option<&[u8]>) -> String {
+    let Some(bytes) = first else {
+        return "00".into();
+    };
+    let (Some(&a), Some(&z)) = (bytes.first(), bytes.last()) else {
+        return "00".into();
+    };
+    if a.is_ascii_alphanumeric() && z.is_ascii_alphanumeric() {
+        // Lowercased: the reference implementation's published output for a client offering `H2`
+        // (badcurveball.pcap) is `h2`, and the whole fingerprint is lowercase.
+        return [char::from(a), char::from(z)]
+            .iter()
+            .map(char::to_ascii_lowercase)
+            .collect();
+    }
+    let h = hex(bytes);
+    let mut chars = h.chars();
+    match (chars.next(), chars.next_back()) {
+        (Some(a), Some(z)) => [a, z].iter().collect(),
+        _ => "00".into(),
+    }
+}
+
+/// JA4's two-character version: `13`, `12`, `11`, `10`, `s3`, `s2`, else `00`.
+fn ja4_version(v: u16) -> &'static str {
+    match v {
+        0x0304 => "13",
+        0x0303 => "12",
+        0x0302 => "11",
+        0x0301 => "10",
+        0x0300 => "s3",
+        0x0002 => "s2",
+        _ => "00",
+    }
+}
+
+/// The parts of a JA4: prefix (`t13d1516h2`), sorted cipher list, sorted extensions `_` sig algs.
+struct Ja4Parts {
+    prefix: String,
+    ciphers: String,
+    extensions: String,
+}
+
+impl ClientHello {
+    /// The JA3 fingerprint of this ClientHello: `SSLVersion,Ciphers,Extensions,EllipticCurves,
+    /// EllipticCurvePointFormats` in decimal without GREASE values, and its MD5. Equal to
+    /// Wireshark's `tls.handshake.ja3_full` and `tls.handshake.ja3`.
+    ///
+    /// ```
+    /// use shakedown::tls::{CipherSuite, ClientHello, NamedGroup, TlsVersion};
+    /// let ch = ClientHello {
+    ///     legacy_version: TlsVersion::TLS12,
+    ///     cipher_suites: vec![CipherSuite(0x0a0a), CipherSuite(0xc02f), CipherSuite(0x009c)],
+    ///     extensions: vec![0x1a1a, 0, 10, 11],
+    ///     supported_groups: vec![NamedGroup(0x2a2a), NamedGroup(29), NamedGroup(23)],
+    ///     ec_point_formats: vec![0],
+    ///     ..Default::default()
+    /// };
+    /// let ja3 = ch.ja3();
+    /// assert_eq!(ja3.full, "771,49199-156,0-10-11,29-23,0");
+    /// assert_eq!(ja3.hash.len(), 32); // MD5 of `full`, lowercase hex
+    /// ```
+    pub fn ja3(&self) -> Ja3 {
+        let ciphers = dec_list(
+            self.cipher_suites
+                .iter()
+                .map(|c| c.0)
+                .filter(|&c| !grease(c)),
+        );
+        let exts = dec_list(self.extensions.iter().copied().filter(|&e| !grease(e)));
+        let groups = dec_list(
+            self.supported_groups
+                .iter()
+                .map(|g| g.0)
+                .filter(|&g| !grease(g)),
+        );
+        let formats = dec_list(self.ec_point_formats.iter().map(|&f| u16::from(f)));
+        Ja3::of(format!(
+            "{},{ciphers},{exts},{groups},{formats}",
+            self.legacy_version.0
+        ))
+    }
+
+    fn ja4_parts(&self) -> Ja4Parts {
+        let version = self
+            .supported_versions
+            .iter()
+            .map(|v| v.0)
+            .filter(|&v| !grease(v))
+            .max()
+            .unwrap_or(self.legacy_version.0);
+        let mut ciphers: Vec<u16> = self
+            .cipher_suites
+            .iter()
+            .map(|c| c.0)
+            .filter(|&c| !grease(c))
+            .collect();
+        let all_exts: Vec<u16> = self
+            .extensions
+            .iter()
+            .copied()
+            .filter(|&e| !grease(e))
+            .collect();
+        let sni = if all_exts.contains(&ext::SERVER_NAME) {
+            'd'
+        } else {
+            'i'
+        };
+        let alpn = ja4_alpn(self.alpn.first().map(String::as_bytes));
+        let prefix = format!(
+            "t{}{sni}{:02}{:02}{alpn}",
+            ja4_version(version),
+            ciphers.len().min(99),
+            all_exts.len().min(99)
+        );
+        ciphers.sort_unstable();
+        let mut exts: Vec<u16> = all_exts
+            .into_iter()
+            .filter(|&e| e != ext::SERVER_NAME && e != ext::ALPN)
+            .collect();
+        exts.sort_unstable();
+        let sigs: Vec<u16> = self
+            .signature_algorithms
+            .iter()
+            .map(|s| s.0)
+            .filter(|&s| !grease(s))
+            .collect();
+        let mut extensions = hex_list(&exts);
+        // The spec: "if there are no signature algorithms ... the string ends without an underscore".
+        if !sigs.is_empty() && !exts.is_empty() {
+            extensions.push('_');
+            extensions.push_str(&hex_list(&sigs));
+        }
+        Ja4Parts {
+            prefix,
+            ciphers: hex_list(&ciphers),
+            extensions,
+        }
+    }
+
+    /// The JA4 fingerprint of this ClientHello over TCP (FoxIO's JA4 specification), e.g.
+    /// `t13d1516h2_8daaf6152771_e5627efa2ab1`. GREASE values are ignored everywhere; an empty cipher
+    /// or extension list hashes to `000000000000`.
+    ///
+    /// ```
+    /// use shakedown::tls::{CipherSuite, ClientHello, SignatureScheme, TlsVersion};
+    /// // The example of the JA4 specification.
+    /// let ch = ClientHello {
+    ///     legacy_version: TlsVersion::TLS12,
+    ///     supported_versions: vec![TlsVersion(0x4a4a), TlsVersion::TLS13, TlsVersion::TLS12],
+    ///     cipher_suites: [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+    ///         0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035].map(CipherSuite).to_vec(),
+    ///     extensions: vec![0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005,
+    ///         0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015],
+    ///     alpn: vec!["h2".into(), "http/1.1".into()],
+    ///     signature_algorithms: [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+    ///         .map(SignatureScheme).to_vec(),
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(ch.ja4(), "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    /// ```
+    pub fn ja4(&self) -> String {
+        let p = self.ja4_parts();
+        format!(
+            "{}_{}_{}",
+            p.prefix,
+            sha256_12(&p.ciphers),
+            sha256_12(&p.extensions)
+        )
+    }
+
+    /// The unhashed JA4 (the spec's `JA4_r`): the prefix, the sorted cipher list, then the sorted
+    /// extension list and the signature algorithms, e.g.
+    /// `t13d1516h2_002f,0035,…_0005,000a,…,ff01_0403,0804,…`.
+    pub fn ja4_raw(&self) -> String {
+        let p = self.ja4_parts();
+        format!("{}_{}_{}", p.prefix, p.ciphers, p.extensions)
+    }
+}
+
+impl ServerHello {
+    /// The JA3S fingerprint of this ServerHello (also of a HelloRetryRequest):
+    /// `SSLVersion,Cipher,Extensions` in decimal without GREASE values, and its MD5. Equal to
+    /// Wireshark's `tls.handshake.ja3s_full` and `tls.handshake.ja3s`. See [`Ja3`] for an example.
+    pub fn ja3s(&self) -> Ja3 {
+        let exts = dec_list(self.extensions.iter().copied().filter(|&e| !grease(e)));
+        Ja3::of(format!(
+            "{},{},{exts}",
+            self.legacy_version.0, self.cipher_suite.0
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::{NamedGroup, SignatureScheme, TlsVersion};
+
+    /// The ClientHello of the JA4 specification's example (technical_details/JA4.md).
+    fn spec_hello() -> ClientHello {
+        ClientHello {
+            legacy_version: TlsVersion::TLS12,
+            supported_versions: vec![TlsVersion(0xfafa), TlsVersion::TLS13, TlsVersion::TLS12],
+            cipher_suites: [
+                0x2a2a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+                0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+            ]
+            .map(CipherSuite)
+            .to_vec(),
+            extensions: vec![
+                0x0a0a, 0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005,
+                0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015, 0xdada,
+            ],
+            sni: Some("example.com".into()),
+            alpn: vec!["h2".into(), "http/1.1".into()],
+            signature_algorithms: [
+                0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+            ]
+            .map(SignatureScheme)
+            .to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ja4_spec_example() {
+        let ch = spec_hello();
+        assert_eq!(ch.ja4(), "t13d1516h2_8daaf6152771_e5627efa2ab1");
+        assert_eq!(
+            ch.ja4_raw(),
+            "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_\
+             0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_\
+             0403,0804,0401,0503,0805,0501,0806,0601"
+        );
+    }
+
+    #[test]
+    fn ja4_spec_partial_hashes() {
+        // The spec's worked values: the cipher hash, and the extension hash without sig algs.
+        assert_eq!(
+            sha256_12("002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9"),
+            "8daaf6152771"
+        );
+        let mut ch = spec_hello();
+        ch.signature_algorithms.clear();
+        assert!(ch.ja4().ends_with("_6d807ffa2a79"), "{}", ch.ja4());
+        assert_eq!(
+            hex(&Sha256::digest(
+                b"0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_\
+                  0403,0804,0401,0503,0805,0501,0806,0601"
+            )),
+            "e5627efa2ab19723084c1033a96c694a45826ab5a460d2d3fd5ffcfe97161c95"
+        );
+    }
+
+    #[test]
+    fn ja4_alpn_rules_of_the_spec() {
+        assert_eq!(ja4_alpn(None), "00");
+        assert_eq!(ja4_alpn(Some(b"")), "00");
+        assert_eq!(ja4_alpn(Some(b"h2")), "h2");
+        assert_eq!(ja4_alpn(Some(b"http/1.1")), "h1");
+        assert_eq!(ja4_alpn(Some(b"x")), "xx");
+        assert_eq!(ja4_alpn(Some(b"H2")), "h2");
+        assert_eq!(ja4_alpn(Some(&[0xab])), "ab");
+        assert_eq!(ja4_alpn(Some(&[0xab, 0xcd])), "ad");
+        assert_eq!(ja4_alpn(Some(&[0x30, 0xab])), "3b");
+        assert_eq!(ja4_alpn(Some(&[0x30, 0x31, 0xab, 0xcd])), "3d");
+        assert_eq!(ja4_alpn(Some(&[0x30, 0xab, 0xcd, 0x31])), "01");
+    }
+
+    #[test]
+    fn ja4_edge_cases() {
+        // No SNI, no ALPN, legacy version only, 100+ suites, nothing but SNI/ALPN extensions.
+        let ch = ClientHello {
+            legacy_version: TlsVersion::TLS10,
+            cipher_suites: (1..=120).map(CipherSuite).collect(),
+            extensions: vec![0x0010],
+            ..Default::default()
+        };
+        let ja4 = ch.ja4();
+        assert!(ja4.starts_with("t10i9901"), "{ja4}");
+        assert!(ja4.ends_with("_000000000000"), "{ja4}");
+        // Nothing at all.
+        let empty = ClientHello::default();
+        assert_eq!(empty.ja4(), "t00i000000_000000000000_000000000000");
+        // SSL 3.0, SSL 2.0, drafts.
+        for (v, s) in [
+            (0x0300, "ts3"),
+            (0x0002, "ts2"),
+            (0x0302, "t11"),
+            (0x7f1c, "t00"),
+        ] {
+            let ch = ClientHello {
+                legacy_version: TlsVersion(v),
+                ..Default::default()
+            };
+            assert!(ch.ja4().starts_with(s), "{v:#x}: {}", ch.ja4());
+        }
+    }
+
+    #[test]
+    fn ja3_removes_grease_everywhere() {
+        let ch = ClientHello {
+            legacy_version: TlsVersion::TLS12,
+            cipher_suites: [0x0a0a, 0x1301, 0xc02f].map(CipherSuite).to_vec(),
+            extensions: vec![0x1a1a, 0, 23, 0xfafa, 65281],
+            supported_groups: [0x2a2a, 29, 23].map(NamedGroup).to_vec(),
+            ec_point_formats: vec![0, 1, 2],
+            ..Default::default()
+        };
+        let ja3 = ch.ja3();
+        assert_eq!(ja3.full, "771,4865-49199,0-23-65281,29-23,0-1-2");
+        assert_eq!(ja3.hash, hex(&Md5::digest(ja3.full.as_bytes())));
+        assert_eq!(ja3.to_string(), ja3.hash);
+    }
+
+    #[test]
+    fn ja3_known_md5() {
+        // MD5 test vector of RFC 1321 §A.5, through the same hex path.
+        assert_eq!(
+            hex(&Md5::digest(b"abc")),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        // An SSLv2-format hello: no extensions, no groups, no formats.
+        let ch = ClientHello {
+            sslv2_format: true,
+            legacy_version: TlsVersion::TLS10,
+            cipher_suites: [0x0039, 0x0038, 0x0035].map(CipherSuite).to_vec(),
+            ..Default::default()
+        };
+        assert_eq!(ch.ja3().full, "769,57-56-53,,,");
+        assert!(ch.ja4().starts_with("t10i030000_"), "{}", ch.ja4());
+    }
+
+    #[test]
+    fn ja3s_of_server_hello() {
+        let sh = ServerHello {
+            legacy_version: TlsVersion::TLS12,
+            version: TlsVersion::TLS13,
+            selected_supported_version: Some(TlsVersion::TLS13),
+            cipher_suite: CipherSuite(0x1301),
+            hello_retry_request: false,
+            key_share_group: None,
+            extensions: vec![51, 43],
+        };
+        assert_eq!(sh.ja3s().full, "771,4865,51-43");
+        let sh = ServerHello {
+            extensions: vec![],
+            ..sh
+        };
+        assert_eq!(sh.ja3s().full, "771,4865,");
+    }
+}
