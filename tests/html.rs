@@ -92,9 +92,16 @@ fn seed_page_has_the_ladder_the_cause_and_the_filter() {
         .find("<g class=\"ev fatal\">")
         .expect("a highlighted fatal alert");
     assert!(svg[fatal..].contains(">Alert fatal handshake_failure</text>"));
+    // The alert's time in ms from the first SYN, as the engine measures it.
+    let seed = fixture("rdp/seed-handshake-failure.pcap");
+    let (verdicts, _) =
+        shakedown_tests::analyze_file(std::path::Path::new(&seed)).expect("seed capture");
+    let v = &verdicts[0];
+    let origin = v.tcp.syn.expect("a SYN").ts;
+    let alert_ms = v.alerts[0].at.ts.millis_since(origin);
     assert!(
-        svg.contains(">7.634 <tspan"),
-        "times in ms from the first SYN"
+        svg.contains(&format!(">{alert_ms:.3} <tspan")),
+        "times in ms from the first SYN ({alert_ms:.3})"
     );
     // The order of the arrows is the order of the capture.
     let pos = |s: &str| svg.find(s).unwrap_or(usize::MAX);
@@ -111,12 +118,19 @@ fn seed_page_has_the_ladder_the_cause_and_the_filter() {
     assert!(page.contains("<dt>Requested protocols</dt><dd>ssl</dd>"));
     assert!(page.contains("<dt>SNI</dt><dd><code>127.0.0.1</code></dd>"));
     assert!(page.contains("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"));
-    assert!(page.contains(
-        "<code id=\"c0-0-filter\">ip.addr==127.0.0.1 &amp;&amp; tcp.port==51862 &amp;&amp; tcp.port==3389"
-    ));
-    // Summary: counts and frames.
+    let filter = v
+        .wireshark_filter
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     assert!(
-        page.contains("<td class=\"num\">12</td>"),
+        page.contains(&format!("<code id=\"c0-0-filter\">{filter}")),
+        "the filter"
+    );
+    // Summary: counts and frames.
+    let frames = v.end.frame;
+    assert!(
+        page.contains(&format!("<td class=\"num\">{frames}</td>")),
         "frames in the summary"
     );
     // Self-contained: nothing fetched.
