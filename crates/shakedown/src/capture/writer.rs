@@ -259,7 +259,12 @@ mod tests {
             .map(|i| {
                 let data: Vec<u8> = (0..i).collect();
                 let orig = if i == 5 { 1500 } else { u32::from(i) };
-                (u32::from(i % 2), 1_000_000_007 * i64::from(i) + 1, data, orig)
+                (
+                    u32::from(i % 2),
+                    1_000_000_007 * i64::from(i) + 1,
+                    data,
+                    orig,
+                )
             })
             .collect();
         for (ifc, ts, data, orig) in &packets {
@@ -288,7 +293,11 @@ mod tests {
         assert!(r.truncation().is_none());
         let d = r.description();
         assert_eq!(d.interfaces.len(), 2);
-        assert!(d.interfaces.iter().all(|i| i.ts_units_per_sec == 1_000_000_000));
+        assert!(
+            d.interfaces
+                .iter()
+                .all(|i| i.ts_units_per_sec == 1_000_000_000)
+        );
         assert_eq!(d.interfaces[0].snaplen, 262_144);
     }
 
