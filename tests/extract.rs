@@ -28,10 +28,7 @@ fn fixture(p: &str) -> String {
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "shakedown-extract-{}-{name}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("shakedown-extract-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -154,21 +151,25 @@ fn check(out: &Path, inputs: &[String], pick: impl Fn(&Verdict) -> bool) -> usiz
             (keys, ())
         };
         for (f, k) in all.iter().zip(&decoded) {
-            if chosen.iter().any(|v| {
-                Some(key(v)) == *k && (v.start.frame..=v.end.frame).contains(&f.0)
-            }) {
+            if chosen
+                .iter()
+                .any(|v| Some(key(v)) == *k && (v.start.frame..=v.end.frame).contains(&f.0))
+            {
                 want_frames.push((f.1, f.2, f.3.clone(), f.4));
             }
         }
         // The verdicts' packet counts agree with those frames.
-        let packets: u64 = chosen.iter().map(|v| v.packets.client + v.packets.server).sum();
+        let packets: u64 = chosen
+            .iter()
+            .map(|v| v.packets.client + v.packets.server)
+            .sum();
         let mine = all
             .iter()
             .zip(&decoded)
             .filter(|(f, k)| {
-                chosen.iter().any(|v| {
-                    Some(key(v)) == **k && (v.start.frame..=v.end.frame).contains(&f.0)
-                })
+                chosen
+                    .iter()
+                    .any(|v| Some(key(v)) == **k && (v.start.frame..=v.end.frame).contains(&f.0))
             })
             .count();
         assert_eq!(mine as u64, packets, "{input}: packet counts");
@@ -196,7 +197,11 @@ fn check(out: &Path, inputs: &[String], pick: impl Fn(&Verdict) -> bool) -> usiz
     let (verdicts, summary) = analyze_file(out).unwrap();
     let got_facts: Vec<String> = verdicts.iter().map(facts).collect();
     assert_eq!(got_facts, want_facts);
-    assert!(summary.skipped.is_empty(), "nothing but TCP: {:?}", summary.skipped);
+    assert!(
+        summary.skipped.is_empty(),
+        "nothing but TCP: {:?}",
+        summary.skipped
+    );
     if have_tshark() {
         let p = out.to_string_lossy();
         assert_eq!(tshark_count(out, "frame"), got.len());
@@ -218,13 +223,7 @@ fn failed_connections_only() {
     let dir = scratch("failed");
     let out = dir.join("failures.pcapng");
     let input = fixture("lower/many-connections.pcapng");
-    let (code, stdout, err) = run(&[
-        "extract",
-        "--failed",
-        "-o",
-        &out.to_string_lossy(),
-        &input,
-    ]);
+    let (code, stdout, err) = run(&["extract", "--failed", "-o", &out.to_string_lossy(), &input]);
     assert_eq!(code, 0, "{err}");
     assert!(err.is_empty(), "{err}");
     assert!(stdout.contains("3 connections"), "{stdout}");
@@ -277,7 +276,8 @@ fn filters_and_or() {
     let input = fixture("lower/many-connections.pcapng");
     let o = dir.join("x.pcapng");
     let os = o.to_string_lossy().into_owned();
-    let cases: Vec<(Vec<&str>, Box<dyn Fn(&Verdict) -> bool>)> = vec![
+    type Pick = Box<dyn Fn(&Verdict) -> bool>;
+    let cases: Vec<(Vec<&str>, Pick)> = vec![
         (
             vec!["--port", "4441", "--port", "4443"],
             Box::new(|v: &Verdict| [4441, 4443].contains(&v.server.port)),
@@ -288,9 +288,7 @@ fn filters_and_or() {
         ),
         (
             vec!["--cause", "client_reset", "--cause", "tcp_refused"],
-            Box::new(|v: &Verdict| {
-                matches!(v.cause.code.as_str(), "client_reset" | "tcp_refused")
-            }),
+            Box::new(|v: &Verdict| matches!(v.cause.code.as_str(), "client_reset" | "tcp_refused")),
         ),
         (vec!["--conn", "2"], Box::new(|v: &Verdict| v.conn == 2)),
         (

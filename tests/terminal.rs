@@ -112,7 +112,11 @@ fn filters_narrow_the_report_and_json() {
     assert_eq!(code, 0, "only completed connections selected: no failure");
     let conns: Vec<u64> = out
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["conn"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["conn"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     assert_eq!(conns, [0, 2]);
     let (code, out, _) = run(&["--json", "--failed", "--port", "4444", &f]);
@@ -149,7 +153,10 @@ fn completions_for_every_shell() {
         }
     }
     let (_, bash, _) = run(&["completions", "bash"]);
-    assert!(bash.contains("no_shared_cipher"), "cause codes are completed");
+    assert!(
+        bash.contains("no_shared_cipher"),
+        "cause codes are completed"
+    );
     let (code, _, err) = run(&["completions", "tcsh"]);
     assert_eq!(code, 2);
     assert!(err.contains("bash"), "{err}");
@@ -159,7 +166,10 @@ fn completions_for_every_shell() {
 fn man_page() {
     let (code, out, _) = run(&["manpage"]);
     assert_eq!(code, 0);
-    assert!(out.starts_with(".ie") || out.contains(".TH shakedown"), "{out}");
+    assert!(
+        out.starts_with(".ie") || out.contains(".TH shakedown"),
+        "{out}"
+    );
     for word in ["failed", "color", "extract", "NO_COLOR", "Examples"] {
         assert!(out.contains(word), "man page lacks {word}");
     }
@@ -170,7 +180,13 @@ fn help_has_examples_and_goes_to_stdout() {
     let (code, out, err) = run(&["--help"]);
     assert_eq!(code, 0);
     assert!(err.is_empty());
-    for word in ["Examples:", "--failed", "--color", "shakedown extract", "completions"] {
+    for word in [
+        "Examples:",
+        "--failed",
+        "--color",
+        "shakedown extract",
+        "completions",
+    ] {
         assert!(out.contains(word), "--help lacks {word}");
     }
     let (code, out, _) = run(&["extract", "--help"]);

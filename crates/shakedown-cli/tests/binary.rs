@@ -75,12 +75,7 @@ fn broken_pipe_in_extract_and_generated_text() {
             .spawn()
             .unwrap();
         let mut first = [0u8; 16];
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_exact(&mut first)
-            .unwrap();
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.is_empty(), "{:?}: {err}", &args[..2]);
@@ -109,9 +104,15 @@ fn colour_on_a_terminal_unless_no_color() {
         eprintln!("`script` (util-linux) not found: skipping the terminal test");
         return;
     };
-    assert!(tty.contains("\x1b[1;31mFAILED"), "auto on a terminal: {tty}");
+    assert!(
+        tty.contains("\x1b[1;31mFAILED"),
+        "auto on a terminal: {tty}"
+    );
     let no = on_a_terminal(&f, Some("1")).unwrap();
-    assert!(no.contains("FAILED") && !no.contains('\x1b'), "NO_COLOR: {no}");
+    assert!(
+        no.contains("FAILED") && !no.contains('\x1b'),
+        "NO_COLOR: {no}"
+    );
     let empty = on_a_terminal(&f, Some("")).unwrap();
     assert!(empty.contains('\x1b'), "an empty NO_COLOR does not count");
     let forced = on_a_terminal(&format!("--color always {f}"), Some("1")).unwrap();
