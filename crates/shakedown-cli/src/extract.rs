@@ -44,11 +44,12 @@ pub(crate) struct ExtractArgs {
     /// Every TCP connection.
     #[arg(long)]
     pub all: bool,
-    #[command(flatten)]
-    pub select: Selection,
     /// Say nothing when all went well.
     #[arg(long, short)]
     pub quiet: bool,
+    // Last: the help heading of a flattened group goes on to the end of the list.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 const EXAMPLES: &str = "Examples:

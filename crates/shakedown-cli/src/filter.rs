@@ -13,6 +13,7 @@ use shakedown::{CauseCode, Verdict};
 
 /// The connection filters, as command-line flags (flattened into each command's arguments).
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = "Selecting connections (AND across kinds, OR within one)")]
 pub struct Selection {
     /// Only connections whose handshake failed.
     #[arg(long)]

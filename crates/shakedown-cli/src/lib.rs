@@ -28,7 +28,7 @@ use filter::Selection;
 
 /// Why each TLS handshake in a packet capture died: who hung up, with what, when, and why.
 #[derive(Debug, Parser)]
-#[command(name = "shakedown", version, about, long_about = None, after_help = EXAMPLES)]
+#[command(name = "shakedown", version, after_help = EXAMPLES)]
 pub struct Args {
     /// Capture files (pcap or pcapng, optionally gzip- or zstd-compressed); `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
@@ -39,9 +39,6 @@ pub struct Args {
     /// Show every connection in detail, completed ones too (the default details only the others).
     #[arg(long)]
     pub all: bool,
-    /// Which connections the report shows and `--json` writes (default: all of them).
-    #[command(flatten)]
-    pub select: Selection,
     /// Colour the report: `auto` when standard output is a terminal and NO_COLOR is unset or empty.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -54,6 +51,10 @@ pub struct Args {
     /// Seconds of capture time after which a quiet connection is judged.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub idle_timeout: u64,
+    // Last: the help heading of a flattened group goes on to the end of the list.
+    /// Which connections the report shows and `--json` writes (default: all of them).
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 const EXAMPLES: &str = "Examples:

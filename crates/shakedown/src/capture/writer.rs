@@ -1,32 +1,8 @@
-//! The way back out of the data flow: frames (typically the ones of a few selected connections) written
-//! to a new pcapng file, with their original timestamps, link types and lengths, so Wireshark opens
-//! exactly the packets worth looking at.
+//! The way back out of the data flow: frames (typically those of a few selected connections)
+//! written to a new pcapng file, with their original timestamps, link types and lengths, so
+//! Wireshark opens exactly the packets worth looking at.
 //!
-//! [`PcapNgWriter`] writes one little-endian section (pcapng, draft-ietf-opsawg-pcapng §4.1): a Section
-//! Header Block, then an Interface Description Block (§4.2) per [`add_interface`] call, each with
-//! `if_tsresol` = 9 (nanoseconds, the resolution of [`Timestamp`]), then one Enhanced Packet Block
-//! (§4.3) per packet. Nothing is buffered beyond what the given [`Write`] buffers: wrap a file in a
-//! [`std::io::BufWriter`].
-//!
-//! [`add_interface`]: PcapNgWriter::add_interface
-//!
-//! ```
-//! use shakedown::capture::{CaptureReader, LinkType, PcapNgWriter};
-//! use shakedown::Timestamp;
-//!
-//! let mut writer = PcapNgWriter::new(Vec::new())?;
-//! let eth = writer.add_interface(LinkType::ETHERNET, 0)?;
-//! writer.write_packet(eth, Timestamp(1_700_000_000_123_456_789), &[1, 2, 3, 4, 5], 60)?;
-//! let bytes = writer.finish()?;
-//!
-//! // Read back: same bytes, same nanosecond timestamp, same link type and wire length.
-//! let mut reader = CaptureReader::new(&bytes[..]).expect("a pcapng file");
-//! let frame = reader.next_frame().expect("readable").expect("one frame");
-//! assert_eq!(frame.data, &[1, 2, 3, 4, 5]);
-//! assert_eq!(frame.ts, Timestamp(1_700_000_000_123_456_789));
-//! assert_eq!((frame.link_type, frame.orig_len), (LinkType::ETHERNET, 60));
-//! # Ok::<(), shakedown::capture::WriteError>(())
-//! ```
+//! See [`PcapNgWriter`].
 
 use std::io::{self, Write};
 
@@ -92,8 +68,31 @@ impl From<io::Error> for WriteError {
     }
 }
 
-/// Streaming writer of a single-section, little-endian, nanosecond pcapng file. See the
-/// [module docs](self).
+/// Streaming writer of a single-section, little-endian, nanosecond pcapng file.
+///
+/// Writes one little-endian section (pcapng, draft-ietf-opsawg-pcapng §4.1): a Section Header
+/// Block, then an Interface Description Block (§4.2) per [`add_interface`](Self::add_interface)
+/// call, each with `if_tsresol` = 9 (nanoseconds, the resolution of [`Timestamp`]), then one
+/// Enhanced Packet Block (§4.3) per packet. Nothing is buffered beyond what the given [`Write`]
+/// buffers: wrap a file in a [`std::io::BufWriter`].
+///
+/// ```
+/// use shakedown::capture::{CaptureReader, LinkType, PcapNgWriter};
+/// use shakedown::Timestamp;
+///
+/// let mut writer = PcapNgWriter::new(Vec::new())?;
+/// let eth = writer.add_interface(LinkType::ETHERNET, 0)?;
+/// writer.write_packet(eth, Timestamp(1_700_000_000_123_456_789), &[1, 2, 3, 4, 5], 60)?;
+/// let bytes = writer.finish()?;
+///
+/// // Read back: same bytes, same nanosecond timestamp, same link type and wire length.
+/// let mut reader = CaptureReader::new(&bytes[..]).expect("a pcapng file");
+/// let frame = reader.next_frame().expect("readable").expect("one frame");
+/// assert_eq!(frame.data, &[1, 2, 3, 4, 5]);
+/// assert_eq!(frame.ts, Timestamp(1_700_000_000_123_456_789));
+/// assert_eq!((frame.link_type, frame.orig_len), (LinkType::ETHERNET, 60));
+/// # Ok::<(), shakedown::capture::WriteError>(())
+/// ```
 #[derive(Debug)]
 pub struct PcapNgWriter<W: Write> {
     out: W,
