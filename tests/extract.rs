@@ -258,7 +258,18 @@ fn several_captures_link_types_and_alerts() {
     let mut r = shakedown::capture::open(&out).unwrap();
     while r.next_frame().unwrap().is_some() {}
     let d = r.description();
-    assert!(d.interfaces.len() >= inputs.len(), "{d}");
+    let mut distinct = 0;
+    for input in &inputs {
+        let mut r = shakedown::capture::open(Path::new(input)).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(f) = r.next_frame().unwrap() {
+            seen.insert((f.interface, f.link_type));
+        }
+        distinct += seen.len();
+    }
+    assert_eq!(d.interfaces.len(), distinct, "{d}");
+    // And each output frame sits on an interface of its original link type (checked frame by frame
+    // in `check`), in capture order: input after input.
     assert!(
         d.interfaces
             .iter()
