@@ -420,3 +420,117 @@ fn to_standard_output() {
     }
     assert_eq!(n, 8);
 }
+
+/// Raw IPv4 (link type RAW) from 10.0.0.1 to 10.0.0.2 carrying `payload` (TCP bytes), with the
+/// given identification and flags/fragment-offset field.
+fn ipv4(id: u16, flags_offset: u16, payload: &[u8]) -> Vec<u8> {
+    let total = u16::try_from(20 + payload.len()).unwrap();
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&total.to_be_bytes());
+    p.extend_from_slice(&id.to_be_bytes());
+    p.extend_from_slice(&flags_offset.to_be_bytes());
+    p.extend_from_slice(&[64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    p.extend_from_slice(payload);
+    p
+}
+
+/// A TCP header from port 40000 to 443 with `flags`, then `data`.
+fn tcp(seq: u32, flags: u8, data: &[u8]) -> Vec<u8> {
+    let mut t = vec![0x9c, 0x40, 0x01, 0xbb];
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(data);
+    t
+}
+
+/// A connection whose data segment is cut in two IP fragments, interleaved with the frames of
+/// another capture: extraction keeps the fragments of the selected connection, drops those of
+/// others, and keeps capture order around the held fragments.
+#[test]
+fn ip_fragments_follow_their_connection_in_order() {
+    let dir = scratch("fragments");
+    let mixed = dir.join("mixed.pcapng");
+    let other = frames(Path::new(&fixture("tls/no-shared-cipher.pcap")));
+    let segment = tcp(1001, 0x18, &[0x16; 60]); // 80 bytes: fragments of 40 + 40
+    let ours = [
+        ipv4(1, 0x4000, &tcp(1000, 0x02, &[])), // SYN, whole, don't-fragment
+        ipv4(2, 0x2000, &segment[..40]),        // first fragment, more to come
+        ipv4(2, 5, &segment[40..]),             // last fragment, offset 40 bytes
+    ];
+    // Our frames at positions 0, 3 and 7 among the other capture's.
+    let mut expected_all = Vec::new();
+    {
+        let mut w = PcapNgWriter::new(std::fs::File::create(&mixed).unwrap()).unwrap();
+        let eth = w.add_interface(LinkType::ETHERNET, 0).unwrap();
+        let raw = w.add_interface(LinkType::RAW, 0).unwrap();
+        let mut other = other.iter();
+        let mut ours = ours.iter();
+        for n in 0..(3 + 10) {
+            let ts = Timestamp(1_700_000_000_000_000_000 + n * 1_000_000);
+            let (ifc, lt, data) = if [0, 3, 7].contains(&n) {
+                (raw, LinkType::RAW, ours.next().unwrap().clone())
+            } else {
+                (eth, LinkType::ETHERNET, other.next().unwrap().3.clone())
+            };
+            let len = u32::try_from(data.len()).unwrap();
+            w.write_packet(ifc, ts, &data, len).unwrap();
+            expected_all.push((ts, lt, data, len));
+        }
+        w.finish().unwrap();
+    }
+    let m = mixed.to_string_lossy().into_owned();
+    let (all, _) = analyze_file(&mixed).unwrap();
+    assert_eq!(all.len(), 2, "{all:#?}");
+    let read = |p: &Path| -> Vec<(Timestamp, LinkType, Vec<u8>, u32)> {
+        frames(p)
+            .into_iter()
+            .map(|(_, ts, lt, d, l)| (ts, lt, d, l))
+            .collect()
+    };
+
+    // Only our connection: the SYN and both fragments, nothing else.
+    let out = dir.join("ours.pcapng");
+    let (code, _, err) = run(&["extract", "--port", "443", "-o", &out.to_string_lossy(), &m]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "{err}");
+    let want: Vec<_> = expected_all
+        .iter()
+        .filter(|f| f.1 == LinkType::RAW)
+        .cloned()
+        .collect();
+    assert_eq!(read(&out), want);
+    let (v, _) = analyze_file(&out).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        facts(&v[0]),
+        facts(all.iter().find(|v| v.server.port == 443).unwrap())
+    );
+
+    // Only the other connection: our fragments are left out.
+    let (code, _, err) = run(&[
+        "extract",
+        "--port",
+        "4452",
+        "-o",
+        &out.to_string_lossy(),
+        &m,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let want: Vec<_> = expected_all
+        .iter()
+        .filter(|f| f.1 == LinkType::ETHERNET)
+        .cloned()
+        .collect();
+    assert_eq!(read(&out), want);
+
+    // Everything, in the original order (the frames behind the held fragment waited for it).
+    let (code, _, err) = run(&["extract", "--all", "-o", &out.to_string_lossy(), &m]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(read(&out), expected_all);
+    if have_tshark() {
+        assert_eq!(tshark_count(&out, "frame"), expected_all.len());
+        // TShark reassembles the datagram too.
+        assert_eq!(tshark_count(&out, "ip.flags.mf == 1"), 1);
+        assert_eq!(tshark_count(&out, "tcp.srcport == 40000"), 2);
+    }
+}

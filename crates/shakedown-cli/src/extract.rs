@@ -7,12 +7,14 @@
 //! frame again and copies those whose TCP endpoints and frame number fall in a selected range,
 //! retransmissions included, in capture order, with their original timestamps (nanoseconds), bytes,
 //! wire lengths and link types: one Interface Description Block per distinct (capture, interface,
-//! link type). IP fragments other than the last one of a datagram are not copied.
+//! link type). IP fragments are held until their datagram is complete and then copied with it if its
+//! connection is selected (frames behind a held fragment wait, so the order stays); fragments whose
+//! datagram never completes within the engine's fragment timeout are left out.
 //!
 //! Standard input cannot be read twice, so `-` as a capture is refused with a clear message (save
 //! it to a file first); `-o -` writes the pcapng file to standard output.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -20,9 +22,9 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use shakedown::capture::{LinkType, PcapNgWriter, WriteError};
-use shakedown::decode::{Decoded, Decoder};
-use shakedown::{Config, Endpoint, Sink, Verdict};
+use shakedown::capture::{Frame, InterfaceInfo, LinkType, PcapNgWriter, WriteError};
+use shakedown::decode::{Decoded, Decoder, Skip};
+use shakedown::{Config, Endpoint, Sink, Timestamp, Verdict};
 
 use crate::Status;
 use crate::filter::Selection;
@@ -188,7 +190,15 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
             }
         };
         let mut decoder = Decoder::new(&config);
-        let before = writer.packets();
+        let mut copy = Copier {
+            writer: &mut writer,
+            interfaces: &mut interfaces,
+            described: &described,
+            capture: ci,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+        };
+        let mut written = 0u64;
         loop {
             let frame = match reader.next_frame() {
                 Ok(Some(f)) => f,
@@ -200,44 +210,50 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                 }
             };
             let key = match decoder.decode(&frame) {
-                Decoded::Tcp(seg) => canonical(
+                Decoded::Tcp(seg) => Some(canonical(
                     Endpoint::new(seg.src, seg.src_port),
                     Endpoint::new(seg.dst, seg.dst_port),
-                ),
-                Decoded::Skipped(_) => continue,
+                )),
+                Decoded::Skipped(Skip::FragmentHeld) => {
+                    copy.hold(&frame, Fate::Undecided);
+                    None
+                }
+                Decoded::Skipped(_) => None,
             };
-            let wanted = select
-                .ranges
-                .get(&key)
-                .is_some_and(|rs| rs.iter().any(|(a, b)| (*a..=*b).contains(&frame.index)));
-            if !wanted {
-                continue;
-            }
-            let slot = (ci, frame.interface, frame.link_type);
-            let ifc = match interfaces.get(&slot) {
-                Some(i) => *i,
-                None => {
-                    let snaplen = described
-                        .iter()
-                        .find(|i| i.id == frame.interface)
-                        .map_or(0, |i| i.snaplen);
-                    match writer.add_interface(frame.link_type, snaplen) {
-                        Ok(i) => {
-                            interfaces.insert(slot, i);
-                            i
+            if let Some(key) = key {
+                let wanted = select
+                    .ranges
+                    .get(&key)
+                    .is_some_and(|rs| rs.iter().any(|(a, b)| (*a..=*b).contains(&frame.index)));
+                copy.settle_fragments(&frame, wanted, &config);
+                if wanted {
+                    written += 1;
+                    if copy.queue.is_empty() {
+                        if let Err(e) = copy.emit(&frame) {
+                            return output_error(err, &args.output, &e);
                         }
-                        Err(e) => return output_error(err, &args.output, &e),
+                    } else {
+                        copy.hold(&frame, Fate::Keep);
                     }
                 }
-            };
-            if let Err(e) = writer.write_frame(ifc, &frame) {
+            }
+            copy.expire(
+                frame.ts,
+                config.fragment_timeout_ns,
+                config.max_fragment_bytes,
+            );
+            if let Err(e) = copy.flush() {
                 return output_error(err, &args.output, &e);
             }
         }
-        let written = writer.packets() - before;
+        copy.expire(Timestamp(i64::MAX), 0, 0);
+        if let Err(e) = copy.flush() {
+            return output_error(err, &args.output, &e);
+        }
         if written != select.packets {
-            // The engine counts every TCP segment of a connection, as this pass does; a difference
-            // means the two passes saw different bytes (the file changed in between).
+            // The engine counts every TCP segment of a connection (a fragmented datagram once), as
+            // this pass does; a difference means the two passes saw different bytes (the file
+            // changed in between).
             let _ = writeln!(
                 err,
                 "shakedown extract: {name}: warning: copied {written} frames where the analysis counted {}",
@@ -266,6 +282,159 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         Status::Failures
     } else {
         Status::NoFailure
+    }
+}
+
+/// What becomes of a frame held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// An IP fragment whose datagram is not complete yet.
+    Undecided,
+    /// To be written (a fragment of a selected connection, or a selected frame behind a fragment).
+    Keep,
+    /// Not to be written.
+    Drop,
+}
+
+/// A frame kept back, with its own copy of the bytes.
+struct Held {
+    index: u64,
+    ts: Timestamp,
+    link_type: LinkType,
+    interface: u32,
+    data: Vec<u8>,
+    orig_len: u32,
+    fate: Fate,
+}
+
+impl Held {
+    fn frame(&self) -> Frame<'_> {
+        Frame {
+            index: self.index,
+            ts: self.ts,
+            link_type: self.link_type,
+            interface: self.interface,
+            data: &self.data,
+            orig_len: self.orig_len,
+        }
+    }
+}
+
+/// Second pass: writes selected frames in capture order. IP fragments are held until the datagram
+/// they belong to is complete (then kept if its connection is selected) or given up (timeout, or
+/// the memory bound); while one is held, later frames wait behind it so the order stays.
+struct Copier<'a, W: Write> {
+    writer: &'a mut PcapNgWriter<W>,
+    interfaces: &'a mut HashMap<(usize, u32, LinkType), u32>,
+    described: &'a [InterfaceInfo],
+    capture: usize,
+    queue: VecDeque<Held>,
+    queued_bytes: usize,
+}
+
+impl<W: Write> Copier<'_, W> {
+    /// Writes a frame on the output interface of its (capture, interface, link type).
+    fn emit(&mut self, frame: &Frame<'_>) -> Result<(), WriteError> {
+        let slot = (self.capture, frame.interface, frame.link_type);
+        let ifc = match self.interfaces.get(&slot) {
+            Some(i) => *i,
+            None => {
+                let snaplen = self
+                    .described
+                    .iter()
+                    .find(|i| i.id == frame.interface)
+                    .map_or(0, |i| i.snaplen);
+                let i = self.writer.add_interface(frame.link_type, snaplen)?;
+                self.interfaces.insert(slot, i);
+                i
+            }
+        };
+        self.writer.write_frame(ifc, frame)
+    }
+
+    fn hold(&mut self, frame: &Frame<'_>, fate: Fate) {
+        self.queued_bytes += frame.data.len();
+        self.queue.push_back(Held {
+            index: frame.index,
+            ts: frame.ts,
+            link_type: frame.link_type,
+            interface: frame.interface,
+            data: frame.data.to_vec(),
+            orig_len: frame.orig_len,
+            fate,
+        });
+    }
+
+    /// `last` gave a TCP segment: if it completed a fragmented datagram, its held fragments are
+    /// kept when `wanted`, else dropped. A held fragment belongs to that datagram when, replayed
+    /// without it (on a fresh decoder, with the other held fragments), `last` no longer completes.
+    fn settle_fragments(&mut self, last: &Frame<'_>, wanted: bool, config: &Config) {
+        if !self.queue.iter().any(|h| h.fate == Fate::Undecided) {
+            return;
+        }
+        let completes = |queue: &VecDeque<Held>, without: Option<usize>| {
+            let mut d = Decoder::new(config);
+            for (i, h) in queue.iter().enumerate() {
+                if h.fate == Fate::Undecided && Some(i) != without {
+                    let _ = d.decode(&h.frame());
+                }
+            }
+            matches!(d.decode(last), Decoded::Tcp(_))
+        };
+        if matches!(Decoder::new(config).decode(last), Decoded::Tcp(_)) {
+            return; // a whole packet, not the end of a fragmented datagram
+        }
+        let members: Vec<usize> = (0..self.queue.len())
+            .filter(|i| {
+                self.queue
+                    .get(*i)
+                    .is_some_and(|h| h.fate == Fate::Undecided)
+                    && !completes(&self.queue, Some(*i))
+            })
+            .collect();
+        for i in members {
+            if let Some(h) = self.queue.get_mut(i) {
+                h.fate = if wanted { Fate::Keep } else { Fate::Drop };
+            }
+        }
+    }
+
+    /// Gives up fragments older than `timeout_ns` before `now`, then the oldest ones while the
+    /// queue holds more than `max_bytes`.
+    fn expire(&mut self, now: Timestamp, timeout_ns: i64, max_bytes: usize) {
+        for h in &mut self.queue {
+            if h.fate == Fate::Undecided && now.nanos_since(h.ts) > timeout_ns {
+                h.fate = Fate::Drop;
+            }
+        }
+        if self.queued_bytes > max_bytes {
+            let mut excess = self.queued_bytes - max_bytes;
+            for h in &mut self.queue {
+                if excess == 0 {
+                    break;
+                }
+                if h.fate == Fate::Undecided {
+                    h.fate = Fate::Drop;
+                    excess = excess.saturating_sub(h.data.len());
+                }
+            }
+        }
+    }
+
+    /// Writes or drops the decided frames at the front of the queue.
+    fn flush(&mut self) -> Result<(), WriteError> {
+        while let Some(front) = self.queue.front() {
+            if front.fate == Fate::Undecided {
+                break;
+            }
+            if let Some(h) = self.queue.pop_front() {
+                self.queued_bytes -= h.data.len();
+                if h.fate == Fate::Keep {
+                    self.emit(&h.frame())?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
