@@ -38,7 +38,7 @@ const MAX_DETAILED: usize = 500;
 
 Exit status: 0 no failure found, 1 failures found, 2 an input or the output could not be used."
 )]
-struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Where to write the page (`-` for standard output).
     #[arg(long, value_name = "FILE", required = true)]
     html: PathBuf,

@@ -3,9 +3,16 @@
 //!
 //! Exit status (like `diff`): 0 when no failed handshake was found, 1 when at least one was, 2 when
 //! an input could not be read (the other inputs are still analysed).
+//!
+//! Subcommands: `extract` (the packets of selected connections into a pcapng file), `completions`
+//! and `manpage` (generated from these clap definitions).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod color;
+mod completions;
+mod extract;
+pub mod filter;
 mod html;
 mod summary;
 mod text;
@@ -18,9 +25,12 @@ use std::path::PathBuf;
 use clap::Parser;
 use shakedown::{Config, Sink, Verdict};
 
+use color::{ColorChoice, Palette};
+use filter::Selection;
+
 /// Why each TLS handshake in a packet capture died: who hung up, with what, when, and why.
 #[derive(Debug, Parser)]
-#[command(name = "shakedown", version, about, long_about = None, after_help = EXAMPLES)]
+#[command(name = "shakedown", version, after_help = EXAMPLES)]
 pub struct Args {
     /// Capture files (pcap or pcapng, optionally gzip- or zstd-compressed); `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
@@ -35,6 +45,9 @@ pub struct Args {
     /// Show every connection in detail, completed ones too (the default details only the others).
     #[arg(long)]
     pub all: bool,
+    /// Colour the report: `auto` when standard output is a terminal and NO_COLOR is unset or empty.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Leave out the per-connection table and the summary footer of the text report.
     #[arg(long, short)]
     pub quiet: bool,
@@ -44,6 +57,10 @@ pub struct Args {
     /// Seconds of capture time after which a quiet connection is judged.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub idle_timeout: u64,
+    // Last: the help heading of a flattened group goes on to the end of the list.
+    /// Which connections the report shows and `--json` writes (default: all of them).
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -51,6 +68,21 @@ const EXAMPLES: &str = "Examples:
   shakedown --all rdp.pcap.gz              every connection in detail
   shakedown --json *.pcap | jq .cause      JSON Lines, one record per connection
   tcpdump -w - port 3389 | shakedown -     read standard input
+  shakedown --failed --port 3389 cap.pcap  only failed connections on port 3389
+  shakedown --host 10.1.0.0/16 --cause no_shared_cipher --json cap.pcap
+  shakedown --color always cap.pcap | less -R
+
+Filters (--failed, --conn, --cause, --host, --port) combine with AND across kinds and OR within a
+kind (--port 443 --port 3389); they select the connections detailed, listed and written as JSON,
+and the exit status counts only those.
+
+Subcommands:
+  shakedown extract --failed -o failures.pcapng CAPTURE...   the packets of the selected connections
+  shakedown summary DIR-or-FILES...                          counts, worst servers, offers, fingerprints
+  shakedown report --html out.html CAPTURE...                one HTML page with a ladder diagram each
+  shakedown completions bash|zsh|fish|powershell|elvish      a shell completion script
+  shakedown manpage > shakedown.1                           the man page (roff)
+(`shakedown SUBCOMMAND --help` for more; a capture named like a subcommand can be given as ./NAME.)
 
 Exit status: 0 no failure found, 1 failures found, 2 an input could not be read.";
 
@@ -77,10 +109,25 @@ impl Status {
 }
 
 /// Runs shakedown with command-line `args` (the first is the program name), writing the report to
-/// `out` and problems to `err`.
+/// `out` and problems to `err`. `out` is taken not to be a terminal (so `--color auto` means no
+/// colour); the binary calls [`run_on`].
 ///
 /// The first argument may name a subcommand; without one, the captures are analysed and reported.
 pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> Status
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_on(args, out, err, false)
+}
+
+/// [`run`], told whether `out` is a terminal (which `--color auto` needs to know).
+pub fn run_on<I, T>(
+    args: I,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    out_is_terminal: bool,
+) -> Status
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -90,23 +137,53 @@ where
     match args.get(1).and_then(|a| a.to_str()) {
         Some("report") => html::run(args, out, err),
         Some("summary") => summary::run(args, out, err),
-        _ => analyze_command(args, out, err),
+        Some("extract") => extract::run(args, out, err),
+        Some("completions") => completions::completions(args, out, err),
+        Some("manpage") => completions::manpage(args, out, err),
+        _ => analyze_command(args, out, err, out_is_terminal),
+    }
+}
+
+/// Shows a clap error or `--help`/`--version` text: help on `out` (so `shakedown --help | less`
+/// works), errors on `err`.
+pub(crate) fn clap_exit(e: &clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+    if e.use_stderr() {
+        let _ = write!(err, "{}", e.render());
+        Status::Error
+    } else {
+        // A closed pipe (`--help | head -1`) is not an error either.
+        let _ = write!(out, "{}", e.render()).and_then(|()| out.flush());
+        Status::NoFailure
+    }
+}
+
+/// Writes generated text to `out`; a broken pipe is fine, another write error is reported.
+pub(crate) fn write_all_or_status(out: &mut dyn Write, err: &mut dyn Write, buf: &[u8]) -> Status {
+    match out.write_all(buf).and_then(|()| out.flush()) {
+        Ok(()) => Status::NoFailure,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Status::NoFailure,
+        Err(e) => {
+            let _ = writeln!(err, "shakedown: writing the output: {e}");
+            Status::Error
+        }
     }
 }
 
 /// `shakedown [OPTIONS] CAPTURE...`: the report (or JSON Lines) of every connection.
-fn analyze_command(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> Status {
+fn analyze_command(
+    args: Vec<OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    out_is_terminal: bool,
+) -> Status {
     let args = match Args::try_parse_from(args) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = write!(err, "{}", e.render());
-            return if e.use_stderr() {
-                Status::Error
-            } else {
-                Status::NoFailure
-            };
-        }
+        Err(e) => return clap_exit(&e, out, err),
     };
+    let paint = Palette::new(
+        args.color
+            .enabled(out_is_terminal, std::env::var_os("NO_COLOR").as_deref()),
+    );
     let config = Config {
         max_connections: args.max_connections,
         idle_timeout_ns: i64::try_from(args.idle_timeout.saturating_mul(1_000_000_000))
@@ -170,7 +247,7 @@ fn analyze_command(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write
                 }
             }
         } else {
-            let written = text::report(&mut out, &name, &mut collected, &summary, &args);
+            let written = text::report(&mut out, &name, &mut collected, &summary, &args, paint);
             if is_broken_pipe(&written) {
                 return if failures {
                     Status::Failures
@@ -210,18 +287,20 @@ struct Collect<'a, W: Write> {
     capture: &'a str,
     out: &'a mut W,
     all: bool,
+    select: &'a Selection,
     collected: text::Collected,
     failures: bool,
     broken_pipe: bool,
 }
 
 impl<'a, W: Write> Collect<'a, W> {
-    fn new(args: &Args, capture: &'a str, out: &'a mut W) -> Self {
+    fn new(args: &'a Args, capture: &'a str, out: &'a mut W) -> Self {
         Collect {
             json: args.json || args.summary_json,
             capture,
             out,
             all: args.all,
+            select: &args.select,
             collected: text::Collected::default(),
             failures: false,
             broken_pipe: false,
@@ -231,6 +310,11 @@ impl<'a, W: Write> Collect<'a, W> {
 
 impl<W: Write> Sink for Collect<'_, W> {
     fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
+        // Filters narrow everything: the detail, the table, the JSON lines and the exit status.
+        if self.select.is_active() && !self.select.matches(&verdict) {
+            self.collected.unselected += 1;
+            return ControlFlow::Continue(());
+        }
         self.failures |= verdict.is_failure();
         if self.json {
             let line = shakedown::json::line(&verdict, self.capture);

@@ -1,11 +1,18 @@
 //! `shakedown`: parses flags, runs, maps the result to an exit status. Everything else is in the
 //! `shakedown_cli` library (so tests can run it in-process) and the `shakedown` engine.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let status = shakedown_cli::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock());
+    let is_terminal = stdout.is_terminal();
+    let status = shakedown_cli::run_on(
+        std::env::args_os(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        is_terminal,
+    );
     ExitCode::from(status.code())
 }

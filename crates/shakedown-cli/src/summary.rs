@@ -35,7 +35,7 @@ const TOP_SUITES: usize = 5;
 /// clients with the most failures, what they offered and chose, common fingerprints.
 #[derive(Debug, Parser)]
 #[command(name = "shakedown summary", bin_name = "shakedown summary", version, after_help = EXAMPLES)]
-struct SummaryArgs {
+pub(crate) struct SummaryArgs {
     /// Capture files or folders (searched recursively; files are recognised by content).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,

@@ -7,6 +7,7 @@ use shakedown::verdict::{Outcome, Verdict};
 use shakedown::{Side, Summary};
 
 use crate::Args;
+use crate::color::{Palette, Style};
 
 /// Width of each lane of the timeline ladder.
 const LANE: usize = 48;
@@ -23,6 +24,8 @@ pub(crate) struct Collected {
     pub rows: Vec<[String; 10]>,
     pub rows_omitted: u64,
     pub counts: [u64; 4],
+    /// Connections left out by the filters (`--failed`, `--host`, ...).
+    pub unselected: u64,
 }
 
 impl Collected {
@@ -36,6 +39,16 @@ impl Collected {
         if all || matches!(v.outcome, Outcome::Failed | Outcome::Incomplete) {
             self.detailed.push(v);
         }
+    }
+}
+
+/// The colour of an outcome.
+fn outcome_style(o: Outcome) -> Option<Style> {
+    match o {
+        Outcome::Failed => Some(Style::Failed),
+        Outcome::Incomplete => Some(Style::Incomplete),
+        Outcome::Completed => Some(Style::Completed),
+        Outcome::NotTls => None,
     }
 }
 
@@ -55,21 +68,30 @@ pub(crate) fn report(
     c: &mut Collected,
     summary: &Summary,
     args: &Args,
+    paint: Palette,
 ) -> io::Result<()> {
     let total: u64 = c.counts.iter().sum();
+    let selected = if args.select.is_active() {
+        format!(" selected (of {})", total + c.unselected)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "== {name}: {total} connections: {} failed, {} incomplete, {} completed, {} not TLS",
-        c.counts[0], c.counts[1], c.counts[2], c.counts[3]
+        "== {name}: {total} connections{selected}: {} failed, {} incomplete, {} completed, {} not TLS",
+        paint.paint((c.counts[0] > 0).then_some(Style::Failed), c.counts[0]),
+        paint.paint((c.counts[1] > 0).then_some(Style::Incomplete), c.counts[1]),
+        paint.paint((c.counts[2] > 0).then_some(Style::Completed), c.counts[2]),
+        c.counts[3]
     )?;
     c.detailed.sort_by_key(|v| (rank(v), v.conn));
     for v in &c.detailed {
         writeln!(out)?;
-        detail(out, v)?;
+        detail(out, v, paint)?;
     }
     if !args.quiet && !c.rows.is_empty() {
         writeln!(out)?;
-        table(out, &c.rows)?;
+        table(out, &c.rows, paint)?;
         if c.rows_omitted > 0 {
             writeln!(
                 out,
@@ -91,13 +113,14 @@ fn proto(v: &Verdict) -> String {
     }
 }
 
-fn detail(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
+fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
+    let style = outcome_style(v.outcome);
     writeln!(
         out,
-        "[conn {}] {}  {}  {} → {}  ({}, stage {})",
-        v.conn,
-        v.outcome.as_str().to_uppercase(),
-        v.cause.code,
+        "{} {}  {}  {} → {}  ({}, stage {})",
+        paint.paint(Some(Style::Heading), format_args!("[conn {}]", v.conn)),
+        paint.paint(style, v.outcome.as_str().to_uppercase()),
+        paint.paint(style, v.cause.code),
         v.client,
         v.server,
         proto(v),
@@ -198,11 +221,11 @@ fn detail(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
             c.subject, c.issuer
         )?;
     }
-    timeline(out, v)?;
+    timeline(out, v, paint)?;
     writeln!(out, "  Wireshark: {}", v.wireshark_filter)
 }
 
-fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
+fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
     if v.timeline.is_empty() {
         return Ok(());
     }
@@ -221,12 +244,19 @@ fn timeline(out: &mut dyn Write, v: &Verdict) -> io::Result<()> {
         } else {
             e.what.to_string()
         };
+        // Pad on the plain text, then paint, so colour never moves the arrows.
+        let style = what.starts_with("Alert").then_some(Style::Alert);
         match e.from {
             Side::Client => {
                 let what: String = what.chars().take(LANE).collect();
-                writeln!(out, "  {t:>10.3}  {what:>lane$} ──▶", lane = LANE)?
+                let pad = " ".repeat(LANE.saturating_sub(what.chars().count()));
+                let what = paint.paint(style, what);
+                writeln!(out, "  {t:>10.3}  {pad}{what} ──▶")?
             }
-            Side::Server => writeln!(out, "  {t:>10.3}  {:>lane$} ◀── {what}", "", lane = LANE)?,
+            Side::Server => {
+                let what = paint.paint(style, what);
+                writeln!(out, "  {t:>10.3}  {:>lane$} ◀── {what}", "", lane = LANE)?
+            }
         }
     }
     if v.timeline_omitted > 0 {
@@ -250,7 +280,7 @@ fn row(v: &Verdict) -> [String; 10] {
     ]
 }
 
-fn table(out: &mut dyn Write, rows: &[[String; 10]]) -> io::Result<()> {
+fn table(out: &mut dyn Write, rows: &[[String; 10]], paint: Palette) -> io::Result<()> {
     let head = [
         "conn",
         "client",
@@ -269,23 +299,37 @@ fn table(out: &mut dyn Write, rows: &[[String; 10]]) -> io::Result<()> {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |cells: &[String]| -> String {
+    // Widths are measured on the plain text; only the outcome and cause cells are painted.
+    let line = |cells: &[String], header: bool| -> String {
+        let style = match cells.get(8).map(String::as_str) {
+            _ if header => None,
+            Some("failed") => Some(Style::Failed),
+            Some("incomplete") => Some(Style::Incomplete),
+            Some("completed") => Some(Style::Completed),
+            _ => None,
+        };
         let mut s = String::new();
         for (i, (c, w)) in cells.iter().zip(widths.iter()).enumerate() {
             if i > 0 {
                 s.push_str("  ");
             }
             let pad = w.saturating_sub(c.chars().count());
-            s.push_str(c);
+            if header {
+                s.push_str(&paint.paint(Some(Style::Heading), c).to_string());
+            } else if i >= 8 {
+                s.push_str(&paint.paint(style, c).to_string());
+            } else {
+                s.push_str(c);
+            }
             if i + 1 < cells.len() {
                 s.push_str(&" ".repeat(pad));
             }
         }
         s
     };
-    writeln!(out, "{}", line(&head.map(String::from)))?;
+    writeln!(out, "{}", line(&head.map(String::from), true))?;
     for r in rows {
-        writeln!(out, "{}", line(r))?;
+        writeln!(out, "{}", line(r, false))?;
     }
     Ok(())
 }

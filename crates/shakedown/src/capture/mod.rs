@@ -37,6 +37,7 @@ mod pcap;
 mod pcapng;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::fmt;
 use std::io::{self, Read};
@@ -45,6 +46,7 @@ use std::path::Path;
 use crate::Timestamp;
 use input::{Counted, Source, Window, read_up_to};
 pub use link_type::LinkType;
+pub use writer::{PcapNgWriter, WriteError};
 
 /// Size of the read window at the start: big reads, few syscalls.
 pub const INITIAL_WINDOW_BYTES: usize = input::INITIAL_WINDOW;

@@ -1,0 +1,196 @@
+//! Terminal manners, in-process: colour only when asked, columns aligned with or without it, shell
+//! completions and a man page generated from the flags, help with examples, filters on the report.
+//! (NO_COLOR on a real terminal and broken pipes are tested on the binary, in
+//! crates/shakedown-cli/tests/binary.rs.)
+
+use shakedown_tests::fixtures;
+
+fn run(args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["shakedown"];
+    argv.extend_from_slice(args);
+    let status = shakedown_cli::run(argv, &mut out, &mut err);
+    (
+        status.code(),
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn fixture(p: &str) -> String {
+    fixtures().join(p).to_string_lossy().into_owned()
+}
+
+/// Removes SGR escape sequences (`ESC [ ... m`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let f = fixture("lower/many-connections.pcapng");
+    let (code, always, _) = run(&["--all", "--color", "always", &f]);
+    assert_eq!(code, 1);
+    assert!(always.contains("\x1b[1;31mFAILED\x1b[0m"), "{always}");
+    assert!(always.contains("\x1b[32mcompleted\x1b[0m"), "{always}");
+    let (_, never, _) = run(&["--all", "--color", "never", &f]);
+    assert!(!never.contains('\x1b'));
+    // `auto` into something that is not a terminal (here a buffer): no colour.
+    let (_, auto, _) = run(&["--all", &f]);
+    assert!(!auto.contains('\x1b'));
+    // Colour changes nothing but the escapes: same text, same columns.
+    assert_eq!(strip_ansi(&always), never);
+    assert_eq!(auto, never);
+}
+
+#[test]
+fn alerts_are_coloured() {
+    let f = fixture("tls/no-shared-cipher.pcap");
+    let (_, out, _) = run(&["--color", "always", &f]);
+    assert!(out.contains("\x1b[35mAlert"), "{out}");
+    let (_, plain, _) = run(&["--color", "never", &f]);
+    assert_eq!(strip_ansi(&out), plain);
+}
+
+/// Every row of the connection table has its columns at the same offsets, with colour on.
+#[test]
+fn table_columns_stay_aligned_with_colour() {
+    let f = fixture("lower/many-connections.pcapng");
+    let (_, out, _) = run(&["--color", "always", &f]);
+    let plain = strip_ansi(&out);
+    let lines: Vec<&str> = plain.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.starts_with("conn  client"))
+        .expect("table header");
+    let starts = |l: &str, word: &str| l.find(word);
+    let outcome_col = starts(lines[head], "outcome").unwrap();
+    let cause_col = starts(lines[head], "cause").unwrap();
+    let rows: Vec<&str> = lines[head + 1..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect();
+    assert_eq!(rows.len(), 6);
+    for r in rows {
+        let chars: Vec<char> = r.chars().collect();
+        let at = |col: usize| chars[..].iter().skip(col).collect::<String>();
+        let head_chars: Vec<char> = lines[head].chars().collect();
+        // Column offsets in characters, not bytes (the arrows are multi-byte).
+        let col_of = |byte: usize| lines[head][..byte].chars().count();
+        let o = at(col_of(outcome_col));
+        assert!(
+            ["completed", "failed", "not_tls", "incomplete"]
+                .iter()
+                .any(|w| o.starts_with(w)),
+            "{r}"
+        );
+        assert_eq!(chars[col_of(outcome_col) - 1], ' ', "{r}");
+        assert_ne!(at(col_of(cause_col)).chars().next(), Some(' '), "{r}");
+        assert!(head_chars.len() <= chars.len() + 8);
+    }
+}
+
+#[test]
+fn filters_narrow_the_report_and_json() {
+    let f = fixture("lower/many-connections.pcapng");
+    let (code, out, _) = run(&["--json", "--port", "4440", "--port", "4442", &f]);
+    assert_eq!(code, 0, "only completed connections selected: no failure");
+    let conns: Vec<u64> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["conn"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(conns, [0, 2]);
+    let (code, out, _) = run(&["--json", "--failed", "--port", "4444", &f]);
+    assert_eq!(code, 1);
+    assert_eq!(out.lines().count(), 1);
+    let (_, out, _) = run(&["--json", "--cause", "tcp_refused", &f]);
+    assert_eq!(out.lines().count(), 1);
+    assert!(out.contains("\"tcp_refused\""));
+    let (_, out, _) = run(&["--json", &f]);
+    assert_eq!(out.lines().count(), 6, "--json without filters: everything");
+    // Text: the header says what was selected; details and table follow the filters.
+    let (_, out, _) = run(&["--color", "never", "--host", "127.0.0.1", "--conn", "3", &f]);
+    assert!(out.contains("1 connections selected (of 6)"), "{out}");
+    assert!(out.contains("[conn 3] FAILED"), "{out}");
+    assert!(!out.contains("[conn 1]"), "{out}");
+    // Completed connections are detailed only with --all.
+    let (_, out, _) = run(&["--conn", "0", &f]);
+    assert!(!out.contains("[conn 0]"), "{out}");
+    let (_, out, _) = run(&["--all", "--conn", "0", &f]);
+    assert!(out.contains("[conn 0] COMPLETED"), "{out}");
+    // A bad address is a usage error.
+    let (code, _, err) = run(&["--host", "nowhere", &f]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not an IPv4 or IPv6 address"), "{err}");
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, out, err) = run(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {err}");
+        for word in ["failed", "color", "cause", "host", "extract", "manpage"] {
+            assert!(out.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let (_, bash, _) = run(&["completions", "bash"]);
+    assert!(
+        bash.contains("no_shared_cipher"),
+        "cause codes are completed"
+    );
+    let (code, _, err) = run(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bash"), "{err}");
+}
+
+#[test]
+fn man_page() {
+    let (code, out, _) = run(&["manpage"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(".ie") || out.contains(".TH shakedown"),
+        "{out}"
+    );
+    for word in ["failed", "color", "extract", "NO_COLOR", "Examples"] {
+        assert!(out.contains(word), "man page lacks {word}");
+    }
+}
+
+#[test]
+fn help_has_examples_and_goes_to_stdout() {
+    let (code, out, err) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(err.is_empty());
+    for word in [
+        "Examples:",
+        "--failed",
+        "--color",
+        "shakedown extract",
+        "completions",
+    ] {
+        assert!(out.contains(word), "--help lacks {word}");
+    }
+    let (code, out, _) = run(&["extract", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("-o failures.pcapng"), "{out}");
+    assert!(out.contains("--output"), "{out}");
+}
