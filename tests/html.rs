@@ -83,7 +83,7 @@ fn seed_page_has_the_ladder_the_cause_and_the_filter() {
         ">SYN-ACK</text>",
         ">X.224 Connection Request [ssl]</text>",
         ">X.224 Connection Confirm [selected ssl]</text>",
-        ">ClientHello TLS 1.2 (28 suites)</text>",
+        ">ClientHello TLS 1.2 (27 suites)</text>",
         ">FIN</text>",
     ] {
         assert!(svg.contains(step), "the ladder shows {step}");

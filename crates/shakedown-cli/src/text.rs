@@ -173,14 +173,22 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
         writeln!(out, "  RDP: {cookie}requested {requested}; {answer}")?;
     }
     if let Some(ch) = v.tls.as_ref().and_then(|t| t.client_hello.as_ref()) {
+        let name = |c: &shakedown::tls::CipherSuite| {
+            c.name()
+                .map_or_else(|| format!("0x{:04x}", c.0), str::to_string)
+        };
+        // Real suites are counted; signalling values (SCSV) are named after them.
         let suites: Vec<String> = ch
             .cipher_suites
             .iter()
-            .filter(|c| !c.is_grease())
-            .map(|c| {
-                c.name()
-                    .map_or_else(|| format!("0x{:04x}", c.0), str::to_string)
-            })
+            .filter(|c| !c.is_grease() && !c.is_signalling())
+            .map(name)
+            .collect();
+        let signals: Vec<String> = ch
+            .cipher_suites
+            .iter()
+            .filter(|c| c.is_signalling())
+            .map(|c| format!(" (+ {})", name(c)))
             .collect();
         let sni = ch
             .sni
@@ -189,10 +197,11 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
             .unwrap_or_default();
         writeln!(
             out,
-            "  ClientHello: up to {}{sni}, {} suites: {}",
+            "  ClientHello: up to {}{sni}, {} suites: {}{}",
             ch.highest_version(),
             suites.len(),
-            suites.join(" ")
+            suites.join(" "),
+            signals.concat()
         )?;
         // Fingerprints (JA3 MD5, JA4; the server's JA3S when it answered) to look the client up.
         let tls = v.tls.as_ref();

@@ -309,7 +309,8 @@ impl Observer {
                     tls.second_client_hello = Some((**ch).clone());
                 }
                 self.advance(Stage::ClientHello);
-                let what = format!("ClientHello {} ({} suites)", ch.highest_version(), ch.cipher_suites.len());
+                let suites = ch.cipher_suites.iter().filter(|c| !c.is_grease() && !c.is_signalling()).count();
+                let what = format!("ClientHello {} ({suites} suites)", ch.highest_version());
                 self.note(at, from, what);
             }
             (TlsEvent::ServerHello(sh), Side::Server) if sh.hello_retry_request => {
