@@ -18,11 +18,6 @@ fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions")
 }
 
-fn reproducer(name: &str) -> Vec<u8> {
-    let path = dir().join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 const LINK_TYPES: [LinkType; 16] = [
     LinkType::NULL,
     LinkType::ETHERNET,
@@ -77,7 +72,11 @@ fn replay_decode_frame(data: &[u8]) -> usize {
         };
         let len = len.min(body.len());
         let (frame_bytes, tail) = body.split_at(len);
-        rest = if len == 0 && body.len() == rest.len() { &[] } else { tail };
+        rest = if len == 0 && body.len() == rest.len() {
+            &[]
+        } else {
+            tail
+        };
         ts += i64::from(step) * 100_000_000;
         index += 1;
         let frame = Frame {
@@ -115,7 +114,13 @@ fn take_u32(b: &[u8]) -> (u32, &[u8]) {
 /// The `tls_stream` target: returns the events produced.
 fn replay_tls_stream(data: &[u8]) -> Vec<TlsEvent> {
     const CAPS: [usize; 4] = [1 << 20, 16 << 10, 1024, 64];
-    let side = |c: u8| if c & 1 == 0 { Side::Client } else { Side::Server };
+    let side = |c: u8| {
+        if c & 1 == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        }
+    };
     let Some((&cap, mut rest)) = data.split_first() else {
         return Vec::new();
     };
@@ -186,10 +191,13 @@ fn replay_dissector_frames(frames: &[(LinkType, &[u8])], config: Config) -> Vec<
 
 #[test]
 fn every_reproducer_replays_cleanly() {
-    let mut seen = 0;
     for entry in std::fs::read_dir(dir()).expect("tests/regressions") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         if !name.ends_with(".bin") {
             continue;
         }
@@ -202,9 +210,7 @@ fn every_reproducer_replays_cleanly() {
             "dissector" => {}
             other => panic!("{name}: unknown target {other}"),
         }
-        seen += 1;
     }
-    let _ = seen;
 }
 
 /// The harnesses themselves work on well-formed input (so a reproducer that stops exercising its path
@@ -216,4 +222,85 @@ fn harnesses_accept_well_formed_input() {
     assert!(parse_connection_request(cr).is_ok());
     let frames = [(LinkType::ETHERNET, &[0u8; 14][..])];
     assert!(replay_dissector_frames(&frames, Config::default()).is_empty());
+}
+
+/// Every fixture capture reads through the `capture_reader` harness to the end (the seeds of that
+/// target), so the harness is not silently rejecting real input.
+#[test]
+fn fixture_captures_read_through_the_capture_harness() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files = 0;
+    for sub in ["tls", "rdp", "lower"] {
+        for entry in std::fs::read_dir(root.join(sub)).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            let name = path.to_string_lossy().into_owned();
+            if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
+                continue;
+            }
+            let data = std::fs::read(&path).expect("fixture");
+            assert!(replay_capture_reader(&data) > 0, "{name}: no frames");
+            files += 1;
+        }
+    }
+    assert!(files >= 10, "only {files} fixture captures");
+}
+
+/// Gaps larger than any stream (the fuzz target reaches 2^48; this goes to u64::MAX) on both sides,
+/// then more bytes: no overflow, and the stream stays usable or is declared not TLS.
+#[test]
+fn tls_stream_huge_gaps_do_not_overflow() {
+    let mut conn = TlsConnection::new(1 << 20);
+    let mut out = Vec::new();
+    // A ClientHello record header promising 0x200 bytes, cut short by a gap of u64::MAX.
+    conn.feed(
+        Side::Client,
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        &mut out,
+    );
+    conn.gap(Side::Client, u64::MAX, &mut out);
+    conn.gap(Side::Client, u64::MAX, &mut out);
+    conn.gap(Side::Server, u64::MAX, &mut out);
+    conn.feed(Side::Client, b"\x15\x03\x03\x00\x02\x02\x28", &mut out);
+    assert!(
+        out.iter().any(|e| matches!(e, TlsEvent::Resync { .. })),
+        "{out:?}"
+    );
+    assert_eq!(conn.bytes_fed(Side::Client), 11 + 7);
+}
+
+/// rdp_negotiation, finding 1: a Connection Request whose routing token (invalid UTF-8, so each bad
+/// byte became a 3-byte U+FFFD) re-encodes to a 256-byte TPDU. `to_bytes` wrote length indicator
+/// 255 — reserved, and refused by our own parser (`NotX224 { length_indicator: 255 }`). Now capped at
+/// 254, and the re-encoding parses back to the same request.
+#[test]
+fn fuzz_rdp_negotiation_reencode_length_indicator_255() {
+    let data =
+        std::fs::read(dir().join("rdp_negotiation-reencode_li_255.bin")).expect("reproducer");
+    replay_rdp_negotiation(&data);
+    let req = parse_connection_request(&data).expect("the reproducer is a (lenient) request");
+    let bytes = req.to_bytes();
+    assert_eq!(bytes.len(), 4 + 256);
+    assert_eq!(bytes[4], 0xfe, "length indicator capped at 254");
+    let again = parse_connection_request(&bytes).expect("own encoding parses");
+    assert_eq!(again.routing_token, req.routing_token);
+    assert_eq!(again.cookie, req.cookie);
+
+    // The same boundary with plain ASCII tokens and cookies of every length around it.
+    for n in 230..270 {
+        let token = "t".repeat(n);
+        for (cookie, routing_token) in [(Some(token.clone()), None), (None, Some(token.clone()))] {
+            let req = shakedown::rdp::ConnectionRequest {
+                cookie,
+                routing_token,
+                ..Default::default()
+            };
+            let bytes = req.to_bytes();
+            assert_ne!(bytes[4], 0xff, "length {n}");
+            let again = parse_connection_request(&bytes).expect("own encoding parses");
+            assert_eq!(
+                (again.cookie, again.routing_token),
+                (req.cookie, req.routing_token)
+            );
+        }
+    }
 }

@@ -51,7 +51,11 @@ fuzz_target!(|data: &[u8]| {
         };
         let len = len.min(body.len());
         let (frame_bytes, tail) = body.split_at(len);
-        rest = if len == 0 && body.len() == rest.len() { &[] } else { tail };
+        rest = if len == 0 && body.len() == rest.len() {
+            &[]
+        } else {
+            tail
+        };
         // Steps of 0..=255 tenths of a second: some frames cross the fragment timeout.
         ts += i64::from(step) * 100_000_000;
         index += 1;
@@ -66,7 +70,10 @@ fuzz_target!(|data: &[u8]| {
         match decoder.decode(&frame) {
             Decoded::Tcp(seg) => {
                 let _ = (seg.is_cut(), seg.seq_len(), seg.flags.syn());
-                assert!(seg.payload.len() as u64 <= u64::from(seg.wire_payload_len).max(seg.payload.len() as u64));
+                assert!(
+                    seg.payload.len() as u64
+                        <= u64::from(seg.wire_payload_len).max(seg.payload.len() as u64)
+                );
                 std::hint::black_box(seg.payload);
             }
             Decoded::Skipped(skip) => {

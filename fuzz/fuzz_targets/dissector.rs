@@ -62,7 +62,17 @@ struct Slot {
     next: [u32; 2],
 }
 
-fn tcp_frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8], id: u16) -> Vec<u8> {
+fn tcp_frame(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+    id: u16,
+) -> Vec<u8> {
     let payload = &payload[..payload.len().min(65535 - 40)];
     let mut f = Vec::with_capacity(54 + payload.len());
     f.extend_from_slice(&[0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00]);
@@ -153,16 +163,40 @@ fuzz_target!(|data: &[u8]| {
             let ack = if mode == 3 { 0 } else { slot.next[1 - dir] };
             let flags = input.u8().unwrap_or(0x18);
             let step = input.u8().unwrap_or(1);
-            ts += if step == 0xff { 3_600_000_000_000 } else { i64::from(step) * 10_000_000 };
+            ts += if step == 0xff {
+                3_600_000_000_000
+            } else {
+                i64::from(step) * 10_000_000
+            };
             let n = usize::from(input.u16());
             let payload = input.bytes(n);
             let i = c & 3;
             let client = [192, 0, 2, 1 + i];
             let server = [198, 51, 100, 1];
             let frame = if dir == 0 {
-                tcp_frame(client, server, slot.ports[0], slot.ports[1], seq, ack, flags, payload, id)
+                tcp_frame(
+                    client,
+                    server,
+                    slot.ports[0],
+                    slot.ports[1],
+                    seq,
+                    ack,
+                    flags,
+                    payload,
+                    id,
+                )
             } else {
-                tcp_frame(server, client, slot.ports[1], slot.ports[0], seq, ack, flags, payload, id)
+                tcp_frame(
+                    server,
+                    client,
+                    slot.ports[1],
+                    slot.ports[0],
+                    seq,
+                    ack,
+                    flags,
+                    payload,
+                    id,
+                )
             };
             let used = payload.len().min(65535 - 40) as u32 + u32::from(flags & 0x03 != 0);
             slot.next[dir] = seq.wrapping_add(used);
@@ -183,7 +217,11 @@ fuzz_target!(|data: &[u8]| {
     drain(&mut dissector, &mut verdicts);
     let summary = dissector.summary();
     assert_eq!(summary.frames, index);
-    assert!(verdicts <= summary.connections, "{verdicts} verdicts for {} connections", summary.connections);
+    assert!(
+        verdicts <= summary.connections,
+        "{verdicts} verdicts for {} connections",
+        summary.connections
+    );
     // Everything was concluded: no more events after the end.
     assert!(dissector.poll_event().is_none());
 });

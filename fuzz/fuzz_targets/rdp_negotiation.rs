@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use shakedown::rdp::{
-    TpktStatus, Tpkt, X224, looks_like_connection_request, parse_connection_confirm,
+    Tpkt, TpktStatus, X224, looks_like_connection_request, parse_connection_confirm,
     parse_connection_request, tpkt_frame_len, x224_kind,
 };
 
@@ -19,8 +19,18 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(t) = Tpkt::new_checked(frame) {
             let _ = (t.version(), t.length(), t.trailing().len());
             if let Ok(x) = X224::new_checked(t.payload()) {
-                let _ = (x.kind(), x.dst_ref(), x.src_ref(), x.class_option(), x.reason());
-                let _ = (x.user_data().len(), x.as_bytes().len(), x.length_indicator());
+                let _ = (
+                    x.kind(),
+                    x.dst_ref(),
+                    x.src_ref(),
+                    x.class_option(),
+                    x.reason(),
+                );
+                let _ = (
+                    x.user_data().len(),
+                    x.as_bytes().len(),
+                    x.length_indicator(),
+                );
             }
         }
         rest = &rest[n..];
@@ -31,17 +41,32 @@ fuzz_target!(|data: &[u8]| {
         let _ = (req.requested().names(), req.requested().to_string());
         let bytes = req.to_bytes();
         // Anomalies are not re-encoded, and a routing token is dropped when a cookie is set.
-        let again = parse_connection_request(&bytes).map(|a| {
-            (a.cookie, a.neg_request, a.correlation_id, a.routing_token)
-        });
-        let token = if req.cookie.is_some() { None } else { req.routing_token.clone() };
-        let want = (req.cookie.clone(), req.neg_request, req.correlation_id, token);
+        let again = parse_connection_request(&bytes)
+            .map(|a| (a.cookie, a.neg_request, a.correlation_id, a.routing_token));
+        let token = if req.cookie.is_some() {
+            None
+        } else {
+            req.routing_token.clone()
+        };
+        let want = (
+            req.cookie.clone(),
+            req.neg_request,
+            req.correlation_id,
+            token,
+        );
         assert_eq!(again.ok(), Some(want), "request re-encodes to itself");
     }
     if let Ok(conf) = parse_connection_confirm(data) {
-        let _ = (conf.selected().map(|p| p.selected_name()), conf.failure().map(|f| f.meaning()));
+        let _ = (
+            conf.selected().map(|p| p.selected_name()),
+            conf.failure().map(|f| f.meaning()),
+        );
         let bytes = conf.to_bytes();
         let again = parse_connection_confirm(&bytes).map(|a| a.response);
-        assert_eq!(again.ok(), Some(conf.response), "confirm re-encodes to itself");
+        assert_eq!(
+            again.ok(),
+            Some(conf.response),
+            "confirm re-encodes to itself"
+        );
     }
 });

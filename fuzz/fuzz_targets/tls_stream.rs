@@ -13,7 +13,11 @@ use shakedown::tls::{TlsConnection, TlsEvent};
 const CAPS: [usize; 4] = [1 << 20, 16 << 10, 1024, 64];
 
 fn side(c: u8) -> Side {
-    if c & 1 == 0 { Side::Client } else { Side::Server }
+    if c & 1 == 0 {
+        Side::Client
+    } else {
+        Side::Server
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -45,12 +49,20 @@ fuzz_target!(|data: &[u8]| {
         }
         // Events are bounded by the bytes fed: a runaway producer is a bug.
         events += out.len();
-        assert!(events <= 4 * data.len() + 64, "{events} events from {} bytes", data.len());
+        assert!(
+            events <= 4 * data.len() + 64,
+            "{events} events from {} bytes",
+            data.len()
+        );
         for e in out.drain(..) {
             std::hint::black_box(format!("{e:?}"));
         }
     }
-    let _ = (conn.version(), conn.is_protected(Side::Client), conn.is_stopped(Side::Server));
+    let _ = (
+        conn.version(),
+        conn.is_protected(Side::Client),
+        conn.is_stopped(Side::Server),
+    );
     assert!(conn.bytes_fed(Side::Client) + conn.bytes_fed(Side::Server) <= data.len() as u64);
 });
 
