@@ -12,13 +12,13 @@ cd "$here"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
 [ -d corpus ] || ./seed.sh
-cargo fuzz build -O
+cargo fuzz build
 targets=(capture_reader decode_frame tls_stream rdp_negotiation dissector)
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   echo "== $t (${secs}s)"
   log="$(mktemp)"
-  if ! cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+  if ! cargo fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "fuzz/smoke.sh: $t found a problem; reproducer in fuzz/artifacts/$t/" >&2
