@@ -242,6 +242,9 @@ pub fn looks_like_connection_request(first_bytes: &[u8]) -> Option<bool> {
     Some(X224Kind::from_code(code) == X224Kind::ConnectionRequest)
 }
 
+/// The largest valid length indicator (255 is reserved, ISO 8073 §13.2.1).
+const MAX_LENGTH_INDICATOR: u8 = 0xfe;
+
 /// Writes TPKT + a CR/CC/DR TPDU around `user_data` (length indicator covering it, as Windows does).
 pub(crate) fn emit_connection_tpdu(
     out: &mut Vec<u8>,
@@ -253,7 +256,13 @@ pub(crate) fn emit_connection_tpdu(
 ) {
     let tpdu_len = field::CONNECTION_END + user_data.len();
     tpkt::emit_header(out, tpdu_len);
-    out.push(u8::try_from(tpdu_len - 1).unwrap_or(0xfe));
+    // The length indicator is one byte and 255 is reserved (ISO 8073 §13.2.1): a longer header says
+    // 254, as RDP stacks do, and the TPKT length still covers everything.
+    out.push(
+        u8::try_from(tpdu_len - 1)
+            .unwrap_or(MAX_LENGTH_INDICATOR)
+            .min(MAX_LENGTH_INDICATOR),
+    );
     out.push(code);
     out.extend_from_slice(&dst_ref.to_be_bytes());
     out.extend_from_slice(&src_ref.to_be_bytes());
