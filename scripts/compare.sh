@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs shakedown, `tcpdump -r F -w /dev/null` and tshark doing the equivalent job (hellos, alerts,
+# FIN/RST per connection) on one capture, one after the other, and prints MB/s, peak RSS and the
+# ratios. Needs a release build of shakedown (cargo build --release -p shakedown-cli), tcpdump,
+# tshark and GNU time (/usr/bin/time).
+#
+#   scripts/compare.sh CAPTURE [SHAKEDOWN_BINARY]
+#
+# A capture of the wanted size can be made with the deterministic generator:
+#   cargo run --release -p shakedown-benches --bin shakedown-gen -- --seed 1 --size 1G -o /tmp/gen.pcap
+set -euo pipefail
+cap="${1:?usage: compare.sh CAPTURE [SHAKEDOWN_BINARY]}"
+bin="${2:-$(dirname "$0")/../target/release/shakedown}"
+[ -x "$bin" ] || { echo "no shakedown binary at $bin (cargo build --release -p shakedown-cli)"; exit 2; }
+for t in tcpdump tshark /usr/bin/time; do
+  command -v "$t" >/dev/null || { echo "missing: $t"; exit 2; }
+done
+bytes=$(stat -c %s "$cap")
+mb=$(python3 -c "print($bytes/1e6)")
+cat "$cap" > /dev/null # warm the page cache so every tool reads from memory
+
+run() { # name, command...
+  local name="$1"; shift
+  local log; log=$(mktemp)
+  /usr/bin/time -v "$@" > /dev/null 2> "$log" || true
+  local secs rss
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  rm -f "$log"
+  printf '%s\t%s\t%s\n' "$name" "$secs" "$rss"
+}
+
+results=$(
+  run "shakedown --json" "$bin" --json "$cap"
+  run "tcpdump -r F -w /dev/null" tcpdump -r "$cap" -w /dev/null
+  run "tshark (hellos, alerts, FIN/RST)" tshark -n -r "$cap" -T fields -e tcp.stream -e tcp.flags.fin \
+    -e tcp.flags.reset -e tls.handshake.type -e tls.alert_message.desc -Y 'tcp'
+)
+python3 - "$mb" "$results" <<'PY'
+import sys
+mb = float(sys.argv[1])
+rows = [l.split("\t") for l in sys.argv[2].splitlines() if l.strip()]
+speed = {name: mb / max(float(secs), 1e-9) for name, secs, _ in rows}
+print(f"capture: {mb:.1f} MB")
+print(f"{'tool':36} {'seconds':>8} {'MB/s':>9} {'peak RSS MiB':>13}")
+for name, secs, rss in rows:
+    print(f"{name:36} {float(secs):8.2f} {speed[name]:9.1f} {int(rss)/1024:13.1f}")
+sd = speed[rows[0][0]]
+print(f"shakedown / tcpdump: {sd / speed[rows[1][0]]:.2f}x   shakedown / tshark: {sd / speed[rows[2][0]]:.1f}x")
+PY
