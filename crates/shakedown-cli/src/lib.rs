@@ -14,6 +14,7 @@ mod completions;
 mod extract;
 pub mod filter;
 mod html;
+mod progress;
 mod summary;
 mod text;
 
@@ -193,9 +194,10 @@ fn analyze_command(
     let mut failures = false;
     let mut errors = false;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    let show_progress = progress::wanted(args.quiet);
     for path in &args.captures {
         let name = path.display().to_string();
-        let mut reader = match shakedown::capture::open(path) {
+        let (mut reader, bar) = match progress::open(path, show_progress) {
             Ok(r) => r,
             Err(e) => {
                 let _ = writeln!(err, "shakedown: {name}: {e}");
@@ -205,6 +207,7 @@ fn analyze_command(
         };
         let mut sink = Collect::new(&args, &name, &mut out);
         let result = shakedown::analyze(&mut reader, &config, &mut sink);
+        progress::done(bar);
         failures |= sink.failures;
         let broken_pipe = sink.broken_pipe;
         let mut collected = std::mem::take(&mut sink.collected);

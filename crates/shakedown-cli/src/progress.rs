@@ -1,0 +1,58 @@
+//! A progress bar on standard error for long runs: bytes read, rate and time left. Shown only when
+//! standard error is a terminal and `--quiet` is not given; never for standard input (no size).
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use shakedown::capture::{CaptureError, CaptureReader};
+
+/// Files smaller than this finish before a bar is worth drawing.
+const MIN_SIZE: u64 = 64 << 20;
+
+/// Whether a bar may be drawn at all.
+pub(crate) fn wanted(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal()
+}
+
+/// No steady-tick thread: `main` holds the standard error lock for the whole run, and a drawing thread
+/// would wait on it forever. The bar is drawn from the reading thread as bytes arrive.
+///
+/// A capture reader and, when shown, its progress bar.
+pub(crate) type Opened = (CaptureReader<Box<dyn Read + Send>>, Option<ProgressBar>);
+
+/// Opens a capture, counting the bytes read from the file on a progress bar when `show` is set and
+/// the file is big enough. The bar must be cleared with [`done`].
+pub(crate) fn open(path: &Path, show: bool) -> Result<Opened, CaptureError> {
+    let size = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    match size {
+        Some(len) if show && len >= MIN_SIZE && path.as_os_str() != "-" => {
+            let Ok(file) = std::fs::File::open(path) else {
+                // Let the library say what is wrong, in its words.
+                return shakedown::capture::open(path).map(|r| (r, None));
+            };
+            let bar = ProgressBar::new(len);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_message(path.display().to_string());
+            let reader: Box<dyn Read + Send> = Box::new(bar.wrap_read(file));
+            CaptureReader::new(reader).map(|r| (r, Some(bar)))
+        }
+        _ => shakedown::capture::open(path).map(|r| (r, None)),
+    }
+}
+
+/// Removes a bar once its capture is done.
+pub(crate) fn done(bar: Option<ProgressBar>) {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+}
