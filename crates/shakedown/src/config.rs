@@ -27,6 +27,9 @@ pub struct Config {
     pub fragment_timeout_ns: i64,
     /// Protocol events kept in each connection's timeline (the verdict itself does not depend on it).
     pub max_timeline: usize,
+    /// Verdicts held back at most to keep the order of first packets; beyond it the connection holding
+    /// them back is judged as it stands (counted as `released_early`).
+    pub max_pending_verdicts: usize,
     /// Whether the dissector also emits every protocol step as an event (for custom summaries).
     pub protocol_events: bool,
 }
@@ -43,6 +46,7 @@ impl Default for Config {
             max_fragment_bytes: 64 << 20,
             fragment_timeout_ns: 60 * 1_000_000_000,
             max_timeline: 64,
+            max_pending_verdicts: 10_000,
             protocol_events: false,
         }
     }

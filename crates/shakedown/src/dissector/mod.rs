@@ -174,6 +174,7 @@ impl Dissector {
                             self.config.protocol_events,
                         );
                         let s = self.table.insert(key, conn, ts);
+                        self.emit.live.insert(id, key);
                         self.summary.peak_connections =
                             self.summary.peak_connections.max(self.table.len() as u64);
                         s
@@ -198,6 +199,34 @@ impl Dissector {
             self.last_expiry = self.now;
             self.expire();
         }
+        self.release_held_verdicts();
+    }
+
+    /// Verdicts wait for every connection that started before them. When too many wait, the oldest
+    /// live connection — the one holding them back — is judged now, as it stands (`unfinished`),
+    /// so memory does not grow with the capture. Later packets of it start a new connection.
+    fn release_held_verdicts(&mut self) {
+        let cap = self.config.max_pending_verdicts.max(1);
+        while self.emit.ready.len() > cap {
+            let Some((&id, &key)) = self.emit.live.first_key_value() else {
+                break;
+            };
+            let conn = self
+                .table
+                .find(&key)
+                .filter(|&slot| self.table.get_mut(slot).is_some_and(|c| c.id == id))
+                .and_then(|slot| self.table.remove(slot));
+            match conn {
+                Some(conn) => {
+                    self.summary.released_early += 1;
+                    self.emit.conclude(conn, true, &mut self.budget);
+                }
+                None => {
+                    // Not in the table any more (cannot happen; stay bounded anyway).
+                    self.emit.live.remove(&id);
+                }
+            }
+        }
     }
 
     /// Ends every connection still open (the capture is over) and releases all pending verdicts.
@@ -205,6 +234,7 @@ impl Dissector {
         for conn in self.table.drain() {
             self.emit.conclude(conn, true, &mut self.budget);
         }
+        self.emit.live.clear();
         self.closing.clear();
         self.summary.budget_hits = self.budget.hits();
         self.summary.peak_buffered = self.summary.peak_buffered.max(self.budget.peak() as u64);
@@ -252,6 +282,8 @@ impl Dissector {
 /// Puts verdicts out in the order of their connections' first packets.
 #[derive(Default)]
 struct Emitter {
+    /// Live connections by id (the oldest first), to find the one holding back the others.
+    live: BTreeMap<u64, FlowKey>,
     next_emit: u64,
     ready: BTreeMap<u64, Verdict>,
     out: VecDeque<Event>,
@@ -261,6 +293,7 @@ struct Emitter {
 
 impl Emitter {
     fn conclude(&mut self, conn: Connection, unfinished: bool, budget: &mut Budget) {
+        self.live.remove(&conn.id);
         let verdict = conn.finish(unfinished, budget, &mut self.scratch);
         self.flush_protocol_events();
         self.ready.insert(verdict.conn, verdict);

@@ -33,6 +33,9 @@ pub struct Summary {
     pub budget_hits: u64,
     /// The most verdicts held back at once to keep first-packet order.
     pub pending_verdicts_peak: u64,
+    /// Connections judged early because too many verdicts waited for them
+    /// ([`crate::Config::max_pending_verdicts`]).
+    pub released_early: u64,
     /// Frames whose timestamp was earlier than an earlier frame's.
     pub backwards_timestamps: u64,
     /// Time of the first frame.
