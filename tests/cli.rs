@@ -1,23 +1,6 @@
 //! The command line, run in-process: report, JSON Lines, exit status, errors naming the file.
 
-use shakedown_tests::fixtures;
-
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["shakedown"];
-    argv.extend_from_slice(args);
-    let status = shakedown_cli::run(argv, &mut out, &mut err);
-    (
-        status.code(),
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
-
-fn fixture(p: &str) -> String {
-    fixtures().join(p).to_string_lossy().into_owned()
-}
+use shakedown_tests::{fixture, run_cli as run};
 
 #[test]
 fn json_lines_follow_the_schema() {

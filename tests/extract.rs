@@ -7,24 +7,7 @@ use std::process::Command;
 
 use shakedown::capture::{LinkType, PcapNgWriter};
 use shakedown::{Outcome, Timestamp, Verdict};
-use shakedown_tests::{analyze_file, fixtures};
-
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["shakedown"];
-    argv.extend_from_slice(args);
-    let status = shakedown_cli::run(argv, &mut out, &mut err);
-    (
-        status.code(),
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
-
-fn fixture(p: &str) -> String {
-    fixtures().join(p).to_string_lossy().into_owned()
-}
+use shakedown_tests::{analyze_file, fixture, run_cli as run};
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -2,25 +2,15 @@
 //! the facts TShark derived from them when they were made: frames, connections, sides, packets and
 //! bytes per side, first FIN / first RST senders, TLS and RDP facts, alerts and their senders.
 
-use shakedown_tests::{check_expected, files_with_suffix, fixtures};
+use shakedown_tests::{check_all_expected, fixtures};
 
 #[test]
 fn fixtures_match_tshark_facts() {
-    let expected = files_with_suffix(&fixtures(), ".expected.json");
+    let (checked, bad) = check_all_expected(&fixtures());
     assert!(
-        expected.len() >= 10,
-        "expected the committed fixtures, found {}",
-        expected.len()
+        checked >= 10,
+        "expected the committed fixtures, found {checked}"
     );
-    let mut bad = Vec::new();
-    for e in &expected {
-        let name = e.to_string_lossy();
-        let capture = std::path::PathBuf::from(name.trim_end_matches(".expected.json"));
-        bad.extend(check_expected(&capture, e));
-    }
-    for b in &bad {
-        eprintln!("{b}");
-    }
     assert!(
         bad.is_empty(),
         "{} disagreements with TShark's facts (listed above)",

@@ -8,27 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shakedown_tests::fixtures;
+use shakedown_tests::{fixture, run_cli as run};
 
 /// The longest a browser run may take before it is killed and the test fails.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
-
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["shakedown"];
-    argv.extend_from_slice(args);
-    let status = shakedown_cli::run(argv, &mut out, &mut err);
-    (
-        status.code(),
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
-
-fn fixture(p: &str) -> String {
-    fixtures().join(p).to_string_lossy().into_owned()
-}
 
 /// A fresh directory for one test's files, kept after the run (under the target directory) so a
 /// person can open the page and the screenshot.

@@ -33,6 +33,42 @@ pub fn analyze_file(
     Ok((verdicts, summary))
 }
 
+/// Runs the command line in-process with `args` (without the program name): exit code, standard
+/// output, standard error.
+pub fn run_cli(args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["shakedown"];
+    argv.extend_from_slice(args);
+    let status = shakedown_cli::run(argv, &mut out, &mut err);
+    (
+        status.code(),
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+/// The path of a committed fixture, as a string for command lines.
+pub fn fixture(path: &str) -> String {
+    fixtures().join(path).to_string_lossy().into_owned()
+}
+
+/// [`check_expected`] for every `*.expected.json` under `dir` and the capture beside it; returns the
+/// number of captures checked and every disagreement.
+pub fn check_all_expected(dir: &Path) -> (usize, Vec<String>) {
+    let expected = files_with_suffix(dir, ".expected.json");
+    let mut bad = Vec::new();
+    for e in &expected {
+        let name = e.to_string_lossy();
+        let capture = PathBuf::from(name.trim_end_matches(".expected.json"));
+        bad.extend(check_expected(&capture, e));
+    }
+    for b in &bad {
+        eprintln!("{b}");
+    }
+    (expected.len(), bad)
+}
+
 /// Every file under `dir` (recursively) whose name ends with `suffix`, sorted.
 pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();

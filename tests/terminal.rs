@@ -3,24 +3,7 @@
 //! (NO_COLOR on a real terminal and broken pipes are tested on the binary, in
 //! crates/shakedown-cli/tests/binary.rs.)
 
-use shakedown_tests::fixtures;
-
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["shakedown"];
-    argv.extend_from_slice(args);
-    let status = shakedown_cli::run(argv, &mut out, &mut err);
-    (
-        status.code(),
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
-
-fn fixture(p: &str) -> String {
-    fixtures().join(p).to_string_lossy().into_owned()
-}
+use shakedown_tests::{fixture, run_cli as run};
 
 /// Removes SGR escape sequences (`ESC [ ... m`).
 fn strip_ansi(s: &str) -> String {

@@ -99,6 +99,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status when nothing went wrong: whether failures were found.
+    pub fn found(failures: bool) -> Status {
+        if failures {
+            Status::Failures
+        } else {
+            Status::NoFailure
+        }
+    }
+
     /// The process exit code: 0, 1 or 2.
     pub fn code(self) -> u8 {
         match self {
@@ -213,11 +222,7 @@ fn analyze_command(
         let mut collected = std::mem::take(&mut sink.collected);
         drop(sink);
         if broken_pipe {
-            return if failures {
-                Status::Failures
-            } else {
-                Status::NoFailure
-            };
+            return Status::found(failures);
         }
         let summary = match result {
             Ok(s) => s,
@@ -239,11 +244,7 @@ fn analyze_command(
                 let line = shakedown::json::summary_record(&summary, &name).to_string();
                 if let Err(e) = writeln!(out, "{line}") {
                     if e.kind() == io::ErrorKind::BrokenPipe {
-                        return if failures {
-                            Status::Failures
-                        } else {
-                            Status::NoFailure
-                        };
+                        return Status::found(failures);
                     }
                     let _ = writeln!(err, "shakedown: writing the output: {e}");
                     return Status::Error;
@@ -252,31 +253,21 @@ fn analyze_command(
         } else {
             let written = text::report(&mut out, &name, &mut collected, &summary, &args, paint);
             if is_broken_pipe(&written) {
-                return if failures {
-                    Status::Failures
-                } else {
-                    Status::NoFailure
-                };
+                return Status::found(failures);
             }
         }
     }
     if let Err(e) = out.flush() {
         if e.kind() == io::ErrorKind::BrokenPipe {
-            return if failures {
-                Status::Failures
-            } else {
-                Status::NoFailure
-            };
+            return Status::found(failures);
         }
         let _ = writeln!(err, "shakedown: writing the output: {e}");
         return Status::Error;
     }
     if errors {
         Status::Error
-    } else if failures {
-        Status::Failures
     } else {
-        Status::NoFailure
+        Status::found(failures)
     }
 }
 

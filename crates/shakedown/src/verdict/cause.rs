@@ -764,12 +764,7 @@ mod tests {
         }
 
         fn decide(&self) -> (Outcome, Cause) {
-            let closed_by = match (self.tcp.first_fin, self.tcp.first_rst) {
-                (Some(f), Some(r)) if r.at.frame < f.at.frame => Some((r.side, CloseKind::Rst)),
-                (Some(f), _) => Some((f.side, CloseKind::Fin)),
-                (None, Some(r)) => Some((r.side, CloseKind::Rst)),
-                (None, None) => None,
-            };
+            let closed_by = self.tcp.closed_by();
             decide(&Input {
                 completed: false,
                 stage: self.stage,

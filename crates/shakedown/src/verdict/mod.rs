@@ -174,6 +174,18 @@ pub struct TcpFacts {
     pub overlap_conflicts: PerSide<u64>,
 }
 
+impl TcpFacts {
+    /// Whoever sent the first FIN or RST, whichever came first, and which it was.
+    pub fn closed_by(&self) -> Option<(Side, CloseKind)> {
+        match (self.first_fin, self.first_rst) {
+            (Some(f), Some(r)) if r.at.frame < f.at.frame => Some((r.side, CloseKind::Rst)),
+            (Some(f), _) => Some((f.side, CloseKind::Fin)),
+            (None, Some(r)) => Some((r.side, CloseKind::Rst)),
+            (None, None) => None,
+        }
+    }
+}
+
 /// A TLS alert with its sender and place (SCHEMA.md `alerts[]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRecord {

@@ -13,8 +13,8 @@ use crate::verdict::cause;
 use crate::{PerSide, Side};
 
 use super::{
-    AlertRecord, CloseKind, Mark, Outcome, Protocol, RdpFacts, SideMark, Stage, TcpFacts,
-    TimelineEntry, TlsFacts, Verdict, wireshark_filter,
+    AlertRecord, Mark, Outcome, Protocol, RdpFacts, SideMark, Stage, TcpFacts, TimelineEntry,
+    TlsFacts, Verdict, wireshark_filter,
 };
 
 /// A TLS 1.3 protected record this short (ciphertext length) can hold an alert (2 bytes + inner
@@ -482,12 +482,7 @@ impl Observer {
             }
         }
         self.timeline.sort_by_key(|e| e.at.frame);
-        let closed_by = match (self.tcp.first_fin, self.tcp.first_rst) {
-            (Some(f), Some(r)) if r.at.frame < f.at.frame => Some((r.side, CloseKind::Rst)),
-            (Some(f), _) => Some((f.side, CloseKind::Fin)),
-            (None, Some(r)) => Some((r.side, CloseKind::Rst)),
-            (None, None) => None,
-        };
+        let closed_by = self.tcp.closed_by();
         let input = cause::Input {
             completed: self.completed(),
             stage: self.stage,
