@@ -354,11 +354,11 @@ fn footer(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         write!(out, "; skipped: {}", parts.join(", "))?;
     }
     writeln!(out)?;
-    if s.evicted > 0 || s.expired > 0 || s.budget_hits > 0 || s.released_early > 0 {
+    if s.evicted > 0 || s.expired > 0 || s.budget_hits > 0 || s.out_of_order > 0 {
         writeln!(
             out,
-            "caps: {} connections evicted (live-connection cap), {} expired idle, {} judged early (too many verdicts waiting for them), reassembly budget hit {} times",
-            s.evicted, s.expired, s.released_early, s.budget_hits
+            "caps: {} connections evicted (live-connection cap), {} expired idle, {} reported out of order (too many verdicts waiting for them), reassembly budget hit {} times",
+            s.evicted, s.expired, s.out_of_order, s.budget_hits
         )?;
     }
     if let Some(t) = &s.truncation {

@@ -28,7 +28,8 @@ pub struct Config {
     /// Protocol events kept in each connection's timeline (the verdict itself does not depend on it).
     pub max_timeline: usize,
     /// Verdicts held back at most to keep the order of first packets; beyond it the connection holding
-    /// them back is judged as it stands (counted as `released_early`).
+    /// them back is passed over and its verdict follows when it ends, out of order (counted as
+    /// [`crate::Summary::out_of_order`]).
     pub max_pending_verdicts: usize,
     /// Whether the dissector also emits every protocol step as an event (for custom summaries).
     pub protocol_events: bool,

@@ -256,7 +256,7 @@ pub fn summary_record(s: &crate::Summary, capture: &str) -> Value {
         "peak_buffered_bytes": s.peak_buffered,
         "budget_hits": s.budget_hits,
         "pending_verdicts_peak": s.pending_verdicts_peak,
-        "released_early": s.released_early,
+        "out_of_order": s.out_of_order,
         "backwards_timestamps": s.backwards_timestamps,
         "first": s.first_ts.map(|t| t.to_string()),
         "last": s.last_ts.map(|t| t.to_string()),

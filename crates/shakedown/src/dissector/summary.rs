@@ -33,9 +33,10 @@ pub struct Summary {
     pub budget_hits: u64,
     /// The most verdicts held back at once to keep first-packet order.
     pub pending_verdicts_peak: u64,
-    /// Connections judged early because too many verdicts waited for them
-    /// ([`crate::Config::max_pending_verdicts`]).
-    pub released_early: u64,
+    /// Connections passed over because too many verdicts waited for them
+    /// ([`crate::Config::max_pending_verdicts`]): each one's verdict came after verdicts of
+    /// connections that started later.
+    pub out_of_order: u64,
     /// Frames whose timestamp was earlier than an earlier frame's.
     pub backwards_timestamps: u64,
     /// Time of the first frame.

@@ -1,0 +1,69 @@
+//! The first step for every frame: count it, decode it, and keep the capture's clock, which says
+//! when idle connections are looked for. One intake sees every frame, in order, whether one shard or
+//! several track the connections.
+
+use crate::Config;
+use crate::capture::Frame;
+use crate::decode::Decoder;
+use crate::verdict::Mark;
+
+use super::Summary;
+
+/// How often (capture time) idle connections are looked for.
+const EXPIRY_INTERVAL_NS: i64 = 1_000_000_000;
+
+/// The decoder and the clock.
+pub(crate) struct Intake {
+    pub(crate) decoder: Decoder,
+    /// The latest capture time seen (time never goes back).
+    now: i64,
+    last_expiry: i64,
+}
+
+impl Intake {
+    pub(crate) fn new(config: &Config) -> Self {
+        Intake {
+            decoder: Decoder::new(config),
+            now: i64::MIN,
+            last_expiry: i64::MIN,
+        }
+    }
+
+    /// Counts a frame and moves the clock; returns where the frame is.
+    pub(crate) fn count(&mut self, frame: &Frame<'_>, s: &mut Summary) -> Mark {
+        s.frames += 1;
+        s.captured_bytes += frame.data.len() as u64;
+        let ts = frame.ts.as_nanos();
+        if s.first_ts.is_none() {
+            s.first_ts = Some(frame.ts);
+        }
+        if ts < self.now {
+            s.backwards_timestamps += 1;
+        } else {
+            self.now = ts;
+            s.last_ts = Some(frame.ts);
+        }
+        Mark {
+            frame: frame.index,
+            ts: frame.ts,
+        }
+    }
+
+    /// Counts what decoding gave: a TCP segment (`None`) or a skip of this kind.
+    pub(crate) fn decoded(s: &mut Summary, skipped: Option<&'static str>) {
+        match skipped {
+            None => s.tcp_segments += 1,
+            Some(kind) => *s.skipped.entry(kind).or_insert(0) += 1,
+        }
+    }
+
+    /// After a frame: the capture time to look for idle connections at, when it is time to.
+    pub(crate) fn expiry_due(&mut self) -> Option<i64> {
+        if self.now.saturating_sub(self.last_expiry) >= EXPIRY_INTERVAL_NS {
+            self.last_expiry = self.now;
+            Some(self.now)
+        } else {
+            None
+        }
+    }
+}
