@@ -58,6 +58,10 @@ pub struct Args {
     /// Seconds of capture time after which a quiet connection is judged.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub idle_timeout: u64,
+    /// Threads analysing each capture's connections (default: one per core), besides the one reading
+    /// it. The output is the same for every N (the connection caps are shared among the threads).
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     // Last: the help heading of a flattened group goes on to the end of the list.
     /// Which connections the report shows and `--json` writes (default: all of them).
     #[command(flatten)]
@@ -204,6 +208,10 @@ fn analyze_command(
     let mut errors = false;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     let show_progress = progress::wanted(args.quiet);
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
     for path in &args.captures {
         let name = path.display().to_string();
         let (mut reader, bar) = match progress::open(path, show_progress) {
@@ -215,7 +223,7 @@ fn analyze_command(
             }
         };
         let mut sink = Collect::new(&args, &name, &mut out);
-        let result = shakedown::analyze(&mut reader, &config, &mut sink);
+        let result = shakedown::analyze_parallel(&mut reader, &config, jobs, &mut sink);
         progress::done(bar);
         failures |= sink.failures;
         let broken_pipe = sink.broken_pipe;

@@ -6,12 +6,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
     let is_terminal = stdout.is_terminal();
     let status = shakedown_cli::run_on(
         std::env::args_os(),
         &mut stdout.lock(),
-        &mut stderr.lock(),
+        // Not locked for the whole run: the progress bar is drawn from the thread reading the
+        // capture.
+        &mut std::io::stderr(),
         is_terminal,
     );
     ExitCode::from(status.code())

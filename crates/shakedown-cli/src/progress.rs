@@ -15,8 +15,8 @@ pub(crate) fn wanted(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
 }
 
-/// No steady-tick thread: `main` holds the standard error lock for the whole run, and a drawing thread
-/// would wait on it forever. The bar is drawn from the reading thread as bytes arrive.
+/// No steady-tick thread: the bar is drawn as bytes arrive, from whichever thread reads the capture
+/// (so nothing may hold the standard error lock for the whole run; `main` does not).
 ///
 /// A capture reader and, when shown, its progress bar.
 pub(crate) type Opened = (CaptureReader<Box<dyn Read + Send>>, Option<ProgressBar>);

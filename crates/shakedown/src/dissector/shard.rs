@@ -78,16 +78,6 @@ impl Shard {
         }
     }
 
-    /// Live connections.
-    pub(crate) fn live(&self) -> usize {
-        self.table.len()
-    }
-
-    /// Bytes buffered for reassembly now.
-    pub(crate) fn buffered(&self) -> usize {
-        self.budget.used()
-    }
-
     /// The most bytes buffered at once, and how often the budget ran out.
     pub(crate) fn budget_figures(&self) -> (usize, u64) {
         (self.budget.peak(), self.budget.hits())

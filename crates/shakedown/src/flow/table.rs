@@ -1,10 +1,13 @@
 //! The connection table: canonical key -> live connection, with idle expiry and a cap on live entries.
 //!
-//! Expiry and eviction use a lazily refreshed queue ordered by last activity, so a packet costs one
-//! hash lookup and no reordering: an entry is only moved when it reaches the front of the queue and
-//! turns out to have been active since it was queued.
+//! Expiry and eviction use a lazily refreshed min-heap of last activity, so a packet costs one hash
+//! lookup and no reordering: an entry is only moved when it reaches the top of the heap and turns
+//! out to have been active since it was queued. Expiry is exact: every entry idle since before the
+//! cutoff goes, whatever else the table holds (so tables that share out the connections of one
+//! capture expire the same connections as one table holding them all).
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use super::FlowKey;
 
@@ -24,8 +27,8 @@ pub(crate) struct FlowTable<C> {
     map: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
     entries: Vec<Option<Entry<C>>>,
     free: Vec<usize>,
-    /// (slot, generation, last activity when queued), oldest first.
-    queue: VecDeque<(usize, u64, i64)>,
+    /// (last activity when queued, generation, slot), the least recent on top.
+    queue: BinaryHeap<Reverse<(i64, u64, usize)>>,
     next_generation: u64,
 }
 
@@ -35,7 +38,7 @@ impl<C> FlowTable<C> {
             map: HashMap::default(),
             entries: Vec::new(),
             free: Vec::new(),
-            queue: VecDeque::new(),
+            queue: BinaryHeap::new(),
             next_generation: 0,
         }
     }
@@ -83,7 +86,7 @@ impl<C> FlowTable<C> {
             }
         };
         self.map.insert(key, index);
-        self.queue.push_back((index, generation, now));
+        self.queue.push(Reverse((now, generation, index)));
         Slot(index)
     }
 
@@ -95,36 +98,45 @@ impl<C> FlowTable<C> {
         if self.map.is_empty() {
             // Nothing live: the queue holds only stale entries.
             self.queue.clear();
+        } else if self.queue.len() > self.map.len().saturating_mul(2).saturating_add(1024) {
+            // Mostly stale entries: rebuild from the live ones, so the queue stays proportional to
+            // the live connections (amortised O(1) per removal).
+            self.queue = self
+                .entries
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| e.as_ref().map(|e| Reverse((e.last, e.generation, i))))
+                .collect();
         }
         Some(entry.value)
     }
 
     /// Removes and returns the least recently active entry if its last activity is before `cutoff`
-    /// (or any least recently active entry when `cutoff` is `None`).
+    /// (or the least recently active entry when `cutoff` is `None`; the oldest of equals).
     pub(crate) fn pop_idle(&mut self, cutoff: Option<i64>) -> Option<C> {
         // Each queued item is looked at at most twice per call (once stale, once refreshed), so the
         // loop is bounded by twice the queue's length.
         let mut budget = self.queue.len().saturating_mul(2).saturating_add(1);
         while budget > 0 {
             budget -= 1;
-            let &(index, generation, queued) = self.queue.front()?;
+            let &Reverse((queued, generation, index)) = self.queue.peek()?;
             let live = match self.entries.get(index) {
                 Some(Some(e)) if e.generation == generation => Some(e.last),
                 _ => None,
             };
             let Some(last) = live else {
-                self.queue.pop_front();
+                self.queue.pop();
                 continue;
             };
             if last > queued {
-                self.queue.pop_front();
-                self.queue.push_back((index, generation, last));
+                self.queue.pop();
+                self.queue.push(Reverse((last, generation, index)));
                 continue;
             }
             if cutoff.is_some_and(|c| last >= c) {
                 return None;
             }
-            self.queue.pop_front();
+            self.queue.pop();
             return self.remove(Slot(index));
         }
         None
@@ -167,6 +179,22 @@ mod tests {
         assert_eq!(t.pop_idle(Some(15)), None);
         assert_eq!(t.pop_idle(None), Some("one"));
         assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn expiry_is_exact_when_a_refreshed_entry_falls_behind_a_newer_one() {
+        let mut t = FlowTable::new();
+        let a = t.insert(key(1), "a", 0);
+        t.insert(key(2), "b", 5);
+        t.touch(a, 10);
+        t.insert(key(3), "c", 12);
+        let mut gone = Vec::new();
+        while let Some(c) = t.pop_idle(Some(11)) {
+            gone.push(c);
+        }
+        gone.sort_unstable();
+        assert_eq!(gone, ["a", "b"]);
+        assert_eq!(t.len(), 1);
     }
 
     #[test]

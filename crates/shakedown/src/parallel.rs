@@ -1,0 +1,440 @@
+//! One capture on several threads, with the same output as one thread.
+//!
+//! ```text
+//! reader thread            worker threads (N)                 calling thread
+//! read, count, decode  ──► shard: connections, TLS, RDP,  ──► order: first-packet order,
+//! hash the flow key        verdicts, stamped with frames      renumbering, the Sink
+//! ```
+//!
+//! The reader decodes every frame (IP fragments are put together there, so every segment of a
+//! connection goes to the same worker) and hands each TCP segment to the worker chosen by a hash of
+//! the connection's key, the same both ways. It also tells every worker when the capture's clock says
+//! idle connections are looked for, at the same frame as a single thread would. Workers stamp what
+//! happens with the frame it happened at; the calling thread takes those events in frame order, so
+//! connection numbers, the order of verdicts and the verdicts themselves are those of [`analyze`].
+//!
+//! Caps that bound memory ([`Config::max_connections`], [`Config::max_total_buffer`]) are split
+//! evenly between the workers; when a capture hits them, which connections are evicted or stop being
+//! buffered can differ from a single-threaded run (the [`Summary`] says when caps were hit).
+//! Protocol events ([`Config::protocol_events`]) are only given by the single-threaded path.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
+use std::io::Read;
+use std::net::IpAddr;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+
+use crate::capture::{CaptureError, CaptureReader};
+use crate::decode::{Decoded, TcpFlags, TcpSegment};
+use crate::dissector::intake::Intake;
+use crate::dissector::order::Order;
+use crate::dissector::shard::{Shard, ShardCounts, ShardEvent, Stamped};
+use crate::flow::{Endpoint, FlowKey};
+use crate::verdict::Mark;
+use crate::{Config, Event, Sink, Summary, analyze};
+
+/// A batch is handed over after this many frames…
+const BATCH_FRAMES: usize = 2048;
+/// …or when one worker's batch holds this many payload bytes.
+const BATCH_BYTES: usize = 512 * 1024;
+/// Batches in flight per worker (bounds memory and keeps workers in step).
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Like [`analyze`], with the connections shared among `workers` threads (plus one reading the
+/// capture). The verdicts, their numbers and their order are those [`analyze`] gives, every time;
+/// see the module's documentation for the caps. With `workers` ≤ 1, or with
+/// [`Config::protocol_events`], it is [`analyze`].
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tls/tls12-ok.pcap");
+/// let config = shakedown::Config::default();
+/// let (mut one, mut two) = (Vec::new(), Vec::new());
+/// shakedown::analyze(&mut shakedown::capture::open(path)?, &config, &mut one)?;
+/// shakedown::analyze_parallel(&mut shakedown::capture::open(path)?, &config, 2, &mut two)?;
+/// assert_eq!(one, two);
+/// # Ok(()) }
+/// ```
+pub fn analyze_parallel<R: Read + Send>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: usize,
+    sink: &mut impl Sink,
+) -> Result<Summary, CaptureError> {
+    if workers <= 1 || config.protocol_events {
+        return analyze(reader, config, sink);
+    }
+    let shard_config = Config {
+        max_connections: (config.max_connections / workers).max(1),
+        max_total_buffer: config.max_total_buffer / workers,
+        ..config.clone()
+    };
+    let stop = AtomicBool::new(false);
+    let reading_from = &mut *reader;
+    let (mut summary, failure, merged) = std::thread::scope(|scope| {
+        let (results, merger_rx) =
+            mpsc::sync_channel::<(usize, Output)>(workers * BATCHES_IN_FLIGHT);
+        let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
+        let mut to_workers = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+            to_workers.push(tx);
+            let results = results.clone();
+            let recycle = recycle_tx.clone();
+            let config = shard_config.clone();
+            scope.spawn(move || work(w, config, rx, results, recycle));
+        }
+        drop((results, recycle_tx));
+        let stop = &stop;
+        let reading = scope.spawn(move || read(reading_from, config, to_workers, recycle_rx, stop));
+        let merged = merge(workers, config, merger_rx, sink);
+        if merged.stopped {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let (summary, failure) = match reading.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (summary, failure, merged)
+    });
+    let c = merged.counts;
+    (
+        summary.connections,
+        summary.evicted,
+        summary.expired,
+        summary.port_reuse,
+    ) = (c.connections, c.evicted, c.expired, c.port_reuse);
+    summary.peak_buffered = merged.peak_buffered;
+    summary.budget_hits = merged.budget_hits;
+    summary.peak_connections = merged.order.peak_live;
+    summary.pending_verdicts_peak = merged.order.peak_waiting;
+    summary.out_of_order = merged.order.out_of_order;
+    summary.truncation = reader.truncation().cloned();
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}
+
+/// A TCP segment on its way to a worker, its payload in the batch's bytes.
+struct Segment {
+    at: Mark,
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    window: u16,
+    wire_payload_len: u32,
+    payload: std::ops::Range<usize>,
+}
+
+enum Item {
+    Segment(Segment),
+    /// Look for idle connections at capture time `now`, after frame `frame`.
+    Expire {
+        now: i64,
+        frame: u64,
+    },
+}
+
+/// Work for one worker: every frame up to `through` has been handed out.
+#[derive(Default)]
+struct Batch {
+    items: Vec<Item>,
+    bytes: Vec<u8>,
+    through: u64,
+}
+
+impl Batch {
+    fn push(&mut self, seg: &TcpSegment<'_>, at: Mark) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(seg.payload);
+        self.items.push(Item::Segment(Segment {
+            at,
+            src: seg.src,
+            dst: seg.dst,
+            src_port: seg.src_port,
+            dst_port: seg.dst_port,
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: seg.flags,
+            window: seg.window,
+            wire_payload_len: seg.wire_payload_len,
+            payload: start..self.bytes.len(),
+        }));
+    }
+}
+
+/// What a worker did with one batch: its events, and how far it got.
+struct Output {
+    events: Vec<Stamped>,
+    through: u64,
+    /// Set on the last output, after the end of the capture.
+    totals: Option<Totals>,
+}
+
+struct Totals {
+    counts: ShardCounts,
+    peak_buffered: usize,
+    budget_hits: u64,
+}
+
+/// The reader thread: reads, counts and decodes every frame, hands out segments by flow.
+fn read<R: Read>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: Vec<SyncSender<Batch>>,
+    recycled: Receiver<Batch>,
+    stop: &AtomicBool,
+) -> (Summary, Option<CaptureError>) {
+    let n = workers.len().max(1);
+    let hasher = foldhash::fast::FixedState::with_seed(0x5ca1_ab1e);
+    let mut intake = Intake::new(config);
+    let mut summary = Summary::default();
+    let mut batches: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
+    let mut frames = 0usize;
+    let mut last_frame = 0u64;
+    let mut failure = None;
+    loop {
+        let frame = match reader.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        let at = intake.count(&frame, &mut summary);
+        last_frame = at.frame;
+        let mut full = false;
+        let skipped = match intake.decoder.decode(&frame) {
+            Decoded::Tcp(seg) => {
+                let key = FlowKey::new(
+                    Endpoint::new(seg.src, seg.src_port),
+                    Endpoint::new(seg.dst, seg.dst_port),
+                );
+                let w = (hasher.hash_one(key) % n as u64) as usize;
+                if let Some(batch) = batches.get_mut(w) {
+                    batch.push(&seg, at);
+                    full = batch.bytes.len() >= BATCH_BYTES;
+                }
+                None
+            }
+            Decoded::Skipped(skip) => Some(skip.kind()),
+        };
+        Intake::decoded(&mut summary, skipped);
+        if let Some(now) = intake.expiry_due() {
+            for batch in &mut batches {
+                batch.items.push(Item::Expire {
+                    now,
+                    frame: at.frame,
+                });
+            }
+        }
+        frames += 1;
+        if frames >= BATCH_FRAMES || full {
+            frames = 0;
+            if hand_out(&mut batches, &workers, &recycled, last_frame).is_break()
+                || stop.load(Ordering::Relaxed)
+            {
+                return (summary, failure);
+            }
+        }
+    }
+    let _ = hand_out(&mut batches, &workers, &recycled, last_frame);
+    (summary, failure)
+}
+
+/// Sends every worker its batch (empty ones too: they say how far the capture has been read).
+fn hand_out(
+    batches: &mut [Batch],
+    workers: &[SyncSender<Batch>],
+    recycled: &Receiver<Batch>,
+    through: u64,
+) -> ControlFlow<()> {
+    for (batch, worker) in batches.iter_mut().zip(workers) {
+        let fresh = recycled.try_recv().unwrap_or_default();
+        let mut full = std::mem::replace(batch, fresh);
+        full.through = through;
+        if worker.send(full).is_err() {
+            // The worker is gone: the analysis was stopped.
+            return ControlFlow::Break(());
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// A worker thread: the connections of its shard.
+fn work(
+    index: usize,
+    config: Config,
+    batches: Receiver<Batch>,
+    results: SyncSender<(usize, Output)>,
+    recycle: Sender<Batch>,
+) {
+    let mut shard = Shard::new(config);
+    for mut batch in batches {
+        for item in batch.items.drain(..) {
+            match item {
+                Item::Segment(s) => {
+                    let seg = TcpSegment {
+                        src: s.src,
+                        dst: s.dst,
+                        src_port: s.src_port,
+                        dst_port: s.dst_port,
+                        seq: s.seq,
+                        ack: s.ack,
+                        flags: s.flags,
+                        window: s.window,
+                        payload: batch.bytes.get(s.payload).unwrap_or_default(),
+                        wire_payload_len: s.wire_payload_len,
+                    };
+                    shard.segment(&seg, s.at);
+                }
+                Item::Expire { now, frame } => shard.expire(now, frame),
+            }
+        }
+        let mut events = Vec::new();
+        shard.take_events(&mut events);
+        let through = batch.through;
+        batch.bytes.clear();
+        let _ = recycle.send(batch);
+        let output = Output {
+            events,
+            through,
+            totals: None,
+        };
+        if results.send((index, output)).is_err() {
+            return;
+        }
+    }
+    shard.finish();
+    let mut events = Vec::new();
+    shard.take_events(&mut events);
+    let (peak_buffered, budget_hits) = shard.budget_figures();
+    let _ = results.send((
+        index,
+        Output {
+            events,
+            through: u64::MAX,
+            totals: Some(Totals {
+                counts: shard.counts,
+                peak_buffered,
+                budget_hits,
+            }),
+        },
+    ));
+}
+
+/// What the merge found, besides the verdicts it gave the sink.
+struct Merged {
+    order: Order,
+    counts: ShardCounts,
+    peak_buffered: u64,
+    budget_hits: u64,
+    stopped: bool,
+}
+
+/// The calling thread: takes the workers' events in frame order, numbers the connections by first
+/// packet and puts the verdicts out in order.
+fn merge(
+    workers: usize,
+    config: &Config,
+    results: Receiver<(usize, Output)>,
+    sink: &mut impl Sink,
+) -> Merged {
+    let mut queues: Vec<VecDeque<Stamped>> = (0..workers).map(|_| VecDeque::new()).collect();
+    let mut through = vec![0u64; workers];
+    // Each worker's connection numbers -> the capture's.
+    let mut numbers: Vec<HashMap<u64, u64, foldhash::fast::RandomState>> =
+        (0..workers).map(|_| HashMap::default()).collect();
+    let mut next_number = 0u64;
+    let mut merged = Merged {
+        order: Order::default(),
+        counts: ShardCounts::default(),
+        peak_buffered: 0,
+        budget_hits: 0,
+        stopped: false,
+    };
+    let mut out = VecDeque::new();
+    let mut frame_events: Vec<(usize, Stamped)> = Vec::new();
+    for (w, output) in results.iter() {
+        if let Some(queue) = queues.get_mut(w) {
+            queue.extend(output.events);
+        }
+        if let Some(t) = through.get_mut(w) {
+            *t = output.through;
+        }
+        if let Some(totals) = output.totals {
+            let c = &mut merged.counts;
+            c.connections += totals.counts.connections;
+            c.evicted += totals.counts.evicted;
+            c.expired += totals.counts.expired;
+            c.port_reuse += totals.counts.port_reuse;
+            merged.peak_buffered += totals.peak_buffered as u64;
+            merged.budget_hits += totals.budget_hits;
+        }
+        let complete = through.iter().copied().min().unwrap_or(0);
+        // Every event of a frame up to `complete` has arrived: take them frame by frame.
+        while let Some(frame) = queues
+            .iter()
+            .filter_map(|q| q.front().map(|s| s.frame))
+            .min()
+            .filter(|&f| f <= complete)
+        {
+            for (w, queue) in queues.iter_mut().enumerate() {
+                while queue.front().is_some_and(|s| s.frame == frame) {
+                    if let Some(s) = queue.pop_front() {
+                        frame_events.push((w, s));
+                    }
+                }
+            }
+            // The frame's own events first, then those of the expiry after it, as one shard
+            // would have them.
+            frame_events.sort_by_key(|(_, s)| s.after_frame);
+            for (w, stamped) in frame_events.drain(..) {
+                let Some(numbers) = numbers.get_mut(w) else {
+                    continue;
+                };
+                match stamped.event {
+                    ShardEvent::Created(local) => {
+                        numbers.insert(local, next_number);
+                        next_number += 1;
+                        merged.order.created();
+                    }
+                    ShardEvent::Concluded(mut verdict) => {
+                        if let Some(number) = numbers.remove(&verdict.conn) {
+                            verdict.conn = number;
+                        }
+                        merged.order.concluded(verdict);
+                    }
+                }
+            }
+            merged
+                .order
+                .end_of_frame(config.max_pending_verdicts, &mut out);
+            if deliver(&mut out, sink).is_break() {
+                merged.stopped = true;
+                return merged;
+            }
+        }
+    }
+    merged.order.finish(&mut out);
+    merged.stopped = deliver(&mut out, sink).is_break();
+    merged
+}
+
+fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
+    while let Some(event) = out.pop_front() {
+        match event {
+            Event::Verdict(v) => sink.verdict(*v)?,
+            Event::Protocol(p) => sink.protocol_event(p)?,
+        }
+    }
+    ControlFlow::Continue(())
+}
