@@ -87,3 +87,32 @@ fn a_bad_input_names_the_file_and_the_others_are_still_analysed() {
         "the good capture is still analysed: {out}"
     );
 }
+
+#[test]
+fn the_output_is_the_same_for_every_number_of_threads() {
+    let mut files: Vec<String> =
+        shakedown_tests::files_with_suffix(&shakedown_tests::fixtures(), ".pcap")
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+    files.push(fixture("lower/many-connections.pcapng"));
+    files.push("/nonexistent/capture.pcap".into());
+    assert!(files.len() > 20);
+    for mode in [&["--json"][..], &["--all"][..], &["--summary-json"][..]] {
+        let run_with = |jobs: &str| {
+            let mut argv: Vec<&str> = vec!["-j", jobs, "--color", "never"];
+            argv.extend_from_slice(mode);
+            argv.extend(files.iter().map(String::as_str));
+            run(&argv)
+        };
+        let one = run_with("1");
+        assert_eq!(one.0, 2, "the missing file is an error: {}", one.2);
+        assert!(one.2.contains("/nonexistent/capture.pcap"));
+        for jobs in ["2", "4"] {
+            assert!(
+                run_with(jobs) == one,
+                "{mode:?}: -j {jobs} differs from -j 1"
+            );
+        }
+    }
+}

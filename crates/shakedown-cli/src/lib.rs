@@ -212,57 +212,48 @@ fn analyze_command(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
     );
-    for path in &args.captures {
-        let name = path.display().to_string();
-        let (mut reader, bar) = match progress::open(path, show_progress) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = writeln!(err, "shakedown: {name}: {e}");
-                errors = true;
-                continue;
-            }
-        };
-        let mut sink = Collect::new(&args, &name, &mut out);
-        let result = shakedown::analyze_parallel(&mut reader, &config, jobs, &mut sink);
-        progress::done(bar);
-        failures |= sink.failures;
-        let broken_pipe = sink.broken_pipe;
-        let mut collected = std::mem::take(&mut sink.collected);
-        drop(sink);
-        if broken_pipe {
-            return Status::found(failures);
-        }
-        let summary = match result {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = writeln!(err, "shakedown: {name}: {e}");
-                errors = true;
-                continue;
-            }
-        };
-        if let Some(t) = &summary.truncation {
-            let _ = writeln!(
-                err,
-                "shakedown: {name}: warning: the capture is cut short ({}) at byte {} after {} frames; connections still open there are marked incomplete",
-                t.reason, t.byte_offset, t.frames_read
-            );
-        }
-        if args.json || args.summary_json {
-            if args.summary_json {
-                let line = shakedown::json::summary_record(&summary, &name).to_string();
-                if let Err(e) = writeln!(out, "{line}") {
-                    if e.kind() == io::ErrorKind::BrokenPipe {
-                        return Status::found(failures);
-                    }
-                    let _ = writeln!(err, "shakedown: writing the output: {e}");
-                    return Status::Error;
-                }
-            }
+    let captures = &args.captures;
+    let mut i = 0;
+    while i < captures.len() {
+        // Small captures side by side, one thread each; a big one (or standard input) alone, its
+        // connections shared among the threads. Output stays in the order given.
+        let run = if jobs > 1 {
+            captures[i..].iter().take_while(|p| side_by_side(p)).count()
         } else {
-            let written = text::report(&mut out, &name, &mut collected, &summary, &args, paint);
-            if is_broken_pipe(&written) {
-                return Status::found(failures);
+            0
+        };
+        let done = if run >= 2 {
+            let files = &captures[i..i + run];
+            i += run;
+            many_captures(files, &args, &config, paint, jobs, &mut out, err)
+        } else {
+            let path = &captures[i];
+            i += 1;
+            let mut done = one_capture(
+                path,
+                &args,
+                &config,
+                paint,
+                jobs,
+                show_progress,
+                &mut out,
+                err,
+            );
+            if done.end.is_none() {
+                // Anything written so far goes out before the next capture's work.
+                done.end = flush_failure(&mut out);
             }
+            done
+        };
+        failures |= done.failures;
+        errors |= done.error;
+        match done.end {
+            Some(End::BrokenPipe) => return Status::found(failures),
+            Some(End::WriteFailed(e)) => {
+                let _ = writeln!(err, "shakedown: writing the output: {e}");
+                return Status::Error;
+            }
+            None => {}
         }
     }
     if let Err(e) = out.flush() {
@@ -277,6 +268,163 @@ fn analyze_command(
     } else {
         Status::found(failures)
     }
+}
+
+/// Captures smaller than this are analysed side by side (one thread each) when there are several.
+const SIDE_BY_SIDE_MAX: u64 = 64 << 20;
+
+/// Whether a capture is a regular file small enough to be analysed beside others.
+fn side_by_side(path: &std::path::Path) -> bool {
+    path.as_os_str() != "-"
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() < SIDE_BY_SIDE_MAX)
+}
+
+/// Why a run stops before its last capture.
+enum End {
+    /// Whoever read the output went away: stop quietly.
+    BrokenPipe,
+    /// The output could not be written.
+    WriteFailed(io::Error),
+}
+
+/// What one capture (or a run of them) gave.
+#[derive(Default)]
+struct Done {
+    failures: bool,
+    error: bool,
+    end: Option<End>,
+}
+
+fn write_failure(e: io::Error) -> End {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        End::BrokenPipe
+    } else {
+        End::WriteFailed(e)
+    }
+}
+
+fn flush_failure(out: &mut impl Write) -> Option<End> {
+    out.flush().err().map(write_failure)
+}
+
+/// Analyses several small captures on up to `jobs` threads, each into memory, and writes their
+/// outputs in the order given as they become ready.
+fn many_captures<W: Write>(
+    files: &[PathBuf],
+    args: &Args,
+    config: &Config,
+    paint: Palette,
+    jobs: usize,
+    out: &mut W,
+    err: &mut dyn Write,
+) -> Done {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let mut total = Done::default();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Done)>();
+        for _ in 0..jobs.min(files.len()) {
+            let tx = tx.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let (mut o, mut e) = (Vec::new(), Vec::new());
+                    let done = one_capture(path, args, config, paint, 1, false, &mut o, &mut e);
+                    if tx.send((i, o, e, done)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = BTreeMap::new();
+        let mut written = 0;
+        for (i, o, e, done) in rx {
+            waiting.insert(i, (o, e, done));
+            while let Some((o, e, done)) = waiting.remove(&written) {
+                written += 1;
+                total.failures |= done.failures;
+                total.error |= done.error;
+                let end = done
+                    .end
+                    .or_else(|| out.write_all(&o).err().map(write_failure))
+                    .or_else(|| flush_failure(out));
+                let _ = err.write_all(&e);
+                if end.is_some() {
+                    total.end = end;
+                    stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+    });
+    total
+}
+
+/// Analyses one capture with `jobs` threads, writing its report or JSON lines to `out` and its
+/// warnings and errors to `err`.
+#[allow(clippy::too_many_arguments)]
+fn one_capture<W: Write>(
+    path: &std::path::Path,
+    args: &Args,
+    config: &Config,
+    paint: Palette,
+    jobs: usize,
+    show_progress: bool,
+    out: &mut W,
+    err: &mut dyn Write,
+) -> Done {
+    let name = path.display().to_string();
+    let mut done = Done::default();
+    let (mut reader, bar) = match progress::open(path, show_progress) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "shakedown: {name}: {e}");
+            done.error = true;
+            return done;
+        }
+    };
+    let mut sink = Collect::new(args, &name, out);
+    let result = shakedown::analyze_parallel(&mut reader, config, jobs, &mut sink);
+    progress::done(bar);
+    done.failures = sink.failures;
+    let broken_pipe = sink.broken_pipe;
+    let mut collected = std::mem::take(&mut sink.collected);
+    drop(sink);
+    if broken_pipe {
+        done.end = Some(End::BrokenPipe);
+        return done;
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "shakedown: {name}: {e}");
+            done.error = true;
+            return done;
+        }
+    };
+    if let Some(t) = &summary.truncation {
+        let _ = writeln!(
+            err,
+            "shakedown: {name}: warning: the capture is cut short ({}) at byte {} after {} frames; connections still open there are marked incomplete",
+            t.reason, t.byte_offset, t.frames_read
+        );
+    }
+    if args.summary_json {
+        let line = shakedown::json::summary_record(&summary, &name).to_string();
+        done.end = writeln!(out, "{line}").err().map(write_failure);
+    } else if !args.json {
+        let written = text::report(out, &name, &mut collected, &summary, args, paint);
+        if is_broken_pipe(&written) {
+            done.end = Some(End::BrokenPipe);
+        }
+    }
+    done
 }
 
 fn is_broken_pipe(r: &io::Result<()>) -> bool {
