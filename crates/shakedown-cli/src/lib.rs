@@ -467,8 +467,7 @@ impl<W: Write> Sink for Collect<'_, W> {
         }
         self.failures |= verdict.is_failure();
         if self.json {
-            let line = shakedown::json::line(&verdict, self.capture);
-            if let Err(e) = writeln!(self.out, "{line}") {
+            if let Err(e) = shakedown::json::write_line(self.out, &verdict, self.capture) {
                 self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
                 return ControlFlow::Break(());
             }

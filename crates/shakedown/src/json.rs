@@ -1,12 +1,21 @@
 //! The JSON Lines record of a verdict: the contract other tools parse (SCHEMA.md in the repository,
 //! versioned by the `schema` field). Names are stable: fields are added, never renamed or dropped;
 //! unknown values are `null`, never omitted.
+//!
+//! The layout is defined once, by hand-written [`serde::Serialize`] impls of private wrappers around
+//! the verdict's parts (field order is the order of the `serialize_entry` calls). [`write_line`]
+//! streams a record straight to a writer, with no intermediate [`Value`] and no string built per
+//! field; [`record`] and [`line()`] serialize the same wrappers into a [`Value`] or a `String`.
 
+use std::fmt;
+use std::io;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
-use crate::rdp::Protocols;
+use crate::side::PerSide;
 use crate::tls::{CertificateInfo, ClientHello, ServerHello, TlsVersion};
-use crate::verdict::{AlertRecord, RdpFacts, SideMark, TlsFacts, Verdict};
+use crate::verdict::{AlertRecord, Cause, RdpFacts, SchannelEvent, TcpFacts, TlsFacts, Verdict};
 
 /// Version of the record's layout, written as its `schema` field.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -21,212 +30,426 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// assert_eq!(version_name(TlsVersion(0x7e01)), "0x7e01");
 /// ```
 pub fn version_name(v: TlsVersion) -> String {
-    match v.0 {
-        0x0002 => "SSL 2.0".into(),
-        0x0300 => "SSL 3.0".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        draft @ 0x7f00..=0x7fff => format!("TLS 1.3 draft {}", draft & 0xff),
-        other => format!("0x{other:04x}"),
+    VersionName(v).to_string()
+}
+
+/// [`version_name`] as a string in the record, without allocating.
+#[derive(Clone, Copy)]
+struct VersionName(TlsVersion);
+
+impl VersionName {
+    fn known(self) -> Option<&'static str> {
+        Some(match self.0.0 {
+            0x0002 => "SSL 2.0",
+            0x0300 => "SSL 3.0",
+            0x0301 => "TLS 1.0",
+            0x0302 => "TLS 1.1",
+            0x0303 => "TLS 1.2",
+            0x0304 => "TLS 1.3",
+            _ => return None,
+        })
     }
 }
 
-fn side_of(m: Option<SideMark>) -> Value {
-    m.map_or(Value::Null, |m| Value::from(m.side.as_str()))
+impl fmt::Display for VersionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.known(), self.0.0) {
+            (Some(name), _) => f.write_str(name),
+            (None, draft @ 0x7f00..=0x7fff) => write!(f, "TLS 1.3 draft {}", draft & 0xff),
+            (None, other) => write!(f, "0x{other:04x}"),
+        }
+    }
 }
 
-fn opt_str(s: Option<impl ToString>) -> Value {
-    s.map_or(Value::Null, |s| Value::from(s.to_string()))
+impl Serialize for VersionName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.known() {
+            Some(name) => s.serialize_str(name),
+            None => s.collect_str(self),
+        }
+    }
 }
 
-fn alert(a: &AlertRecord) -> Value {
-    json!({
-        "from": a.from.as_str(),
-        "level": a.alert.level.map(|l| if l.0 == 2 { "fatal".to_string() } else if l.0 == 1 { "warning".to_string() } else { format!("0x{:02x}", l.0) }),
-        "description": a.alert.description.map(|d| d.to_string()),
-        "code": a.alert.description.map(|d| d.0),
-        "encrypted": a.alert.encrypted,
-        "inferred": a.inferred,
-        "time": a.at.ts.to_string(),
-        "frame": a.at.frame,
-    })
+/// Any [`fmt::Display`] value as a JSON string (timestamps, endpoints, names with a hex fallback),
+/// formatted straight into the output.
+struct AsStr<T>(T);
+
+impl<T: fmt::Display> Serialize for AsStr<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
 }
 
-fn protocols(p: Protocols) -> Value {
-    Value::from(p.names())
+/// A 16-bit code (cipher suite, group, signature scheme) as its IANA name, else `0x%04x`.
+struct Code16(Option<&'static str>, u16);
+
+impl Serialize for Code16 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(name) => s.serialize_str(name),
+            None => s.collect_str(&format_args!("0x{:04x}", self.1)),
+        }
+    }
 }
 
-fn rdp(r: &RdpFacts) -> Value {
-    json!({
-        "cookie": r.cookie.as_deref().map(str::trim_end),
-        "requested_protocols": r.requested.map_or(Value::Null, protocols),
-        "selected_protocol": r.selected.map(|p| p.selected_name()),
-        "failure": r.failure.map(|f| f.to_string()),
-        "routing_token": r.routing_token,
-        "request_flags": r.request_flags,
-        "response_flags": r.response_flags,
-        "failure_code": r.failure.map(|f| f.0),
-        "correlation_id": r.correlation_id.map(|id| id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
-        "confirmed": r.confirmed,
-        "anomalies": r.anomalies,
-    })
+/// Bytes as lowercase hex digits.
+struct Hex<'a>(&'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }
 
-fn client_hello(ch: &ClientHello) -> Value {
-    let ja3 = ch.ja3();
-    json!({
-        "legacy_version": version_name(ch.legacy_version),
-        "supported_versions": ch.supported_versions.iter().map(|v| version_name(*v)).collect::<Vec<_>>(),
-        "cipher_suites": ch.cipher_suites.iter().map(|c| c.name().map_or_else(|| format!("0x{:04x}", c.0), str::to_string)).collect::<Vec<_>>(),
-        "sni": ch.sni,
-        "alpn": ch.alpn,
-        "supported_groups": ch.supported_groups.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
-        "signature_algorithms": ch.signature_algorithms.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        "key_share_groups": ch.key_share_groups.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
-        "highest_version": version_name(ch.highest_version()),
-        "record_version": version_name(ch.record_version),
-        "sslv2_format": ch.sslv2_format,
-        "ja3": ja3.full,
-        "ja3_hash": ja3.hash,
-        "ja4": ch.ja4(),
-    })
+/// A JSON array of the items an iterator gives; the closure makes the iterator anew (serializing
+/// takes `&self`), so nothing is collected.
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: IntoIterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
 }
 
-fn server_hello(sh: &ServerHello, hrr: bool) -> Value {
-    let ja3s = sh.ja3s();
-    json!({
-        "version": version_name(sh.version),
-        "cipher_suite": sh.cipher_suite.name().map_or_else(|| format!("0x{:04x}", sh.cipher_suite.0), str::to_string),
-        "hello_retry_request": hrr,
-        "legacy_version": version_name(sh.legacy_version),
-        "key_share_group": sh.key_share_group.map(|g| g.to_string()),
-        "ja3s": ja3s.full,
-        "ja3s_hash": ja3s.hash,
-    })
+/// An object of two numbers: `{"client": …, "server": …}`, `{"first": …, "last": …}`.
+struct Pair(&'static str, u64, &'static str, u64);
+
+impl Pair {
+    fn sides(p: &PerSide<u64>) -> Pair {
+        Pair("client", p.client, "server", p.server)
+    }
 }
 
-fn certificate(c: &CertificateInfo) -> Value {
-    json!({
-        "subject": c.subject,
-        "issuer": c.issuer,
-        "not_before": c.not_before.map(|t| t.to_string()),
-        "not_after": c.not_after.map(|t| t.to_string()),
-        "key_type": c.key_type.as_ref().map(|k| k.to_string()),
-        "chain_length": c.chain_len,
-        "self_signed": c.self_signed,
-        "dns_names": c.dns_names,
-    })
+impl Serialize for Pair {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry(self.0, &self.1)?;
+        m.serialize_entry(self.2, &self.3)?;
+        m.end()
+    }
 }
 
-fn tls(t: &TlsFacts) -> Value {
-    let sh = match (&t.server_hello, &t.hello_retry_request) {
-        (Some(sh), hrr) => server_hello(sh, hrr.is_some()),
-        (None, Some(hrr)) => server_hello(hrr, true),
-        (None, None) => Value::Null,
-    };
-    json!({
-        "version": t.version.map(version_name),
-        "client_hello": t.client_hello.as_ref().map_or(Value::Null, client_hello),
-        "server_hello": sh,
-        "certificate": t.certificate.as_ref().map_or(Value::Null, certificate),
-        "second_client_hello": t.second_client_hello.as_ref().map_or(Value::Null, client_hello),
-        "certificate_requested": t.certificate_requested,
-        "application_records": { "client": t.application_records.client, "server": t.application_records.server },
-        "anomalies": t.anomalies,
-    })
+/// An entry of `alerts`.
+struct Alert<'a>(&'a AlertRecord);
+
+impl Serialize for Alert<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("from", a.from.as_str())?;
+        m.serialize_entry("level", &a.alert.level.map(|l| Level(l.0)))?;
+        m.serialize_entry("description", &a.alert.description.map(AsStr))?;
+        m.serialize_entry("code", &a.alert.description.map(|d| d.0))?;
+        m.serialize_entry("encrypted", &a.alert.encrypted)?;
+        m.serialize_entry("inferred", &a.inferred)?;
+        m.serialize_entry("time", &AsStr(a.at.ts))?;
+        m.serialize_entry("frame", &a.at.frame)?;
+        m.end()
+    }
+}
+
+/// An alert level: `fatal`, `warning`, else `0x%02x`.
+struct Level(u8);
+
+impl Serialize for Level {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            2 => s.serialize_str("fatal"),
+            1 => s.serialize_str("warning"),
+            other => s.collect_str(&format_args!("0x{other:02x}")),
+        }
+    }
+}
+
+/// The `rdp` object.
+struct Rdp<'a>(&'a RdpFacts);
+
+impl Serialize for Rdp<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut m = s.serialize_map(Some(11))?;
+        m.serialize_entry("cookie", &r.cookie.as_deref().map(str::trim_end))?;
+        m.serialize_entry(
+            "requested_protocols",
+            &r.requested.map(|p| Seq(move || p.name_iter().map(AsStr))),
+        )?;
+        m.serialize_entry(
+            "selected_protocol",
+            &r.selected.map(|p| AsStr(p.selected())),
+        )?;
+        m.serialize_entry("failure", &r.failure.map(AsStr))?;
+        m.serialize_entry("routing_token", &r.routing_token)?;
+        m.serialize_entry("request_flags", &r.request_flags)?;
+        m.serialize_entry("response_flags", &r.response_flags)?;
+        m.serialize_entry("failure_code", &r.failure.map(|f| f.0))?;
+        m.serialize_entry(
+            "correlation_id",
+            &r.correlation_id.as_ref().map(|id| AsStr(Hex(id))),
+        )?;
+        m.serialize_entry("confirmed", &r.confirmed)?;
+        m.serialize_entry("anomalies", &r.anomalies)?;
+        m.end()
+    }
+}
+
+/// A `client_hello` or `second_client_hello` object.
+struct ClientHelloJson<'a>(&'a ClientHello);
+
+impl Serialize for ClientHelloJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ch = self.0;
+        let ja3 = ch.ja3();
+        let mut m = s.serialize_map(Some(14))?;
+        m.serialize_entry("legacy_version", &VersionName(ch.legacy_version))?;
+        m.serialize_entry(
+            "supported_versions",
+            &Seq(|| ch.supported_versions.iter().map(|v| VersionName(*v))),
+        )?;
+        m.serialize_entry(
+            "cipher_suites",
+            &Seq(|| ch.cipher_suites.iter().map(|c| Code16(c.name(), c.0))),
+        )?;
+        m.serialize_entry("sni", &ch.sni)?;
+        m.serialize_entry("alpn", &ch.alpn)?;
+        m.serialize_entry(
+            "supported_groups",
+            &Seq(|| ch.supported_groups.iter().map(|g| Code16(g.name(), g.0))),
+        )?;
+        m.serialize_entry(
+            "signature_algorithms",
+            &Seq(|| {
+                ch.signature_algorithms
+                    .iter()
+                    .map(|a| Code16(a.name(), a.0))
+            }),
+        )?;
+        m.serialize_entry(
+            "key_share_groups",
+            &Seq(|| ch.key_share_groups.iter().map(|g| Code16(g.name(), g.0))),
+        )?;
+        m.serialize_entry("highest_version", &VersionName(ch.highest_version()))?;
+        m.serialize_entry("record_version", &VersionName(ch.record_version))?;
+        m.serialize_entry("sslv2_format", &ch.sslv2_format)?;
+        m.serialize_entry("ja3", &ja3.full)?;
+        m.serialize_entry("ja3_hash", &ja3.hash)?;
+        m.serialize_entry("ja4", &ch.ja4())?;
+        m.end()
+    }
+}
+
+/// The `server_hello` object: a ServerHello, or the HelloRetryRequest when no ServerHello came.
+struct ServerHelloJson<'a> {
+    sh: &'a ServerHello,
+    hrr: bool,
+}
+
+impl Serialize for ServerHelloJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let sh = self.sh;
+        let ja3s = sh.ja3s();
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("version", &VersionName(sh.version))?;
+        m.serialize_entry(
+            "cipher_suite",
+            &Code16(sh.cipher_suite.name(), sh.cipher_suite.0),
+        )?;
+        m.serialize_entry("hello_retry_request", &self.hrr)?;
+        m.serialize_entry("legacy_version", &VersionName(sh.legacy_version))?;
+        m.serialize_entry(
+            "key_share_group",
+            &sh.key_share_group.map(|g| Code16(g.name(), g.0)),
+        )?;
+        m.serialize_entry("ja3s", &ja3s.full)?;
+        m.serialize_entry("ja3s_hash", &ja3s.hash)?;
+        m.end()
+    }
+}
+
+/// The `certificate` object.
+struct Certificate<'a>(&'a CertificateInfo);
+
+impl Serialize for Certificate<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("subject", &c.subject)?;
+        m.serialize_entry("issuer", &c.issuer)?;
+        m.serialize_entry("not_before", &c.not_before.map(AsStr))?;
+        m.serialize_entry("not_after", &c.not_after.map(AsStr))?;
+        m.serialize_entry("key_type", &c.key_type.as_ref().map(AsStr))?;
+        m.serialize_entry("chain_length", &c.chain_len)?;
+        m.serialize_entry("self_signed", &c.self_signed)?;
+        m.serialize_entry("dns_names", &c.dns_names)?;
+        m.end()
+    }
+}
+
+/// The `tls` object.
+struct Tls<'a>(&'a TlsFacts);
+
+impl Serialize for Tls<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let server_hello = match (&t.server_hello, &t.hello_retry_request) {
+            (Some(sh), hrr) => Some(ServerHelloJson {
+                sh,
+                hrr: hrr.is_some(),
+            }),
+            (None, Some(hrr)) => Some(ServerHelloJson { sh: hrr, hrr: true }),
+            (None, None) => None,
+        };
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("version", &t.version.map(VersionName))?;
+        m.serialize_entry(
+            "client_hello",
+            &t.client_hello.as_ref().map(ClientHelloJson),
+        )?;
+        m.serialize_entry("server_hello", &server_hello)?;
+        m.serialize_entry("certificate", &t.certificate.as_ref().map(Certificate))?;
+        m.serialize_entry(
+            "second_client_hello",
+            &t.second_client_hello.as_ref().map(ClientHelloJson),
+        )?;
+        m.serialize_entry("certificate_requested", &t.certificate_requested)?;
+        m.serialize_entry("application_records", &Pair::sides(&t.application_records))?;
+        m.serialize_entry("anomalies", &t.anomalies)?;
+        m.end()
+    }
+}
+
+/// An entry of `cause.schannel_events`.
+struct Event<'a>(&'a SchannelEvent);
+
+impl Serialize for Event<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("id", &e.id)?;
+        m.serialize_entry("logged_by", e.logged_by.as_str())?;
+        m.serialize_entry("alert_code", &e.alert_code)?;
+        m.serialize_entry("message", e.message)?;
+        m.end()
+    }
+}
+
+/// The `cause` object.
+struct CauseJson<'a>(&'a Cause);
+
+impl Serialize for CauseJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("code", c.code.as_str())?;
+        m.serialize_entry("explanation", &c.explanation)?;
+        m.serialize_entry("schannel_event", &c.schannel_event.map(|e| e.id))?;
+        m.serialize_entry("hints", &c.hints)?;
+        m.serialize_entry(
+            "schannel_events",
+            &Seq(|| {
+                c.schannel_event
+                    .iter()
+                    .chain(c.related_events.iter())
+                    .map(Event)
+            }),
+        )?;
+        m.end()
+    }
+}
+
+/// The `tcp` object.
+struct Tcp<'a>(&'a TcpFacts);
+
+impl Serialize for Tcp<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("syn", &t.syn.is_some())?;
+        m.serialize_entry("syn_ack", &t.syn_ack.is_some())?;
+        m.serialize_entry("first_fin_frame", &t.first_fin.map(|m| m.at.frame))?;
+        m.serialize_entry("first_rst_frame", &t.first_rst.map(|m| m.at.frame))?;
+        m.serialize_entry("gaps", &Pair::sides(&t.gaps))?;
+        m.serialize_entry("gap_bytes", &Pair::sides(&t.gap_bytes))?;
+        m.serialize_entry("retransmitted_bytes", &Pair::sides(&t.retransmitted_bytes))?;
+        m.serialize_entry("overlap_conflicts", &Pair::sides(&t.overlap_conflicts))?;
+        m.end()
+    }
+}
+
+/// The whole record of one verdict.
+struct Record<'a> {
+    v: &'a Verdict,
+    capture: &'a str,
+}
+
+impl Serialize for Record<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.v;
+        let mut m = s.serialize_map(Some(26))?;
+        m.serialize_entry("schema", &SCHEMA_VERSION)?;
+        m.serialize_entry("capture", self.capture)?;
+        m.serialize_entry("conn", &v.conn)?;
+        m.serialize_entry("client", &AsStr(v.client))?;
+        m.serialize_entry("server", &AsStr(v.server))?;
+        m.serialize_entry("client_inferred_from", v.client_inferred_from.as_str())?;
+        m.serialize_entry("start", &AsStr(v.start.ts))?;
+        m.serialize_entry("end", &AsStr(v.end.ts))?;
+        m.serialize_entry("duration_ms", &v.end.ts.millis_since(v.start.ts))?;
+        m.serialize_entry("frames", &Pair("first", v.start.frame, "last", v.end.frame))?;
+        m.serialize_entry("packets", &Pair::sides(&v.packets))?;
+        m.serialize_entry("bytes", &Pair::sides(&v.bytes))?;
+        m.serialize_entry("protocol", v.protocol.as_str())?;
+        m.serialize_entry("outcome", v.outcome.as_str())?;
+        m.serialize_entry("stage", v.stage.as_str())?;
+        m.serialize_entry("first_fin", &v.tcp.first_fin.map(|m| m.side.as_str()))?;
+        m.serialize_entry("first_rst", &v.tcp.first_rst.map(|m| m.side.as_str()))?;
+        m.serialize_entry("closed_by", &v.closed_by.map(|(side, _)| side.as_str()))?;
+        m.serialize_entry("close_kind", &v.closed_by.map(|(_, kind)| kind.as_str()))?;
+        m.serialize_entry("alerts", &Seq(|| v.alerts.iter().map(Alert)))?;
+        m.serialize_entry("rdp", &v.rdp.as_ref().map(Rdp))?;
+        m.serialize_entry("tls", &v.tls.as_ref().map(Tls))?;
+        m.serialize_entry("cause", &CauseJson(&v.cause))?;
+        m.serialize_entry("wireshark_filter", &v.wireshark_filter)?;
+        m.serialize_entry("tcp", &Tcp(&v.tcp))?;
+        m.serialize_entry("unfinished", &v.unfinished)?;
+        m.end()
+    }
 }
 
 /// The SCHEMA.md record of one verdict, as a JSON value with the fields in the documented order.
 ///
-/// `capture` is the capture as given on the command line (`-` for standard input).
+/// `capture` is the capture as given on the command line (`-` for standard input). The same record
+/// as [`write_line`] writes; prefer that to write records out.
 pub fn record(v: &Verdict, capture: &str) -> Value {
-    let mut m = Map::new();
-    m.insert("schema".into(), SCHEMA_VERSION.into());
-    m.insert("capture".into(), capture.into());
-    m.insert("conn".into(), v.conn.into());
-    m.insert("client".into(), v.client.to_string().into());
-    m.insert("server".into(), v.server.to_string().into());
-    m.insert(
-        "client_inferred_from".into(),
-        v.client_inferred_from.as_str().into(),
-    );
-    m.insert("start".into(), v.start.ts.to_string().into());
-    m.insert("end".into(), v.end.ts.to_string().into());
-    m.insert(
-        "duration_ms".into(),
-        v.end.ts.millis_since(v.start.ts).into(),
-    );
-    m.insert(
-        "frames".into(),
-        json!({ "first": v.start.frame, "last": v.end.frame }),
-    );
-    m.insert(
-        "packets".into(),
-        json!({ "client": v.packets.client, "server": v.packets.server }),
-    );
-    m.insert(
-        "bytes".into(),
-        json!({ "client": v.bytes.client, "server": v.bytes.server }),
-    );
-    m.insert("protocol".into(), v.protocol.as_str().into());
-    m.insert("outcome".into(), v.outcome.as_str().into());
-    m.insert("stage".into(), v.stage.as_str().into());
-    m.insert("first_fin".into(), side_of(v.tcp.first_fin));
-    m.insert("first_rst".into(), side_of(v.tcp.first_rst));
-    m.insert(
-        "closed_by".into(),
-        opt_str(v.closed_by.map(|(s, _)| s.as_str())),
-    );
-    m.insert(
-        "close_kind".into(),
-        opt_str(v.closed_by.map(|(_, k)| k.as_str())),
-    );
-    m.insert(
-        "alerts".into(),
-        Value::from(v.alerts.iter().map(alert).collect::<Vec<_>>()),
-    );
-    m.insert("rdp".into(), v.rdp.as_ref().map_or(Value::Null, rdp));
-    m.insert("tls".into(), v.tls.as_ref().map_or(Value::Null, tls));
-    let events: Vec<Value> = v
-        .cause
-        .schannel_event
-        .iter()
-        .chain(v.cause.related_events.iter())
-        .map(|e| json!({ "id": e.id, "logged_by": e.logged_by.as_str(), "alert_code": e.alert_code, "message": e.message }))
-        .collect();
-    m.insert(
-        "cause".into(),
-        json!({
-            "code": v.cause.code.as_str(),
-            "explanation": v.cause.explanation,
-            "schannel_event": v.cause.schannel_event.map(|e| e.id),
-            "hints": v.cause.hints,
-            "schannel_events": events,
-        }),
-    );
-    m.insert("wireshark_filter".into(), v.wireshark_filter.clone().into());
-    m.insert(
-        "tcp".into(),
-        json!({
-            "syn": v.tcp.syn.is_some(),
-            "syn_ack": v.tcp.syn_ack.is_some(),
-            "first_fin_frame": v.tcp.first_fin.map(|m| m.at.frame),
-            "first_rst_frame": v.tcp.first_rst.map(|m| m.at.frame),
-            "gaps": { "client": v.tcp.gaps.client, "server": v.tcp.gaps.server },
-            "gap_bytes": { "client": v.tcp.gap_bytes.client, "server": v.tcp.gap_bytes.server },
-            "retransmitted_bytes": { "client": v.tcp.retransmitted_bytes.client, "server": v.tcp.retransmitted_bytes.server },
-            "overlap_conflicts": { "client": v.tcp.overlap_conflicts.client, "server": v.tcp.overlap_conflicts.server },
-        }),
-    );
-    m.insert("unfinished".into(), v.unfinished.into());
-    Value::Object(m)
+    // Cannot fail: every key is a string and no Display impl used returns an error.
+    serde_json::to_value(Record { v, capture }).unwrap_or(Value::Null)
 }
 
 /// The record as one line of JSON (no trailing newline).
 pub fn line(v: &Verdict, capture: &str) -> String {
-    record(v, capture).to_string()
+    // Cannot fail, as for `record`.
+    serde_json::to_string(&Record { v, capture }).unwrap_or_default()
+}
+
+/// Writes the record of one verdict as one line of JSON, with its trailing `\n`, straight to `out`
+/// (nothing is built in memory first, so give it a buffered writer). The bytes are those of
+/// [`line()`] followed by `\n`.
+///
+/// # Errors
+///
+/// The first error `out` returns, of the same [`io::ErrorKind`] (a closed pipe stays
+/// [`io::ErrorKind::BrokenPipe`]); part of the line may have been written by then.
+pub fn write_line<W: io::Write + ?Sized>(
+    out: &mut W,
+    v: &Verdict,
+    capture: &str,
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &Record { v, capture })?;
+    out.write_all(b"\n")
 }
 
 /// The summary record of one capture: what was read, skipped (by kind), capped and cut. Written by

@@ -66,13 +66,38 @@ impl fmt::Display for Timestamp {
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
+        let (hour, min, sec) = (sod / 3600, (sod % 3600) / 60, sod % 60);
+        // Every JSON record carries a few timestamps, so they are written by hand; nanoseconds in an
+        // i64 always give a year from 1677 to 2262, and `write!` below is only a safety net.
+        if let Ok(year) = u32::try_from(y)
+            && year <= 9999
+        {
+            let mut buf = *b"0000-00-00T00:00:00.000000Z";
+            put_digits(&mut buf[0..4], year);
+            put_digits(&mut buf[5..7], m);
+            put_digits(&mut buf[8..10], d);
+            // Hours, minutes and seconds of the day are below 60; micros below 1e6.
+            put_digits(&mut buf[11..13], hour as u32);
+            put_digits(&mut buf[14..16], min as u32);
+            put_digits(&mut buf[17..19], sec as u32);
+            put_digits(&mut buf[20..26], micros);
+            if let Ok(s) = std::str::from_utf8(&buf) {
+                return f.write_str(s);
+            }
+        }
         write!(
             f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            sod / 3600,
-            (sod % 3600) / 60,
-            sod % 60
+            "{y:04}-{m:02}-{d:02}T{hour:02}:{min:02}:{sec:02}.{micros:06}Z"
         )
+    }
+}
+
+/// Writes `v` in decimal into all of `out`, zero-padded on the left (`v` must fit).
+fn put_digits(out: &mut [u8], mut v: u32) {
+    for digit in out.iter_mut().rev() {
+        // `v % 10` is a single digit.
+        *digit = b'0' + (v % 10) as u8;
+        v /= 10;
     }
 }
 
@@ -124,6 +149,32 @@ mod tests {
             "2000-02-29T00:00:00.999999Z"
         );
         assert_eq!(Timestamp(-1).to_string(), "1969-12-31T23:59:59.999999Z");
+    }
+
+    #[test]
+    fn formats_by_hand_as_fmt_would() {
+        let by_fmt = |t: Timestamp| {
+            let secs = t.secs();
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let sod = secs.rem_euclid(86_400);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+                sod / 3600,
+                (sod % 3600) / 60,
+                sod % 60,
+                t.subsec_nanos() / 1_000
+            )
+        };
+        // Nanoseconds in an i64 span the years 1677 to 2262; walk all of it, and its ends.
+        let step = 92_233_720_368_547 + 7_919;
+        let mut t = i64::MIN;
+        while let Some(next) = t.checked_add(step) {
+            assert_eq!(Timestamp(t).to_string(), by_fmt(Timestamp(t)));
+            t = next;
+        }
+        for t in [i64::MIN, i64::MAX, -1, 0, 1, 951_782_400_999_999_999] {
+            assert_eq!(Timestamp(t).to_string(), by_fmt(Timestamp(t)));
+        }
     }
 
     #[test]

@@ -77,31 +77,39 @@ impl Protocols {
     /// Names of the set bits in bit order (`["rdp"]` when none is set); unknown bits together as one
     /// `"0x%08x"` entry. These are SCHEMA.md's protocol names.
     pub fn names(&self) -> Vec<String> {
-        if self.0 == 0 {
-            return vec!["rdp".to_string()];
-        }
-        let mut out: Vec<String> = Protocols::NAMED
-            .iter()
-            .filter(|(bit, _)| self.0 & bit != 0)
-            .map(|(_, name)| (*name).to_string())
-            .collect();
+        self.name_iter().map(|n| n.to_string()).collect()
+    }
+
+    /// [`Protocols::names`] without allocating: `rdp` when no bit is set, else the known bits' names
+    /// in bit order and then the unknown bits, if any, as one entry.
+    pub(crate) fn name_iter(self) -> impl Iterator<Item = ProtocolName> {
+        let rdp = (self.0 == 0).then_some(ProtocolName::Known("rdp"));
         let unknown = self.unknown_bits();
-        if unknown != 0 {
-            out.push(format!("0x{unknown:08x}"));
-        }
-        out
+        rdp.into_iter()
+            .chain(
+                Protocols::NAMED
+                    .iter()
+                    .filter(move |(bit, _)| self.0 & bit != 0)
+                    .map(|(_, name)| ProtocolName::Known(name)),
+            )
+            .chain((unknown != 0).then_some(ProtocolName::Hex(unknown)))
     }
 
     /// The name of a single selected protocol (`"rdp"`, `"ssl"`, …), or `"0x%08x"` for a value that is
     /// not exactly one known protocol.
     pub fn selected_name(&self) -> String {
+        self.selected().to_string()
+    }
+
+    /// [`Protocols::selected_name`] without allocating.
+    pub(crate) fn selected(self) -> ProtocolName {
         if self.0 == 0 {
-            return "rdp".to_string();
+            return ProtocolName::Known("rdp");
         }
         Protocols::NAMED
             .iter()
             .find(|(bit, _)| *bit == self.0)
-            .map_or_else(|| format!("0x{:08x}", self.0), |(_, n)| (*n).to_string())
+            .map_or(ProtocolName::Hex(self.0), |(_, n)| ProtocolName::Known(n))
     }
 
     /// Anything but Standard RDP Security: a TLS handshake follows the Connection Confirm.
@@ -119,6 +127,25 @@ impl Protocols {
         Protocols::NAMED
             .iter()
             .fold(self.0, |acc, (bit, _)| acc & !bit)
+    }
+}
+
+/// One of [`Protocols::names`], or [`Protocols::selected_name`]: a SCHEMA.md protocol name, or
+/// bits written as `0x%08x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProtocolName {
+    /// `rdp`, `ssl`, `hybrid`, …
+    Known(&'static str),
+    /// Bits without a (single) name.
+    Hex(u32),
+}
+
+impl fmt::Display for ProtocolName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolName::Known(n) => f.write_str(n),
+            ProtocolName::Hex(bits) => write!(f, "0x{bits:08x}"),
+        }
     }
 }
 

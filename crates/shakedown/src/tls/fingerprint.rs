@@ -27,8 +27,6 @@
 //! stored in [`ClientHello::alpn`], which are lossily decoded UTF-8 (an ALPN that is not valid UTF-8
 //! is therefore hashed from its U+FFFD replacement bytes, `ef…bd`).
 
-use std::fmt::Write as _;
-
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
@@ -79,46 +77,96 @@ fn grease(v: u16) -> bool {
     CipherSuite(v).is_grease()
 }
 
+// The fingerprints are computed for every hello the JSON record and the reports show, so the
+// string building below appends digits by hand rather than through `fmt`.
+
+/// Appends a byte as two lowercase hex digits.
+fn push_hex_byte(s: &mut String, b: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    s.push(char::from(DIGITS[usize::from(b >> 4)]));
+    s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+}
+
+/// Appends a value in decimal.
+fn push_dec(s: &mut String, v: u16) {
+    let mut digits = [0u8; 5];
+    let mut start = digits.len();
+    let mut rest = v;
+    loop {
+        start -= 1;
+        // `rest % 10` is a single digit.
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    s.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
+/// Appends a JA4 count: two decimal digits, at most `99`.
+fn push_count(s: &mut String, n: usize) {
+    let n = n.min(99);
+    // Both are single digits.
+    s.push(char::from(b'0' + (n / 10) as u8));
+    s.push(char::from(b'0' + (n % 10) as u8));
+}
+
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    for &b in bytes {
+        push_hex_byte(&mut s, b);
     }
     s
 }
 
-/// Joins decimal values with `-` (a JA3 list).
-fn dec_list(values: impl Iterator<Item = u16>) -> String {
-    let mut s = String::new();
+/// Appends decimal values joined with `-` (a JA3 list).
+fn push_dec_list(s: &mut String, values: impl Iterator<Item = u16>) {
     for (i, v) in values.enumerate() {
         if i > 0 {
             s.push('-');
         }
-        let _ = write!(s, "{v}");
+        push_dec(s, v);
     }
-    s
 }
 
 /// Joins 4-digit lowercase hex values with `,` (a JA4 list).
 fn hex_list(values: &[u16]) -> String {
     let mut s = String::with_capacity(values.len() * 5);
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, "{v:04x}");
-    }
+    push_hex_list(&mut s, values.iter().copied());
     s
 }
 
-/// The first 12 hex digits of SHA-256, or `000000000000` for an empty input (JA4 "no values").
-fn sha256_12(s: &str) -> String {
-    if s.is_empty() {
-        return "000000000000".into();
+/// Appends 4-digit lowercase hex values joined with `,`.
+fn push_hex_list(s: &mut String, values: impl Iterator<Item = u16>) {
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let [hi, lo] = v.to_be_bytes();
+        push_hex_byte(s, hi);
+        push_hex_byte(s, lo);
     }
-    let mut h = hex(&Sha256::digest(s.as_bytes()));
-    h.truncate(12);
-    h
+}
+
+/// Appends the first 12 hex digits of SHA-256, or `000000000000` for an empty input (JA4 "no
+/// values").
+fn push_sha256_12(out: &mut String, s: &str) {
+    if s.is_empty() {
+        out.push_str("000000000000");
+        return;
+    }
+    for &b in Sha256::digest(s.as_bytes()).iter().take(6) {
+        push_hex_byte(out, b);
+    }
+}
+
+/// The first 12 hex digits of SHA-256, or `000000000000` for an empty input.
+#[cfg(test)]
+fn sha256_12(s: &str) -> String {
+    let mut out = String::with_capacity(12);
+    push_sha256_12(&mut out, s);
+    out
 }
 
 /// JA4's two ALPN characters from the first ALPN protocol's bytes: `00` when absent or empty; the
@@ -187,24 +235,42 @@ impl ClientHello {
     /// assert_eq!(ja3.hash.len(), 32); // MD5 of `full`, lowercase hex
     /// ```
     pub fn ja3(&self) -> Ja3 {
-        let ciphers = dec_list(
+        // At most 6 characters a value, with its separator.
+        let mut full = String::with_capacity(
+            6 * (1
+                + self.cipher_suites.len()
+                + self.extensions.len()
+                + self.supported_groups.len()
+                + self.ec_point_formats.len()),
+        );
+        push_dec(&mut full, self.legacy_version.0);
+        full.push(',');
+        push_dec_list(
+            &mut full,
             self.cipher_suites
                 .iter()
                 .map(|c| c.0)
                 .filter(|&c| !grease(c)),
         );
-        let exts = dec_list(self.extensions.iter().copied().filter(|&e| !grease(e)));
-        let groups = dec_list(
+        full.push(',');
+        push_dec_list(
+            &mut full,
+            self.extensions.iter().copied().filter(|&e| !grease(e)),
+        );
+        full.push(',');
+        push_dec_list(
+            &mut full,
             self.supported_groups
                 .iter()
                 .map(|g| g.0)
                 .filter(|&g| !grease(g)),
         );
-        let formats = dec_list(self.ec_point_formats.iter().map(|&f| u16::from(f)));
-        Ja3::of(format!(
-            "{},{ciphers},{exts},{groups},{formats}",
-            self.legacy_version.0
-        ))
+        full.push(',');
+        push_dec_list(
+            &mut full,
+            self.ec_point_formats.iter().map(|&f| u16::from(f)),
+        );
+        Ja3::of(full)
     }
 
     fn ja4_parts(&self) -> Ja4Parts {
@@ -215,47 +281,45 @@ impl ClientHello {
             .filter(|&v| !grease(v))
             .max()
             .unwrap_or(self.legacy_version.0);
-        let mut ciphers: Vec<u16> = self
-            .cipher_suites
-            .iter()
-            .map(|c| c.0)
-            .filter(|&c| !grease(c))
-            .collect();
-        let all_exts: Vec<u16> = self
-            .extensions
-            .iter()
-            .copied()
-            .filter(|&e| !grease(e))
-            .collect();
-        let sni = if all_exts.contains(&ext::SERVER_NAME) {
+        let mut ciphers = Vec::with_capacity(self.cipher_suites.len());
+        ciphers.extend(
+            self.cipher_suites
+                .iter()
+                .map(|c| c.0)
+                .filter(|&c| !grease(c)),
+        );
+        let all_exts = || self.extensions.iter().copied().filter(|&e| !grease(e));
+        let sni = if all_exts().any(|e| e == ext::SERVER_NAME) {
             'd'
         } else {
             'i'
         };
         let alpn = ja4_alpn(self.alpn.first().map(String::as_bytes));
-        let prefix = format!(
-            "t{}{sni}{:02}{:02}{alpn}",
-            ja4_version(version),
-            ciphers.len().min(99),
-            all_exts.len().min(99)
-        );
+        // `t13d1516h2`, with room for the two hashes `ja4` appends.
+        let mut prefix = String::with_capacity(36);
+        prefix.push('t');
+        prefix.push_str(ja4_version(version));
+        prefix.push(sni);
+        push_count(&mut prefix, ciphers.len());
+        push_count(&mut prefix, all_exts().count());
+        prefix.push_str(&alpn);
         ciphers.sort_unstable();
-        let mut exts: Vec<u16> = all_exts
-            .into_iter()
-            .filter(|&e| e != ext::SERVER_NAME && e != ext::ALPN)
-            .collect();
+        let mut exts = Vec::with_capacity(self.extensions.len());
+        exts.extend(all_exts().filter(|&e| e != ext::SERVER_NAME && e != ext::ALPN));
         exts.sort_unstable();
-        let sigs: Vec<u16> = self
-            .signature_algorithms
-            .iter()
-            .map(|s| s.0)
-            .filter(|&s| !grease(s))
-            .collect();
-        let mut extensions = hex_list(&exts);
+        let sigs = || {
+            self.signature_algorithms
+                .iter()
+                .map(|s| s.0)
+                .filter(|&s| !grease(s))
+        };
+        let mut extensions =
+            String::with_capacity(5 * (exts.len() + self.signature_algorithms.len()));
+        push_hex_list(&mut extensions, exts.iter().copied());
         // The spec: "if there are no signature algorithms ... the string ends without an underscore".
-        if !sigs.is_empty() && !exts.is_empty() {
+        if sigs().next().is_some() && !exts.is_empty() {
             extensions.push('_');
-            extensions.push_str(&hex_list(&sigs));
+            push_hex_list(&mut extensions, sigs());
         }
         Ja4Parts {
             prefix,
@@ -287,12 +351,12 @@ impl ClientHello {
     /// ```
     pub fn ja4(&self) -> String {
         let p = self.ja4_parts();
-        format!(
-            "{}_{}_{}",
-            p.prefix,
-            sha256_12(&p.ciphers),
-            sha256_12(&p.extensions)
-        )
+        let mut ja4 = p.prefix;
+        ja4.push('_');
+        push_sha256_12(&mut ja4, &p.ciphers);
+        ja4.push('_');
+        push_sha256_12(&mut ja4, &p.extensions);
+        ja4
     }
 
     /// The unhashed JA4 (the spec's `JA4_r`): the prefix, the sorted cipher list, then the sorted
@@ -309,11 +373,16 @@ impl ServerHello {
     /// `SSLVersion,Cipher,Extensions` in decimal without GREASE values, and its MD5. Equal to
     /// Wireshark's `tls.handshake.ja3s_full` and `tls.handshake.ja3s`. See [`Ja3`] for an example.
     pub fn ja3s(&self) -> Ja3 {
-        let exts = dec_list(self.extensions.iter().copied().filter(|&e| !grease(e)));
-        Ja3::of(format!(
-            "{},{},{exts}",
-            self.legacy_version.0, self.cipher_suite.0
-        ))
+        let mut full = String::with_capacity(6 * (2 + self.extensions.len()));
+        push_dec(&mut full, self.legacy_version.0);
+        full.push(',');
+        push_dec(&mut full, self.cipher_suite.0);
+        full.push(',');
+        push_dec_list(
+            &mut full,
+            self.extensions.iter().copied().filter(|&e| !grease(e)),
+        );
+        Ja3::of(full)
     }
 }
 
@@ -422,6 +491,23 @@ mod tests {
             };
             assert!(ch.ja4().starts_with(s), "{v:#x}: {}", ch.ja4());
         }
+    }
+
+    #[test]
+    fn digits_by_hand_match_fmt() {
+        for v in 0..=u16::MAX {
+            let mut s = String::new();
+            push_dec(&mut s, v);
+            assert_eq!(s, v.to_string());
+            let [hi, lo] = v.to_be_bytes();
+            assert_eq!(hex(&[hi, lo]), format!("{v:04x}"));
+        }
+        for n in [0, 7, 10, 99, 100, 1000] {
+            let mut s = String::new();
+            push_count(&mut s, n);
+            assert_eq!(s, format!("{:02}", n.min(99)));
+        }
+        assert_eq!(hex_list(&[0x002f, 0xc02b]), "002f,c02b");
     }
 
     #[test]
