@@ -4,8 +4,9 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use shakedown::capture::CaptureReader;
+use shakedown::capture::{CaptureReader, SharedBytes};
 use shakedown::{Config, Sink, Summary, Verdict, analyze, analyze_parallel};
 use shakedown_benches::synth::{Format, GenConfig, generate_vec};
 use shakedown_tests::{corpus, files_with_suffix, fixtures};
@@ -63,6 +64,17 @@ fn assert_same(name: &str, bytes: &[u8], config: &Config) -> (Vec<Verdict>, Summ
             "{name}: {workers} workers: summary"
         );
     }
+    // Over shared bytes, payloads reach the workers as ranges of the capture, not copies.
+    let shared: SharedBytes = Arc::new(bytes.to_vec());
+    let mut reader = CaptureReader::from_shared(shared).expect("a capture");
+    let mut many = Vec::new();
+    let summary = analyze_parallel(&mut reader, config, 2, &mut many).expect("analysis");
+    assert!(one == many, "{name}: shared bytes: verdicts differ");
+    assert_eq!(
+        comparable(one_summary.clone()),
+        comparable(summary),
+        "{name}: shared bytes: summary"
+    );
     (one, one_summary)
 }
 

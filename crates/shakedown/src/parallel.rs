@@ -26,7 +26,7 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
-use crate::capture::{CaptureError, CaptureReader};
+use crate::capture::{CaptureError, CaptureReader, SharedBytes};
 use crate::decode::{Decoded, TcpFlags, TcpSegment};
 use crate::dissector::intake::Intake;
 use crate::dissector::order::Order;
@@ -72,6 +72,8 @@ pub fn analyze_parallel<R: Read + Send>(
         ..config.clone()
     };
     let stop = AtomicBool::new(false);
+    // Over shared bytes (a mapped file), payloads are handed out as ranges, not copied.
+    let shared = reader.shared_bytes().cloned();
     let reading_from = &mut *reader;
     let (mut summary, failure, merged) = std::thread::scope(|scope| {
         let (results, merger_rx) =
@@ -84,11 +86,15 @@ pub fn analyze_parallel<R: Read + Send>(
             let results = results.clone();
             let recycle = recycle_tx.clone();
             let config = shard_config.clone();
-            scope.spawn(move || work(w, config, rx, results, recycle));
+            let shared = shared.clone();
+            scope.spawn(move || work(w, config, shared, rx, results, recycle));
         }
         drop((results, recycle_tx));
         let stop = &stop;
-        let reading = scope.spawn(move || read(reading_from, config, to_workers, recycle_rx, stop));
+        let shared = shared.as_ref();
+        let reading = scope.spawn(move || {
+            read(reading_from, shared, config, to_workers, recycle_rx, stop)
+        });
         let merged = merge(workers, config, merger_rx, sink);
         if merged.stopped {
             stop.store(true, Ordering::Relaxed);
@@ -130,7 +136,40 @@ struct Segment {
     flags: TcpFlags,
     window: u16,
     wire_payload_len: u32,
-    payload: std::ops::Range<usize>,
+    payload: Payload,
+}
+
+/// Where a segment's payload is.
+enum Payload {
+    /// In the batch's own bytes.
+    Copied(std::ops::Range<usize>),
+    /// In the capture's shared bytes.
+    Shared(std::ops::Range<usize>),
+}
+
+/// Where the capture's shared bytes are in memory, to tell whether a payload lies within them (it
+/// does not when it was put together from IP fragments, or decompressed).
+#[derive(Clone, Copy)]
+struct SharedSpan {
+    start: usize,
+    len: usize,
+}
+
+impl SharedSpan {
+    fn of(bytes: &SharedBytes) -> Self {
+        let b = (**bytes).as_ref();
+        SharedSpan {
+            start: b.as_ptr() as usize,
+            len: b.len(),
+        }
+    }
+
+    /// The range of `part` within the shared bytes, if it lies there.
+    fn range_of(self, part: &[u8]) -> Option<std::ops::Range<usize>> {
+        let from = (part.as_ptr() as usize).checked_sub(self.start)?;
+        let to = from.checked_add(part.len())?;
+        (to <= self.len).then_some(from..to)
+    }
 }
 
 enum Item {
@@ -151,9 +190,15 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, seg: &TcpSegment<'_>, at: Mark) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(seg.payload);
+    fn push(&mut self, seg: &TcpSegment<'_>, at: Mark, shared: Option<SharedSpan>) {
+        let payload = match shared.and_then(|s| s.range_of(seg.payload)) {
+            Some(range) => Payload::Shared(range),
+            None => {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(seg.payload);
+                Payload::Copied(start..self.bytes.len())
+            }
+        };
         self.items.push(Item::Segment(Segment {
             at,
             src: seg.src,
@@ -165,7 +210,7 @@ impl Batch {
             flags: seg.flags,
             window: seg.window,
             wire_payload_len: seg.wire_payload_len,
-            payload: start..self.bytes.len(),
+            payload,
         }));
     }
 }
@@ -187,12 +232,14 @@ struct Totals {
 /// The reader thread: reads, counts and decodes every frame, hands out segments by flow.
 fn read<R: Read>(
     reader: &mut CaptureReader<R>,
+    shared: Option<&SharedBytes>,
     config: &Config,
     workers: Vec<SyncSender<Batch>>,
     recycled: Receiver<Batch>,
     stop: &AtomicBool,
 ) -> (Summary, Option<CaptureError>) {
     let n = workers.len().max(1);
+    let shared = shared.map(SharedSpan::of);
     let hasher = foldhash::fast::FixedState::with_seed(0x5ca1_ab1e);
     let mut intake = Intake::new(config);
     let mut summary = Summary::default();
@@ -220,7 +267,7 @@ fn read<R: Read>(
                 );
                 let w = (hasher.hash_one(key) % n as u64) as usize;
                 if let Some(batch) = batches.get_mut(w) {
-                    batch.push(&seg, at);
+                    batch.push(&seg, at, shared);
                     full = batch.bytes.len() >= BATCH_BYTES;
                 }
                 None
@@ -273,6 +320,7 @@ fn hand_out(
 fn work(
     index: usize,
     config: Config,
+    shared: Option<SharedBytes>,
     batches: Receiver<Batch>,
     results: SyncSender<(usize, Output)>,
     recycle: Sender<Batch>,
@@ -291,7 +339,11 @@ fn work(
                         ack: s.ack,
                         flags: s.flags,
                         window: s.window,
-                        payload: batch.bytes.get(s.payload).unwrap_or_default(),
+                        payload: match s.payload {
+                            Payload::Copied(r) => batch.bytes.get(r),
+                            Payload::Shared(r) => shared.as_ref().and_then(|b| (**b).as_ref().get(r)),
+                        }
+                        .unwrap_or_default(),
                         wire_payload_len: s.wire_payload_len,
                     };
                     shard.segment(&seg, s.at);

@@ -44,6 +44,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::Timestamp;
+pub use input::SharedBytes;
 use input::{Counted, Source, Window, read_up_to};
 pub use link_type::LinkType;
 pub use writer::{PcapNgWriter, WriteError};
@@ -457,6 +458,14 @@ impl<R: Read> CaptureReader<R> {
             })?;
             (source, Window::new(&[]))
         };
+        Self::from_parts(source, window, compression)
+    }
+
+    fn from_parts(
+        source: Source<R>,
+        window: Window,
+        compression: Compression,
+    ) -> Result<Self, CaptureError> {
         let mut reader = CaptureReader {
             source,
             window,
@@ -620,6 +629,60 @@ impl<R: Read> CaptureReader<R> {
     /// Frames delivered so far.
     pub fn frames_read(&self) -> u64 {
         self.frames
+    }
+
+    /// The bytes this reader reads in place, when it was made by [`CaptureReader::from_shared`]
+    /// over an uncompressed capture: every [`Frame::data`] is a slice of them.
+    pub fn shared_bytes(&self) -> Option<&SharedBytes> {
+        self.window.shared_bytes()
+    }
+}
+
+impl CaptureReader<Box<dyn Read + Send>> {
+    /// A reader over a capture already in memory (a memory-mapped file, a buffer), shared rather
+    /// than copied: frames are slices of `bytes`, and a parallel analysis hands them to its threads
+    /// without copying ([`crate::analyze_parallel`]). A compressed capture is decompressed as it is
+    /// read, as [`CaptureReader::new`] does.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tls/tls12-ok.pcap");
+    /// let bytes: shakedown::capture::SharedBytes = Arc::new(std::fs::read(path)?);
+    /// let mut reader = shakedown::capture::CaptureReader::from_shared(bytes)?;
+    /// assert!(reader.shared_bytes().is_some());
+    /// assert!(reader.next_frame()?.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn from_shared(bytes: SharedBytes) -> Result<Self, CaptureError> {
+        let data = (*bytes).as_ref();
+        let compressed = data.starts_with(&MAGIC_GZIP) || data.starts_with(&MAGIC_ZSTD);
+        if compressed || data.is_empty() {
+            return CaptureReader::new(Box::new(SharedCursor { bytes, at: 0 }) as Box<dyn Read + Send>);
+        }
+        let len = data.len();
+        let mut counted = Counted::new(Box::new(io::empty()) as Box<dyn Read + Send>);
+        counted.count = len as u64;
+        Self::from_parts(Source::Plain(counted), Window::shared(bytes), Compression::None)
+    }
+}
+
+/// Reads [`SharedBytes`] front to back (for compressed captures given to
+/// [`CaptureReader::from_shared`]).
+struct SharedCursor {
+    bytes: SharedBytes,
+    at: usize,
+}
+
+impl Read for SharedCursor {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = (*self.bytes).as_ref().get(self.at..).unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        if let (Some(to), Some(from)) = (buf.get_mut(..n), rest.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        self.at += n;
+        Ok(n)
     }
 }
 
