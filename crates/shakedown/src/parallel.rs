@@ -36,7 +36,7 @@ use crate::verdict::Mark;
 use crate::{Config, Event, Sink, Summary, analyze};
 
 /// A batch is handed over after this many frames…
-const BATCH_FRAMES: usize = 2048;
+const BATCH_FRAMES: usize = 1024;
 /// …or when one worker's batch holds this many payload bytes.
 const BATCH_BYTES: usize = 512 * 1024;
 /// Batches in flight per worker (bounds memory and keeps workers in step).
@@ -49,7 +49,10 @@ const BATCHES_IN_FLIGHT: usize = 4;
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tls/tls12-ok.pcap");
+/// let path = std::path::Path::new(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/../../tests/fixtures/lower/many-connections.pcapng"
+/// ));
 /// let config = shakedown::Config::default();
 /// let (mut one, mut two) = (Vec::new(), Vec::new());
 /// shakedown::analyze(&mut shakedown::capture::open(path)?, &config, &mut one)?;
@@ -72,8 +75,6 @@ pub fn analyze_parallel<R: Read + Send>(
         ..config.clone()
     };
     let stop = AtomicBool::new(false);
-    // Over shared bytes (a mapped file), payloads are handed out as ranges, not copied.
-    let shared = reader.shared_bytes().cloned();
     let reading_from = &mut *reader;
     let (mut summary, failure, merged) = std::thread::scope(|scope| {
         let (results, merger_rx) =
@@ -86,15 +87,11 @@ pub fn analyze_parallel<R: Read + Send>(
             let results = results.clone();
             let recycle = recycle_tx.clone();
             let config = shard_config.clone();
-            let shared = shared.clone();
-            scope.spawn(move || work(w, config, shared, rx, results, recycle));
+            scope.spawn(move || work(w, config, rx, results, recycle));
         }
         drop((results, recycle_tx));
         let stop = &stop;
-        let shared = shared.as_ref();
-        let reading = scope.spawn(move || {
-            read(reading_from, shared, config, to_workers, recycle_rx, stop)
-        });
+        let reading = scope.spawn(move || read(reading_from, config, to_workers, recycle_rx, stop));
         let merged = merge(workers, config, merger_rx, sink);
         if merged.stopped {
             stop.store(true, Ordering::Relaxed);
@@ -141,35 +138,10 @@ struct Segment {
 
 /// Where a segment's payload is.
 enum Payload {
-    /// In the batch's own bytes.
+    /// In the batch's own bytes (put together from IP fragments, so not in the capture's blocks).
     Copied(std::ops::Range<usize>),
-    /// In the capture's shared bytes.
-    Shared(std::ops::Range<usize>),
-}
-
-/// Where the capture's shared bytes are in memory, to tell whether a payload lies within them (it
-/// does not when it was put together from IP fragments, or decompressed).
-#[derive(Clone, Copy)]
-struct SharedSpan {
-    start: usize,
-    len: usize,
-}
-
-impl SharedSpan {
-    fn of(bytes: &SharedBytes) -> Self {
-        let b = (**bytes).as_ref();
-        SharedSpan {
-            start: b.as_ptr() as usize,
-            len: b.len(),
-        }
-    }
-
-    /// The range of `part` within the shared bytes, if it lies there.
-    fn range_of(self, part: &[u8]) -> Option<std::ops::Range<usize>> {
-        let from = (part.as_ptr() as usize).checked_sub(self.start)?;
-        let to = from.checked_add(part.len())?;
-        (to <= self.len).then_some(from..to)
-    }
+    /// In one of the batch's shares of the capture reader's blocks, where the frame was read.
+    Block(usize, std::ops::Range<usize>),
 }
 
 enum Item {
@@ -186,20 +158,14 @@ enum Item {
 struct Batch {
     items: Vec<Item>,
     bytes: Vec<u8>,
+    /// Shares of the reader's blocks, with where each is (address, length).
+    blocks: Vec<(SharedBytes, (usize, usize))>,
     through: u64,
 }
 
-impl Batch {
-    fn push(&mut self, seg: &TcpSegment<'_>, at: Mark, shared: Option<SharedSpan>) {
-        let payload = match shared.and_then(|s| s.range_of(seg.payload)) {
-            Some(range) => Payload::Shared(range),
-            None => {
-                let start = self.bytes.len();
-                self.bytes.extend_from_slice(seg.payload);
-                Payload::Copied(start..self.bytes.len())
-            }
-        };
-        self.items.push(Item::Segment(Segment {
+impl Segment {
+    fn of(seg: &TcpSegment<'_>, at: Mark, payload: Payload) -> Self {
+        Segment {
             at,
             src: seg.src,
             dst: seg.dst,
@@ -211,8 +177,49 @@ impl Batch {
             window: seg.window,
             wire_payload_len: seg.wire_payload_len,
             payload,
-        }));
+        }
     }
+}
+
+impl Batch {
+    /// Adds a segment with a copy of its payload.
+    fn push_copied(&mut self, seg: &TcpSegment<'_>, at: Mark) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(seg.payload);
+        let payload = Payload::Copied(start..self.bytes.len());
+        self.items
+            .push(Item::Segment(Segment::of(seg, at, payload)));
+    }
+
+    /// Adds a segment whose payload is `range` of the reader's current block.
+    fn push_in_block<R: Read>(
+        &mut self,
+        mut seg: Segment,
+        range: std::ops::Range<usize>,
+        reader: &CaptureReader<R>,
+    ) {
+        let span = reader.block_span();
+        if self.blocks.last().is_none_or(|(_, s)| *s != span) {
+            self.blocks.push((reader.share_block(), span));
+        }
+        seg.payload = Payload::Block(self.blocks.len() - 1, range);
+        self.items.push(Item::Segment(seg));
+    }
+
+    fn payload(&self, p: Payload) -> &[u8] {
+        match p {
+            Payload::Copied(r) => self.bytes.get(r),
+            Payload::Block(i, r) => self.blocks.get(i).and_then(|(b, _)| (**b).as_ref().get(r)),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// The range of `part` within `whole` (by address), if it lies there.
+fn range_within(whole: &[u8], part: &[u8]) -> Option<std::ops::Range<usize>> {
+    let from = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let to = from.checked_add(part.len())?;
+    (to <= whole.len()).then_some(from..to)
 }
 
 /// What a worker did with one batch: its events, and how far it got.
@@ -232,14 +239,12 @@ struct Totals {
 /// The reader thread: reads, counts and decodes every frame, hands out segments by flow.
 fn read<R: Read>(
     reader: &mut CaptureReader<R>,
-    shared: Option<&SharedBytes>,
     config: &Config,
     workers: Vec<SyncSender<Batch>>,
     recycled: Receiver<Batch>,
     stop: &AtomicBool,
 ) -> (Summary, Option<CaptureError>) {
     let n = workers.len().max(1);
-    let shared = shared.map(SharedSpan::of);
     let hasher = foldhash::fast::FixedState::with_seed(0x5ca1_ab1e);
     let mut intake = Intake::new(config);
     let mut summary = Summary::default();
@@ -258,7 +263,10 @@ fn read<R: Read>(
         };
         let at = intake.count(&frame, &mut summary);
         last_frame = at.frame;
-        let mut full = false;
+        let frame_at = frame.data.as_ptr() as usize;
+        // A payload within the frame is handed out as a range of the reader's block (the frame is
+        // a slice of it); one put together from IP fragments is copied.
+        let mut in_block = None;
         let skipped = match intake.decoder.decode(&frame) {
             Decoded::Tcp(seg) => {
                 let key = FlowKey::new(
@@ -266,15 +274,29 @@ fn read<R: Read>(
                     Endpoint::new(seg.dst, seg.dst_port),
                 );
                 let w = (hasher.hash_one(key) % n as u64) as usize;
-                if let Some(batch) = batches.get_mut(w) {
-                    batch.push(&seg, at, shared);
-                    full = batch.bytes.len() >= BATCH_BYTES;
+                match range_within(frame.data, seg.payload) {
+                    Some(r) => {
+                        in_block = Some((w, Segment::of(&seg, at, Payload::Copied(0..0)), r))
+                    }
+                    None => {
+                        if let Some(batch) = batches.get_mut(w) {
+                            batch.push_copied(&seg, at);
+                        }
+                    }
                 }
                 None
             }
             Decoded::Skipped(skip) => Some(skip.kind()),
         };
         Intake::decoded(&mut summary, skipped);
+        if let Some((w, seg, r)) = in_block {
+            let (block_at, _) = reader.block_span();
+            let offset = frame_at.wrapping_sub(block_at);
+            let range = r.start.saturating_add(offset)..r.end.saturating_add(offset);
+            if let Some(batch) = batches.get_mut(w) {
+                batch.push_in_block(seg, range, reader);
+            }
+        }
         if let Some(now) = intake.expiry_due() {
             for batch in &mut batches {
                 batch.items.push(Item::Expire {
@@ -284,7 +306,7 @@ fn read<R: Read>(
             }
         }
         frames += 1;
-        if frames >= BATCH_FRAMES || full {
+        if frames >= BATCH_FRAMES || batches.iter().any(|b| b.bytes.len() >= BATCH_BYTES) {
             frames = 0;
             if hand_out(&mut batches, &workers, &recycled, last_frame).is_break()
                 || stop.load(Ordering::Relaxed)
@@ -320,14 +342,14 @@ fn hand_out(
 fn work(
     index: usize,
     config: Config,
-    shared: Option<SharedBytes>,
     batches: Receiver<Batch>,
     results: SyncSender<(usize, Output)>,
     recycle: Sender<Batch>,
 ) {
     let mut shard = Shard::new(config);
     for mut batch in batches {
-        for item in batch.items.drain(..) {
+        let mut items = std::mem::take(&mut batch.items);
+        for item in items.drain(..) {
             match item {
                 Item::Segment(s) => {
                     let seg = TcpSegment {
@@ -339,11 +361,7 @@ fn work(
                         ack: s.ack,
                         flags: s.flags,
                         window: s.window,
-                        payload: match s.payload {
-                            Payload::Copied(r) => batch.bytes.get(r),
-                            Payload::Shared(r) => shared.as_ref().and_then(|b| (**b).as_ref().get(r)),
-                        }
-                        .unwrap_or_default(),
+                        payload: batch.payload(s.payload),
                         wire_payload_len: s.wire_payload_len,
                     };
                     shard.segment(&seg, s.at);
@@ -354,7 +372,10 @@ fn work(
         let mut events = Vec::new();
         shard.take_events(&mut events);
         let through = batch.through;
+        batch.items = items;
         batch.bytes.clear();
+        // Let go of the reader's blocks, so it can reuse them.
+        batch.blocks.clear();
         let _ = recycle.send(batch);
         let output = Output {
             events,

@@ -636,6 +636,16 @@ impl<R: Read> CaptureReader<R> {
     pub fn shared_bytes(&self) -> Option<&SharedBytes> {
         self.window.shared_bytes()
     }
+
+    /// Where the block the last frame was read from is in memory (address, length).
+    pub(crate) fn block_span(&self) -> (usize, usize) {
+        self.window.block_span()
+    }
+
+    /// A share of the block the last frame was read from; it is not written again while shared.
+    pub(crate) fn share_block(&self) -> SharedBytes {
+        self.window.share_block()
+    }
 }
 
 impl CaptureReader<Box<dyn Read + Send>> {
@@ -658,12 +668,18 @@ impl CaptureReader<Box<dyn Read + Send>> {
         let data = (*bytes).as_ref();
         let compressed = data.starts_with(&MAGIC_GZIP) || data.starts_with(&MAGIC_ZSTD);
         if compressed || data.is_empty() {
-            return CaptureReader::new(Box::new(SharedCursor { bytes, at: 0 }) as Box<dyn Read + Send>);
+            return CaptureReader::new(
+                Box::new(SharedCursor { bytes, at: 0 }) as Box<dyn Read + Send>
+            );
         }
         let len = data.len();
         let mut counted = Counted::new(Box::new(io::empty()) as Box<dyn Read + Send>);
         counted.count = len as u64;
-        Self::from_parts(Source::Plain(counted), Window::shared(bytes), Compression::None)
+        Self::from_parts(
+            Source::Plain(counted),
+            Window::shared(bytes),
+            Compression::None,
+        )
     }
 }
 

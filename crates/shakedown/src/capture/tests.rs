@@ -913,3 +913,25 @@ fn throughput_many_small_packets() {
         bytes.len() as f64 / secs / 1e6
     );
 }
+
+#[test]
+fn a_shared_block_is_never_written_again() {
+    use super::input::Window;
+    let stream: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut src = std::io::Cursor::new(stream.clone());
+    let mut w = Window::new(&[]);
+    assert!(w.fill(&mut src, 100).unwrap());
+    w.consume(1000);
+    let held = w.share_block();
+    let before: Vec<u8> = (*held).as_ref().to_vec();
+    let mut consumed = 1000usize;
+    // Read the whole stream through the window while the first block is held.
+    while w.fill(&mut src, 4096).unwrap() {
+        let data = w.data();
+        assert_eq!(data[..4096], stream[consumed..consumed + 4096]);
+        w.consume(4096);
+        consumed += 4096;
+    }
+    assert_eq!((*held).as_ref(), &before[..], "the shared block changed");
+    assert!(consumed > 2_900_000);
+}
