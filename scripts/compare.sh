@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs shakedown, `tcpdump -r F -w /dev/null` and tshark doing the equivalent job (hellos, alerts,
-# FIN/RST per connection) on one capture, one after the other, and prints MB/s, peak RSS and the
-# ratios. Needs a release build of shakedown (cargo build --release -p shakedown-cli), tcpdump,
+# Runs shakedown (one thread, then one per core), `tcpdump -r F -w /dev/null` and tshark doing the
+# equivalent job (hellos, alerts, FIN/RST per connection) on one capture, one after the other, and
+# prints MB/s, peak RSS and the ratios. Each tool runs RUNS times (default 3; the page cache is
+# warmed before each run) and its fastest run counts. Needs a release build of shakedown (cargo build --release -p shakedown-cli), tcpdump,
 # tshark and GNU time (/usr/bin/time).
 #
 #   scripts/compare.sh CAPTURE [SHAKEDOWN_BINARY]
@@ -30,10 +31,17 @@ run() { # name, command...
   printf '%s\t%s\t%s\n' "$name" "$secs" "$rss"
 }
 
+runs="${RUNS:-3}"
+cores=$(nproc)
+best() { # times, name, command...: the fastest of that many runs
+  local times="$1" name="$2"; shift 2
+  for _ in $(seq "$times"); do cat "$cap" > /dev/null; run "$name" "$@"; done | sort -t$'\t' -k2,2g | head -1
+}
 results=$(
-  run "shakedown --json" "$bin" --json "$cap"
-  run "tcpdump -r F -w /dev/null" tcpdump -r "$cap" -w /dev/null
-  run "tshark (hellos, alerts, FIN/RST)" tshark -n -r "$cap" -T fields -e tcp.stream -e tcp.flags.fin \
+  best "$runs" "shakedown -j 1 --json" "$bin" -j 1 --json "$cap"
+  best "$runs" "shakedown -j $cores --json" "$bin" -j "$cores" --json "$cap"
+  best "$runs" "tcpdump -r F -w /dev/null" tcpdump -r "$cap" -w /dev/null
+  best 1 "tshark (hellos, alerts, FIN/RST)" tshark -n -r "$cap" -T fields -e tcp.stream -e tcp.flags.fin \
     -e tcp.flags.reset -e tls.handshake.type -e tls.alert_message.desc -Y 'tcp'
 )
 python3 - "$mb" "$results" <<'PY'
@@ -45,6 +53,7 @@ print(f"capture: {mb:.1f} MB")
 print(f"{'tool':36} {'seconds':>8} {'MB/s':>9} {'peak RSS MiB':>13}")
 for name, secs, rss in rows:
     print(f"{name:36} {float(secs):8.2f} {speed[name]:9.1f} {int(rss)/1024:13.1f}")
-sd = speed[rows[0][0]]
-print(f"shakedown / tcpdump: {sd / speed[rows[1][0]]:.2f}x   shakedown / tshark: {sd / speed[rows[2][0]]:.1f}x")
+one, many, tcpdump, tshark = (speed[r[0]] for r in rows)
+print(f"one thread / tcpdump: {one / tcpdump:.2f}x   one thread / tshark: {one / tshark:.1f}x   "
+      f"{rows[1][0].split()[2]} threads / one thread: {many / one:.2f}x")
 PY

@@ -3,7 +3,7 @@
 //!
 //! Groups: `read` (capture reader only), `decode` (+ frame decoding), `flow` (+ a flow table and
 //! TCP reassembly per direction, then the whole `Dissector`), `tls` (one `TlsConnection` fed a
-//! recorded handshake and bulk stream), `pipeline` (`analyze` over the whole capture) and
+//! recorded handshake and bulk stream), `pipeline` (`analyze` over the whole capture, and `analyze_parallel` on 2 and on all cores) and
 //! `many_small_files` (`analyze` over 200 small captures held in memory).
 
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use shakedown::capture::CaptureReader;
 use shakedown::decode::{Decoded, Decoder};
 use shakedown::tcp::{Budget, Chunk, Reassembler};
 use shakedown::tls::TlsConnection;
-use shakedown::{Config, Dissector, Side, Verdict, analyze};
+use shakedown::{Config, Dissector, Side, Verdict, analyze, analyze_parallel};
 use shakedown_benches::synth::{Format, GenConfig, generate_vec, tls_conversation};
 
 fn bench_mb() -> u64 {
@@ -200,6 +200,23 @@ fn pipeline(c: &mut Criterion) {
             black_box((s.connections, v.len()))
         })
     });
+    // The same on several threads: the reader's blocks are shared with the workers, and the
+    // verdicts are those of `analyze`.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let mut counts = vec![2];
+    if cores > 2 {
+        counts.push(cores);
+    }
+    for workers in counts {
+        g.bench_function(format!("analyze_parallel_{workers}"), |b| {
+            b.iter(|| {
+                let mut r = CaptureReader::new(data).expect("capture");
+                let mut v: Vec<Verdict> = Vec::new();
+                let s = analyze_parallel(&mut r, &config, workers, &mut v).expect("analyze");
+                black_box((s.connections, v.len()))
+            })
+        });
+    }
     g.finish();
 }
 
@@ -226,6 +243,30 @@ fn many_small_files(c: &mut Criterion) {
                 n += v.len();
             }
             black_box(n)
+        })
+    });
+    // Side by side on every core, one capture per thread at a time (what the CLI does with several
+    // small captures).
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    g.bench_function(format!("analyze_200x64KiB_side_by_side_{cores}"), |b| {
+        b.iter(|| {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let total = std::sync::atomic::AtomicUsize::new(0);
+            std::thread::scope(|scope| {
+                for _ in 0..cores {
+                    scope.spawn(|| {
+                        while let Some(f) =
+                            files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                        {
+                            let mut r = CaptureReader::new(&f[..]).expect("capture");
+                            let mut v: Vec<Verdict> = Vec::new();
+                            analyze(&mut r, &config, &mut v).expect("analyze");
+                            total.fetch_add(v.len(), std::sync::atomic::Ordering::Relaxed);
+                        }
+                    });
+                }
+            });
+            black_box(total.into_inner())
         })
     });
     // The fixed cost per capture: opening the reader and making a Dissector, no frames.
