@@ -6,13 +6,17 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 corpus="$here/corpus"
-mkdir -p "$corpus"/{capture_reader,decode_frame,tls_stream,rdp_negotiation,dissector}
+mkdir -p "$corpus"/{capture_reader,decode_frame,tls_stream,rdp_negotiation,dissector,parallel}
 
 mapfile -t caps < <(find "$root/tests/fixtures" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' -o -name '*.zst' \) | sort)
 
 # capture_reader: the capture files themselves, plus a gzip and a truncated copy of one.
+i=0
 for f in "${caps[@]}"; do
   cp "$f" "$corpus/capture_reader/$(basename "$(dirname "$f")")-$(basename "$f")"
+  # parallel: a byte choosing workers and caps (each choice in turn), then the capture.
+  { printf "\\x0$(( i % 8 ))"; cat "$f"; } > "$corpus/parallel/$(basename "$(dirname "$f")")-$(basename "$f")"
+  i=$(( i + 1 ))
 done
 if [ "${#caps[@]}" -gt 0 ]; then
   gzip -c "${caps[0]}" > "$corpus/capture_reader/gz-$(basename "${caps[0]}").gz"
@@ -127,6 +131,6 @@ for fn in sorted(os.listdir(tmp)):
         nxt[key] = (r[3] + len(r[6]) + (1 if r[4] & 3 else 0)) % 2**32
     write("dissector", base, bytes(out))
 PY
-for t in capture_reader decode_frame tls_stream rdp_negotiation dissector; do
+for t in capture_reader decode_frame tls_stream rdp_negotiation dissector parallel; do
   echo "$t: $(ls "$corpus/$t" | wc -l) seeds"
 done

@@ -18,7 +18,10 @@
 //!
 //! The engine is sans-IO and deterministic: [`Dissector`] takes frames and hands out [`Event`]s;
 //! time comes only from capture timestamps. [`analyze`] drives it over a [`capture::CaptureReader`]
-//! and pushes verdicts to a [`Sink`].
+//! and pushes verdicts to a [`Sink`]. [`analyze_parallel`] gives the same verdicts, in the same order,
+//! from several threads: one reads and decodes, workers each track the connections whose key hashes
+//! to them (`flow` to `verdict` above), and the caller's thread puts the verdicts back in
+//! first-packet order (the Dissector's own three parts: intake, shard, order).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
