@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use shakedown::capture::CaptureReader;
-use shakedown::{Config, Verdict, analyze};
+use shakedown::{Config, Verdict, analyze, analyze_parallel};
 use shakedown_benches::synth::{Format, GenConfig, Truth, generate};
 
 fn make(seed: u64, size: u64, format: Format) -> (Vec<u8>, Vec<Truth>) {
@@ -43,6 +43,11 @@ fn analyze_bytes(bytes: &[u8]) -> Vec<Verdict> {
 fn check_against_truth(seed: u64, size: u64, format: Format) {
     let (bytes, truth) = make(seed, size, format);
     let mut verdicts = analyze_bytes(&bytes);
+    // On two threads the verdicts are the same, in the same order.
+    let mut reader = CaptureReader::new(&bytes[..]).expect("a capture");
+    let mut parallel: Vec<Verdict> = Vec::new();
+    analyze_parallel(&mut reader, &Config::default(), 2, &mut parallel).expect("analyze");
+    assert!(parallel == verdicts, "analyze_parallel differs from analyze");
     // Verdicts come in first-packet order, except those put out of order by the cap on verdicts
     // held back (`Config::max_pending_verdicts`): compare by connection number.
     verdicts.sort_by_key(|v| v.conn);
