@@ -47,7 +47,10 @@ fn check_against_truth(seed: u64, size: u64, format: Format) {
     let mut reader = CaptureReader::new(&bytes[..]).expect("a capture");
     let mut parallel: Vec<Verdict> = Vec::new();
     analyze_parallel(&mut reader, &Config::default(), 2, &mut parallel).expect("analyze");
-    assert!(parallel == verdicts, "analyze_parallel differs from analyze");
+    assert!(
+        parallel == verdicts,
+        "analyze_parallel differs from analyze"
+    );
     // Verdicts come in first-packet order, except those put out of order by the cap on verdicts
     // held back (`Config::max_pending_verdicts`): compare by connection number.
     verdicts.sort_by_key(|v| v.conn);

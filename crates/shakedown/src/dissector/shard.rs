@@ -50,7 +50,8 @@ pub(crate) struct ShardCounts {
 /// The connections of one shard.
 pub(crate) struct Shard {
     config: Config,
-    table: FlowTable<Connection>,
+    /// Boxed: the table's slots stay small, so its growth (by doubling) costs little memory.
+    table: FlowTable<Box<Connection>>,
     budget: Budget,
     next_conn: u64,
     /// Connections that closed, with the time they did, to report once they have been quiet.
@@ -125,7 +126,13 @@ impl Shard {
                 let id = self.next_conn;
                 self.next_conn += 1;
                 self.counts.connections += 1;
-                let conn = Connection::new(id, seg, at, &self.config, self.config.protocol_events);
+                let conn = Box::new(Connection::new(
+                    id,
+                    seg,
+                    at,
+                    &self.config,
+                    self.config.protocol_events,
+                ));
                 self.events.push(Stamped {
                     frame,
                     after_frame: false,
@@ -188,7 +195,7 @@ impl Shard {
         self.closing.clear();
     }
 
-    fn conclude(&mut self, conn: Connection, unfinished: bool, frame: u64, after_frame: bool) {
+    fn conclude(&mut self, conn: Box<Connection>, unfinished: bool, frame: u64, after_frame: bool) {
         let verdict = conn.finish(unfinished, &mut self.budget, &mut self.protocol);
         self.events.push(Stamped {
             frame,
