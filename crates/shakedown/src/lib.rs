@@ -59,7 +59,7 @@ pub use analyze::{Sink, analyze};
 pub use config::Config;
 pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
 pub use flow::{ClientInference, Endpoint};
-pub use parallel::analyze_parallel;
+pub use parallel::{MAX_WORKERS, analyze_parallel};
 pub use side::{PerSide, Side};
 pub use time::Timestamp;
 pub use verdict::{Cause, CauseCode, Outcome, Stage, Verdict};

@@ -39,13 +39,21 @@ use crate::{Config, Event, Sink, Summary, analyze};
 const BATCH_FRAMES: usize = 1024;
 /// …or when one worker's batch holds this many payload bytes.
 const BATCH_BYTES: usize = 512 * 1024;
+/// More workers than this are not started (each has its own batches and tables).
+pub const MAX_WORKERS: usize = 256;
 /// Batches in flight per worker (bounds memory and keeps workers in step).
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Like [`analyze`], with the connections shared among `workers` threads (plus one reading the
-/// capture). The verdicts, their numbers and their order are those [`analyze`] gives, every time;
-/// see the module's documentation for the caps. With `workers` ≤ 1, or with
-/// [`Config::protocol_events`], it is [`analyze`].
+/// Like [`analyze`], with the connections shared among `workers` threads (at most
+/// [`MAX_WORKERS`]) by a hash of their addresses and ports, the same both ways, plus one thread
+/// reading and decoding the capture; the sink is called on the calling thread. The verdicts, their
+/// numbers and their order are those [`analyze`] gives, every time, and so is the [`Summary`] but for
+/// [`Summary::peak_buffered`] (the sum of the workers' peaks).
+///
+/// The caps that bound memory, [`Config::max_connections`] and [`Config::max_total_buffer`], are
+/// split evenly among the workers: when a capture hits them, which connections are evicted or stop
+/// being buffered can differ from [`analyze`] (the summary counts it). With `workers` ≤ 1, or with
+/// [`Config::protocol_events`], this is [`analyze`].
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -69,6 +77,7 @@ pub fn analyze_parallel<R: Read + Send>(
     if workers <= 1 || config.protocol_events {
         return analyze(reader, config, sink);
     }
+    let workers = workers.min(MAX_WORKERS);
     let shard_config = Config {
         max_connections: (config.max_connections / workers).max(1),
         max_total_buffer: config.max_total_buffer / workers,
@@ -121,7 +130,7 @@ pub fn analyze_parallel<R: Read + Send>(
     }
 }
 
-/// A TCP segment on its way to a worker, its payload in the batch's bytes.
+/// A TCP segment on its way to a worker; its payload is in the batch (see [`Payload`]).
 struct Segment {
     at: Mark,
     src: IpAddr,
