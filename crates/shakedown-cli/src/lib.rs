@@ -320,19 +320,33 @@ fn many_captures<W: Write>(
 ) -> Done {
     use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex};
 
+    // A capture is started only when fewer than `window` captures before it wait to be written, so
+    // the outputs held in memory stay bounded however many captures there are.
+    let window = jobs.saturating_mul(4).max(1);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
+    let written_gate = (Mutex::new(0usize), Condvar::new());
     let mut total = Done::default();
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Done)>();
         for _ in 0..jobs.min(files.len()) {
             let tx = tx.clone();
-            let (next, stop) = (&next, &stop);
+            let (next, stop, gate) = (&next, &stop, &written_gate);
             scope.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
+                    if let Ok(written) = gate.0.lock() {
+                        // Dropped at once: only the wait matters.
+                        drop(gate.1.wait_while(written, |w| {
+                            i >= *w + window && !stop.load(Ordering::Relaxed)
+                        }));
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let (mut o, mut e) = (Vec::new(), Vec::new());
                     let done = one_capture(path, args, config, paint, 1, false, &mut o, &mut e);
                     if tx.send((i, o, e, done)).is_err() {
@@ -348,6 +362,10 @@ fn many_captures<W: Write>(
             waiting.insert(i, (o, e, done));
             while let Some((o, e, done)) = waiting.remove(&written) {
                 written += 1;
+                if let Ok(mut w) = written_gate.0.lock() {
+                    *w = written;
+                }
+                written_gate.1.notify_all();
                 total.failures |= done.failures;
                 total.error |= done.error;
                 let end = done
@@ -358,6 +376,9 @@ fn many_captures<W: Write>(
                 if end.is_some() {
                     total.end = end;
                     stop.store(true, Ordering::Relaxed);
+                    // Wake the threads waiting for their turn, so they see the stop.
+                    let _guard = written_gate.0.lock();
+                    written_gate.1.notify_all();
                     return;
                 }
             }
