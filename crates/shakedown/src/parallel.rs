@@ -13,6 +13,10 @@
 //! happens with the frame it happened at; the calling thread takes those events in frame order, so
 //! connection numbers, the order of verdicts and the verdicts themselves are those of [`analyze`].
 //!
+//! Payloads are not copied on the way: the reader's read window is a block shared with the workers
+//! (a shared block is never written again), and a segment carries a range of it; only payloads put
+//! together from IP fragments travel as copies. Batches in flight are bounded in number and bytes.
+//!
 //! Caps that bound memory ([`Config::max_connections`], [`Config::max_total_buffer`]) are split
 //! evenly between the workers; when a capture hits them, which connections are evicted or stop being
 //! buffered can differ from a single-threaded run (the [`Summary`] says when caps were hit).
@@ -35,10 +39,11 @@ use crate::flow::{Endpoint, FlowKey};
 use crate::verdict::Mark;
 use crate::{Config, Event, Sink, Summary, analyze};
 
-/// A batch is handed over after this many frames…
+/// Batches are handed over after this many frames…
 const BATCH_FRAMES: usize = 1024;
-/// …or when one worker's batch holds this many payload bytes.
-const BATCH_BYTES: usize = 512 * 1024;
+/// …or this many captured bytes (what the batches hold or keep alive of the reader's blocks), so
+/// memory in flight stays bounded whatever the frames' sizes.
+const BATCH_BYTES: usize = 1 << 20;
 /// More workers than this are not started (each has its own batches and tables).
 pub const MAX_WORKERS: usize = 256;
 /// Batches in flight per worker (bounds memory and keeps workers in step).
@@ -259,6 +264,7 @@ fn read<R: Read>(
     let mut summary = Summary::default();
     let mut batches: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
     let mut frames = 0usize;
+    let mut bytes = 0usize;
     let mut last_frame = 0u64;
     let mut failure = None;
     loop {
@@ -272,6 +278,7 @@ fn read<R: Read>(
         };
         let at = intake.count(&frame, &mut summary);
         last_frame = at.frame;
+        bytes = bytes.saturating_add(frame.data.len());
         let frame_at = frame.data.as_ptr() as usize;
         // A payload within the frame is handed out as a range of the reader's block (the frame is
         // a slice of it); one put together from IP fragments is copied.
@@ -315,8 +322,8 @@ fn read<R: Read>(
             }
         }
         frames += 1;
-        if frames >= BATCH_FRAMES || batches.iter().any(|b| b.bytes.len() >= BATCH_BYTES) {
-            frames = 0;
+        if frames >= BATCH_FRAMES || bytes >= BATCH_BYTES {
+            (frames, bytes) = (0, 0);
             if hand_out(&mut batches, &workers, &recycled, last_frame).is_break()
                 || stop.load(Ordering::Relaxed)
             {
