@@ -116,3 +116,20 @@ fn the_output_is_the_same_for_every_number_of_threads() {
         }
     }
 }
+
+#[test]
+fn the_caps_are_flags_and_hitting_one_is_reported() {
+    let f = fixture("lower/many-connections.pcapng");
+    let (_, out, _) = run(&["--summary-json", &f]);
+    let summary = |out: &str| -> serde_json::Value {
+        serde_json::from_str(out.lines().last().expect("a summary line")).expect("JSON")
+    };
+    assert_eq!(summary(&out)["evicted"], 0);
+    let (_, out, _) = run(&["--summary-json", "--max-connections", "1", &f]);
+    assert_eq!(summary(&out)["evicted"], 4);
+    let (_, text, _) = run(&["--max-connections", "1", "--color", "never", &f]);
+    assert!(text.contains("4 connections evicted"), "{text}");
+    let (code, _, err) = run(&["--max-total-buffer", "1.5M", &f]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a byte count"), "{err}");
+}

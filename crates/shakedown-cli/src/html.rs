@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use shakedown::verdict::{CauseCode, Outcome, Protocol, TimelineEntry, Verdict};
-use shakedown::{Config, Side, Sink, Summary};
+use shakedown::{Side, Sink, Summary};
 
 use crate::Status;
 
@@ -48,12 +48,9 @@ pub(crate) struct ReportArgs {
     /// Capture files (pcap or pcapng, optionally gzip- or zstd-compressed); `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
-    /// Live connections tracked at once; the longest idle is evicted beyond it.
-    #[arg(long, value_name = "N", default_value_t = Config::default().max_connections)]
-    max_connections: usize,
-    /// Seconds of capture time after which a quiet connection is judged.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    idle_timeout: u64,
+    /// Memory caps and timeouts.
+    #[command(flatten)]
+    limits: crate::limits::Limits,
 }
 
 /// What the page keeps of one capture.
@@ -119,12 +116,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
             };
         }
     };
-    let config = Config {
-        max_connections: args.max_connections,
-        idle_timeout_ns: i64::try_from(args.idle_timeout.saturating_mul(1_000_000_000))
-            .unwrap_or(i64::MAX),
-        ..Config::default()
-    };
+    let config = args.limits.config();
     let mut errors = false;
     let mut reports = Vec::new();
     for path in &args.captures {
@@ -915,7 +907,7 @@ mod tests {
             .join("../../tests/fixtures/rdp/seed-handshake-failure.pcap");
         let mut reader = shakedown::capture::open(&path).expect("the seed fixture opens");
         let mut verdicts = Vec::new();
-        let summary = shakedown::analyze(&mut reader, &Config::default(), &mut verdicts)
+        let summary = shakedown::analyze(&mut reader, &shakedown::Config::default(), &mut verdicts)
             .expect("the seed fixture parses");
         (verdicts, summary)
     }

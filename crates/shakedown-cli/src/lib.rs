@@ -14,6 +14,7 @@ mod completions;
 mod extract;
 pub mod filter;
 mod html;
+pub mod limits;
 mod progress;
 mod summary;
 mod text;
@@ -28,6 +29,7 @@ use shakedown::{Config, Sink, Verdict};
 
 use color::{ColorChoice, Palette};
 use filter::Selection;
+use limits::Limits;
 
 /// Why each TLS handshake in a packet capture died: who hung up, with what, when, and why.
 #[derive(Debug, Parser)]
@@ -52,12 +54,6 @@ pub struct Args {
     /// Leave out the per-connection table and the summary footer of the text report.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Live connections tracked at once; the longest idle is evicted beyond it.
-    #[arg(long, value_name = "N", default_value_t = Config::default().max_connections)]
-    pub max_connections: usize,
-    /// Seconds of capture time after which a quiet connection is judged.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub idle_timeout: u64,
     /// Threads analysing each capture's connections (default: one per core), besides the one reading
     /// it. The output is the same for every N (the connection caps are shared among the threads).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -66,6 +62,9 @@ pub struct Args {
     /// Which connections the report shows and `--json` writes (default: all of them).
     #[command(flatten)]
     pub select: Selection,
+    /// Memory caps and timeouts.
+    #[command(flatten)]
+    pub limits: Limits,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -198,12 +197,7 @@ fn analyze_command(
         args.color
             .enabled(out_is_terminal, std::env::var_os("NO_COLOR").as_deref()),
     );
-    let config = Config {
-        max_connections: args.max_connections,
-        idle_timeout_ns: i64::try_from(args.idle_timeout.saturating_mul(1_000_000_000))
-            .unwrap_or(i64::MAX),
-        ..Config::default()
-    };
+    let config = args.limits.config();
     let mut failures = false;
     let mut errors = false;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);

@@ -1,0 +1,99 @@
+//! The memory caps and timeouts of an analysis, as flags shared by the commands that analyse
+//! (every cap hit is counted in the summary footer and `--summary-json`).
+
+use shakedown::Config;
+
+/// Flags that set [`Config`]'s caps.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Limits")]
+pub struct Limits {
+    /// Live connections tracked at once; the longest idle is evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds of capture time after which a quiet connection is judged.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub idle_timeout: u64,
+    /// Out-of-order bytes buffered per direction of a connection (suffixes K, M, G: KiB, MiB, GiB).
+    #[arg(long, value_name = "BYTES", value_parser = bytes, default_value = "1M")]
+    pub max_stream_buffer: usize,
+    /// Out-of-order bytes buffered over all connections together.
+    #[arg(long, value_name = "BYTES", value_parser = bytes, default_value = "256M")]
+    pub max_total_buffer: usize,
+    /// Finished verdicts held back to keep first-packet order; beyond it the connection holding them
+    /// back is passed over and reported when it ends.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_pending_verdicts)]
+    pub max_pending_verdicts: usize,
+}
+
+impl Limits {
+    /// The analysis configuration these flags give.
+    pub fn config(&self) -> Config {
+        Config {
+            max_connections: self.max_connections,
+            idle_timeout_ns: i64::try_from(self.idle_timeout.saturating_mul(1_000_000_000))
+                .unwrap_or(i64::MAX),
+            max_stream_buffer: self.max_stream_buffer,
+            max_total_buffer: self.max_total_buffer,
+            max_pending_verdicts: self.max_pending_verdicts,
+            ..Config::default()
+        }
+    }
+}
+
+/// A byte count: digits with an optional K, M or G suffix (binary multiples).
+///
+/// ```text
+/// 4096 -> 4096    64K -> 65536    1M -> 1048576    2G -> 2147483648
+/// ```
+fn bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.as_bytes().last().map(u8::to_ascii_uppercase) {
+        Some(b'K') => (&t[..t.len() - 1], 10),
+        Some(b'M') => (&t[..t.len() - 1], 20),
+        Some(b'G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a byte count (digits, then K, M or G)"))?;
+    n.checked_mul(1usize << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_take_binary_suffixes() {
+        assert_eq!(bytes("4096"), Ok(4096));
+        assert_eq!(bytes("64k"), Ok(65_536));
+        assert_eq!(bytes("1M"), Ok(1 << 20));
+        assert_eq!(bytes("2G"), Ok(2 << 30));
+        assert!(bytes("").is_err());
+        assert!(bytes("M").is_err());
+        assert!(bytes("1.5M").is_err());
+        assert!(bytes("99999999999999999999G").is_err());
+    }
+
+    #[test]
+    fn the_defaults_are_the_library_defaults() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            limits: Limits,
+        }
+        let cli = Cli::parse_from(["x"]);
+        assert_eq!(cli.limits.config(), Config::default());
+        let cli = Cli::parse_from([
+            "x",
+            "--max-total-buffer",
+            "8M",
+            "--max-pending-verdicts",
+            "5",
+        ]);
+        assert_eq!(cli.limits.config().max_total_buffer, 8 << 20);
+        assert_eq!(cli.limits.config().max_pending_verdicts, 5);
+    }
+}
