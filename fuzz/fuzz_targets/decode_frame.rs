@@ -1,87 +1,9 @@
-//! Arbitrary bytes as frames of one link type through `Decoder::decode`.
-//!
-//! Input: byte 0 picks the link type (from the types shakedown supports, plus one unknown); then
-//! frames, each `[ts step: u8][len: u16 LE][len bytes]` (the last one takes what is left). Several
-//! frames share one decoder so IP fragment reassembly (and its caps and timeout) is exercised.
+//! The `decode_frame` target: its input layout and checks are in `shakedown_harness::decode_frame` (shared with the
+//! regression tests that replay its findings).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shakedown::capture::{Frame, LinkType};
-use shakedown::decode::{Decoded, Decoder};
-use shakedown::{Config, Timestamp};
-
-const LINK_TYPES: [LinkType; 16] = [
-    LinkType::NULL,
-    LinkType::ETHERNET,
-    LinkType::PPP,
-    LinkType::RAW_OLD,
-    LinkType::RAW_OPENBSD,
-    LinkType::RAW,
-    LinkType::IEEE802_11,
-    LinkType::LOOP,
-    LinkType::LINUX_SLL,
-    LinkType::IEEE802_11_RADIOTAP,
-    LinkType::IPV4,
-    LinkType::IPV6,
-    LinkType::NFLOG,
-    LinkType::WIRESHARK_UPPER_PDU,
-    LinkType::LINUX_SLL2,
-    LinkType(147),
-];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, mut rest)) = data.split_first() else {
-        return;
-    };
-    let link_type = LINK_TYPES[usize::from(pick) % LINK_TYPES.len()];
-    // Small caps so the fragment limits are reachable from small inputs.
-    let config = Config {
-        max_fragment_sets: 4,
-        max_fragment_bytes: 1 << 16,
-        fragment_timeout_ns: 1_000_000_000,
-        ..Config::default()
-    };
-    let mut decoder = Decoder::new(&config);
-    let mut ts = 0i64;
-    let mut index = 0u64;
-    while !rest.is_empty() {
-        let (step, len, body) = match rest {
-            [step, a, b, body @ ..] => (*step, usize::from(u16::from_le_bytes([*a, *b])), body),
-            _ => (0, rest.len(), rest),
-        };
-        let len = len.min(body.len());
-        let (frame_bytes, tail) = body.split_at(len);
-        rest = if len == 0 && body.len() == rest.len() {
-            &[]
-        } else {
-            tail
-        };
-        // Steps of 0..=255 tenths of a second: some frames cross the fragment timeout.
-        ts += i64::from(step) * 100_000_000;
-        index += 1;
-        let frame = Frame {
-            index,
-            ts: Timestamp(ts),
-            link_type,
-            interface: 0,
-            data: frame_bytes,
-            orig_len: u32::try_from(frame_bytes.len()).unwrap_or(u32::MAX),
-        };
-        match decoder.decode(&frame) {
-            Decoded::Tcp(seg) => {
-                let _ = (seg.is_cut(), seg.seq_len(), seg.flags.syn());
-                assert!(
-                    seg.payload.len() as u64
-                        <= u64::from(seg.wire_payload_len).max(seg.payload.len() as u64)
-                );
-                std::hint::black_box(seg.payload);
-            }
-            Decoded::Skipped(skip) => {
-                let _ = (skip.kind(), skip.is_anomaly(), format!("{skip:?}"));
-            }
-        }
-        assert!(decoder.fragments_pending() <= config.max_fragment_sets);
-        assert!(decoder.fragment_bytes() <= config.max_fragment_bytes);
-    }
-    let _ = decoder.fragments_expired();
+    shakedown_harness::decode_frame::run(data);
 });
