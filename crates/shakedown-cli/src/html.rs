@@ -81,7 +81,7 @@ struct Gather<'a> {
 impl Sink for Gather<'_> {
     fn verdict(&mut self, v: Verdict) -> ControlFlow<()> {
         let r = &mut *self.report;
-        r.counts[rank(&v)] += 1;
+        r.counts[crate::text::rank(&v)] += 1;
         *r.causes.entry(v.cause.code).or_insert(0) += 1;
         if self.all || matches!(v.outcome, Outcome::Failed | Outcome::Incomplete) {
             if r.detailed.len() < MAX_DETAILED {
@@ -91,15 +91,6 @@ impl Sink for Gather<'_> {
             }
         }
         ControlFlow::Continue(())
-    }
-}
-
-fn rank(v: &Verdict) -> usize {
-    match v.outcome {
-        Outcome::Failed => 0,
-        Outcome::Incomplete => 1,
-        Outcome::Completed => 2,
-        Outcome::NotTls => 3,
     }
 }
 
@@ -148,7 +139,9 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                 report.name, t.reason, t.byte_offset, t.frames_read
             );
         }
-        report.detailed.sort_by_key(|v| (rank(v), v.conn));
+        report
+            .detailed
+            .sort_by_key(|v| (crate::text::rank(v), v.conn));
         reports.push(report);
     }
     let page = render(&reports, args.all);

@@ -52,7 +52,8 @@ fn outcome_style(o: Outcome) -> Option<Style> {
     }
 }
 
-fn rank(v: &Verdict) -> usize {
+/// Where a verdict goes in the report's order: failed, incomplete, completed, not TLS.
+pub(crate) fn rank(v: &Verdict) -> usize {
     match v.outcome {
         Outcome::Failed => 0,
         Outcome::Incomplete => 1,

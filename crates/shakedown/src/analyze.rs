@@ -83,10 +83,15 @@ pub fn analyze<R: Read>(
 
 fn drain(d: &mut Dissector, sink: &mut impl Sink) -> ControlFlow<()> {
     while let Some(event) = d.poll_event() {
-        match event {
-            Event::Verdict(v) => sink.verdict(*v)?,
-            Event::Protocol(p) => sink.protocol_event(p)?,
-        }
+        deliver(event, sink)?;
     }
     ControlFlow::Continue(())
+}
+
+/// Hands one event to the sink.
+pub(crate) fn deliver(event: Event, sink: &mut impl Sink) -> ControlFlow<()> {
+    match event {
+        Event::Verdict(v) => sink.verdict(*v),
+        Event::Protocol(p) => sink.protocol_event(p),
+    }
 }

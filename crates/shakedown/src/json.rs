@@ -37,23 +37,9 @@ pub fn version_name(v: TlsVersion) -> String {
 #[derive(Clone, Copy)]
 struct VersionName(TlsVersion);
 
-impl VersionName {
-    fn known(self) -> Option<&'static str> {
-        Some(match self.0.0 {
-            0x0002 => "SSL 2.0",
-            0x0300 => "SSL 3.0",
-            0x0301 => "TLS 1.0",
-            0x0302 => "TLS 1.1",
-            0x0303 => "TLS 1.2",
-            0x0304 => "TLS 1.3",
-            _ => return None,
-        })
-    }
-}
-
 impl fmt::Display for VersionName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.known(), self.0.0) {
+        match (self.0.name(), self.0.0) {
             (Some(name), _) => f.write_str(name),
             (None, draft @ 0x7f00..=0x7fff) => write!(f, "TLS 1.3 draft {}", draft & 0xff),
             (None, other) => write!(f, "0x{other:04x}"),
@@ -63,7 +49,7 @@ impl fmt::Display for VersionName {
 
 impl Serialize for VersionName {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.known() {
+        match self.0.name() {
             Some(name) => s.serialize_str(name),
             None => s.collect_str(self),
         }

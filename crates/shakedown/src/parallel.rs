@@ -34,8 +34,8 @@ use crate::capture::{CaptureError, CaptureReader, SharedBytes};
 use crate::decode::{Decoded, TcpFlags, TcpSegment};
 use crate::dissector::intake::Intake;
 use crate::dissector::order::Order;
-use crate::dissector::shard::{Shard, ShardCounts, ShardEvent, Stamped};
-use crate::flow::{Endpoint, FlowKey};
+use crate::dissector::shard::{Shard, ShardEvent, Stamped, Tracking};
+use crate::flow::FlowKey;
 use crate::verdict::Mark;
 use crate::{Config, Event, Sink, Summary, analyze};
 
@@ -116,18 +116,7 @@ pub fn analyze_parallel<R: Read + Send>(
         };
         (summary, failure, merged)
     });
-    let c = merged.counts;
-    (
-        summary.connections,
-        summary.evicted,
-        summary.expired,
-        summary.port_reuse,
-    ) = (c.connections, c.evicted, c.expired, c.port_reuse);
-    summary.peak_buffered = merged.peak_buffered;
-    summary.budget_hits = merged.budget_hits;
-    summary.peak_connections = merged.order.peak_live;
-    summary.pending_verdicts_peak = merged.order.peak_waiting;
-    summary.out_of_order = merged.order.out_of_order;
+    summary.set_tracking(merged.tracking, &merged.order);
     summary.truncation = reader.truncation().cloned();
     match failure {
         Some(e) => Err(e),
@@ -137,6 +126,8 @@ pub fn analyze_parallel<R: Read + Send>(
 
 /// A TCP segment on its way to a worker; its payload is in the batch (see [`Payload`]).
 struct Segment {
+    /// The connection's key (worked out once, by the reader, to choose the worker).
+    key: FlowKey,
     at: Mark,
     src: IpAddr,
     dst: IpAddr,
@@ -178,8 +169,9 @@ struct Batch {
 }
 
 impl Segment {
-    fn of(seg: &TcpSegment<'_>, at: Mark, payload: Payload) -> Self {
+    fn of(key: FlowKey, seg: &TcpSegment<'_>, at: Mark, payload: Payload) -> Self {
         Segment {
+            key,
             at,
             src: seg.src,
             dst: seg.dst,
@@ -197,12 +189,12 @@ impl Segment {
 
 impl Batch {
     /// Adds a segment with a copy of its payload.
-    fn push_copied(&mut self, seg: &TcpSegment<'_>, at: Mark) {
+    fn push_copied(&mut self, key: FlowKey, seg: &TcpSegment<'_>, at: Mark) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(seg.payload);
         let payload = Payload::Copied(start..self.bytes.len());
         self.items
-            .push(Item::Segment(Segment::of(seg, at, payload)));
+            .push(Item::Segment(Segment::of(key, seg, at, payload)));
     }
 
     /// Adds a segment whose payload is `range` of the reader's current block.
@@ -241,13 +233,7 @@ struct Output {
     events: Vec<Stamped>,
     through: u64,
     /// Set on the last output, after the end of the capture.
-    totals: Option<Totals>,
-}
-
-struct Totals {
-    counts: ShardCounts,
-    peak_buffered: usize,
-    budget_hits: u64,
+    tracking: Option<Tracking>,
 }
 
 /// The reader thread: reads, counts and decodes every frame, hands out segments by flow.
@@ -285,18 +271,15 @@ fn read<R: Read>(
         let mut in_block = None;
         let skipped = match intake.decoder.decode(&frame) {
             Decoded::Tcp(seg) => {
-                let key = FlowKey::new(
-                    Endpoint::new(seg.src, seg.src_port),
-                    Endpoint::new(seg.dst, seg.dst_port),
-                );
+                let key = FlowKey::of(&seg);
                 let w = (hasher.hash_one(key) % n as u64) as usize;
                 match range_within(frame.data, seg.payload) {
                     Some(r) => {
-                        in_block = Some((w, Segment::of(&seg, at, Payload::Copied(0..0)), r))
+                        in_block = Some((w, Segment::of(key, &seg, at, Payload::Copied(0..0)), r))
                     }
                     None => {
                         if let Some(batch) = batches.get_mut(w) {
-                            batch.push_copied(&seg, at);
+                            batch.push_copied(key, &seg, at);
                         }
                     }
                 }
@@ -380,7 +363,7 @@ fn work(
                         payload: batch.payload(s.payload),
                         wire_payload_len: s.wire_payload_len,
                     };
-                    shard.segment(&seg, s.at);
+                    shard.segment_of(s.key, &seg, s.at);
                 }
                 Item::Expire { now, frame } => shard.expire(now, frame),
             }
@@ -396,7 +379,7 @@ fn work(
         let output = Output {
             events,
             through,
-            totals: None,
+            tracking: None,
         };
         if results.send((index, output)).is_err() {
             return;
@@ -405,17 +388,12 @@ fn work(
     shard.finish();
     let mut events = Vec::new();
     shard.take_events(&mut events);
-    let (peak_buffered, budget_hits) = shard.budget_figures();
     let _ = results.send((
         index,
         Output {
             events,
             through: u64::MAX,
-            totals: Some(Totals {
-                counts: shard.counts,
-                peak_buffered,
-                budget_hits,
-            }),
+            tracking: Some(shard.tracking()),
         },
     ));
 }
@@ -423,9 +401,8 @@ fn work(
 /// What the merge found, besides the verdicts it gave the sink.
 struct Merged {
     order: Order,
-    counts: ShardCounts,
-    peak_buffered: u64,
-    budget_hits: u64,
+    /// The workers' figures, added up.
+    tracking: Tracking,
     stopped: bool,
 }
 
@@ -445,9 +422,7 @@ fn merge(
     let mut next_number = 0u64;
     let mut merged = Merged {
         order: Order::default(),
-        counts: ShardCounts::default(),
-        peak_buffered: 0,
-        budget_hits: 0,
+        tracking: Tracking::default(),
         stopped: false,
     };
     let mut out = VecDeque::new();
@@ -459,14 +434,8 @@ fn merge(
         if let Some(t) = through.get_mut(w) {
             *t = output.through;
         }
-        if let Some(totals) = output.totals {
-            let c = &mut merged.counts;
-            c.connections += totals.counts.connections;
-            c.evicted += totals.counts.evicted;
-            c.expired += totals.counts.expired;
-            c.port_reuse += totals.counts.port_reuse;
-            merged.peak_buffered += totals.peak_buffered as u64;
-            merged.budget_hits += totals.budget_hits;
+        if let Some(tracking) = output.tracking {
+            merged.tracking.add(tracking);
         }
         let complete = through.iter().copied().min().unwrap_or(0);
         // Every event of a frame up to `complete` has arrived: take them frame by frame.
@@ -520,10 +489,7 @@ fn merge(
 
 fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
     while let Some(event) = out.pop_front() {
-        match event {
-            Event::Verdict(v) => sink.verdict(*v)?,
-            Event::Protocol(p) => sink.protocol_event(p)?,
-        }
+        crate::analyze::deliver(event, sink)?;
     }
     ControlFlow::Continue(())
 }

@@ -162,15 +162,7 @@ impl Dissector {
     }
 
     fn update_summary(&mut self) {
-        let s = &mut self.summary;
-        let c = self.shard.counts;
-        (s.connections, s.evicted, s.expired, s.port_reuse) =
-            (c.connections, c.evicted, c.expired, c.port_reuse);
-        let (peak, hits) = self.shard.budget_figures();
-        s.peak_buffered = peak as u64;
-        s.budget_hits = hits;
-        s.peak_connections = self.order.peak_live;
-        s.pending_verdicts_peak = self.order.peak_waiting;
-        s.out_of_order = self.order.out_of_order;
+        self.summary
+            .set_tracking(self.shard.tracking(), &self.order);
     }
 }

@@ -7,7 +7,7 @@
 //! events of every shard can be put back in capture order ([`super::order::Order`]).
 
 use crate::decode::TcpSegment;
-use crate::flow::{Endpoint, FlowKey, FlowTable};
+use crate::flow::{FlowKey, FlowTable};
 use crate::tcp::Budget;
 use crate::verdict::{Mark, Verdict};
 use crate::{Config, ProtocolEvent};
@@ -47,6 +47,28 @@ pub(crate) struct ShardCounts {
     pub(crate) port_reuse: u64,
 }
 
+/// What one shard, or several added up, tracked: its counters and its reassembly budget's figures.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tracking {
+    pub(crate) counts: ShardCounts,
+    /// The most bytes buffered at once (summed over shards: each shard's own peak).
+    pub(crate) peak_buffered: u64,
+    pub(crate) budget_hits: u64,
+}
+
+impl Tracking {
+    /// Adds another shard's figures.
+    pub(crate) fn add(&mut self, other: Tracking) {
+        let (c, o) = (&mut self.counts, other.counts);
+        c.connections += o.connections;
+        c.evicted += o.evicted;
+        c.expired += o.expired;
+        c.port_reuse += o.port_reuse;
+        self.peak_buffered += other.peak_buffered;
+        self.budget_hits += other.budget_hits;
+    }
+}
+
 /// The connections of one shard.
 pub(crate) struct Shard {
     config: Config,
@@ -60,7 +82,7 @@ pub(crate) struct Shard {
     events: Vec<Stamped>,
     /// Protocol events (only with [`Config::protocol_events`]).
     pub(crate) protocol: Vec<ProtocolEvent>,
-    pub(crate) counts: ShardCounts,
+    counts: ShardCounts,
 }
 
 impl Shard {
@@ -79,9 +101,13 @@ impl Shard {
         }
     }
 
-    /// The most bytes buffered at once, and how often the budget ran out.
-    pub(crate) fn budget_figures(&self) -> (usize, u64) {
-        (self.budget.peak(), self.budget.hits())
+    /// What this shard tracked so far.
+    pub(crate) fn tracking(&self) -> Tracking {
+        Tracking {
+            counts: self.counts,
+            peak_buffered: self.budget.peak() as u64,
+            budget_hits: self.budget.hits(),
+        }
     }
 
     /// Whether events wait to be taken.
@@ -96,11 +122,13 @@ impl Shard {
 
     /// Handles one TCP segment of frame `at`.
     pub(crate) fn segment(&mut self, seg: &TcpSegment<'_>, at: Mark) {
+        self.segment_of(FlowKey::of(seg), seg, at);
+    }
+
+    /// [`Shard::segment`] when the segment's key is already known.
+    pub(crate) fn segment_of(&mut self, key: FlowKey, seg: &TcpSegment<'_>, at: Mark) {
         let ts = at.ts.as_nanos();
         let frame = at.frame;
-        let src = Endpoint::new(seg.src, seg.src_port);
-        let dst = Endpoint::new(seg.dst, seg.dst_port);
-        let key = FlowKey::new(src, dst);
         let mut slot = self.table.find(&key);
         if let Some(s) = slot {
             let reuse = seg.flags.syn()

@@ -48,6 +48,22 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Takes what the shards tracked and what putting the verdicts in order saw.
+    pub(crate) fn set_tracking(&mut self, t: super::shard::Tracking, order: &super::order::Order) {
+        let c = t.counts;
+        (
+            self.connections,
+            self.evicted,
+            self.expired,
+            self.port_reuse,
+        ) = (c.connections, c.evicted, c.expired, c.port_reuse);
+        self.peak_buffered = t.peak_buffered;
+        self.budget_hits = t.budget_hits;
+        self.peak_connections = order.peak_live;
+        self.pending_verdicts_peak = order.peak_waiting;
+        self.out_of_order = order.out_of_order;
+    }
+
     /// Frames skipped for reasons other than simply not being TCP.
     pub fn anomalies(&self) -> u64 {
         self.skipped

@@ -79,6 +79,14 @@ pub(crate) struct FlowKey {
 
 impl FlowKey {
     /// The key of a segment from `src` to `dst`.
+    /// The key of a decoded segment's connection.
+    pub(crate) fn of(seg: &crate::decode::TcpSegment<'_>) -> Self {
+        FlowKey::new(
+            Endpoint::new(seg.src, seg.src_port),
+            Endpoint::new(seg.dst, seg.dst_port),
+        )
+    }
+
     pub(crate) fn new(src: Endpoint, dst: Endpoint) -> Self {
         if src <= dst {
             FlowKey { lo: src, hi: dst }
