@@ -176,4 +176,14 @@ fn help_has_examples_and_goes_to_stdout() {
     assert_eq!(code, 0);
     assert!(out.contains("-o failures.pcapng"), "{out}");
     assert!(out.contains("--output"), "{out}");
+    // Every subcommand's help goes to stdout too, with status 0.
+    for (sub, word) in [
+        ("extract", "--output"),
+        ("summary", "--jobs"),
+        ("report", "--html"),
+    ] {
+        let (code, out, err) = run(&[sub, "--help"]);
+        assert_eq!((code, err.as_str()), (0, ""), "{sub} --help");
+        assert!(out.contains(word), "{sub} --help lacks {word}: {out}");
+    }
 }

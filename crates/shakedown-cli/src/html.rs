@@ -98,14 +98,7 @@ impl Sink for Gather<'_> {
 pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> Status {
     let args = match ReportArgs::try_parse_from(args.into_iter().skip(1)) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = write!(err, "{}", e.render());
-            return if e.use_stderr() {
-                Status::Error
-            } else {
-                Status::NoFailure
-            };
-        }
+        Err(e) => return crate::clap_exit(&e, out, err),
     };
     let config = args.limits.config();
     let mut errors = false;

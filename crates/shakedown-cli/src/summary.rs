@@ -318,14 +318,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, String)
 pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> Status {
     let args = match SummaryArgs::try_parse_from(args.into_iter().skip(1)) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = write!(err, "{}", e.render());
-            return if e.use_stderr() {
-                Status::Error
-            } else {
-                Status::NoFailure
-            };
-        }
+        Err(e) => return crate::clap_exit(&e, out, err),
     };
     let jobs = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
