@@ -27,6 +27,9 @@
 //! stored in [`ClientHello::alpn`], which are lossily decoded UTF-8 (an ALPN that is not valid UTF-8
 //! is therefore hashed from its U+FFFD replacement bytes, `ef…bd`).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
@@ -60,9 +63,52 @@ pub struct Ja3 {
 
 impl Ja3 {
     fn of(full: String) -> Ja3 {
-        let hash = hex(&Md5::digest(full.as_bytes()));
+        let hash = hex(&digest(&full, |m| &mut m.md5, |s| Md5::digest(s).into()));
         Ja3 { full, hash }
     }
+}
+
+/// Digests worked out lately, by the string digested: the same hellos come back on many
+/// connections (one client software, one server), and a digest costs far more than a look-up.
+/// Kept per thread (parallel workers share nothing); emptied when a table reaches
+/// [`MEMO_ENTRIES`], and inputs longer than [`MEMO_MAX_INPUT`] are not kept, so it stays under a few
+/// MiB whatever the capture.
+#[derive(Default)]
+struct Memo {
+    md5: HashMap<String, [u8; 16], foldhash::fast::RandomState>,
+    sha256: HashMap<String, [u8; 32], foldhash::fast::RandomState>,
+}
+
+/// Most digests a [`Memo`] table holds.
+const MEMO_ENTRIES: usize = 1024;
+/// Longest input kept in a [`Memo`] (a hostile hello's lists can be far longer).
+const MEMO_MAX_INPUT: usize = 2048;
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+/// The digest of `s` by `compute`, from the thread's memo when it was worked out lately.
+fn digest<const N: usize>(
+    s: &str,
+    table: fn(&mut Memo) -> &mut HashMap<String, [u8; N], foldhash::fast::RandomState>,
+    compute: fn(&[u8]) -> [u8; N],
+) -> [u8; N] {
+    if s.len() > MEMO_MAX_INPUT {
+        return compute(s.as_bytes());
+    }
+    MEMO.with_borrow_mut(|memo| {
+        let t = table(memo);
+        if let Some(d) = t.get(s) {
+            return *d;
+        }
+        let d = compute(s.as_bytes());
+        if t.len() >= MEMO_ENTRIES {
+            t.clear();
+        }
+        t.insert(s.to_owned(), d);
+        d
+    })
 }
 
 impl std::fmt::Display for Ja3 {
@@ -156,7 +202,8 @@ fn push_sha256_12(out: &mut String, s: &str) {
         out.push_str("000000000000");
         return;
     }
-    for &b in Sha256::digest(s.as_bytes()).iter().take(6) {
+    let d = digest(s, |m| &mut m.sha256, |b| Sha256::digest(b).into());
+    for &b in d.iter().take(6) {
         push_hex_byte(out, b);
     }
 }
@@ -390,6 +437,34 @@ impl ServerHello {
 mod tests {
     use super::*;
     use crate::tls::{NamedGroup, SignatureScheme, TlsVersion};
+
+    #[test]
+    fn digests_from_the_memo_are_those_worked_out_and_the_memo_stays_bounded() {
+        let md5 = |s: &str| digest(s, |m| &mut m.md5, |b| Md5::digest(b).into());
+        let plain = |s: &str| -> [u8; 16] { Md5::digest(s.as_bytes()).into() };
+        // Worked out, then taken from the memo: the same either way.
+        assert_eq!(
+            md5("771,4865-4866,0-10,29,0"),
+            plain("771,4865-4866,0-10,29,0")
+        );
+        assert_eq!(
+            md5("771,4865-4866,0-10,29,0"),
+            plain("771,4865-4866,0-10,29,0")
+        );
+        let long = "1-".repeat(MEMO_MAX_INPUT);
+        assert_eq!(md5(&long), plain(&long));
+        for i in 0..3 * MEMO_ENTRIES {
+            let s = format!("771,{i}");
+            assert_eq!(md5(&s), plain(&s));
+        }
+        MEMO.with_borrow(|m| {
+            assert!(m.md5.len() <= MEMO_ENTRIES, "{}", m.md5.len());
+            assert!(m.md5.keys().all(|k| k.len() <= MEMO_MAX_INPUT));
+        });
+        let ch = spec_hello();
+        assert_eq!(ch.ja4(), ch.ja4(), "second time from the memo");
+        assert_eq!(ch.ja3(), ch.ja3());
+    }
 
     /// The ClientHello of the JA4 specification's example (technical_details/JA4.md).
     fn spec_hello() -> ClientHello {
