@@ -170,6 +170,14 @@ pub(crate) fn clap_exit(e: &clap::Error, out: &mut dyn Write, err: &mut dyn Writ
     }
 }
 
+/// The threads `-j` asked for, else one per core.
+pub(crate) fn jobs_or_cores(jobs: Option<u16>) -> usize {
+    jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    )
+}
+
 /// Writes generated text to `out`; a broken pipe is fine, another write error is reported.
 pub(crate) fn write_all_or_status(out: &mut dyn Write, err: &mut dyn Write, buf: &[u8]) -> Status {
     match out.write_all(buf).and_then(|()| out.flush()) {
@@ -202,10 +210,7 @@ fn analyze_command(
     let mut errors = false;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     let show_progress = progress::wanted(args.quiet);
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, usize::from),
-        usize::from,
-    );
+    let jobs = jobs_or_cores(args.jobs);
     let captures = &args.captures;
     let mut i = 0;
     while i < captures.len() {

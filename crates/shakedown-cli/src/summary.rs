@@ -320,10 +320,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         Ok(a) => a,
         Err(e) => return crate::clap_exit(&e, out, err),
     };
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, usize::from),
-        usize::from,
-    );
+    let jobs = crate::jobs_or_cores(args.jobs);
     let (files, mut errors) = discover(&args.paths);
     let config = Config::default();
     let next = AtomicUsize::new(0);

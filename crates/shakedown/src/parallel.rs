@@ -25,13 +25,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::io::Read;
-use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use crate::capture::{CaptureError, CaptureReader, SharedBytes};
-use crate::decode::{Decoded, TcpFlags, TcpSegment};
+use crate::decode::{Decoded, TcpSegment};
 use crate::dissector::intake::Intake;
 use crate::dissector::order::Order;
 use crate::dissector::shard::{Shard, ShardEvent, Stamped, Tracking};
@@ -129,15 +128,8 @@ struct Segment {
     /// The connection's key (worked out once, by the reader, to choose the worker).
     key: FlowKey,
     at: Mark,
-    src: IpAddr,
-    dst: IpAddr,
-    src_port: u16,
-    dst_port: u16,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    window: u16,
-    wire_payload_len: u32,
+    /// The decoded segment, but for its payload (empty here).
+    seg: TcpSegment<'static>,
     payload: Payload,
 }
 
@@ -173,15 +165,10 @@ impl Segment {
         Segment {
             key,
             at,
-            src: seg.src,
-            dst: seg.dst,
-            src_port: seg.src_port,
-            dst_port: seg.dst_port,
-            seq: seg.seq,
-            ack: seg.ack,
-            flags: seg.flags,
-            window: seg.window,
-            wire_payload_len: seg.wire_payload_len,
+            seg: TcpSegment {
+                payload: &[],
+                ..*seg
+            },
             payload,
         }
     }
@@ -352,16 +339,8 @@ fn work(
             match item {
                 Item::Segment(s) => {
                     let seg = TcpSegment {
-                        src: s.src,
-                        dst: s.dst,
-                        src_port: s.src_port,
-                        dst_port: s.dst_port,
-                        seq: s.seq,
-                        ack: s.ack,
-                        flags: s.flags,
-                        window: s.window,
                         payload: batch.payload(s.payload),
-                        wire_payload_len: s.wire_payload_len,
+                        ..s.seg
                     };
                     shard.segment_of(s.key, &seg, s.at);
                 }
