@@ -133,3 +133,37 @@ fn the_caps_are_flags_and_hitting_one_is_reported() {
     assert_eq!(code, 2);
     assert!(err.contains("not a byte count"), "{err}");
 }
+
+/// A big generated capture, whose first connection outlives thousands of others: on several threads
+/// their verdicts are held for order, then written at once by several threads.
+#[test]
+fn held_verdicts_written_together_are_the_lines_of_one_thread() {
+    use shakedown_benches::synth::{Format, GenConfig, generate_vec};
+    let bytes = generate_vec(&GenConfig {
+        seed: 5,
+        size: 12 << 20,
+        format: Format::Pcap,
+    });
+    let path = std::env::temp_dir().join(format!("shakedown-held-{}.pcap", std::process::id()));
+    std::fs::write(&path, bytes).expect("a scratch file");
+    let f = path.to_string_lossy().into_owned();
+    for filter in [&[][..], &["--failed"][..], &["--port", "443"][..]] {
+        let run_with = |jobs: &str| {
+            let mut argv = vec!["--json", "-j", jobs];
+            argv.extend_from_slice(filter);
+            argv.push(&f);
+            run(&argv)
+        };
+        let one = run_with("1");
+        let lines = one.1.lines().count();
+        let least = if filter.is_empty() { 300 } else { 1 };
+        assert!(lines >= least, "{filter:?}: {lines} lines");
+        for jobs in ["2", "3"] {
+            assert!(
+                run_with(jobs) == one,
+                "{filter:?}: -j {jobs} differs from -j 1"
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}

@@ -176,3 +176,45 @@ fn a_truncated_capture_gives_the_same_verdicts_and_says_where_on_several_threads
     let (_, summary) = assert_same("truncated", cut, &Config::default());
     assert!(summary.truncation.is_some());
 }
+
+/// Keeps every verdict, and the size of each call that gave several.
+#[derive(Default)]
+struct Runs {
+    verdicts: Vec<Verdict>,
+    runs: Vec<usize>,
+}
+
+impl Sink for Runs {
+    fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
+        self.verdicts.push(verdict);
+        ControlFlow::Continue(())
+    }
+
+    fn verdicts(&mut self, verdicts: Vec<Verdict>) -> ControlFlow<()> {
+        self.runs.push(verdicts.len());
+        self.verdicts.extend(verdicts);
+        ControlFlow::Continue(())
+    }
+}
+
+#[test]
+fn verdicts_held_for_order_are_given_together_in_order() {
+    let bytes = generated(5, 12 << 20, Format::Pcap);
+    let (one, _) = run(&bytes, &Config::default(), 0);
+    let mut reader = CaptureReader::new(&bytes[..]).expect("a capture");
+    let mut runs = Runs::default();
+    analyze_parallel(&mut reader, &Config::default(), 2, &mut runs).expect("analysis");
+    assert!(
+        runs.verdicts == one,
+        "the verdicts differ from one thread's"
+    );
+    assert!(
+        runs.runs.iter().all(|&n| n >= 2),
+        "a run of one: {:?}",
+        runs.runs
+    );
+    // The generated capture's first connection outlives many others: their verdicts are held,
+    // then given at once.
+    let longest = runs.runs.iter().copied().max().unwrap_or(0);
+    assert!(longest >= 256, "the longest run has {longest} verdicts");
+}

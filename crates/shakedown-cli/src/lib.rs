@@ -15,6 +15,7 @@ mod extract;
 pub mod filter;
 mod html;
 pub mod limits;
+mod parallel_json;
 mod progress;
 mod summary;
 mod text;
@@ -409,7 +410,7 @@ fn one_capture<W: Write>(
             return done;
         }
     };
-    let mut sink = Collect::new(args, &name, out);
+    let mut sink = Collect::new(args, &name, out, jobs);
     let result = shakedown::analyze_parallel(&mut reader, config, jobs, &mut sink);
     progress::done(bar);
     done.failures = sink.failures;
@@ -461,10 +462,12 @@ struct Collect<'a, W: Write> {
     collected: text::Collected,
     failures: bool,
     broken_pipe: bool,
+    /// Threads that may write JSON lines at once (see [`Collect::verdicts`]).
+    jobs: usize,
 }
 
 impl<'a, W: Write> Collect<'a, W> {
-    fn new(args: &'a Args, capture: &'a str, out: &'a mut W) -> Self {
+    fn new(args: &'a Args, capture: &'a str, out: &'a mut W, jobs: usize) -> Self {
         Collect {
             json: args.json || args.summary_json,
             capture,
@@ -474,26 +477,55 @@ impl<'a, W: Write> Collect<'a, W> {
             collected: text::Collected::default(),
             failures: false,
             broken_pipe: false,
+            jobs,
         }
+    }
+
+    /// Keeps a verdict the filters select (counting the others); says whether it was kept.
+    fn select(&mut self, verdict: &Verdict) -> bool {
+        if self.select.is_active() && !self.select.matches(verdict) {
+            self.collected.unselected += 1;
+            return false;
+        }
+        self.failures |= verdict.is_failure();
+        true
+    }
+
+    fn write_failed(&mut self, e: &io::Error) -> ControlFlow<()> {
+        self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        ControlFlow::Break(())
     }
 }
 
 impl<W: Write> Sink for Collect<'_, W> {
     fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
         // Filters narrow everything: the detail, the table, the JSON lines and the exit status.
-        if self.select.is_active() && !self.select.matches(&verdict) {
-            self.collected.unselected += 1;
+        if !self.select(&verdict) {
             return ControlFlow::Continue(());
         }
-        self.failures |= verdict.is_failure();
         if self.json {
             if let Err(e) = shakedown::json::write_line(self.out, &verdict, self.capture) {
-                self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
-                return ControlFlow::Break(());
+                return self.write_failed(&e);
             }
         } else {
             self.collected.add(verdict, self.all);
         }
         ControlFlow::Continue(())
+    }
+
+    /// Many verdicts at once (those held for order until a long first connection ended): their
+    /// JSON lines are written by `jobs` threads, in order.
+    fn verdicts(&mut self, mut verdicts: Vec<Verdict>) -> ControlFlow<()> {
+        if !self.json || self.jobs <= 1 || verdicts.len() < parallel_json::MIN_VERDICTS {
+            for verdict in verdicts {
+                self.verdict(verdict)?;
+            }
+            return ControlFlow::Continue(());
+        }
+        verdicts.retain(|v| self.select(v));
+        match parallel_json::write_lines(self.out, verdicts, self.capture, self.jobs) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => self.write_failed(&e),
+        }
     }
 }

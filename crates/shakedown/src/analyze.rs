@@ -15,6 +15,18 @@ pub trait Sink {
     /// One connection's verdict, in order of the connections' first packets.
     fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()>;
 
+    /// Several verdicts that are ready at once, in order: [`analyze_parallel`](crate::analyze_parallel)
+    /// gives verdicts held back for first-packet order this way when the connection they waited
+    /// for ends (at the end of a capture, often thousands). By default each goes to
+    /// [`Sink::verdict`]; a sink can override this to do its work on them in parallel, e.g. format
+    /// them on several threads.
+    fn verdicts(&mut self, verdicts: Vec<Verdict>) -> ControlFlow<()> {
+        for verdict in verdicts {
+            self.verdict(verdict)?;
+        }
+        ControlFlow::Continue(())
+    }
+
     /// One protocol step, as it happens (only with [`Config::protocol_events`]).
     fn protocol_event(&mut self, _event: ProtocolEvent) -> ControlFlow<()> {
         ControlFlow::Continue(())

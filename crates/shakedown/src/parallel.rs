@@ -12,6 +12,8 @@
 //! idle connections are looked for, at the same frame as a single thread would. Workers stamp what
 //! happens with the frame it happened at; the calling thread takes those events in frame order, so
 //! connection numbers, the order of verdicts and the verdicts themselves are those of [`analyze`].
+//! Verdicts held back for that order and ready at once (when the connection they waited for ends)
+//! go to the sink in one call, [`Sink::verdicts`], so it can work on them in parallel.
 //!
 //! Payloads are not copied on the way: the reader's read window is a block shared with the workers
 //! (a shared block is never written again), and a segment carries a range of it; only payloads put
@@ -466,9 +468,24 @@ fn merge(
     merged
 }
 
+/// Hands the sink what is ready: a run of two or more verdicts in one call to [`Sink::verdicts`].
 fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
     while let Some(event) = out.pop_front() {
-        crate::analyze::deliver(event, sink)?;
+        let Event::Verdict(first) = event else {
+            crate::analyze::deliver(event, sink)?;
+            continue;
+        };
+        if !matches!(out.front(), Some(Event::Verdict(_))) {
+            sink.verdict(*first)?;
+            continue;
+        }
+        let mut run = vec![*first];
+        while let Some(Event::Verdict(_)) = out.front() {
+            if let Some(Event::Verdict(v)) = out.pop_front() {
+                run.push(*v);
+            }
+        }
+        sink.verdicts(run)?;
     }
     ControlFlow::Continue(())
 }
