@@ -47,6 +47,8 @@ const BATCH_FRAMES: usize = 1024;
 const BATCH_BYTES: usize = 1 << 20;
 /// More workers than this are not started (each has its own batches and tables).
 pub const MAX_WORKERS: usize = 256;
+/// Verdicts given to [`Sink::verdicts`] in one call at most.
+const MAX_RUN: usize = 1024;
 /// Batches in flight per worker (bounds memory and keeps workers in step).
 const BATCHES_IN_FLIGHT: usize = 4;
 
@@ -468,7 +470,8 @@ fn merge(
     merged
 }
 
-/// Hands the sink what is ready: a run of two or more verdicts in one call to [`Sink::verdicts`].
+/// Hands the sink what is ready: a run of two or more verdicts in one call to [`Sink::verdicts`]
+/// (at most [`MAX_RUN`] a call, so a long run is not copied out all at once).
 fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
     while let Some(event) = out.pop_front() {
         let Event::Verdict(first) = event else {
@@ -479,8 +482,11 @@ fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
             sink.verdict(*first)?;
             continue;
         }
-        let mut run = vec![*first];
-        while let Some(Event::Verdict(_)) = out.front() {
+        let mut run = Vec::with_capacity(out.len().min(MAX_RUN));
+        run.push(*first);
+        while run.len() < MAX_RUN
+            && let Some(Event::Verdict(_)) = out.front()
+        {
             if let Some(Event::Verdict(v)) = out.pop_front() {
                 run.push(*v);
             }
