@@ -47,6 +47,9 @@ const BATCH_FRAMES: usize = 1024;
 const BATCH_BYTES: usize = 1 << 20;
 /// More workers than this are not started (each has its own batches and tables).
 pub const MAX_WORKERS: usize = 256;
+/// A worker tells the calling thread what it found after this many batches (each message may wake
+/// that thread, which then shares a core with the reader and the workers).
+const BATCHES_PER_OUTPUT: usize = 4;
 /// Verdicts given to [`Sink::verdicts`] in one call at most.
 const MAX_RUN: usize = 1024;
 /// Batches in flight per worker (bounds memory and keeps workers in step).
@@ -343,6 +346,8 @@ fn work(
     recycle: Sender<Batch>,
 ) {
     let mut shard = Shard::new(config);
+    let mut events = Vec::new();
+    let mut rounds = 0usize;
     for mut batch in batches {
         let mut items = std::mem::take(&mut batch.items);
         for item in items.drain(..) {
@@ -357,7 +362,6 @@ fn work(
                 Item::Expire { now, frame } => shard.expire(now, frame),
             }
         }
-        let mut events = Vec::new();
         shard.take_events(&mut events);
         let through = batch.through;
         batch.items = items;
@@ -365,8 +369,12 @@ fn work(
         // Let go of the reader's blocks, so it can reuse them.
         batch.blocks.clear();
         let _ = recycle.send(batch);
+        rounds += 1;
+        if !rounds.is_multiple_of(BATCHES_PER_OUTPUT) {
+            continue;
+        }
         let output = Output {
-            events,
+            events: std::mem::take(&mut events),
             through,
             tracking: None,
         };
@@ -375,7 +383,6 @@ fn work(
         }
     }
     shard.finish();
-    let mut events = Vec::new();
     shard.take_events(&mut events);
     let _ = results.send((
         index,
