@@ -78,8 +78,7 @@ pub(crate) struct FlowKey {
 }
 
 impl FlowKey {
-    /// The key of a segment from `src` to `dst`.
-    /// The key of a decoded segment's connection.
+    /// The key of a decoded segment's connection (the same for both directions).
     pub(crate) fn of(seg: &crate::decode::TcpSegment<'_>) -> Self {
         FlowKey::new(
             Endpoint::new(seg.src, seg.src_port),
