@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs shakedown (one thread, then one per core), `tcpdump -r F -w /dev/null` and tshark doing the
 # equivalent job (hellos, alerts, FIN/RST per connection) on one capture, one after the other, and
-# prints MB/s, peak RSS and the ratios. Each tool runs RUNS times (default 3; the page cache is
-# warmed before each run) and its fastest run counts. Needs a release build of shakedown (cargo build --release -p shakedown-cli), tcpdump,
-# tshark and GNU time (/usr/bin/time).
+# prints MB/s, peak RSS and the ratios. The fast tools take turns for RUNS rounds (default 3; the
+# page cache is warmed before each run) and each one's fastest round counts; tshark runs once.
+# Needs a release build of shakedown (cargo build --release -p shakedown-cli), tcpdump, tshark and
+# GNU time (/usr/bin/time).
 #
 #   scripts/compare.sh CAPTURE [SHAKEDOWN_BINARY]
 #
@@ -33,15 +34,24 @@ run() { # name, command...
 
 runs="${RUNS:-3}"
 cores=$(nproc)
-best() { # times, name, command...: the fastest of that many runs
-  local times="$1" name="$2"; shift 2
-  for _ in $(seq "$times"); do cat "$cap" > /dev/null; run "$name" "$@"; done | sort -t$'\t' -k2,2g | head -1
+# The three fast tools take turns, round after round, so that a machine whose speed drifts from one
+# minute to the next slows them alike; each one's fastest round counts. tshark runs once.
+rounds=$(
+  for _ in $(seq "$runs"); do
+    cat "$cap" > /dev/null; run "shakedown -j 1 --json" "$bin" -j 1 --json "$cap"
+    cat "$cap" > /dev/null; run "shakedown -j $cores --json" "$bin" -j "$cores" --json "$cap"
+    cat "$cap" > /dev/null; run "tcpdump -r F -w /dev/null" tcpdump -r "$cap" -w /dev/null
+  done
+)
+best() { # name: its fastest round
+  printf '%s\n' "$rounds" | awk -F'\t' -v n="$1" '$1 == n' | sort -t$'\t' -k2,2g | head -1
 }
 results=$(
-  best "$runs" "shakedown -j 1 --json" "$bin" -j 1 --json "$cap"
-  best "$runs" "shakedown -j $cores --json" "$bin" -j "$cores" --json "$cap"
-  best "$runs" "tcpdump -r F -w /dev/null" tcpdump -r "$cap" -w /dev/null
-  best 1 "tshark (hellos, alerts, FIN/RST)" tshark -n -r "$cap" -T fields -e tcp.stream -e tcp.flags.fin \
+  best "shakedown -j 1 --json"
+  best "shakedown -j $cores --json"
+  best "tcpdump -r F -w /dev/null"
+  cat "$cap" > /dev/null
+  run "tshark (hellos, alerts, FIN/RST)" tshark -n -r "$cap" -T fields -e tcp.stream -e tcp.flags.fin \
     -e tcp.flags.reset -e tls.handshake.type -e tls.alert_message.desc -Y 'tcp'
 )
 python3 - "$mb" "$results" <<'PY'
