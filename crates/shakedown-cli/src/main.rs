@@ -5,10 +5,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// The binary's allocator (the library leaves that to its users): jemalloc, unless built without
-/// the `jemalloc` feature. Workers make verdicts and the calling thread frees them; glibc's
+/// the `jemalloc` feature or for Windows. Workers make verdicts and the calling thread frees them; glibc's
 /// per-thread arenas grow a page at a time (thousands of `mprotect` calls a run) and lock on every
 /// free from another thread, which jemalloc does not.
-#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[cfg(all(feature = "jemalloc", not(windows)))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
