@@ -277,6 +277,12 @@ impl Window {
         self.offset += n as u64;
     }
 
+    /// Whether at least `n` unconsumed bytes are there already.
+    #[inline]
+    pub(crate) fn has(&self, n: usize) -> bool {
+        self.end - self.start >= n
+    }
+
     /// Makes at least `n` unconsumed bytes available, reading big chunks from `src`.
     ///
     /// Returns `Ok(false)` when the input ends first (what is there stays available). The caller

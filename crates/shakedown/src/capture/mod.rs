@@ -536,7 +536,16 @@ impl<R: Read> CaptureReader<R> {
 
     /// Makes `n` bytes available. `Ok(false)`: the input ended first, or the decompressor found the
     /// stream damaged (then the truncation is already recorded with that reason).
+    #[inline]
     fn need(&mut self, n: usize) -> Result<bool, CaptureError> {
+        // The common case, a record already in the window, without a call.
+        if self.window.has(n) {
+            return Ok(true);
+        }
+        self.fill(n)
+    }
+
+    fn fill(&mut self, n: usize) -> Result<bool, CaptureError> {
         match self.window.fill(&mut self.source, n) {
             Ok(b) => Ok(b),
             Err(source)
