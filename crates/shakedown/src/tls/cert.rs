@@ -97,14 +97,50 @@ pub(crate) fn parse_certificate(body: &[u8], tls13: Option<bool>) -> Option<Cert
         Some(false) => chain_12(body),
         None => chain_12(body).or_else(|| chain_13(body)),
     }?;
-    let mut info = CertificateInfo {
-        chain_len: certs.len(),
-        ..Default::default()
-    };
-    if let Some(leaf) = certs.first() {
-        leaf_details(leaf, &mut info);
-    }
+    let mut info = certs
+        .first()
+        .map(|leaf| leaf_info(leaf))
+        .unwrap_or_default();
+    info.chain_len = certs.len();
     Some(info)
+}
+
+/// Most leaves a thread's [`LEAF_MEMO`] holds (emptied when full).
+const LEAF_MEMO_ENTRIES: usize = 128;
+/// Longest leaf (DER bytes) kept in [`LEAF_MEMO`]; longer ones are parsed every time.
+const LEAF_MEMO_MAX_DER: usize = 8 * 1024;
+
+thread_local! {
+    /// What recent leaf certificates say, by their DER bytes. A server sends the same leaf on
+    /// every connection, and parsing one (x509-parser, names formatted) costs ~17 000 instructions,
+    /// a look-up a few hundred. Bounded: at most [`LEAF_MEMO_ENTRIES`] leaves of at most
+    /// [`LEAF_MEMO_MAX_DER`] bytes, about 1 MiB a thread.
+    static LEAF_MEMO: std::cell::RefCell<
+        std::collections::HashMap<Vec<u8>, CertificateInfo, foldhash::fast::RandomState>,
+    > = std::cell::RefCell::default();
+}
+
+/// What the leaf `der` says (`chain_len` left 0), from the thread's memo when it was seen lately.
+fn leaf_info(der: &[u8]) -> CertificateInfo {
+    let parse = || {
+        let mut info = CertificateInfo::default();
+        leaf_details(der, &mut info);
+        info
+    };
+    if der.len() > LEAF_MEMO_MAX_DER {
+        return parse();
+    }
+    LEAF_MEMO.with_borrow_mut(|memo| {
+        if let Some(info) = memo.get(der) {
+            return info.clone();
+        }
+        let info = parse();
+        if memo.len() >= LEAF_MEMO_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(der.to_vec(), info.clone());
+        info
+    })
 }
 
 /// TLS <= 1.2: `opaque ASN.1Cert<1..2^24-1>; ASN.1Cert certificate_list<0..2^24-1>`.
@@ -277,5 +313,62 @@ mod tests {
         for n in 0..body.len() {
             let _ = parse_certificate(body.get(..n).unwrap_or_default(), None);
         }
+    }
+
+    /// A TLS 1.2 Certificate body carrying `leaves` as its chain.
+    fn chain(leaves: &[&[u8]]) -> Vec<u8> {
+        let u24 = |n: usize| [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let mut list = Vec::new();
+        for leaf in leaves {
+            list.extend_from_slice(&u24(leaf.len()));
+            list.extend_from_slice(leaf);
+        }
+        let mut body = u24(list.len()).to_vec();
+        body.extend_from_slice(&list);
+        body
+    }
+
+    #[test]
+    fn a_remembered_leaf_says_what_a_fresh_parse_says() {
+        let ec: &[u8] = include_bytes!("testdata/ec_cert.der");
+        let ed: &[u8] = include_bytes!("testdata/ed_cert.der");
+        let fresh = |der: &[u8]| {
+            let mut info = CertificateInfo::default();
+            leaf_details(der, &mut info);
+            info
+        };
+        assert!(!fresh(ec).subject.is_empty() && fresh(ec).key_type.is_some());
+        for round in 0..3 {
+            for (leaf, other) in [(ec, ed), (ed, ec)] {
+                for len in 1..=3 {
+                    let mut leaves = vec![leaf];
+                    leaves.resize(len, other);
+                    let info = parse_certificate(&chain(&leaves), Some(false))
+                        .unwrap_or_else(|| panic!("a chain"));
+                    let expected = CertificateInfo {
+                        chain_len: len,
+                        ..fresh(leaf)
+                    };
+                    assert_eq!(info, expected, "round {round}, chain of {len}");
+                }
+            }
+        }
+        LEAF_MEMO.with_borrow(|m| assert!(m.contains_key(ec) && m.contains_key(ed)));
+    }
+
+    #[test]
+    fn the_leaf_memo_stays_bounded() {
+        let ec: &[u8] = include_bytes!("testdata/ec_cert.der");
+        // Distinct leaves (the same certificate with four more bytes after it each time: distinct
+        // keys), then one too long to be kept.
+        for i in 0..LEAF_MEMO_ENTRIES * 3 {
+            let mut leaf = ec.to_vec();
+            leaf.extend_from_slice(&(i as u32).to_be_bytes());
+            let _ = parse_certificate(&chain(&[&leaf]), Some(false));
+            LEAF_MEMO.with_borrow(|m| assert!(m.len() <= LEAF_MEMO_ENTRIES));
+        }
+        let long = vec![0x30; LEAF_MEMO_MAX_DER + 1];
+        let _ = parse_certificate(&chain(&[&long]), Some(false));
+        LEAF_MEMO.with_borrow(|m| assert!(!m.contains_key(long.as_slice())));
     }
 }
