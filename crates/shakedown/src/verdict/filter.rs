@@ -1,5 +1,6 @@
 //! Wireshark display filters that select exactly one connection.
 
+use std::fmt::Write;
 use std::net::IpAddr;
 
 use crate::flow::Endpoint;
@@ -19,22 +20,65 @@ use crate::flow::Endpoint;
 /// );
 /// ```
 pub fn wireshark_filter(client: Endpoint, server: Endpoint, first: u64, last: u64) -> String {
-    let addr = |ip: IpAddr| match ip {
-        IpAddr::V4(a) => format!("ip.addr=={a}"),
-        IpAddr::V6(a) => format!("ipv6.addr=={a}"),
+    // One string written in place (a filter is made for every verdict).
+    let mut f = String::with_capacity(160);
+    let addr = |f: &mut String, ip: IpAddr| {
+        let _ = match ip {
+            IpAddr::V4(a) => write!(f, "ip.addr=={a}"),
+            IpAddr::V6(a) => write!(f, "ipv6.addr=={a}"),
+        };
     };
-    let addrs = if client.ip == server.ip {
-        addr(client.ip)
-    } else {
-        format!("{} && {}", addr(client.ip), addr(server.ip))
-    };
-    let ports = if client.port == server.port {
-        format!(
-            "tcp.srcport=={} && tcp.dstport=={}",
+    addr(&mut f, client.ip);
+    if client.ip != server.ip {
+        f.push_str(" && ");
+        addr(&mut f, server.ip);
+    }
+    let _ = if client.port == server.port {
+        write!(
+            f,
+            " && tcp.srcport=={} && tcp.dstport=={}",
             client.port, server.port
         )
     } else {
-        format!("tcp.port=={} && tcp.port=={}", client.port, server.port)
+        write!(
+            f,
+            " && tcp.port=={} && tcp.port=={}",
+            client.port, server.port
+        )
     };
-    format!("{addrs} && {ports} && frame.number>={first} && frame.number<={last}")
+    let _ = write!(f, " && frame.number>={first} && frame.number<={last}");
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(ip: &str, port: u16) -> Endpoint {
+        Endpoint::new(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])), port)
+    }
+
+    #[test]
+    fn ipv6_one_address_and_one_port() {
+        assert_eq!(
+            wireshark_filter(ep("2001:db8::1", 50000), ep("2001:db8::2", 443), 1, 9),
+            "ipv6.addr==2001:db8::1 && ipv6.addr==2001:db8::2 && tcp.port==50000 && \
+             tcp.port==443 && frame.number>=1 && frame.number<=9"
+        );
+        // Both ends on one address (loopback): the address once.
+        assert_eq!(
+            wireshark_filter(ep("::1", 40000), ep("::1", 3389), 5, 5),
+            "ipv6.addr==::1 && tcp.port==40000 && tcp.port==3389 && frame.number>=5 && \
+             frame.number<=5"
+        );
+        // Both ends on one port: which one is which.
+        assert_eq!(
+            wireshark_filter(ep("10.1.1.1", 443), ep("10.1.1.2", 443), 0, u64::MAX),
+            format!(
+                "ip.addr==10.1.1.1 && ip.addr==10.1.1.2 && tcp.srcport==443 && \
+                 tcp.dstport==443 && frame.number>=0 && frame.number<={}",
+                u64::MAX
+            )
+        );
+    }
 }
