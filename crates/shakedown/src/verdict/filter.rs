@@ -24,7 +24,11 @@ pub fn wireshark_filter(client: Endpoint, server: Endpoint, first: u64, last: u6
     let mut f = String::with_capacity(160);
     let addr = |f: &mut String, ip: IpAddr| {
         let _ = match ip {
-            IpAddr::V4(a) => write!(f, "ip.addr=={a}"),
+            IpAddr::V4(a) => {
+                f.push_str("ip.addr==");
+                f.push_str(crate::flow::Ipv4Text::of(a).as_str());
+                Ok(())
+            }
             IpAddr::V6(a) => write!(f, "ipv6.addr=={a}"),
         };
     };
