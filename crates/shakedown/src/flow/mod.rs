@@ -84,20 +84,7 @@ impl Ipv4Text {
 
     /// Appends `n` in decimal.
     fn number(&mut self, n: u16) {
-        let mut digits = [0u8; 5];
-        let mut start = digits.len();
-        let mut rest = n;
-        loop {
-            start -= 1;
-            if let Some(d) = digits.get_mut(start) {
-                *d = b'0' + (rest % 10) as u8;
-            }
-            rest /= 10;
-            if rest == 0 || start == 0 {
-                break;
-            }
-        }
-        for &d in digits.get(start..).unwrap_or_default() {
+        for &d in crate::digits::decimal(n, &mut [0; 5]) {
             self.push(d);
         }
     }

@@ -8,6 +8,7 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use super::cursor::Cursor;
 use crate::Timestamp;
+use crate::recent::Recent;
 
 /// A public key algorithm, as named by the certificate's SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
 #[non_exhaustive]
@@ -115,31 +116,18 @@ thread_local! {
     /// every connection, and parsing one (x509-parser, names formatted) costs ~17 000 instructions,
     /// a look-up a few hundred. Bounded: at most [`LEAF_MEMO_ENTRIES`] leaves of at most
     /// [`LEAF_MEMO_MAX_DER`] bytes, about 1 MiB a thread.
-    static LEAF_MEMO: std::cell::RefCell<
-        std::collections::HashMap<Vec<u8>, CertificateInfo, foldhash::fast::RandomState>,
-    > = std::cell::RefCell::default();
+    static LEAF_MEMO: std::cell::RefCell<Recent<Vec<u8>, CertificateInfo>> =
+        std::cell::RefCell::new(Recent::new(LEAF_MEMO_ENTRIES, LEAF_MEMO_MAX_DER));
 }
 
 /// What the leaf `der` says (`chain_len` left 0), from the thread's memo when it was seen lately.
 fn leaf_info(der: &[u8]) -> CertificateInfo {
-    let parse = || {
-        let mut info = CertificateInfo::default();
-        leaf_details(der, &mut info);
-        info
-    };
-    if der.len() > LEAF_MEMO_MAX_DER {
-        return parse();
-    }
     LEAF_MEMO.with_borrow_mut(|memo| {
-        if let Some(info) = memo.get(der) {
-            return info.clone();
-        }
-        let info = parse();
-        if memo.len() >= LEAF_MEMO_ENTRIES {
-            memo.clear();
-        }
-        memo.insert(der.to_vec(), info.clone());
-        info
+        memo.get_or_make(der, || {
+            let mut info = CertificateInfo::default();
+            leaf_details(der, &mut info);
+            info
+        })
     })
 }
 

@@ -28,10 +28,12 @@
 //! is therefore hashed from its U+FFFD replacement bytes, `ef…bd`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
+
+use crate::digits::decimal;
+use crate::recent::Recent;
 
 use super::codes::{CipherSuite, ext};
 use super::hello::{ClientHello, ServerHello};
@@ -68,15 +70,11 @@ impl Ja3 {
     }
 }
 
-/// Digests worked out lately, by the string digested: the same hellos come back on many
-/// connections (one client software, one server), and a digest costs far more than a look-up.
-/// Kept per thread (parallel workers share nothing); emptied when a table reaches
-/// [`MEMO_ENTRIES`], and inputs longer than [`MEMO_MAX_INPUT`] are not kept, so it stays under a few
-/// MiB whatever the capture.
-#[derive(Default)]
+/// Digests worked out lately, by the string digested ([`Recent`]): the same hellos come back on
+/// many connections (one client software, one server), and a digest costs far more than a look-up.
 struct Memo {
-    md5: HashMap<String, [u8; 16], foldhash::fast::RandomState>,
-    sha256: HashMap<String, [u8; 32], foldhash::fast::RandomState>,
+    md5: Recent<String, [u8; 16]>,
+    sha256: Recent<String, [u8; 32]>,
 }
 
 /// Most digests a [`Memo`] table holds.
@@ -85,30 +83,19 @@ const MEMO_ENTRIES: usize = 1024;
 const MEMO_MAX_INPUT: usize = 2048;
 
 thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+    static MEMO: RefCell<Memo> = RefCell::new(Memo {
+        md5: Recent::new(MEMO_ENTRIES, MEMO_MAX_INPUT),
+        sha256: Recent::new(MEMO_ENTRIES, MEMO_MAX_INPUT),
+    });
 }
 
 /// The digest of `s` by `compute`, from the thread's memo when it was worked out lately.
 fn digest<const N: usize>(
     s: &str,
-    table: fn(&mut Memo) -> &mut HashMap<String, [u8; N], foldhash::fast::RandomState>,
+    table: fn(&mut Memo) -> &mut Recent<String, [u8; N]>,
     compute: fn(&[u8]) -> [u8; N],
 ) -> [u8; N] {
-    if s.len() > MEMO_MAX_INPUT {
-        return compute(s.as_bytes());
-    }
-    MEMO.with_borrow_mut(|memo| {
-        let t = table(memo);
-        if let Some(d) = t.get(s) {
-            return *d;
-        }
-        let d = compute(s.as_bytes());
-        if t.len() >= MEMO_ENTRIES {
-            t.clear();
-        }
-        t.insert(s.to_owned(), d);
-        d
-    })
+    MEMO.with_borrow_mut(|memo| table(memo).get_or_make(s, || compute(s.as_bytes())))
 }
 
 impl std::fmt::Display for Ja3 {
@@ -135,19 +122,7 @@ fn push_hex_byte(s: &mut String, b: u8) {
 
 /// Appends a value in decimal.
 fn push_dec(s: &mut String, v: u16) {
-    let mut digits = [0u8; 5];
-    let mut start = digits.len();
-    let mut rest = v;
-    loop {
-        start -= 1;
-        // `rest % 10` is a single digit.
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    s.extend(digits[start..].iter().map(|&d| char::from(d)));
+    s.extend(decimal(v, &mut [0; 5]).iter().map(|&d| char::from(d)));
 }
 
 /// Appends a JA4 count: two decimal digits, at most `99`.
