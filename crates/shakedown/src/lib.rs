@@ -61,6 +61,8 @@ pub use analyze::{Sink, analyze};
 pub use config::Config;
 pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
 pub use flow::{ClientInference, Endpoint};
+#[doc(hidden)]
+pub use parallel::analyze_parallel_in_stretches;
 pub use parallel::{MAX_WORKERS, analyze_parallel};
 pub use side::{PerSide, Side};
 pub use time::Timestamp;

@@ -35,6 +35,7 @@ mod input;
 mod link_type;
 mod pcap;
 mod pcapng;
+mod stretch;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -42,11 +43,14 @@ mod writer;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::Timestamp;
 pub use input::SharedBytes;
 use input::{Counted, Source, Window, read_up_to};
 pub use link_type::LinkType;
+pub use stretch::ReadAt;
+pub(crate) use stretch::{Ending, Fetched, Positional, Resume, Stretches};
 pub use writer::{PcapNgWriter, WriteError};
 
 /// Size of the read window at the start: big reads, few syscalls.
@@ -373,13 +377,14 @@ pub(crate) enum Step {
     End,
 }
 
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct FrameMeta {
-    at: usize,
-    len: usize,
-    ts: Timestamp,
-    link_type: LinkType,
-    interface: u32,
-    orig_len: u32,
+    pub(crate) at: usize,
+    pub(crate) len: usize,
+    pub(crate) ts: Timestamp,
+    pub(crate) link_type: LinkType,
+    pub(crate) interface: u32,
+    pub(crate) orig_len: u32,
 }
 
 /// Per-format reading state.
@@ -400,6 +405,8 @@ pub struct CaptureReader<R: Read> {
     state: State,
     frames: u64,
     truncation: Option<Truncation>,
+    /// The same capture, readable at any offset (see [`CaptureReader::with_read_at`]).
+    positional: Option<Positional>,
 }
 
 impl<R: Read> fmt::Debug for CaptureReader<R> {
@@ -482,6 +489,7 @@ impl<R: Read> CaptureReader<R> {
             state: State::Done,
             frames: 0,
             truncation: None,
+            positional: None,
         };
         reader.read_file_header()?;
         Ok(reader)
@@ -646,6 +654,54 @@ impl<R: Read> CaptureReader<R> {
         self.window.shared_bytes()
     }
 
+    /// Lets a parallel analysis ([`crate::analyze_parallel`]) read the rest of the capture with
+    /// several threads at once, each at its own offsets of `source`, which must hold the same bytes
+    /// as this reader's input. It does so for an uncompressed pcap file (the speed-up is in reading
+    /// and decoding); otherwise `source` is not used. [`open`] does this for files.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tls/tls12-ok.pcap");
+    /// let file = std::fs::File::open(path)?;
+    /// let reader = shakedown::capture::CaptureReader::new(file.try_clone()?)?.with_read_at(Arc::new(file));
+    /// let mut verdicts: Vec<shakedown::Verdict> = Vec::new();
+    /// let mut reader = reader;
+    /// shakedown::analyze_parallel(&mut reader, &shakedown::Config::default(), 2, &mut verdicts)?;
+    /// assert_eq!(verdicts.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_read_at(mut self, source: std::sync::Arc<dyn ReadAt>) -> Self {
+        self.positional = Some(Positional::At(source));
+        self
+    }
+
+    /// Stretches of `size` bytes to read the rest of the capture from, when it is an uncompressed
+    /// pcap file that can be read at any offset and nothing went wrong yet.
+    pub(crate) fn stretches(&self, size: usize) -> Option<Stretches> {
+        let State::Pcap(pcap) = &self.state else {
+            return None;
+        };
+        if self.description.compression != Compression::None || self.truncation.is_some() {
+            return None;
+        }
+        let start = Resume {
+            offset: self.window.offset(),
+            frames: self.frames,
+        };
+        Some(Stretches::new(self.positional.clone()?, *pcap, start, size))
+    }
+
+    /// Records that the capture was read elsewhere (in stretches) up to `next`, ending as
+    /// `truncation` says: later calls to [`CaptureReader::next_frame`] give nothing.
+    pub(crate) fn read_elsewhere(&mut self, next: Resume, truncation: Option<Truncation>) {
+        self.state = State::Done;
+        self.frames = next.frames;
+        if self.truncation.is_none() {
+            self.truncation = truncation;
+        }
+    }
+
     /// Where the block the last frame was read from is in memory (address, length).
     pub(crate) fn block_span(&self) -> (usize, usize) {
         self.window.block_span()
@@ -684,11 +740,13 @@ impl CaptureReader<Box<dyn Read + Send>> {
         let len = data.len();
         let mut counted = Counted::new(Box::new(io::empty()) as Box<dyn Read + Send>);
         counted.count = len as u64;
-        Self::from_parts(
+        let mut reader = Self::from_parts(
             Source::Plain(counted),
-            Window::shared(bytes),
+            Window::shared(Arc::clone(&bytes)),
             Compression::None,
-        )
+        )?;
+        reader.positional = Some(Positional::Shared(bytes));
+        Ok(reader)
     }
 }
 
@@ -729,5 +787,10 @@ pub fn open(path: &Path) -> Result<CaptureReader<Box<dyn Read + Send>>, CaptureE
         return Err(CaptureError::IsADirectory);
     }
     let file = std::fs::File::open(path).map_err(|source| CaptureError::Open { source })?;
-    CaptureReader::new(Box::new(file) as Box<dyn Read + Send>)
+    let at = file.try_clone().ok();
+    let reader = CaptureReader::new(Box::new(file) as Box<dyn Read + Send>)?;
+    Ok(match at {
+        Some(at) if meta.is_file() => reader.with_read_at(std::sync::Arc::new(at)),
+        _ => reader,
+    })
 }

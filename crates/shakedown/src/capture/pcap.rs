@@ -25,6 +25,7 @@ const STANDARD_MAX_PACKET: u32 = 262_144;
 /// top bits may carry an FCS length (§4, bits 28-31 and 26).
 const LINKTYPE_MASK: u32 = 0x03FF_FFFF;
 
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct PcapState {
     order: ByteOrder,
     /// Nanoseconds per timestamp fraction unit: 1000 (µs) or 1 (ns).
@@ -106,51 +107,96 @@ impl<R: Read> CaptureReader<R> {
         let State::Pcap(st) = &self.state else {
             return Ok(Step::End);
         };
-        let (order, frac_ns, hlen, link_type, max_caplen) = (
-            st.order,
-            st.frac_ns,
-            st.record_header,
-            st.link_type,
-            st.max_caplen,
-        );
+        let st = *st;
         let record = self.frames + 1;
-        if !self.need(hlen)? {
-            let have = self.window.data().len();
-            if have == 0 {
-                return Ok(Step::End);
+        let mut want = st.record_header;
+        loop {
+            let complete = self.need(want)?;
+            match st.record(self.window.data(), !complete, record) {
+                Record::Need(n) => want = n,
+                Record::End => return Ok(Step::End),
+                Record::Damaged(reason) => return Ok(self.truncate(reason)),
+                Record::Frame(r) => {
+                    let at = self.window.start() + r.header;
+                    self.window.consume(r.header + r.meta.len);
+                    return Ok(Step::Frame(FrameMeta { at, ..r.meta }));
+                }
             }
-            return Ok(self.truncate(format!(
-                "the input ends inside the header of packet record {record} ({have} of {hlen} bytes)"
-            )));
         }
-        let h = self.window.data();
-        let field = |off| order.u32_at(h, off).unwrap_or(0);
+    }
+}
+
+/// What the bytes at a record's start hold.
+pub(crate) enum Record {
+    /// A whole record: its header's size and the frame (`at` relative to the packet bytes: 0).
+    Frame(RecordFrame),
+    /// At least this many bytes from the record's start are needed to tell.
+    Need(usize),
+    /// A clean end: no bytes left.
+    End,
+    /// The file is cut short or damaged here, and why (for [`super::Truncation::reason`]).
+    Damaged(String),
+}
+
+/// A whole record found by [`PcapState::record`].
+pub(crate) struct RecordFrame {
+    /// Size of the record header (the packet bytes follow it).
+    pub(crate) header: usize,
+    /// The frame; `at` is 0 (its bytes start `header` bytes into the record).
+    pub(crate) meta: FrameMeta,
+}
+
+impl PcapState {
+    /// Reads the record at the start of `data`, packet record number `record`; `at_end` says that
+    /// no bytes follow `data` (the input ended). Never asks for more than a record header plus
+    /// the largest acceptable captured length.
+    #[inline]
+    pub(crate) fn record(&self, data: &[u8], at_end: bool, record: u64) -> Record {
+        let hlen = self.record_header;
+        if data.len() < hlen {
+            let have = data.len();
+            return match (at_end, have) {
+                (false, _) => Record::Need(hlen),
+                (true, 0) => Record::End,
+                (true, _) => Record::Damaged(format!(
+                    "the input ends inside the header of packet record {record} ({have} of {hlen} bytes)"
+                )),
+            };
+        }
+        let order = self.order;
+        let field = |off| order.u32_at(data, off).unwrap_or(0);
         let (ts_sec, ts_frac, caplen, orig_len) = (field(0), field(4), field(8), field(12));
+        let max_caplen = self.max_caplen;
         if caplen > max_caplen {
-            return Ok(self.truncate(format!(
+            return Record::Damaged(format!(
                 "packet record {record} claims a {caplen}-byte packet, bigger than the maximum of \
                  {max_caplen}: the file is damaged from here"
-            )));
+            ));
         }
         let total = hlen + caplen as usize;
-        if !self.need(total)? {
-            let have = self.window.data().len();
-            return Ok(self.truncate(format!(
-                "the input ends inside packet record {record} ({have} of {total} bytes)"
-            )));
+        if data.len() < total {
+            let have = data.len();
+            return if at_end {
+                Record::Damaged(format!(
+                    "the input ends inside packet record {record} ({have} of {total} bytes)"
+                ))
+            } else {
+                Record::Need(total)
+            };
         }
         // ts_sec is unsigned (§5: pcap timestamps run to 2106), as Wireshark reads it.
         // Cannot overflow: (2^32 - 1) * 10^9 + (2^32 - 1) * 1000 < 2^63.
-        let ts = i64::from(ts_sec) * 1_000_000_000 + i64::from(ts_frac) * i64::from(frac_ns);
-        let at = self.window.start() + hlen;
-        self.window.consume(total);
-        Ok(Step::Frame(FrameMeta {
-            at,
-            len: caplen as usize,
-            ts: Timestamp(ts),
-            link_type,
-            interface: 0,
-            orig_len,
-        }))
+        let ts = i64::from(ts_sec) * 1_000_000_000 + i64::from(ts_frac) * i64::from(self.frac_ns);
+        Record::Frame(RecordFrame {
+            header: hlen,
+            meta: FrameMeta {
+                at: 0,
+                len: caplen as usize,
+                ts: Timestamp(ts),
+                link_type: self.link_type,
+                interface: 0,
+                orig_len,
+            },
+        })
     }
 }

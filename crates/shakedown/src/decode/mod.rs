@@ -95,6 +95,24 @@ impl Decoder {
         }
     }
 
+    /// Decodes a frame that needs no IP fragment reassembly, without this decoder's state (so any
+    /// thread can): `None` when the frame holds an IP fragment, which [`Decoder::decode`] must see
+    /// in capture order. Otherwise the same result as [`Decoder::decode`].
+    pub(crate) fn decode_unfragmented<'a>(frame: &Frame<'a>) -> Option<Decoded<'a>> {
+        Some(
+            match walk::Walker::unfragmented(frame).run_unfragmented()? {
+                Ok(seg) => Decoded::Tcp(seg),
+                Err(skip) => Decoded::Skipped(skip),
+            },
+        )
+    }
+
+    /// Drops fragment sets older than the timeout at capture time `now_ns` (what
+    /// [`Decoder::decode`] does first for every frame).
+    pub(crate) fn expire_fragments(&mut self, now_ns: i64) {
+        self.defrag.expire(now_ns);
+    }
+
     /// Datagrams being reassembled now.
     pub fn fragments_pending(&self) -> usize {
         self.defrag.pending()

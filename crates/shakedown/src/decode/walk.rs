@@ -49,6 +49,10 @@ pub(super) enum Next<'a> {
 pub(super) struct Walker<'a> {
     /// Taken by the first reassembly, so a frame completes at most one datagram.
     defrag: Option<&'a mut Defragmenter>,
+    /// Walking without a defragmenter ([`Walker::unfragmented`]).
+    stateless: bool,
+    /// Set when such a walk met a fragment.
+    deferred: bool,
     link_type: LinkType,
     data: &'a [u8],
     ts_ns: i64,
@@ -64,7 +68,24 @@ pub(super) struct Walker<'a> {
 impl<'a> Walker<'a> {
     pub fn new(frame: &Frame<'a>, defrag: &'a mut Defragmenter) -> Self {
         Walker {
-            defrag: Some(defrag),
+            stateless: false,
+            ..Self::unfragmented(frame)
+        }
+        .with(defrag)
+    }
+
+    fn with(mut self, defrag: &'a mut Defragmenter) -> Self {
+        self.defrag = Some(defrag);
+        self
+    }
+
+    /// A walker without a defragmenter: meeting an IP fragment, it stops (see
+    /// [`Walker::run_unfragmented`]).
+    pub fn unfragmented(frame: &Frame<'a>) -> Self {
+        Walker {
+            defrag: None,
+            stateless: true,
+            deferred: false,
             link_type: frame.link_type,
             data: frame.data,
             ts_ns: frame.ts.as_nanos(),
@@ -93,6 +114,17 @@ impl<'a> Walker<'a> {
     }
 
     pub fn run(mut self) -> Result<TcpSegment<'a>, Skip> {
+        self.result()
+    }
+
+    /// [`Walker::run`], or `None` when the frame holds an IP fragment, which only a walker with
+    /// the capture's defragmenter can decode.
+    pub fn run_unfragmented(mut self) -> Option<Result<TcpSegment<'a>, Skip>> {
+        let result = self.result();
+        (!self.deferred).then_some(result)
+    }
+
+    fn result(&mut self) -> Result<TcpSegment<'a>, Skip> {
         let result = self.walk();
         match result {
             Err(skip) if self.heuristic && skip != Skip::FragmentHeld => {
@@ -339,6 +371,10 @@ impl<'a> Walker<'a> {
         payload: &[u8],
     ) -> Result<(u8, &'a [u8]), Skip> {
         let Some(defrag) = self.defrag.take() else {
+            if self.stateless {
+                self.deferred = true;
+                return Err(Skip::FragmentHeld);
+            }
             return Err(Skip::FragmentDropped(FragmentDrop::Nested));
         };
         match defrag.add(key, self.ts_ns, offset, more, proto, payload) {

@@ -15,21 +15,57 @@ const EXPIRY_INTERVAL_NS: i64 = 1_000_000_000;
 /// The decoder and the clock.
 pub(crate) struct Intake {
     pub(crate) decoder: Decoder,
+    clock: Clock,
+}
+
+/// The capture's clock: what the frames' headers alone say, frame after frame (so a parallel
+/// reading can carry it from one stretch of the capture to the next).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
     /// The latest capture time seen (time never goes back).
-    now: i64,
+    pub(crate) now: i64,
     last_expiry: i64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            now: i64::MIN,
+            last_expiry: i64::MIN,
+        }
+    }
 }
 
 impl Intake {
     pub(crate) fn new(config: &Config) -> Self {
         Intake {
             decoder: Decoder::new(config),
-            now: i64::MIN,
-            last_expiry: i64::MIN,
+            clock: Clock::default(),
         }
     }
 
     /// Counts a frame and moves the clock; returns where the frame is.
+    pub(crate) fn count(&mut self, frame: &Frame<'_>, s: &mut Summary) -> Mark {
+        self.clock.count(frame, s)
+    }
+
+    /// Counts what decoding gave: a TCP segment (`None`) or a skip of this kind.
+    pub(crate) fn decoded(s: &mut Summary, skipped: Option<&'static str>) {
+        match skipped {
+            None => s.tcp_segments += 1,
+            Some(kind) => *s.skipped.entry(kind).or_insert(0) += 1,
+        }
+    }
+
+    /// After a frame: the capture time to look for idle connections at, when it is time to.
+    pub(crate) fn expiry_due(&mut self) -> Option<i64> {
+        self.clock.expiry_due()
+    }
+}
+
+impl Clock {
+    /// Counts a frame (its number, captured bytes and time) and moves the clock; returns where
+    /// the frame is.
     pub(crate) fn count(&mut self, frame: &Frame<'_>, s: &mut Summary) -> Mark {
         s.frames += 1;
         s.captured_bytes += frame.data.len() as u64;
@@ -46,14 +82,6 @@ impl Intake {
         Mark {
             frame: frame.index,
             ts: frame.ts,
-        }
-    }
-
-    /// Counts what decoding gave: a TCP segment (`None`) or a skip of this kind.
-    pub(crate) fn decoded(s: &mut Summary, skipped: Option<&'static str>) {
-        match skipped {
-            None => s.tcp_segments += 1,
-            Some(kind) => *s.skipped.entry(kind).or_insert(0) += 1,
         }
     }
 

@@ -31,6 +31,8 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
+mod stretched;
+
 use crate::capture::{CaptureError, CaptureReader, SharedBytes};
 use crate::decode::{Decoded, TcpSegment};
 use crate::dissector::intake::Intake;
@@ -52,8 +54,10 @@ pub const MAX_WORKERS: usize = 256;
 const BATCHES_PER_OUTPUT: usize = 4;
 /// Verdicts given to [`Sink::verdicts`] in one call at most.
 const MAX_RUN: usize = 1024;
-/// Batches in flight per worker (bounds memory and keeps workers in step).
+/// Batches in flight per worker and reader (bounds memory and keeps workers in step).
 const BATCHES_IN_FLIGHT: usize = 4;
+/// Bytes of a plain pcap file each reading thread reads at a time (see [`stretched`]).
+pub(crate) const STRETCH_BYTES: usize = 1 << 20;
 
 /// Like [`analyze`], with the connections shared among `workers` threads (at most
 /// [`MAX_WORKERS`]) by a hash of their addresses and ports, the same both ways, plus one thread
@@ -85,6 +89,32 @@ pub fn analyze_parallel<R: Read + Send>(
     workers: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
+    let sb = std::env::var("SD_STRETCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(STRETCH_BYTES);
+    run(reader, config, workers, sb, sink)
+}
+
+/// [`analyze_parallel`] reading stretches of `stretch_bytes` (for tests of the stretch boundaries).
+#[doc(hidden)]
+pub fn analyze_parallel_in_stretches<R: Read + Send>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: usize,
+    stretch_bytes: usize,
+    sink: &mut impl Sink,
+) -> Result<Summary, CaptureError> {
+    run(reader, config, workers, stretch_bytes, sink)
+}
+
+fn run<R: Read + Send>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: usize,
+    stretch_bytes: usize,
+    sink: &mut impl Sink,
+) -> Result<Summary, CaptureError> {
     if workers <= 1 || config.protocol_events {
         return analyze(reader, config, sink);
     }
@@ -94,24 +124,21 @@ pub fn analyze_parallel<R: Read + Send>(
         max_total_buffer: config.max_total_buffer / workers,
         ..config.clone()
     };
+    if let Some(stretches) = reader.stretches(stretch_bytes) {
+        return stretched::analyze(reader, stretches, config, &shard_config, workers, sink);
+    }
     let stop = AtomicBool::new(false);
     let reading_from = &mut *reader;
     let (mut summary, failure, merged) = std::thread::scope(|scope| {
         let (results, merger_rx) =
             mpsc::sync_channel::<(usize, Output)>(workers * BATCHES_IN_FLIGHT);
-        let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
-        let mut to_workers = Vec::with_capacity(workers);
-        for w in 0..workers {
-            let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-            to_workers.push(tx);
-            let results = results.clone();
-            let recycle = recycle_tx.clone();
-            let config = shard_config.clone();
-            scope.spawn(move || work(w, config, rx, results, recycle));
-        }
-        drop((results, recycle_tx));
+        let Lines {
+            mut to_workers,
+            mut recycled,
+        } = start_workers(scope, workers, 1, &shard_config, results);
+        let (to_workers, recycled) = (to_workers.remove(0), recycled.remove(0));
         let stop = &stop;
-        let reading = scope.spawn(move || read(reading_from, config, to_workers, recycle_rx, stop));
+        let reading = scope.spawn(move || read(reading_from, config, to_workers, recycled, stop));
         let merged = merge(workers, config, merger_rx, sink);
         if merged.stopped {
             stop.store(true, Ordering::Relaxed);
@@ -127,6 +154,45 @@ pub fn analyze_parallel<R: Read + Send>(
     match failure {
         Some(e) => Err(e),
         None => Ok(summary),
+    }
+}
+
+/// The channels from `readers` reading threads to the workers: for each reader, a sender to every
+/// worker, and the receiver of the batches the workers give back to it.
+struct Lines {
+    to_workers: Vec<Vec<SyncSender<Batch>>>,
+    recycled: Vec<Receiver<Batch>>,
+}
+
+/// Starts `workers` workers, each taking batches from `readers` readers in turn (reader `k %
+/// readers` hands out the `k`-th batch) and sending what it finds to `results`.
+fn start_workers<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    workers: usize,
+    readers: usize,
+    config: &Config,
+    results: SyncSender<(usize, Output)>,
+) -> Lines {
+    let readers = readers.max(1);
+    let (recycle_tx, recycled): (Vec<_>, Vec<_>) =
+        (0..readers).map(|_| mpsc::channel::<Batch>()).unzip();
+    let mut to_workers: Vec<Vec<SyncSender<Batch>>> = (0..readers).map(|_| Vec::new()).collect();
+    for w in 0..workers {
+        let mut inputs = Vec::with_capacity(readers);
+        for (r, recycle) in recycle_tx.iter().enumerate() {
+            let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+            if let Some(senders) = to_workers.get_mut(r) {
+                senders.push(tx);
+            }
+            inputs.push((rx, recycle.clone()));
+        }
+        let results = results.clone();
+        let config = config.clone();
+        scope.spawn(move || work(w, config, inputs, results));
+    }
+    Lines {
+        to_workers,
+        recycled,
     }
 }
 
@@ -189,6 +255,21 @@ impl Batch {
         let payload = Payload::Copied(start..self.bytes.len());
         self.items
             .push(Item::Segment(Segment::of(key, seg, at, payload)));
+    }
+
+    /// Adds a segment whose payload is `range` of `block` (at `span` in memory).
+    fn push_shared(
+        &mut self,
+        mut seg: Segment,
+        range: std::ops::Range<usize>,
+        block: &SharedBytes,
+        span: (usize, usize),
+    ) {
+        if self.blocks.last().is_none_or(|(_, s)| *s != span) {
+            self.blocks.push((std::sync::Arc::clone(block), span));
+        }
+        seg.payload = Payload::Block(self.blocks.len() - 1, range);
+        self.items.push(Item::Segment(seg));
     }
 
     /// Adds a segment whose payload is `range` of the reader's current block.
@@ -337,18 +418,23 @@ fn hand_out(
     ControlFlow::Continue(())
 }
 
-/// A worker thread: the connections of its shard.
+/// A worker thread: the connections of its shard, from batches taken from `inputs` in turn (each
+/// with where to give the batch back).
 fn work(
     index: usize,
     config: Config,
-    batches: Receiver<Batch>,
+    inputs: Vec<(Receiver<Batch>, Sender<Batch>)>,
     results: SyncSender<(usize, Output)>,
-    recycle: Sender<Batch>,
 ) {
     let mut shard = Shard::new(config);
     let mut events = Vec::new();
     let mut rounds = 0usize;
-    for mut batch in batches {
+    let mut turn = 0usize;
+    while let Some((batches, recycle)) = inputs.get(turn) {
+        let Ok(mut batch) = batches.recv() else {
+            break;
+        };
+        turn = (turn + 1) % inputs.len();
         let mut items = std::mem::take(&mut batch.items);
         for item in items.drain(..) {
             match item {
