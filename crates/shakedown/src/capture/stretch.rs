@@ -273,15 +273,15 @@ impl Fetched {
         Ok(())
     }
 
-    /// Walks the records of stretch `k` from `from` (where the stretch before left off), pushing
-    /// each one's frame to `records` (`at` relative to this stretch's bytes), and checking each
-    /// record as the capture reader does.
+    /// Walks the records of stretch `k` from `from` (where the stretch before left off), checking
+    /// each record as the capture reader does and giving each one's frame (`at` within this
+    /// stretch's bytes, for [`Fetched::frame`]) with its number to `each`.
     pub(crate) fn walk(
         &mut self,
         stretches: &Stretches,
         k: u64,
         from: Resume,
-        records: &mut Vec<FrameMeta>,
+        mut each: impl FnMut(FrameMeta, u64),
     ) -> Walked {
         let end = stretches.base(k.saturating_add(1));
         let Resume {
@@ -305,10 +305,11 @@ impl Fetched {
             let ending = match parsed {
                 Record::Frame(r) => {
                     let rel = (offset - self.base) as usize;
-                    records.push(FrameMeta {
+                    let meta = FrameMeta {
                         at: self.from + rel + r.header,
                         ..r.meta
-                    });
+                    };
+                    each(meta, record);
                     frames = record;
                     offset = offset.saturating_add((r.header + r.meta.len) as u64);
                     continue;

@@ -2,7 +2,7 @@
 //! when idle connections are looked for. One intake sees every frame, in order, whether one shard or
 //! several track the connections.
 
-use crate::Config;
+use crate::{Config, Timestamp};
 use crate::capture::Frame;
 use crate::decode::Decoder;
 use crate::verdict::Mark;
@@ -67,21 +67,33 @@ impl Clock {
     /// Counts a frame (its number, captured bytes and time) and moves the clock; returns where
     /// the frame is.
     pub(crate) fn count(&mut self, frame: &Frame<'_>, s: &mut Summary) -> Mark {
+        self.count_record(frame.index, frame.ts, frame.data.len(), s)
+    }
+
+    /// [`Clock::count`] for frame number `index` of `captured` bytes at time `at`.
+    #[inline]
+    pub(crate) fn count_record(
+        &mut self,
+        index: u64,
+        at: Timestamp,
+        captured: usize,
+        s: &mut Summary,
+    ) -> Mark {
         s.frames += 1;
-        s.captured_bytes += frame.data.len() as u64;
-        let ts = frame.ts.as_nanos();
+        s.captured_bytes += captured as u64;
+        let ts = at.as_nanos();
         if s.first_ts.is_none() {
-            s.first_ts = Some(frame.ts);
+            s.first_ts = Some(at);
         }
         if ts < self.now {
             s.backwards_timestamps += 1;
         } else {
             self.now = ts;
-            s.last_ts = Some(frame.ts);
+            s.last_ts = Some(at);
         }
         Mark {
-            frame: frame.index,
-            ts: frame.ts,
+            frame: index,
+            ts: at,
         }
     }
 

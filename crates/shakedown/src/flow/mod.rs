@@ -135,6 +135,23 @@ impl FlowKey {
         )
     }
 
+    /// [`FlowKey::of`], and whether the segment's sender is the key's first endpoint.
+    pub(crate) fn of_sent(seg: &crate::decode::TcpSegment<'_>) -> (Self, bool) {
+        let key = FlowKey::of(seg);
+        let from_lo = key.lo == Endpoint::new(seg.src, seg.src_port);
+        (key, from_lo)
+    }
+
+    /// Sender and receiver of a segment of this connection, given whether the sender is the
+    /// key's first endpoint (as [`FlowKey::of_sent`] tells).
+    pub(crate) fn ends(&self, from_lo: bool) -> (Endpoint, Endpoint) {
+        if from_lo {
+            (self.lo, self.hi)
+        } else {
+            (self.hi, self.lo)
+        }
+    }
+
     pub(crate) fn new(src: Endpoint, dst: Endpoint) -> Self {
         if src <= dst {
             FlowKey { lo: src, hi: dst }

@@ -34,7 +34,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 mod stretched;
 
 use crate::capture::{CaptureError, CaptureReader, SharedBytes};
-use crate::decode::{Decoded, TcpSegment};
+use crate::decode::{Decoded, TcpFlags, TcpSegment};
 use crate::dissector::intake::Intake;
 use crate::dissector::order::Order;
 use crate::dissector::shard::{Shard, ShardEvent, Stamped, Tracking};
@@ -196,22 +196,42 @@ fn start_workers<'scope>(
     }
 }
 
-/// A TCP segment on its way to a worker; its payload is in the batch (see [`Payload`]).
+/// A TCP segment on its way to a worker, packed small (the worker often reads it from another
+/// core's cache): its addresses are its key's, its payload is in the batch (see [`Payload`]).
 struct Segment {
     /// The connection's key (worked out once, by the reader, to choose the worker).
     key: FlowKey,
+    /// Whether the sender is the key's first endpoint.
+    from_lo: bool,
+    flags: TcpFlags,
+    window: u16,
+    seq: u32,
+    ack: u32,
+    wire_payload_len: u32,
     at: Mark,
-    /// The decoded segment, but for its payload (empty here).
-    seg: TcpSegment<'static>,
     payload: Payload,
 }
 
-/// Where a segment's payload is.
-enum Payload {
-    /// In the batch's own bytes (put together from IP fragments, so not in the capture's blocks).
-    Copied(std::ops::Range<usize>),
-    /// In one of the batch's shares of the capture reader's blocks, where the frame was read.
-    Block(usize, std::ops::Range<usize>),
+/// Where a segment's payload is: `len` bytes from `start` of one of the batch's shares of the
+/// reader's blocks (where the frame was read), or of the batch's own bytes (`block` is
+/// [`Payload::COPIED`]: put together from IP fragments, so not in the capture's blocks).
+#[derive(Clone, Copy)]
+struct Payload {
+    start: usize,
+    len: u32,
+    block: u32,
+}
+
+impl Payload {
+    const COPIED: u32 = u32::MAX;
+
+    fn new(block: u32, range: std::ops::Range<usize>) -> Self {
+        Payload {
+            start: range.start,
+            len: u32::try_from(range.len()).unwrap_or(u32::MAX),
+            block,
+        }
+    }
 }
 
 enum Item {
@@ -234,27 +254,47 @@ struct Batch {
 }
 
 impl Segment {
-    fn of(key: FlowKey, seg: &TcpSegment<'_>, at: Mark, payload: Payload) -> Self {
+    fn of(key: FlowKey, from_lo: bool, seg: &TcpSegment<'_>, at: Mark, payload: Payload) -> Self {
         Segment {
             key,
+            from_lo,
+            flags: seg.flags,
+            window: seg.window,
+            seq: seg.seq,
+            ack: seg.ack,
+            wire_payload_len: seg.wire_payload_len,
             at,
-            seg: TcpSegment {
-                payload: &[],
-                ..*seg
-            },
             payload,
+        }
+    }
+
+    /// The decoded segment again, with its payload.
+    fn segment<'p>(&self, payload: &'p [u8]) -> TcpSegment<'p> {
+        let (src, dst) = self.key.ends(self.from_lo);
+        TcpSegment {
+            src: src.ip,
+            dst: dst.ip,
+            src_port: src.port,
+            dst_port: dst.port,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            payload,
+            wire_payload_len: self.wire_payload_len,
         }
     }
 }
 
 impl Batch {
     /// Adds a segment with a copy of its payload.
-    fn push_copied(&mut self, key: FlowKey, seg: &TcpSegment<'_>, at: Mark) {
+    fn push_copied(&mut self, key: FlowKey, from_lo: bool, seg: &TcpSegment<'_>, at: Mark) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(seg.payload);
-        let payload = Payload::Copied(start..self.bytes.len());
-        self.items
-            .push(Item::Segment(Segment::of(key, seg, at, payload)));
+        let payload = Payload::new(Payload::COPIED, start..self.bytes.len());
+        self.items.push(Item::Segment(Segment::of(
+            key, from_lo, seg, at, payload,
+        )));
     }
 
     /// Adds a segment whose payload is `range` of `block` (at `span` in memory).
@@ -268,7 +308,7 @@ impl Batch {
         if self.blocks.last().is_none_or(|(_, s)| *s != span) {
             self.blocks.push((std::sync::Arc::clone(block), span));
         }
-        seg.payload = Payload::Block(self.blocks.len() - 1, range);
+        seg.payload = Payload::new(self.blocks.len() as u32 - 1, range);
         self.items.push(Item::Segment(seg));
     }
 
@@ -283,16 +323,22 @@ impl Batch {
         if self.blocks.last().is_none_or(|(_, s)| *s != span) {
             self.blocks.push((reader.share_block(), span));
         }
-        seg.payload = Payload::Block(self.blocks.len() - 1, range);
+        seg.payload = Payload::new(self.blocks.len() as u32 - 1, range);
         self.items.push(Item::Segment(seg));
     }
 
     fn payload(&self, p: Payload) -> &[u8] {
-        match p {
-            Payload::Copied(r) => self.bytes.get(r),
-            Payload::Block(i, r) => self.blocks.get(i).and_then(|(b, _)| (**b).as_ref().get(r)),
-        }
-        .unwrap_or_default()
+        let bytes = match p.block {
+            Payload::COPIED => &self.bytes[..],
+            i => self
+                .blocks
+                .get(i as usize)
+                .map_or(&[][..], |(b, _)| (**b).as_ref()),
+        };
+        p.start
+            .checked_add(p.len as usize)
+            .and_then(|end| bytes.get(p.start..end))
+            .unwrap_or_default()
     }
 }
 
@@ -346,15 +392,15 @@ fn read<R: Read>(
         let mut in_block = None;
         let skipped = match intake.decoder.decode(&frame) {
             Decoded::Tcp(seg) => {
-                let key = FlowKey::of(&seg);
+                let (key, from_lo) = FlowKey::of_sent(&seg);
                 let w = share_of(hasher.hash_one(key), n);
                 match range_within(frame.data, seg.payload) {
                     Some(r) => {
-                        in_block = Some((w, Segment::of(key, &seg, at, Payload::Copied(0..0)), r))
+                        in_block = Some((w, Segment::of(key, from_lo, &seg, at, Payload::new(0, 0..0)), r))
                     }
                     None => {
                         if let Some(batch) = batches.get_mut(w) {
-                            batch.push_copied(key, &seg, at);
+                            batch.push_copied(key, from_lo, &seg, at);
                         }
                     }
                 }
@@ -418,6 +464,24 @@ fn hand_out(
     ControlFlow::Continue(())
 }
 
+/// Hands a batch's segments and looks for idle connections to `shard`, in order, and empties the
+/// batch (letting go of the reader's blocks, so they can be reused).
+fn apply(shard: &mut Shard, batch: &mut Batch) {
+    let mut items = std::mem::take(&mut batch.items);
+    for item in items.drain(..) {
+        match item {
+            Item::Segment(s) => {
+                let seg = s.segment(batch.payload(s.payload));
+                shard.segment_of(s.key, &seg, s.at);
+            }
+            Item::Expire { now, frame } => shard.expire(now, frame),
+        }
+    }
+    batch.items = items;
+    batch.bytes.clear();
+    batch.blocks.clear();
+}
+
 /// A worker thread: the connections of its shard, from batches taken from `inputs` in turn (each
 /// with where to give the batch back).
 fn work(
@@ -435,25 +499,9 @@ fn work(
             break;
         };
         turn = (turn + 1) % inputs.len();
-        let mut items = std::mem::take(&mut batch.items);
-        for item in items.drain(..) {
-            match item {
-                Item::Segment(s) => {
-                    let seg = TcpSegment {
-                        payload: batch.payload(s.payload),
-                        ..s.seg
-                    };
-                    shard.segment_of(s.key, &seg, s.at);
-                }
-                Item::Expire { now, frame } => shard.expire(now, frame),
-            }
-        }
+        apply(&mut shard, &mut batch);
         shard.take_events(&mut events);
         let through = batch.through;
-        batch.items = items;
-        batch.bytes.clear();
-        // Let go of the reader's blocks, so it can reuse them.
-        batch.blocks.clear();
         let _ = recycle.send(batch);
         rounds += 1;
         if !rounds.is_multiple_of(BATCHES_PER_OUTPUT) {
@@ -496,77 +544,115 @@ fn merge(
     results: Receiver<(usize, Output)>,
     sink: &mut impl Sink,
 ) -> Merged {
-    let mut queues: Vec<VecDeque<Stamped>> = (0..workers).map(|_| VecDeque::new()).collect();
-    let mut through = vec![0u64; workers];
-    // Each worker's connection numbers -> the capture's.
-    let mut numbers: Vec<HashMap<u64, u64, foldhash::fast::RandomState>> =
-        (0..workers).map(|_| HashMap::default()).collect();
-    let mut next_number = 0u64;
-    let mut merged = Merged {
-        order: Order::default(),
-        tracking: Tracking::default(),
-        stopped: false,
-    };
-    let mut out = VecDeque::new();
-    let mut frame_events: Vec<(usize, Stamped)> = Vec::new();
+    let mut merger = Merger::new(workers, config);
     for (w, output) in results.iter() {
-        if let Some(queue) = queues.get_mut(w) {
+        if merger.take(w, output, sink).is_break() {
+            return merger.stopped();
+        }
+    }
+    merger.finish(sink)
+}
+
+/// Puts the workers' events together, one output at a time (see [`merge`]).
+struct Merger {
+    queues: Vec<VecDeque<Stamped>>,
+    through: Vec<u64>,
+    /// Each worker's connection numbers -> the capture's.
+    numbers: Vec<HashMap<u64, u64, foldhash::fast::RandomState>>,
+    next_number: u64,
+    merged: Merged,
+    out: VecDeque<Event>,
+    frame_events: Vec<(usize, Stamped)>,
+    max_pending_verdicts: usize,
+}
+
+impl Merger {
+    fn new(workers: usize, config: &Config) -> Self {
+        Merger {
+            queues: (0..workers).map(|_| VecDeque::new()).collect(),
+            through: vec![0u64; workers],
+            numbers: (0..workers).map(|_| HashMap::default()).collect(),
+            next_number: 0,
+            merged: Merged {
+                order: Order::default(),
+                tracking: Tracking::default(),
+                stopped: false,
+            },
+            out: VecDeque::new(),
+            frame_events: Vec::new(),
+            max_pending_verdicts: config.max_pending_verdicts,
+        }
+    }
+
+    /// Takes worker `w`'s output and hands the sink every verdict that is ready;
+    /// [`ControlFlow::Break`] when the sink stopped.
+    fn take(&mut self, w: usize, output: Output, sink: &mut impl Sink) -> ControlFlow<()> {
+        if let Some(queue) = self.queues.get_mut(w) {
             queue.extend(output.events);
         }
-        if let Some(t) = through.get_mut(w) {
+        if let Some(t) = self.through.get_mut(w) {
             *t = output.through;
         }
         if let Some(tracking) = output.tracking {
-            merged.tracking.add(tracking);
+            self.merged.tracking.add(tracking);
         }
-        let complete = through.iter().copied().min().unwrap_or(0);
+        let complete = self.through.iter().copied().min().unwrap_or(0);
         // Every event of a frame up to `complete` has arrived: take them frame by frame.
-        while let Some(frame) = queues
+        while let Some(frame) = self
+            .queues
             .iter()
             .filter_map(|q| q.front().map(|s| s.frame))
             .min()
             .filter(|&f| f <= complete)
         {
-            for (w, queue) in queues.iter_mut().enumerate() {
+            for (w, queue) in self.queues.iter_mut().enumerate() {
                 while queue.front().is_some_and(|s| s.frame == frame) {
                     if let Some(s) = queue.pop_front() {
-                        frame_events.push((w, s));
+                        self.frame_events.push((w, s));
                     }
                 }
             }
             // The frame's own events first, then those of the expiry after it, as one shard
             // would have them.
-            frame_events.sort_by_key(|(_, s)| s.after_frame);
-            for (w, stamped) in frame_events.drain(..) {
-                let Some(numbers) = numbers.get_mut(w) else {
+            self.frame_events.sort_by_key(|(_, s)| s.after_frame);
+            for (w, stamped) in self.frame_events.drain(..) {
+                let Some(numbers) = self.numbers.get_mut(w) else {
                     continue;
                 };
                 match stamped.event {
                     ShardEvent::Created(local) => {
-                        numbers.insert(local, next_number);
-                        next_number += 1;
-                        merged.order.created();
+                        numbers.insert(local, self.next_number);
+                        self.next_number += 1;
+                        self.merged.order.created();
                     }
                     ShardEvent::Concluded(mut verdict) => {
                         if let Some(number) = numbers.remove(&verdict.conn) {
                             verdict.conn = number;
                         }
-                        merged.order.concluded(verdict);
+                        self.merged.order.concluded(verdict);
                     }
                 }
             }
-            merged
+            self.merged
                 .order
-                .end_of_frame(config.max_pending_verdicts, &mut out);
-            if deliver(&mut out, sink).is_break() {
-                merged.stopped = true;
-                return merged;
-            }
+                .end_of_frame(self.max_pending_verdicts, &mut self.out);
+            deliver(&mut self.out, sink)?;
         }
+        ControlFlow::Continue(())
     }
-    merged.order.finish(&mut out);
-    merged.stopped = deliver(&mut out, sink).is_break();
-    merged
+
+    /// What was merged when the sink stopped.
+    fn stopped(mut self) -> Merged {
+        self.merged.stopped = true;
+        self.merged
+    }
+
+    /// Every worker is done: puts out everything left.
+    fn finish(mut self, sink: &mut impl Sink) -> Merged {
+        self.merged.order.finish(&mut self.out);
+        self.merged.stopped = deliver(&mut self.out, sink).is_break();
+        self.merged
+    }
 }
 
 /// Hands the sink what is ready: a run of two or more verdicts in one call to [`Sink::verdicts`]
@@ -612,5 +698,12 @@ mod tests {
             assert_eq!(share_of(u64::MAX, n), n - 1);
             assert_eq!(share_of(0, n), 0);
         }
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        eprintln!("Item {} Segment {} TcpSegment {} FlowKey {} Payload {} Mark {}", size_of::<super::Item>(), size_of::<super::Segment>(), size_of::<crate::decode::TcpSegment<'static>>(), size_of::<crate::flow::FlowKey>(), size_of::<super::Payload>(), size_of::<crate::verdict::Mark>());
     }
 }

@@ -1,48 +1,75 @@
-//! One uncompressed pcap file read by several threads at once.
+//! One uncompressed pcap file on several threads, each of them reading and decoding stretches of
+//! the file and tracking one shard of the connections; the calling thread is one of them and also
+//! puts the verdicts out in order.
 //!
 //! ```text
-//! reading threads (one per worker)          workers (N)          calling thread
-//! stretch k % R: read at its offset,   ──►  shard  ...      ──►  order, the Sink
-//! walk, decode, hash the flow key
+//! thread i (of N; the calling thread is thread 0)
+//!   claim the next stretch k ── read it at its offset ── in turn: walk its record headers
+//!   ── decode its frames ── segments of shard i: kept; of shard j: sent to thread j
+//!   take shard i's batches in stretch order ── connections, TLS, RDP, verdicts
+//!   (thread 0) events of every shard in frame order ── the Sink
 //! ```
 //!
-//! Reading thread `r` of `R` takes stretches `r`, `r + R`, ... ([`crate::capture`]'s stretches:
-//! the records that start within a fixed number of bytes). For each one it
+//! A stretch ([`crate::capture`]'s stretches) holds the records that *start* within a fixed number
+//! of bytes. The thread that claims one
 //!
-//! 1. reads the stretch's bytes at their offset (before its turn: the copy lands in the cache of
-//!    the core that then parses it);
+//! 1. reads its bytes at their offset (before its turn; the copy lands in the cache of the core
+//!    that then parses it);
 //! 2. **in turn** (after the stretch before): walks the record headers from where the stretch
 //!    before left off, numbers the frames and runs the capture's clock over them (which frames are
-//!    followed by a look for idle connections); this takes the turn for a moment only;
-//! 3. decodes its frames on its own, without any shared state, and hands every TCP segment to
-//!    the worker chosen by its connection's hash, as a range of the stretch's buffer;
+//!    followed by a look for idle connections); this holds the turn for a moment only;
+//! 3. decodes its frames without any shared state and puts every TCP segment in the batch of the
+//!    shard its connection hashes to, as a range of the stretch's buffer;
 //! 4. only if the stretch holds an IP fragment: waits until every stretch before has been decoded,
 //!    then decodes the rest of the stretch with the one defragmenter, in capture order (so
 //!    fragments meet across stretches, and the caps and timeouts act as with one reader).
 //!
-//! Workers take their batches from the reading threads in stretch order, so every worker sees its
-//! segments, and every worker sees the looks for idle connections, in capture order: the same as
-//! with one reader, and the same verdicts as [`crate::analyze`].
+//! Each shard takes its batches in stretch order, so it sees its segments, and the looks for idle
+//! connections, in capture order: the verdicts are those of [`crate::analyze`]. Threads claim
+//! stretches as they are free, so one busy putting verdicts out reads less; none reads more than
+//! [`AHEAD`] stretches past the slowest shard, which bounds the memory in flight.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::capture::{CaptureError, CaptureReader, Ending, Fetched, FrameMeta, Resume, Stretches};
 use crate::decode::{Decoded, Decoder};
 use crate::dissector::intake::{Clock, Intake};
+use crate::dissector::shard::{Shard, Stamped};
 use crate::flow::FlowKey;
+use crate::verdict::Mark;
 use crate::{Config, Sink, Summary};
 
 use super::{
-    BATCHES_IN_FLIGHT, Batch, Item, Lines, Output, Payload, Segment, merge, range_within, share_of,
-    start_workers,
+    BATCHES_PER_OUTPUT, Batch, Item, Merged, Merger, Output, Payload, Segment, apply,
+    range_within, share_of,
 };
 
-/// Stretch buffers a reading thread keeps for reuse.
-const SPARE_STRETCHES: usize = 4 * BATCHES_IN_FLIGHT;
+/// Stretches a thread may read past the slowest shard's next one.
+const AHEAD: u64 = 8;
+/// Stretch buffers a thread keeps for reuse.
+const SPARE_STRETCHES: usize = 2 * AHEAD as usize;
+/// "Not known yet", for [`Common::last`].
+const UNKNOWN: u64 = u64::MAX;
+
+pub(crate) static WAITS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static WAITED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static RECVS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static STRETCH_N: AtomicU64 = AtomicU64::new(0);
+
+/// What threads send each other.
+enum Msg {
+    /// Stretch `k`'s batch for the receiving thread's shard.
+    Batch(u64, Batch),
+    /// What a shard found, for the calling thread.
+    Output(usize, Output),
+    /// Look again: reading may go on, or everything stops.
+    Wake,
+}
 
 /// The turn to walk record headers, and what the walks so far found.
 struct Chain {
@@ -55,7 +82,6 @@ struct Chain {
     headers: Summary,
     /// How reading ended, once it has.
     end: Option<Ending>,
-    /// Everything stops (the sink or a worker is gone, or a thread failed).
     halted: bool,
 }
 
@@ -69,41 +95,61 @@ struct Fragments {
     halted: bool,
 }
 
-/// What the reading threads share.
-struct Shared<'a> {
+/// What the threads share.
+struct Common<'a> {
     stretches: &'a Stretches,
-    readers: u64,
+    /// The next stretch to claim.
+    claim: AtomicU64,
+    /// The stretch in which reading ended, once known.
+    last: AtomicU64,
+    /// For each shard, the next stretch it waits for.
+    progress: Vec<AtomicU64>,
+    /// For each thread, whether it waits because it may not read further ahead.
+    held_back: Vec<AtomicBool>,
+    inboxes: Vec<Sender<Msg>>,
     chain: Mutex<Chain>,
     chain_turn: Condvar,
     fragments: Mutex<Fragments>,
     fragment_turn: Condvar,
-    stop: &'a AtomicBool,
+    stop: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl Shared<'_> {
-    /// Stops every reading thread, also those waiting for a turn.
+impl Common<'_> {
+    /// Stops every thread, also those waiting for a turn or a message.
     fn halt(&self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::SeqCst);
         lock(&self.chain).halted = true;
         self.chain_turn.notify_all();
         lock(&self.fragments).halted = true;
         self.fragment_turn.notify_all();
+        for inbox in &self.inboxes {
+            let _ = inbox.send(Msg::Wake);
+        }
     }
 
-    /// Stretch `k`'s turn to walk its headers: where its records begin and the clock then, or
-    /// `None` when reading ended before it or everything stops.
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Stretch `k`'s turn to walk its headers: where its records begin, the clock and what the
+    /// headers said so far; `None` when reading ended before it or everything stops.
     fn walk_turn(&self, k: u64) -> Option<(Resume, Clock, Summary)> {
         let mut chain = lock(&self.chain);
+        if chain.next != k && chain.end.is_none() && !chain.halted {
+            WAITS.fetch_add(1, Ordering::Relaxed);
+        }
+        let t0 = std::time::Instant::now();
         while chain.next != k && chain.end.is_none() && !chain.halted {
             chain = self
                 .chain_turn
                 .wait(chain)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
+        WAITED.fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         if chain.end.is_some() || chain.halted || chain.next != k {
             return None;
         }
@@ -113,6 +159,9 @@ impl Shared<'_> {
     /// Stretch `k` walked: passes the turn on.
     fn walked(&self, k: u64, at: Resume, clock: Clock, headers: Summary, end: Option<Ending>) {
         let mut chain = lock(&self.chain);
+        if end.is_some() {
+            self.last.store(k, Ordering::SeqCst);
+        }
         chain.next = k + 1;
         chain.at = at;
         chain.clock = clock;
@@ -122,15 +171,13 @@ impl Shared<'_> {
         self.chain_turn.notify_all();
     }
 
-    /// Stretch `k` was decoded without fragments: no need to wait for its turn.
-    fn decoded(&self, k: u64) {
-        let mut f = lock(&self.fragments);
+    /// Stretch `k` is decoded (without fragments, or after its turn with them).
+    fn decoded(&self, f: &mut Fragments, k: u64) {
         f.done.insert(k);
-        let Fragments { next, done, .. } = &mut *f;
+        let Fragments { next, done, .. } = f;
         while done.remove(next) {
             *next += 1;
         }
-        drop(f);
         self.fragment_turn.notify_all();
     }
 
@@ -145,10 +192,21 @@ impl Shared<'_> {
         }
         (!f.halted).then_some(f)
     }
+
+    /// Whether stretch `k` may be read now: not too far past the slowest shard.
+    fn may_read(&self, k: u64) -> bool {
+        let slowest = self
+            .progress
+            .iter()
+            .map(|p| p.load(Ordering::SeqCst))
+            .min()
+            .unwrap_or(0);
+        k < slowest.saturating_add(AHEAD)
+    }
 }
 
-/// Halts every reading thread if this one panics, so that none waits forever for its turn.
-struct HaltOnPanic<'a, 'b>(&'a Shared<'b>);
+/// Halts every thread if this one panics, so that none waits forever.
+struct HaltOnPanic<'a, 'b>(&'a Common<'b>);
 
 impl Drop for HaltOnPanic<'_, '_> {
     fn drop(&mut self) {
@@ -158,23 +216,24 @@ impl Drop for HaltOnPanic<'_, '_> {
     }
 }
 
-/// Analyses `reader`'s capture, read in `stretches` by one thread per worker.
+/// Analyses `reader`'s capture, read in `stretches` by `threads` threads, the calling one among
+/// them, each tracking one shard of the connections (with `shard_config`).
 pub(super) fn analyze<R: std::io::Read + Send>(
     reader: &mut CaptureReader<R>,
     stretches: Stretches,
     config: &Config,
     shard_config: &Config,
-    workers: usize,
+    threads: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
-    let readers = std::env::var("SD_READERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(workers);
-    let stop = AtomicBool::new(false);
-    let shared = Shared {
+    let (inboxes, mut receivers): (Vec<_>, Vec<_>) = (0..threads).map(|_| mpsc::channel()).unzip();
+    let common = Common {
         stretches: &stretches,
-        readers: readers as u64,
+        claim: AtomicU64::new(0),
+        last: AtomicU64::new(UNKNOWN),
+        progress: (0..threads).map(|_| AtomicU64::new(0)).collect(),
+        held_back: (0..threads).map(|_| AtomicBool::new(false)).collect(),
+        inboxes,
         chain: Mutex::new(Chain {
             next: 0,
             at: stretches.start(),
@@ -191,36 +250,81 @@ pub(super) fn analyze<R: std::io::Read + Send>(
             halted: false,
         }),
         fragment_turn: Condvar::new(),
-        stop: &stop,
+        stop: AtomicBool::new(false),
     };
+    let first = receivers.remove(0);
     let (decoded, merged) = std::thread::scope(|scope| {
-        let (results, merger_rx) =
-            mpsc::sync_channel::<(usize, Output)>(workers * BATCHES_IN_FLIGHT);
-        let Lines {
-            to_workers,
-            recycled,
-        } = start_workers(scope, workers, readers, shard_config, results);
-        let shared = &shared;
-        let reading: Vec<_> = to_workers
+        let common = &common;
+        let others: Vec<_> = receivers
             .into_iter()
-            .zip(recycled)
             .enumerate()
-            .map(|(r, (to, back))| scope.spawn(move || read(r as u64, shared, to, back)))
+            .map(|(i, inbox)| {
+                let config = shard_config.clone();
+                scope.spawn(move || {
+                    let _halt = HaltOnPanic(common);
+                    let mut thread = Thread::new(i + 1, common, inbox, config);
+                    let to = &common.inboxes[0];
+                    let _ = thread.run(&mut |w, output| {
+                        to.send(Msg::Output(w, output))
+                            .map_or(ControlFlow::Break(()), |_| ControlFlow::Continue(()))
+                    });
+                    thread.decoded
+                })
+            })
             .collect();
-        let merged = merge(workers, config, merger_rx, sink);
-        if merged.stopped {
-            shared.halt();
+        let _halt = HaltOnPanic(common);
+        let mut merger = Merger::new(threads, config);
+        let mut thread = Thread::new(0, common, first, shard_config.clone());
+        let finals = std::cell::Cell::new(0usize);
+        let mut emit = |w: usize, output: Output| {
+            finals.set(finals.get() + usize::from(output.tracking.is_some()));
+            merger.take(w, output, sink)
+        };
+        let t0 = std::time::Instant::now();
+        let mut ran = thread.run(&mut emit);
+        let t1 = t0.elapsed();
+        // The other shards' last outputs.
+        while ran.is_continue() && finals.get() < threads {
+            match thread.inbox.recv() {
+                Ok(Msg::Output(w, output)) => ran = emit(w, output),
+                Ok(_) if common.stopped() => ran = ControlFlow::Break(()),
+                Ok(_) => {}
+                Err(_) => break,
+            }
         }
-        let mut decoded = Summary::default();
-        for r in reading {
-            match r.join() {
+        let t2 = t0.elapsed();
+        let merged = if ran.is_break() {
+            common.halt();
+            merger.stopped()
+        } else {
+            merger.finish(sink)
+        };
+        if std::env::var("SD_DEBUG").is_ok() {
+            eprintln!("run {:?} finals {:?} finish {:?}", t1, t2, t0.elapsed());
+        }
+        let mut decoded = std::mem::take(&mut thread.decoded);
+        for other in others {
+            match other.join() {
                 Ok(s) => add_decoded(&mut decoded, s),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
         (decoded, merged)
     });
-    let chain = shared
+    if std::env::var("SD_DEBUG").is_ok() {
+        eprintln!("waits {} waited {} us recvs {} claimed {}", WAITS.load(Ordering::Relaxed), WAITED.load(Ordering::Relaxed), RECVS.load(Ordering::Relaxed), common.claim.load(Ordering::Relaxed));
+    }
+    finish(reader, common, decoded, merged)
+}
+
+/// The summary, the reader's state and the error, once every thread is done.
+fn finish<R: std::io::Read>(
+    reader: &mut CaptureReader<R>,
+    common: Common<'_>,
+    decoded: Summary,
+    merged: Merged,
+) -> Result<Summary, CaptureError> {
+    let chain = common
         .chain
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -248,12 +352,27 @@ fn add_decoded(into: &mut Summary, from: Summary) {
     }
 }
 
-/// What one reading thread keeps from stretch to stretch.
-struct Reader<'a, 'b> {
-    shared: &'a Shared<'b>,
-    workers: Vec<SyncSender<Batch>>,
-    recycled: Receiver<Batch>,
+/// Where a shard's output goes: the calling thread's merge, or a message to it.
+type Emit<'e> = dyn FnMut(usize, Output) -> ControlFlow<()> + 'e;
+
+/// One thread: its shard, and what it keeps for reading stretches.
+struct Thread<'a, 'b> {
+    index: usize,
+    common: &'a Common<'b>,
+    inbox: Receiver<Msg>,
+    shard: Shard,
+    /// The next stretch whose batch the shard takes.
+    next: u64,
+    /// Batches that came before their turn.
+    pending: BTreeMap<u64, Batch>,
+    events: Vec<Stamped>,
+    rounds: usize,
+    /// Whether stretches may still be claimed.
+    reading: bool,
+    /// This stretch's batches, one per shard.
     batches: Vec<Batch>,
+    /// Emptied batches, for reuse.
+    free: Vec<Batch>,
     records: Vec<FrameMeta>,
     /// After which records (index in the stretch) idle connections are looked for, and the time.
     expiries: Vec<(usize, i64)>,
@@ -263,95 +382,202 @@ struct Reader<'a, 'b> {
     hasher: foldhash::fast::FixedState,
 }
 
-/// Reading thread `r`: its stretches, until the capture ends or everything stops. Returns what
-/// decoding counted.
-fn read(
-    r: u64,
-    shared: &Shared<'_>,
-    workers: Vec<SyncSender<Batch>>,
-    recycled: Receiver<Batch>,
-) -> Summary {
-    let _halt = HaltOnPanic(shared);
-    let n = workers.len();
-    let mut reader = Reader {
-        shared,
-        workers,
-        recycled,
-        batches: (0..n).map(|_| Batch::default()).collect(),
-        records: Vec::new(),
-        expiries: Vec::new(),
-        spare: Vec::new(),
-        decoded: Summary::default(),
-        hasher: foldhash::fast::FixedState::with_seed(0x5ca1_ab1e),
-    };
-    let mut k = r;
-    while !shared.stop.load(Ordering::Relaxed) {
-        match reader.stretch(k) {
-            Step::Next => k += shared.readers,
-            Step::Last => break,
-            Step::Halt => {
-                shared.halt();
-                break;
-            }
+/// What trying to read a stretch gave.
+enum Read {
+    /// A stretch was read (or another thread claimed it first): look again.
+    Again,
+    /// Not now: too far ahead of the slowest shard.
+    HeldBack,
+    /// Reading has ended.
+    Ended,
+}
+
+impl<'a, 'b> Thread<'a, 'b> {
+    fn new(index: usize, common: &'a Common<'b>, inbox: Receiver<Msg>, config: Config) -> Self {
+        let n = common.inboxes.len();
+        Thread {
+            index,
+            common,
+            inbox,
+            shard: Shard::new(config),
+            next: 0,
+            pending: BTreeMap::new(),
+            events: Vec::new(),
+            rounds: 0,
+            reading: true,
+            batches: (0..n).map(|_| Batch::default()).collect(),
+            free: Vec::new(),
+            records: Vec::new(),
+            expiries: Vec::new(),
+            spare: Vec::new(),
+            decoded: Summary::default(),
+            hasher: foldhash::fast::FixedState::with_seed(0x5ca1_ab1e),
         }
     }
-    reader.decoded
-}
 
-/// What a reading thread does after a stretch.
-enum Step {
-    Next,
-    /// Reading ended here or before.
-    Last,
-    /// A worker is gone: everything stops.
-    Halt,
-}
+    /// Reads stretches and tracks the shard's connections until every stretch has been taken (then
+    /// ends them and emits the shard's last output) or everything stops (`Break`).
+    fn run(&mut self, emit: &mut Emit<'_>) -> ControlFlow<()> {
+        let common = self.common;
+        loop {
+            if common.stopped() {
+                return ControlFlow::Break(());
+            }
+            while let Ok(msg) = self.inbox.try_recv() {
+                self.receive(msg, emit)?;
+            }
+            self.take_batches(emit)?;
+            if self.next > common.last.load(Ordering::SeqCst) {
+                self.shard.finish();
+                self.shard.take_events(&mut self.events);
+                let output = Output {
+                    events: std::mem::take(&mut self.events),
+                    through: u64::MAX,
+                    tracking: Some(self.shard.tracking()),
+                };
+                return emit(self.index, output);
+            }
+            let read = if self.reading {
+                self.read()
+            } else {
+                Read::Ended
+            };
+            match read {
+                Read::Again => continue,
+                Read::Ended => self.reading = false,
+                Read::HeldBack => {
+                    let held = &common.held_back[self.index];
+                    held.store(true, Ordering::SeqCst);
+                    // The window may have moved since: look once more before waiting.
+                    if common.may_read(common.claim.load(Ordering::SeqCst)) {
+                        held.store(false, Ordering::SeqCst);
+                        continue;
+                    }
+                }
+            }
+            if !self.pending.contains_key(&self.next) {
+                RECVS.fetch_add(1, Ordering::Relaxed);
+                match self.inbox.recv() {
+                    Ok(msg) => self.receive(msg, emit)?,
+                    Err(_) => return ControlFlow::Break(()),
+                }
+            }
+            common.held_back[self.index].store(false, Ordering::SeqCst);
+        }
+    }
 
-impl Reader<'_, '_> {
-    fn stretch(&mut self, k: u64) -> Step {
-        let stretches = self.shared.stretches;
+    fn receive(&mut self, msg: Msg, emit: &mut Emit<'_>) -> ControlFlow<()> {
+        match msg {
+            Msg::Batch(k, batch) => {
+                self.pending.insert(k, batch);
+            }
+            Msg::Output(w, output) => emit(w, output)?,
+            Msg::Wake => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Hands the shard every batch whose turn it is.
+    fn take_batches(&mut self, emit: &mut Emit<'_>) -> ControlFlow<()> {
+        let mut took = false;
+        while let Some(mut batch) = self.pending.remove(&self.next) {
+            apply(&mut self.shard, &mut batch);
+            self.shard.take_events(&mut self.events);
+            let through = batch.through;
+            if self.free.len() < SPARE_STRETCHES {
+                self.free.push(batch);
+            }
+            self.next += 1;
+            took = true;
+            self.rounds += 1;
+            if self.rounds.is_multiple_of(BATCHES_PER_OUTPUT) {
+                let output = Output {
+                    events: std::mem::take(&mut self.events),
+                    through,
+                    tracking: None,
+                };
+                emit(self.index, output)?;
+            }
+        }
+        if took {
+            let common = self.common;
+            common.progress[self.index].store(self.next, Ordering::SeqCst);
+            for (j, held) in common.held_back.iter().enumerate() {
+                if j != self.index && held.swap(false, Ordering::SeqCst) {
+                    let _ = common.inboxes[j].send(Msg::Wake);
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Claims the next stretch, if it may, and reads it.
+    fn read(&mut self) -> Read {
+        let common = self.common;
+        let k = common.claim.load(Ordering::SeqCst);
+        if k > common.last.load(Ordering::SeqCst) {
+            return Read::Ended;
+        }
+        if !common.may_read(k) {
+            return Read::HeldBack;
+        }
+        if common
+            .claim
+            .compare_exchange(k, k + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Read::Again;
+        }
+        if !self.stretch(k) {
+            return Read::Ended;
+        }
+        // Every shard gets a batch (empty ones too: they say how far the capture has been read).
+        for w in 0..self.batches.len() {
+            let fresh = self.free.pop().unwrap_or_default();
+            let Some(batch) = self.batches.get_mut(w).map(|b| std::mem::replace(b, fresh)) else {
+                continue;
+            };
+            if w == self.index {
+                self.pending.insert(k, batch);
+            } else if common.inboxes[w].send(Msg::Batch(k, batch)).is_err() {
+                common.halt();
+            }
+        }
+        Read::Again
+    }
+
+    /// Reads, walks and decodes stretch `k` into the batches; `false` when reading ended before it.
+    fn stretch(&mut self, k: u64) -> bool {
+        let common = self.common;
+        let stretches = common.stretches;
         let mut fetched = stretches.fetch(k, &mut self.spare);
-        let Some((from, clock, headers)) = self.shared.walk_turn(k) else {
+        let Some((from, clock, headers)) = common.walk_turn(k) else {
             fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
-            return Step::Last;
+            return false;
         };
-        self.records.clear();
-        let walked = fetched.walk(stretches, k, from, &mut self.records);
         let start_now = clock.now;
-        let (clock, headers) = self.count(&fetched, from, clock, headers);
-        let last = walked.end.is_some();
-        let through = walked.next.frames;
-        self.shared
-            .walked(k, walked.next, clock, headers, walked.end);
-        self.decode(k, &fetched, from.frames, start_now);
-        fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
-        if self.hand_out(through).is_err() {
-            return Step::Halt;
-        }
-        if last { Step::Last } else { Step::Next }
-    }
-
-    /// Runs the clock over the stretch's frames (numbered after `from.frames`), noting when idle
-    /// connections are looked for.
-    fn count(
-        &mut self,
-        fetched: &Fetched,
-        from: Resume,
-        mut clock: Clock,
-        mut headers: Summary,
-    ) -> (Clock, Summary) {
+        let (mut clock, mut headers) = (clock, headers);
+        self.records.clear();
         self.expiries.clear();
-        for (i, meta) in self.records.iter().enumerate() {
-            let frame = fetched.frame(meta, from.frames + 1 + i as u64);
-            clock.count(&frame, &mut headers);
+        let (records, expiries) = (&mut self.records, &mut self.expiries);
+        let walked = fetched.walk(stretches, k, from, |meta, index| {
+            clock.count_record(index, meta.ts, meta.len, &mut headers);
             if let Some(now) = clock.expiry_due() {
-                self.expiries.push((i, now));
+                expiries.push((records.len(), now));
             }
+            records.push(meta);
+        });
+        let through = walked.next.frames;
+        common.walked(k, walked.next, clock, headers, walked.end);
+        self.decode(k, &fetched, from.frames, start_now);
+        for batch in &mut self.batches {
+            batch.through = through;
         }
-        (clock, headers)
+        fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
+        true
     }
 
-    /// Decodes stretch `k`'s frames (numbered after `before`) into the workers' batches; the
+    /// Decodes stretch `k`'s frames (numbered after `before`) into the shards' batches; the
     /// capture's clock stood at `now` before its first frame.
     fn decode(&mut self, k: u64, fetched: &Fetched, before: u64, mut now: i64) {
         let n = self.batches.len();
@@ -366,18 +592,18 @@ impl Reader<'_, '_> {
                 break;
             };
             now = now.max(frame.ts.as_nanos());
-            let at = crate::verdict::Mark {
+            let at = Mark {
                 frame: frame.index,
                 ts: frame.ts,
             };
             let skipped = match decoded {
                 Decoded::Tcp(seg) => {
-                    let key = FlowKey::of(&seg);
+                    let (key, from_lo) = FlowKey::of_sent(&seg);
                     let w = share_of(self.hasher.hash_one(key), n);
                     if let (Some(batch), Some(range)) =
                         (self.batches.get_mut(w), range_within(whole, seg.payload))
                     {
-                        let seg = Segment::of(key, &seg, at, Payload::Copied(0..0));
+                        let seg = Segment::of(key, from_lo, &seg, at, Payload::new(0, 0..0));
                         batch.push_shared(seg, range, &block, span);
                     }
                     None
@@ -389,13 +615,13 @@ impl Reader<'_, '_> {
                 expire(&mut self.batches, now, frame.index);
             }
         }
+        let common = self.common;
         let Some((first, now)) = fragment_at else {
-            self.shared.decoded(k);
+            common.decoded(&mut lock(&common.fragments), k);
             return;
         };
         // The rest of the stretch goes through the one defragmenter, in its turn.
-        let shared = self.shared;
-        let Some(mut fragments) = shared.fragment_turn(k) else {
+        let Some(mut fragments) = common.fragment_turn(k) else {
             return;
         };
         let decoder = &mut fragments.decoder;
@@ -403,21 +629,21 @@ impl Reader<'_, '_> {
         decoder.expire_fragments(now);
         for (i, meta) in self.records.iter().enumerate().skip(first) {
             let frame = fetched.frame(meta, before + 1 + i as u64);
-            let at = crate::verdict::Mark {
+            let at = Mark {
                 frame: frame.index,
                 ts: frame.ts,
             };
             let skipped = match decoder.decode(&frame) {
                 Decoded::Tcp(seg) => {
-                    let key = FlowKey::of(&seg);
+                    let (key, from_lo) = FlowKey::of_sent(&seg);
                     let w = share_of(self.hasher.hash_one(key), n);
                     if let Some(batch) = self.batches.get_mut(w) {
                         match range_within(whole, seg.payload) {
                             Some(range) => {
-                                let seg = Segment::of(key, &seg, at, Payload::Copied(0..0));
+                                let seg = Segment::of(key, from_lo, &seg, at, Payload::new(0, 0..0));
                                 batch.push_shared(seg, range, &block, span);
                             }
-                            None => batch.push_copied(key, &seg, at),
+                            None => batch.push_copied(key, from_lo, &seg, at),
                         }
                     }
                     None
@@ -429,29 +655,11 @@ impl Reader<'_, '_> {
                 expire(&mut self.batches, now, frame.index);
             }
         }
-        fragments.next = k + 1;
-        let Fragments { next, done, .. } = &mut *fragments;
-        while done.remove(next) {
-            *next += 1;
-        }
-        drop(fragments);
-        shared.fragment_turn.notify_all();
-    }
-
-    /// Sends every worker its batch of this stretch (empty ones too: they say how far the capture
-    /// has been read).
-    fn hand_out(&mut self, through: u64) -> Result<(), ()> {
-        for (batch, worker) in self.batches.iter_mut().zip(&self.workers) {
-            let fresh = self.recycled.try_recv().unwrap_or_default();
-            let mut full = std::mem::replace(batch, fresh);
-            full.through = through;
-            worker.send(full).map_err(|_| ())?;
-        }
-        Ok(())
+        common.decoded(&mut fragments, k);
     }
 }
 
-/// Every worker looks for idle connections at `now`, after frame `frame`.
+/// Every shard looks for idle connections at `now`, after frame `frame`.
 fn expire(batches: &mut [Batch], now: i64, frame: u64) {
     for batch in batches {
         batch.items.push(Item::Expire { now, frame });
