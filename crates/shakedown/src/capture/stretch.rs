@@ -223,7 +223,7 @@ impl Fetched {
     }
 
     /// The stretch's bytes from `offset` of the file on (empty outside them).
-    fn from_offset(&self, offset: u64) -> &[u8] {
+    fn bytes_at(&self, offset: u64) -> &[u8] {
         let Some(rel) = offset
             .checked_sub(self.base)
             .and_then(|r| usize::try_from(r).ok())
@@ -301,7 +301,7 @@ impl Fetched {
             let record = frames.saturating_add(1);
             let parsed = stretches
                 .pcap
-                .record(self.from_offset(offset), self.at_end, record);
+                .record(self.bytes_at(offset), self.at_end, record);
             let ending = match parsed {
                 Record::Frame(r) => {
                     let rel = (offset - self.base) as usize;

@@ -2,10 +2,10 @@
 //! when idle connections are looked for. One intake sees every frame, in order, whether one shard or
 //! several track the connections.
 
-use crate::{Config, Timestamp};
 use crate::capture::Frame;
 use crate::decode::Decoder;
 use crate::verdict::Mark;
+use crate::{Config, Timestamp};
 
 use super::Summary;
 

@@ -54,10 +54,10 @@ pub const MAX_WORKERS: usize = 256;
 const BATCHES_PER_OUTPUT: usize = 4;
 /// Verdicts given to [`Sink::verdicts`] in one call at most.
 const MAX_RUN: usize = 1024;
-/// Batches in flight per worker and reader (bounds memory and keeps workers in step).
+/// Batches in flight per worker (bounds memory and keeps workers in step).
 const BATCHES_IN_FLIGHT: usize = 4;
 /// Bytes of a plain pcap file each reading thread reads at a time (see [`stretched`]).
-pub(crate) const STRETCH_BYTES: usize = 1 << 20;
+pub(crate) const STRETCH_BYTES: usize = 1 << 18;
 
 /// Like [`analyze`], with the connections shared among `workers` threads (at most
 /// [`MAX_WORKERS`]) by a hash of their addresses and ports, the same both ways, plus one thread
@@ -89,11 +89,7 @@ pub fn analyze_parallel<R: Read + Send>(
     workers: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
-    let sb = std::env::var("SD_STRETCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(STRETCH_BYTES);
-    run(reader, config, workers, sb, sink)
+    run(reader, config, workers, STRETCH_BYTES, sink)
 }
 
 /// [`analyze_parallel`] reading stretches of `stretch_bytes` (for tests of the stretch boundaries).
@@ -132,11 +128,7 @@ fn run<R: Read + Send>(
     let (mut summary, failure, merged) = std::thread::scope(|scope| {
         let (results, merger_rx) =
             mpsc::sync_channel::<(usize, Output)>(workers * BATCHES_IN_FLIGHT);
-        let Lines {
-            mut to_workers,
-            mut recycled,
-        } = start_workers(scope, workers, 1, &shard_config, results);
-        let (to_workers, recycled) = (to_workers.remove(0), recycled.remove(0));
+        let (to_workers, recycled) = start_workers(scope, workers, &shard_config, results);
         let stop = &stop;
         let reading = scope.spawn(move || read(reading_from, config, to_workers, recycled, stop));
         let merged = merge(workers, config, merger_rx, sink);
@@ -157,43 +149,24 @@ fn run<R: Read + Send>(
     }
 }
 
-/// The channels from `readers` reading threads to the workers: for each reader, a sender to every
-/// worker, and the receiver of the batches the workers give back to it.
-struct Lines {
-    to_workers: Vec<Vec<SyncSender<Batch>>>,
-    recycled: Vec<Receiver<Batch>>,
-}
-
-/// Starts `workers` workers, each taking batches from `readers` readers in turn (reader `k %
-/// readers` hands out the `k`-th batch) and sending what it finds to `results`.
+/// Starts `workers` workers, each taking batches from the reader and sending what it finds to
+/// `results`; returns the senders to them and the receiver of the batches they give back.
 fn start_workers<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     workers: usize,
-    readers: usize,
     config: &Config,
     results: SyncSender<(usize, Output)>,
-) -> Lines {
-    let readers = readers.max(1);
-    let (recycle_tx, recycled): (Vec<_>, Vec<_>) =
-        (0..readers).map(|_| mpsc::channel::<Batch>()).unzip();
-    let mut to_workers: Vec<Vec<SyncSender<Batch>>> = (0..readers).map(|_| Vec::new()).collect();
-    for w in 0..workers {
-        let mut inputs = Vec::with_capacity(readers);
-        for (r, recycle) in recycle_tx.iter().enumerate() {
+) -> (Vec<SyncSender<Batch>>, Receiver<Batch>) {
+    let (recycle, recycled) = mpsc::channel::<Batch>();
+    let to_workers = (0..workers)
+        .map(|w| {
             let (tx, rx) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-            if let Some(senders) = to_workers.get_mut(r) {
-                senders.push(tx);
-            }
-            inputs.push((rx, recycle.clone()));
-        }
-        let results = results.clone();
-        let config = config.clone();
-        scope.spawn(move || work(w, config, inputs, results));
-    }
-    Lines {
-        to_workers,
-        recycled,
-    }
+            let (results, recycle, config) = (results.clone(), recycle.clone(), config.clone());
+            scope.spawn(move || work(w, config, rx, results, recycle));
+            tx
+        })
+        .collect();
+    (to_workers, recycled)
 }
 
 /// A TCP segment on its way to a worker, packed small (the worker often reads it from another
@@ -292,23 +265,30 @@ impl Batch {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(seg.payload);
         let payload = Payload::new(Payload::COPIED, start..self.bytes.len());
-        self.items.push(Item::Segment(Segment::of(
-            key, from_lo, seg, at, payload,
-        )));
+        self.items
+            .push(Item::Segment(Segment::of(key, from_lo, seg, at, payload)));
     }
 
-    /// Adds a segment whose payload is `range` of `block` (at `span` in memory).
-    fn push_shared(
+    /// Adds a segment whose payload lies in `whole`, the bytes of `block` (at `span` in memory),
+    /// as a range of them; or a copy of the payload if it lies elsewhere (put together from IP
+    /// fragments, or an empty slice of no frame's).
+    fn push(
         &mut self,
-        mut seg: Segment,
-        range: std::ops::Range<usize>,
-        block: &SharedBytes,
-        span: (usize, usize),
+        key: FlowKey,
+        from_lo: bool,
+        seg: &TcpSegment<'_>,
+        at: Mark,
+        whole: &[u8],
+        (block, span): (&SharedBytes, (usize, usize)),
     ) {
+        let Some(range) = range_within(whole, seg.payload) else {
+            return self.push_copied(key, from_lo, seg, at);
+        };
         if self.blocks.last().is_none_or(|(_, s)| *s != span) {
             self.blocks.push((std::sync::Arc::clone(block), span));
         }
-        seg.payload = Payload::new(self.blocks.len() as u32 - 1, range);
+        let payload = Payload::new(self.blocks.len() as u32 - 1, range);
+        let seg = Segment::of(key, from_lo, seg, at, payload);
         self.items.push(Item::Segment(seg));
     }
 
@@ -396,7 +376,11 @@ fn read<R: Read>(
                 let w = share_of(hasher.hash_one(key), n);
                 match range_within(frame.data, seg.payload) {
                     Some(r) => {
-                        in_block = Some((w, Segment::of(key, from_lo, &seg, at, Payload::new(0, 0..0)), r))
+                        in_block = Some((
+                            w,
+                            Segment::of(key, from_lo, &seg, at, Payload::new(0, 0..0)),
+                            r,
+                        ))
                     }
                     None => {
                         if let Some(batch) = batches.get_mut(w) {
@@ -482,23 +466,19 @@ fn apply(shard: &mut Shard, batch: &mut Batch) {
     batch.blocks.clear();
 }
 
-/// A worker thread: the connections of its shard, from batches taken from `inputs` in turn (each
-/// with where to give the batch back).
+/// A worker thread: the connections of its shard, from the reader's batches (each given back to
+/// `recycle` once done).
 fn work(
     index: usize,
     config: Config,
-    inputs: Vec<(Receiver<Batch>, Sender<Batch>)>,
+    batches: Receiver<Batch>,
     results: SyncSender<(usize, Output)>,
+    recycle: Sender<Batch>,
 ) {
     let mut shard = Shard::new(config);
     let mut events = Vec::new();
     let mut rounds = 0usize;
-    let mut turn = 0usize;
-    while let Some((batches, recycle)) = inputs.get(turn) {
-        let Ok(mut batch) = batches.recv() else {
-            break;
-        };
-        turn = (turn + 1) % inputs.len();
+    for mut batch in batches {
         apply(&mut shard, &mut batch);
         shard.take_events(&mut events);
         let through = batch.through;
@@ -698,12 +678,5 @@ mod tests {
             assert_eq!(share_of(u64::MAX, n), n - 1);
             assert_eq!(share_of(0, n), 0);
         }
-    }
-}
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        eprintln!("Item {} Segment {} TcpSegment {} FlowKey {} Payload {} Mark {}", size_of::<super::Item>(), size_of::<super::Segment>(), size_of::<crate::decode::TcpSegment<'static>>(), size_of::<crate::flow::FlowKey>(), size_of::<super::Payload>(), size_of::<crate::verdict::Mark>());
     }
 }

@@ -44,10 +44,7 @@ use crate::flow::FlowKey;
 use crate::verdict::Mark;
 use crate::{Config, Sink, Summary};
 
-use super::{
-    BATCHES_PER_OUTPUT, Batch, Item, Merged, Merger, Output, Payload, Segment, apply,
-    range_within, share_of,
-};
+use super::{BATCHES_PER_OUTPUT, Batch, Item, Merged, Merger, Output, apply, share_of};
 
 /// Stretches a thread may read past the slowest shard's next one.
 const AHEAD: u64 = 8;
@@ -55,11 +52,6 @@ const AHEAD: u64 = 8;
 const SPARE_STRETCHES: usize = 2 * AHEAD as usize;
 /// "Not known yet", for [`Common::last`].
 const UNKNOWN: u64 = u64::MAX;
-
-pub(crate) static WAITS: AtomicU64 = AtomicU64::new(0);
-pub(crate) static WAITED: AtomicU64 = AtomicU64::new(0);
-pub(crate) static RECVS: AtomicU64 = AtomicU64::new(0);
-pub(crate) static STRETCH_N: AtomicU64 = AtomicU64::new(0);
 
 /// What threads send each other.
 enum Msg {
@@ -139,17 +131,12 @@ impl Common<'_> {
     /// headers said so far; `None` when reading ended before it or everything stops.
     fn walk_turn(&self, k: u64) -> Option<(Resume, Clock, Summary)> {
         let mut chain = lock(&self.chain);
-        if chain.next != k && chain.end.is_none() && !chain.halted {
-            WAITS.fetch_add(1, Ordering::Relaxed);
-        }
-        let t0 = std::time::Instant::now();
         while chain.next != k && chain.end.is_none() && !chain.halted {
             chain = self
                 .chain_turn
                 .wait(chain)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        WAITED.fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         if chain.end.is_some() || chain.halted || chain.next != k {
             return None;
         }
@@ -280,9 +267,7 @@ pub(super) fn analyze<R: std::io::Read + Send>(
             finals.set(finals.get() + usize::from(output.tracking.is_some()));
             merger.take(w, output, sink)
         };
-        let t0 = std::time::Instant::now();
         let mut ran = thread.run(&mut emit);
-        let t1 = t0.elapsed();
         // The other shards' last outputs.
         while ran.is_continue() && finals.get() < threads {
             match thread.inbox.recv() {
@@ -292,16 +277,12 @@ pub(super) fn analyze<R: std::io::Read + Send>(
                 Err(_) => break,
             }
         }
-        let t2 = t0.elapsed();
         let merged = if ran.is_break() {
             common.halt();
             merger.stopped()
         } else {
             merger.finish(sink)
         };
-        if std::env::var("SD_DEBUG").is_ok() {
-            eprintln!("run {:?} finals {:?} finish {:?}", t1, t2, t0.elapsed());
-        }
         let mut decoded = std::mem::take(&mut thread.decoded);
         for other in others {
             match other.join() {
@@ -311,9 +292,6 @@ pub(super) fn analyze<R: std::io::Read + Send>(
         }
         (decoded, merged)
     });
-    if std::env::var("SD_DEBUG").is_ok() {
-        eprintln!("waits {} waited {} us recvs {} claimed {}", WAITS.load(Ordering::Relaxed), WAITED.load(Ordering::Relaxed), RECVS.load(Ordering::Relaxed), common.claim.load(Ordering::Relaxed));
-    }
     finish(reader, common, decoded, merged)
 }
 
@@ -456,7 +434,6 @@ impl<'a, 'b> Thread<'a, 'b> {
                 }
             }
             if !self.pending.contains_key(&self.next) {
-                RECVS.fetch_add(1, Ordering::Relaxed);
                 match self.inbox.recv() {
                     Ok(msg) => self.receive(msg, emit)?,
                     Err(_) => return ControlFlow::Break(()),
@@ -600,11 +577,8 @@ impl<'a, 'b> Thread<'a, 'b> {
                 Decoded::Tcp(seg) => {
                     let (key, from_lo) = FlowKey::of_sent(&seg);
                     let w = share_of(self.hasher.hash_one(key), n);
-                    if let (Some(batch), Some(range)) =
-                        (self.batches.get_mut(w), range_within(whole, seg.payload))
-                    {
-                        let seg = Segment::of(key, from_lo, &seg, at, Payload::new(0, 0..0));
-                        batch.push_shared(seg, range, &block, span);
+                    if let Some(batch) = self.batches.get_mut(w) {
+                        batch.push(key, from_lo, &seg, at, whole, (&block, span));
                     }
                     None
                 }
@@ -638,13 +612,7 @@ impl<'a, 'b> Thread<'a, 'b> {
                     let (key, from_lo) = FlowKey::of_sent(&seg);
                     let w = share_of(self.hasher.hash_one(key), n);
                     if let Some(batch) = self.batches.get_mut(w) {
-                        match range_within(whole, seg.payload) {
-                            Some(range) => {
-                                let seg = Segment::of(key, from_lo, &seg, at, Payload::new(0, 0..0));
-                                batch.push_shared(seg, range, &block, span);
-                            }
-                            None => batch.push_copied(key, from_lo, &seg, at),
-                        }
+                        batch.push(key, from_lo, &seg, at, whole, (&block, span));
                     }
                     None
                 }
