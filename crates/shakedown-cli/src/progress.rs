@@ -5,7 +5,9 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use shakedown::capture::{CaptureError, CaptureReader};
+use std::sync::Arc;
+
+use shakedown::capture::{CaptureError, CaptureReader, ReadAt};
 
 /// Files smaller than this finish before a bar is worth drawing.
 const MIN_SIZE: u64 = 64 << 20;
@@ -43,10 +45,38 @@ pub(crate) fn open(path: &Path, show: bool) -> Result<Opened, CaptureError> {
                 .progress_chars("=> "),
             );
             bar.set_message(path.display().to_string());
+            // A parallel analysis of a plain pcap file reads it at offsets, on several threads.
+            let at = file.try_clone().ok().map(|file| Counting {
+                file,
+                bar: bar.clone(),
+            });
             let reader: Box<dyn Read + Send> = Box::new(bar.wrap_read(file));
-            CaptureReader::new(reader).map(|r| (r, Some(bar)))
+            CaptureReader::new(reader).map(|r| {
+                let r = match at {
+                    Some(at) => r.with_read_at(Arc::new(at)),
+                    None => r,
+                };
+                (r, Some(bar))
+            })
         }
         _ => shakedown::capture::open(path).map(|r| (r, None)),
+    }
+}
+
+/// The capture file read at offsets, the bar showing how far into the file reading has got.
+struct Counting {
+    file: std::fs::File,
+    bar: ProgressBar,
+}
+
+impl ReadAt for Counting {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, offset)?;
+        let reached = offset.saturating_add(n as u64);
+        if reached > self.bar.position() {
+            self.bar.set_position(reached);
+        }
+        Ok(n)
     }
 }
 

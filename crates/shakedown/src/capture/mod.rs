@@ -8,6 +8,10 @@
 //! the file name. Memory is bounded: one window of [`INITIAL_WINDOW_BYTES`], grown only for a larger
 //! record and never beyond [`MAX_BLOCK_BYTES`] plus a header, so a 20 GB capture reads in a few MiB.
 //!
+//! A parallel analysis reads an uncompressed pcap file in stretches, several threads at once, each
+//! at its own offsets (a [`ReadAt`]: the file [`open`] opened, or bytes in memory), checking every
+//! record exactly as [`CaptureReader::next_frame`] does.
+//!
 //! Damage inside a capture is not an error: reading stops, every frame before the damage has been
 //! delivered, and [`CaptureReader::truncation`] says where and why (as `capinfos` says "appears to be
 //! damaged or corrupt" after N packets). Only an unreadable input, something that is not a capture, or
@@ -769,7 +773,8 @@ impl Read for SharedCursor {
     }
 }
 
-/// Opens a capture file, or standard input for `-`.
+/// Opens a capture file, or standard input for `-`. A file can also be read at any offset (see
+/// [`CaptureReader::with_read_at`]), which a parallel analysis of a plain pcap file does.
 ///
 /// ```no_run
 /// let mut reader = shakedown::capture::open(std::path::Path::new("trace.pcapng.gz"))?;

@@ -935,3 +935,212 @@ fn a_shared_block_is_never_written_again() {
     assert_eq!((*held).as_ref(), &before[..], "the shared block changed");
     assert!(consumed > 2_900_000);
 }
+
+// ---------- stretches (a parallel analysis's reading) ----------
+
+/// The capture in memory, read at offsets, giving at most `chunk` bytes a call (0: all asked).
+struct Mem {
+    bytes: Vec<u8>,
+    chunk: usize,
+}
+
+impl ReadAt for Mem {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let rest = usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.bytes.get(o..))
+            .unwrap_or(&[]);
+        let mut n = rest.len().min(buf.len());
+        if self.chunk > 0 {
+            n = n.min(self.chunk);
+        }
+        buf[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads the capture stretch after stretch, as the threads of a parallel analysis do together:
+/// the frames, the truncation, and the error if reading failed.
+fn frames_in_stretches(
+    reader: &CaptureReader<&[u8]>,
+    size: usize,
+) -> (Vec<Owned>, Option<Truncation>, Option<CaptureError>) {
+    let stretches = reader
+        .stretches(size)
+        .expect("a plain pcap read at offsets");
+    let mut spare = Vec::new();
+    let mut at = stretches.start();
+    let mut frames = Vec::new();
+    for k in 0..10_000_000u64 {
+        let mut fetched = stretches.fetch(k, &mut spare);
+        let mut metas = Vec::new();
+        let walked = fetched.walk(&stretches, k, at, |meta, index| metas.push((meta, index)));
+        for (meta, index) in &metas {
+            let f = fetched.frame(meta, *index);
+            frames.push(Owned {
+                index: f.index,
+                ts: f.ts.as_nanos(),
+                link: f.link_type.0,
+                interface: f.interface,
+                data: f.data.to_vec(),
+                orig_len: f.orig_len,
+            });
+        }
+        assert_eq!(walked.next.frames, at.frames + metas.len() as u64);
+        at = walked.next;
+        fetched.give_back(&mut spare, size, 4);
+        match walked.end {
+            None => {}
+            Some(Ending::Clean) => return (frames, None, None),
+            Some(Ending::Damaged(t)) => return (frames, Some(t), None),
+            Some(Ending::Failed(e)) => return (frames, None, Some(e)),
+        }
+    }
+    panic!("stretches did not end");
+}
+
+/// Reading `bytes` in stretches of each of `sizes`, with reads of at most 1 or 5 bytes or of all
+/// asked, gives the frames and truncation the reader gives.
+fn same_in_stretches(bytes: &[u8], sizes: &[usize]) {
+    let (whole, truncation, _) = frames_of(bytes);
+    for &size in sizes {
+        for chunk in [0, 1, 5] {
+            let reader = CaptureReader::new(bytes)
+                .unwrap()
+                .with_read_at(Arc::new(Mem {
+                    bytes: bytes.to_vec(),
+                    chunk,
+                }));
+            let (f, t, e) = frames_in_stretches(&reader, size);
+            assert!(e.is_none(), "size {size}: {e:?}");
+            assert_eq!(
+                (&f, &t),
+                (&whole, &truncation),
+                "size {size}, chunk {chunk}"
+            );
+        }
+    }
+    let shared = CaptureReader::from_shared(Arc::new(bytes.to_vec())).unwrap();
+    let stretches = shared
+        .stretches(5)
+        .expect("shared bytes are read in stretches");
+    assert_eq!(stretches.start().offset, 24);
+}
+
+#[test]
+fn stretches_give_the_frames_the_reader_gives() {
+    for order in [LE, BE] {
+        for magic in [0xa1b2_c3d4u32, 0xa1b2_3c4d, 0xa1b2_cd34] {
+            let bytes = pcap(
+                order,
+                magic,
+                65535,
+                1,
+                &[
+                    (1, 0, b"abc", 3),
+                    (2, 0, b"", 0),
+                    (3, 7, b"defgh", 9),
+                    (2, 0, &[9; 300], 300),
+                ],
+            );
+            same_in_stretches(&bytes, &[1, 2, 3, 7, 16, 19, 64, 1000, 1 << 18]);
+            // Cut anywhere after the file header, and with a damaged length.
+            for len in 24..bytes.len() {
+                same_in_stretches(&bytes[..len], &[1, 7, 19, 64]);
+            }
+            let mut damaged = bytes.clone();
+            damaged[24 + 19 + 8] = 0xff;
+            damaged[24 + 19 + 11] = 0x7f;
+            same_in_stretches(&damaged, &[1, 7, 19, 64, 1000]);
+        }
+    }
+    let header_only = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[]);
+    same_in_stretches(&header_only, &[1, 64]);
+}
+
+#[test]
+fn a_record_bigger_than_stretches_is_read_whole() {
+    let big = vec![7u8; 3 << 20];
+    let bytes = pcap(
+        LE,
+        0xa1b2_c3d4,
+        8 << 20,
+        1,
+        &[(1, 0, b"a", 1), (2, 0, &big, 3 << 20), (3, 0, b"b", 1)],
+    );
+    let reader = CaptureReader::new(&bytes[..])
+        .unwrap()
+        .with_read_at(Arc::new(Mem {
+            bytes: bytes.clone(),
+            chunk: 0,
+        }));
+    let (f, t, e) = frames_in_stretches(&reader, 4096);
+    assert!(t.is_none() && e.is_none());
+    assert_eq!(f, frames_of(&bytes).0);
+    assert_eq!(f[1].data.len(), 3 << 20);
+}
+
+#[test]
+fn stretches_only_for_plain_pcap_read_at_offsets() {
+    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"a", 1)]);
+    let mem = || {
+        Arc::new(Mem {
+            bytes: bytes.clone(),
+            chunk: 0,
+        })
+    };
+    // No way to read at offsets: none.
+    assert!(
+        CaptureReader::new(&bytes[..])
+            .unwrap()
+            .stretches(64)
+            .is_none()
+    );
+    assert!(
+        CaptureReader::new(&bytes[..])
+            .unwrap()
+            .with_read_at(mem())
+            .stretches(64)
+            .is_some()
+    );
+    // pcapng and compressed captures: none.
+    let ng = sample_pcapng();
+    assert!(
+        CaptureReader::new(&ng[..])
+            .unwrap()
+            .with_read_at(mem())
+            .stretches(64)
+            .is_none()
+    );
+    let mut gz = Vec::new();
+    {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::fast());
+        e.write_all(&bytes).unwrap();
+        e.finish().unwrap();
+    }
+    assert!(
+        CaptureReader::new(&gz[..])
+            .unwrap()
+            .with_read_at(mem())
+            .stretches(64)
+            .is_none()
+    );
+}
+
+#[test]
+fn failing_reads_at_offsets_are_errors() {
+    struct Failing;
+    impl ReadAt for Failing {
+        fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<usize> {
+            Err(io::Error::other("disk on fire"))
+        }
+    }
+    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"a", 1)]);
+    let reader = CaptureReader::new(&bytes[..])
+        .unwrap()
+        .with_read_at(Arc::new(Failing));
+    let (f, t, e) = frames_in_stretches(&reader, 64);
+    assert!(f.is_empty() && t.is_none());
+    assert!(matches!(e, Some(CaptureError::Io { .. })), "{e:?}");
+}

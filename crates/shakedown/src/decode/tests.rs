@@ -146,7 +146,31 @@ fn decode_at(
         data,
         orig_len: orig_len as u32,
     };
-    match d.decode(&frame) {
+    // Every frame decoded here also checks the stateless decoding a parallel analysis uses:
+    // where it gives a result (no IP fragment met), it is the decoder's.
+    let stateless = Decoder::decode_unfragmented(&frame).map(seg_of);
+    let result = seg_of(d.decode(&frame));
+    if let Some(stateless) = stateless {
+        assert_eq!(stateless, result, "stateless decoding differs");
+    }
+    result
+}
+
+/// Whether decoding `data` needs the defragmenter (it holds an IP fragment).
+fn needs_defrag(link: u32, data: &[u8]) -> bool {
+    let frame = Frame {
+        index: 0,
+        ts: Timestamp(0),
+        link_type: LinkType(link),
+        interface: 0,
+        data,
+        orig_len: data.len() as u32,
+    };
+    Decoder::decode_unfragmented(&frame).is_none()
+}
+
+fn seg_of(decoded: Decoded<'_>) -> Result<Seg, Skip> {
+    match decoded {
         Decoded::Tcp(s) => Ok(Seg {
             src: s.src,
             dst: s.dst,
@@ -491,6 +515,8 @@ fn run_order(v6: bool, order: &[usize]) -> (Vec<Result<Seg, Skip>>, usize) {
             } else {
                 frag4(9, *off, *more, bytes)
             };
+            // Only a decoder with the defragmenter can decode a fragment.
+            assert!(needs_defrag(101, &pkt));
             decode_at(&mut d, 101, &pkt, pkt.len(), 0)
         })
         .collect();
@@ -1186,7 +1212,16 @@ fn corpus_tcp_frame_counts() {
                     data,
                     orig_len: *orig,
                 };
-                if let Decoded::Tcp(s) = d.decode(&frame) {
+                let stateless = Decoder::decode_unfragmented(&frame).map(seg_of);
+                let decoded = d.decode(&frame);
+                if let Some(stateless) = stateless {
+                    assert_eq!(
+                        stateless,
+                        seg_of(decoded),
+                        "{name}: stateless decoding differs"
+                    );
+                }
+                if let Decoded::Tcp(s) = decoded {
                     tcp += 1;
                     endpoints.insert(std::net::SocketAddr::new(s.src, s.src_port).to_string());
                     endpoints.insert(std::net::SocketAddr::new(s.dst, s.dst_port).to_string());
