@@ -3,8 +3,9 @@
 //!
 //! Groups: `read` (capture reader only), `decode` (+ frame decoding), `flow` (+ a flow table and
 //! TCP reassembly per direction, then the whole `Dissector`), `tls` (one `TlsConnection` fed a
-//! recorded handshake and bulk stream), `pipeline` (`analyze` over the whole capture, and `analyze_parallel` on 2 and on all cores) and
-//! `many_small_files` (`analyze` over 200 small captures held in memory).
+//! recorded handshake and bulk stream), `pipeline` (`analyze` over the whole capture, and
+//! `analyze_parallel` on 2 and on all cores, with one reading thread and with every thread reading
+//! stretches) and `many_small_files` (`analyze` over 200 small captures held in memory).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -207,10 +208,21 @@ fn pipeline(c: &mut Criterion) {
     if cores > 2 {
         counts.push(cores);
     }
+    // Bytes that can be read at any offset (a file, or memory as here): every thread reads and
+    // decodes stretches of the capture too.
+    let shared: shakedown::capture::SharedBytes = std::sync::Arc::new(data.to_vec());
     for workers in counts {
         g.bench_function(format!("analyze_parallel_{workers}"), |b| {
             b.iter(|| {
                 let mut r = CaptureReader::new(data).expect("capture");
+                let mut v: Vec<Verdict> = Vec::new();
+                let s = analyze_parallel(&mut r, &config, workers, &mut v).expect("analyze");
+                black_box((s.connections, v.len()))
+            })
+        });
+        g.bench_function(format!("analyze_parallel_{workers}_stretches"), |b| {
+            b.iter(|| {
+                let mut r = CaptureReader::from_shared(shared.clone()).expect("capture");
                 let mut v: Vec<Verdict> = Vec::new();
                 let s = analyze_parallel(&mut r, &config, workers, &mut v).expect("analyze");
                 black_box((s.connections, v.len()))

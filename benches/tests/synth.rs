@@ -51,6 +51,15 @@ fn check_against_truth(seed: u64, size: u64, format: Format) {
         parallel == verdicts,
         "analyze_parallel differs from analyze"
     );
+    // Also when every thread reads stretches of the capture (a plain pcap read at offsets).
+    let mut reader =
+        CaptureReader::from_shared(std::sync::Arc::new(bytes.clone())).expect("a capture");
+    let mut parallel: Vec<Verdict> = Vec::new();
+    analyze_parallel(&mut reader, &Config::default(), 2, &mut parallel).expect("analyze");
+    assert!(
+        parallel == verdicts,
+        "analyze_parallel over stretches differs from analyze"
+    );
     // Verdicts come in first-packet order, except those put out of order by the cap on verdicts
     // held back (`Config::max_pending_verdicts`): compare by connection number.
     verdicts.sort_by_key(|v| v.conn);
@@ -149,4 +158,5 @@ fn analysis_matches_ground_truth_large() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(256);
     check_against_truth(5, mb << 20, Format::Pcapng);
+    check_against_truth(6, mb << 20, Format::Pcap);
 }
