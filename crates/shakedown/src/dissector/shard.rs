@@ -6,6 +6,9 @@
 //! A shard reports what happened as [`Stamped`] events: the frame they happened at, so that the
 //! events of every shard can be put back in capture order ([`super::order::Order`]).
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use crate::decode::TcpSegment;
 use crate::flow::{FlowKey, FlowTable};
 use crate::tcp::Budget;
@@ -76,8 +79,11 @@ pub(crate) struct Shard {
     table: FlowTable<Box<Connection>>,
     budget: Budget,
     next_conn: u64,
-    /// Connections that closed, with the time they did, to report once they have been quiet.
-    closing: std::collections::VecDeque<(FlowKey, u64, i64)>,
+    /// Connections that closed, by the time they did (or last spoke after), earliest first, to
+    /// report once they have been quiet. Ordered by time, not by arrival, so that when a connection
+    /// is reported does not depend on which others share the shard (a capture's clock can step
+    /// back, and a connection still talking after its close is looked at again later).
+    closing: BinaryHeap<Reverse<(i64, u64, FlowKey)>>,
     /// Events not yet taken by [`Shard::take_events`].
     events: Vec<Stamped>,
     /// Protocol events (only with [`Config::protocol_events`]).
@@ -94,7 +100,7 @@ impl Shard {
             config,
             table: FlowTable::new(),
             next_conn: 0,
-            closing: std::collections::VecDeque::new(),
+            closing: BinaryHeap::new(),
             events: Vec::new(),
             protocol: Vec::new(),
             counts: ShardCounts::default(),
@@ -174,7 +180,7 @@ impl Shard {
             let was_closed = conn.closed();
             conn.segment(seg, at, &mut self.budget, &mut self.protocol);
             if !was_closed && conn.closed() {
-                self.closing.push_back((key, conn.id, ts));
+                self.closing.push(Reverse((ts, conn.id, key)));
             }
         }
     }
@@ -183,11 +189,11 @@ impl Shard {
     /// as of capture time `now`, after frame `frame`.
     pub(crate) fn expire(&mut self, now: i64, frame: u64) {
         let cutoff = now.saturating_sub(CLOSED_LINGER_NS);
-        while let Some(&(key, id, closed_at)) = self.closing.front() {
+        while let Some(&Reverse((closed_at, id, key))) = self.closing.peek() {
             if closed_at >= cutoff {
                 break;
             }
-            self.closing.pop_front();
+            self.closing.pop();
             let Some(slot) = self.table.find(&key) else {
                 continue;
             };
@@ -205,7 +211,7 @@ impl Shard {
                 }
             } else {
                 // Still talking after its close: look again later.
-                self.closing.push_back((key, id, last));
+                self.closing.push(Reverse((last, id, key)));
             }
         }
         let idle_cutoff = now.saturating_sub(self.config.idle_timeout_ns);

@@ -120,7 +120,7 @@ impl ClientInference {
 }
 
 /// The canonical key of a TCP connection: both endpoints, smaller first, so both directions meet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct FlowKey {
     lo: Endpoint,
     hi: Endpoint,

@@ -29,7 +29,7 @@
 //! stretches as they are free, so one busy putting verdicts out reads less; none reads more than
 //! [`AHEAD`] stretches past the slowest shard, which bounds the memory in flight.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -78,13 +78,31 @@ struct Chain {
 }
 
 /// The turn to decode IP fragments.
+///
+/// One thread decodes every frame through [`Decoder::decode`], which first drops fragment sets
+/// older than the timeout at that frame's time. Frames decoded without the defragmenter skip that;
+/// with no fragment added in between, dropping at each of their times is dropping at the latest of
+/// them, which the defragmenter is told before it next sees a frame ([`Fragments::unseen`]).
 struct Fragments {
     decoder: Decoder,
     /// Every stretch before this one has been decoded.
     next: u64,
-    /// Stretches after `next` already decoded.
-    done: BTreeSet<u64>,
+    /// Stretches after `next` decoded without fragments, with the latest time of their frames.
+    done: BTreeMap<u64, i64>,
+    /// The latest time of the frames before `next` that the defragmenter has not seen.
+    unseen: i64,
     halted: bool,
+}
+
+impl Fragments {
+    /// Stretch `k`, whose frames the defragmenter did not see from `latest` on, is decoded.
+    fn decoded(&mut self, k: u64, latest: i64) {
+        self.done.insert(k, latest);
+        while let Some(latest) = self.done.remove(&self.next) {
+            self.unseen = self.unseen.max(latest);
+            self.next += 1;
+        }
+    }
 }
 
 /// What the threads share.
@@ -158,13 +176,9 @@ impl Common<'_> {
         self.chain_turn.notify_all();
     }
 
-    /// Stretch `k` is decoded (without fragments, or after its turn with them).
-    fn decoded(&self, f: &mut Fragments, k: u64) {
-        f.done.insert(k);
-        let Fragments { next, done, .. } = f;
-        while done.remove(next) {
-            *next += 1;
-        }
+    /// Stretch `k` is decoded: the latest time of its frames the defragmenter did not see.
+    fn decoded(&self, f: &mut Fragments, k: u64, latest: i64) {
+        f.decoded(k, latest);
         self.fragment_turn.notify_all();
     }
 
@@ -233,7 +247,8 @@ pub(super) fn analyze<R: std::io::Read + Send>(
         fragments: Mutex::new(Fragments {
             decoder: Decoder::new(config),
             next: 0,
-            done: BTreeSet::new(),
+            done: BTreeMap::new(),
+            unseen: i64::MIN,
             halted: false,
         }),
         fragment_turn: Condvar::new(),
@@ -532,7 +547,6 @@ impl<'a, 'b> Thread<'a, 'b> {
             fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
             return false;
         };
-        let start_now = clock.now;
         let (mut clock, mut headers) = (clock, headers);
         self.records.clear();
         self.expiries.clear();
@@ -546,7 +560,7 @@ impl<'a, 'b> Thread<'a, 'b> {
         });
         let through = walked.next.frames;
         common.walked(k, walked.next, clock, headers, walked.end);
-        self.decode(k, &fetched, from.frames, start_now);
+        self.decode(k, &fetched, from.frames);
         for batch in &mut self.batches {
             batch.through = through;
         }
@@ -554,21 +568,22 @@ impl<'a, 'b> Thread<'a, 'b> {
         true
     }
 
-    /// Decodes stretch `k`'s frames (numbered after `before`) into the shards' batches; the
-    /// capture's clock stood at `now` before its first frame.
-    fn decode(&mut self, k: u64, fetched: &Fetched, before: u64, mut now: i64) {
+    /// Decodes stretch `k`'s frames (numbered after `before`) into the shards' batches.
+    fn decode(&mut self, k: u64, fetched: &Fetched, before: u64) {
         let n = self.batches.len();
         let (block, span) = fetched.share();
         let whole = (*block).as_ref();
         let mut expiries = self.expiries.iter().copied().peekable();
         let mut fragment_at = None;
+        // The latest time of the frames decoded without the defragmenter.
+        let mut latest = i64::MIN;
         for (i, meta) in self.records.iter().enumerate() {
             let frame = fetched.frame(meta, before + 1 + i as u64);
             let Some(decoded) = Decoder::decode_unfragmented(&frame) else {
-                fragment_at = Some((i, now));
+                fragment_at = Some(i);
                 break;
             };
-            now = now.max(frame.ts.as_nanos());
+            latest = latest.max(frame.ts.as_nanos());
             let at = Mark {
                 frame: frame.index,
                 ts: frame.ts,
@@ -590,17 +605,18 @@ impl<'a, 'b> Thread<'a, 'b> {
             }
         }
         let common = self.common;
-        let Some((first, now)) = fragment_at else {
-            common.decoded(&mut lock(&common.fragments), k);
+        let Some(first) = fragment_at else {
+            common.decoded(&mut lock(&common.fragments), k, latest);
             return;
         };
         // The rest of the stretch goes through the one defragmenter, in its turn.
         let Some(mut fragments) = common.fragment_turn(k) else {
             return;
         };
-        let decoder = &mut fragments.decoder;
         // What every frame before would have done to it: dropping sets older than the timeout.
-        decoder.expire_fragments(now);
+        let unseen = std::mem::replace(&mut fragments.unseen, i64::MIN).max(latest);
+        let decoder = &mut fragments.decoder;
+        decoder.expire_fragments(unseen);
         for (i, meta) in self.records.iter().enumerate().skip(first) {
             let frame = fetched.frame(meta, before + 1 + i as u64);
             let at = Mark {
@@ -623,7 +639,8 @@ impl<'a, 'b> Thread<'a, 'b> {
                 expire(&mut self.batches, now, frame.index);
             }
         }
-        common.decoded(&mut fragments, k);
+        // The defragmenter saw every frame from the first fragment on.
+        common.decoded(&mut fragments, k, i64::MIN);
     }
 }
 
