@@ -14,8 +14,9 @@ mapfile -t caps < <(find "$root/tests/fixtures" -type f \( -name '*.pcap' -o -na
 i=0
 for f in "${caps[@]}"; do
   cp "$f" "$corpus/capture_reader/$(basename "$(dirname "$f")")-$(basename "$f")"
-  # parallel: a byte choosing workers and caps (each choice in turn), then the capture.
-  { printf "\\x0$(( i % 8 ))"; cat "$f"; } > "$corpus/parallel/$(basename "$(dirname "$f")")-$(basename "$f")"
+  # parallel: a byte choosing workers and caps (bits 0-2, each choice in turn) and the stretch size
+  # (bits 4-7, in another order), then the capture.
+  { printf "\\x$(printf '%02x' $(( (i % 8) | (((i * 7) % 16) << 4) )))"; cat "$f"; } > "$corpus/parallel/$(basename "$(dirname "$f")")-$(basename "$f")"
   i=$(( i + 1 ))
 done
 if [ "${#caps[@]}" -gt 0 ]; then

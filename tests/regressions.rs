@@ -87,6 +87,25 @@ fn harnesses_accept_well_formed_input() {
     assert!(harness::parallel::run(&parallel) >= 1);
 }
 
+/// The `parallel` harness at every stretch size byte 0 can choose (bits 4–7), with every choice of
+/// workers and caps (bits 0–3) along: the stretch path agrees with one thread on a real capture.
+#[test]
+fn the_parallel_harness_reads_in_stretches_of_every_size() {
+    let pcap =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls/tls12-ok.pcap"))
+            .expect("fixture");
+    for size in 0..16u8 {
+        let mut input = vec![(size << 4) | size];
+        input.extend_from_slice(&pcap);
+        assert_eq!(
+            harness::parallel::run(&input),
+            1,
+            "byte 0: {:#04x}",
+            input[0]
+        );
+    }
+}
+
 /// Every fixture capture reads through the `capture_reader` harness to the end (the seeds of that
 /// target), so the harness is not silently rejecting real input.
 #[test]
