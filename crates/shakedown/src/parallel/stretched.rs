@@ -63,6 +63,16 @@ enum Msg {
     Wake,
 }
 
+/// What [`Common::walk_turn`] gave.
+enum Turn {
+    /// Walk now: from here, with this clock and what the headers said so far.
+    Go(Resume, Clock, Summary),
+    /// The stretch before is not walked yet.
+    NotYet,
+    /// Reading ended before this stretch, or everything stops.
+    Never,
+}
+
 /// The turn to walk record headers, and what the walks so far found.
 struct Chain {
     /// The stretch whose turn it is.
@@ -145,20 +155,23 @@ impl Common<'_> {
         self.stop.load(Ordering::Relaxed)
     }
 
-    /// Stretch `k`'s turn to walk its headers: where its records begin, the clock and what the
-    /// headers said so far; `None` when reading ended before it or everything stops.
-    fn walk_turn(&self, k: u64) -> Option<(Resume, Clock, Summary)> {
+    /// Stretch `k`'s turn to walk its headers (waiting for it if `wait`): where its records begin,
+    /// the clock and what the headers said so far.
+    fn walk_turn(&self, k: u64, wait: bool) -> Turn {
         let mut chain = lock(&self.chain);
-        while chain.next != k && chain.end.is_none() && !chain.halted {
+        while wait && chain.next != k && chain.end.is_none() && !chain.halted {
             chain = self
                 .chain_turn
                 .wait(chain)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        if chain.end.is_some() || chain.halted || chain.next != k {
-            return None;
+        if chain.end.is_some() || chain.halted {
+            return Turn::Never;
         }
-        Some((chain.at, chain.clock, std::mem::take(&mut chain.headers)))
+        if chain.next != k {
+            return Turn::NotYet;
+        }
+        Turn::Go(chain.at, chain.clock, std::mem::take(&mut chain.headers))
     }
 
     /// Stretch `k` walked: passes the turn on.
@@ -383,6 +396,8 @@ enum Read {
     HeldBack,
     /// Reading has ended.
     Ended,
+    /// The sink stopped.
+    Stop,
 }
 
 impl<'a, 'b> Thread<'a, 'b> {
@@ -431,11 +446,12 @@ impl<'a, 'b> Thread<'a, 'b> {
                 return emit(self.index, output);
             }
             let read = if self.reading {
-                self.read()
+                self.read(emit)
             } else {
                 Read::Ended
             };
             match read {
+                Read::Stop => return ControlFlow::Break(()),
                 Read::Again => continue,
                 Read::Ended => self.reading = false,
                 Read::HeldBack => {
@@ -504,7 +520,7 @@ impl<'a, 'b> Thread<'a, 'b> {
     }
 
     /// Claims the next stretch, if it may, and reads it.
-    fn read(&mut self) -> Read {
+    fn read(&mut self, emit: &mut Emit<'_>) -> Read {
         let common = self.common;
         let k = common.claim.load(Ordering::SeqCst);
         if k > common.last.load(Ordering::SeqCst) {
@@ -520,8 +536,10 @@ impl<'a, 'b> Thread<'a, 'b> {
         {
             return Read::Again;
         }
-        if !self.stretch(k) {
-            return Read::Ended;
+        match self.stretch(k, emit) {
+            ControlFlow::Break(()) => return Read::Stop,
+            ControlFlow::Continue(false) => return Read::Ended,
+            ControlFlow::Continue(true) => {}
         }
         // Every shard gets a batch (empty ones too: they say how far the capture has been read).
         for w in 0..self.batches.len() {
@@ -538,14 +556,23 @@ impl<'a, 'b> Thread<'a, 'b> {
         Read::Again
     }
 
-    /// Reads, walks and decodes stretch `k` into the batches; `false` when reading ended before it.
-    fn stretch(&mut self, k: u64) -> bool {
+    /// Reads, walks and decodes stretch `k` into the batches; `false` when reading ended before it,
+    /// `Break` when the sink stopped.
+    fn stretch(&mut self, k: u64, emit: &mut Emit<'_>) -> ControlFlow<(), bool> {
         let common = self.common;
         let stretches = common.stretches;
         let mut fetched = stretches.fetch(k, &mut self.spare);
-        let Some((from, clock, headers)) = common.walk_turn(k) else {
-            fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
-            return false;
+        let (from, clock, headers) = loop {
+            // While the stretch before is walked, the shard takes the batches it can.
+            let wait = !self.pending.contains_key(&self.next);
+            match common.walk_turn(k, wait) {
+                Turn::Go(from, clock, headers) => break (from, clock, headers),
+                Turn::NotYet => self.take_batches(emit)?,
+                Turn::Never => {
+                    fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
+                    return ControlFlow::Continue(false);
+                }
+            }
         };
         let (mut clock, mut headers) = (clock, headers);
         self.records.clear();
@@ -565,7 +592,7 @@ impl<'a, 'b> Thread<'a, 'b> {
             batch.through = through;
         }
         fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
-        true
+        ControlFlow::Continue(true)
     }
 
     /// Decodes stretch `k`'s frames (numbered after `before`) into the shards' batches.
