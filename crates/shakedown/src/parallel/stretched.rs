@@ -66,7 +66,7 @@ enum Msg {
 /// What [`Common::walk_turn`] gave.
 enum Turn {
     /// Walk now: from here, with this clock and what the headers said so far.
-    Go(Resume, Clock, Summary),
+    Go(Resume, Clock, Box<Summary>),
     /// The stretch before is not walked yet.
     NotYet,
     /// Reading ended before this stretch, or everything stops.
@@ -171,7 +171,11 @@ impl Common<'_> {
         if chain.next != k {
             return Turn::NotYet;
         }
-        Turn::Go(chain.at, chain.clock, std::mem::take(&mut chain.headers))
+        Turn::Go(
+            chain.at,
+            chain.clock,
+            Box::new(std::mem::take(&mut chain.headers)),
+        )
     }
 
     /// Stretch `k` walked: passes the turn on.
@@ -566,7 +570,7 @@ impl<'a, 'b> Thread<'a, 'b> {
             // While the stretch before is walked, the shard takes the batches it can.
             let wait = !self.pending.contains_key(&self.next);
             match common.walk_turn(k, wait) {
-                Turn::Go(from, clock, headers) => break (from, clock, headers),
+                Turn::Go(from, clock, headers) => break (from, clock, *headers),
                 Turn::NotYet => self.take_batches(emit)?,
                 Turn::Never => {
                     fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
