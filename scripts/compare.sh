@@ -24,9 +24,13 @@ cat "$cap" > /dev/null # warm the page cache so every tool reads from memory
 run() { # name, command...
   local name="$1"; shift
   local log; log=$(mktemp)
+  # Wall time to the nanosecond (GNU time's own is to 10 ms), peak RSS from GNU time.
+  local start end
+  start=$(date +%s%N)
   /usr/bin/time -v "$@" > /dev/null 2> "$log" || true
+  end=$(date +%s%N)
   local secs rss
-  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  secs=$(python3 -c "print(($end - $start) / 1e9)")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
   rm -f "$log"
   printf '%s\t%s\t%s\n' "$name" "$secs" "$rss"
@@ -62,7 +66,7 @@ speed = {name: mb / max(float(secs), 1e-9) for name, secs, _ in rows}
 print(f"capture: {mb:.1f} MB")
 print(f"{'tool':36} {'seconds':>8} {'MB/s':>9} {'peak RSS MiB':>13}")
 for name, secs, rss in rows:
-    print(f"{name:36} {float(secs):8.2f} {speed[name]:9.1f} {int(rss)/1024:13.1f}")
+    print(f"{name:36} {float(secs):8.3f} {speed[name]:9.1f} {int(rss)/1024:13.1f}")
 one, many, tcpdump, tshark = (speed[r[0]] for r in rows)
 print(f"one thread / tcpdump: {one / tcpdump:.2f}x   one thread / tshark: {one / tshark:.1f}x   "
       f"{rows[1][0].split()[2]} threads / one thread: {many / one:.2f}x")
