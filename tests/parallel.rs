@@ -1436,19 +1436,19 @@ fn many_workers_read_in_stretches_give_what_one_thread_gives() {
     });
 }
 
+/// A capture so far holding one SYN from `client` to `server`, stamped 100 s ahead (of what follows,
+/// whose clock then steps back).
+fn syn_ahead(client: ([u8; 4], u16), server: ([u8; 4], u16)) -> PcapBuilder {
+    let mut p = PcapBuilder::new();
+    p.advance(100_000_000);
+    p.tcp(client, server, 7, 0, SYN, &[]);
+    p
+}
+
 /// Three frames: one stamped 100 s ahead of the others (a clock that then steps back), and a TCP
 /// SYN in two IPv4 fragments 10 µs apart.
 fn fragments_after_a_step_back() -> Vec<u8> {
-    let mut p = PcapBuilder::new();
-    p.advance(100_000_000);
-    p.tcp(
-        ([10, 0, 0, 3], 40_001),
-        ([10, 0, 0, 4], 443),
-        7,
-        0,
-        SYN,
-        &[],
-    );
+    let mut p = syn_ahead(([10, 0, 0, 3], 40_001), ([10, 0, 0, 4], 443));
     p.advance(-100_000_000 - 10);
     let syn = tcp_bytes((40_000, 443), 1, 0, SYN, &[]);
     for frame in Carrier::V4.frames(true, 1, &syn, &[8]) {
@@ -1469,16 +1469,7 @@ fn ip_fragments_after_the_clock_stepped_back_are_put_together_as_one_thread_does
         assert!(want.summary.backwards_timestamps > 0);
         check_every_small_size("fragments after a step back", &bytes, &Config::default());
         // The same with a real handshake: its ClientHello in three fragments, the alert in two.
-        let mut p = PcapBuilder::new();
-        p.advance(100_000_000);
-        p.tcp(
-            ([10, 0, 0, 5], 40_002),
-            ([10, 0, 0, 6], 443),
-            7,
-            0,
-            SYN,
-            &[],
-        );
+        let p = syn_ahead(([10, 0, 0, 5], 40_002), ([10, 0, 0, 6], 443));
         let mut bytes = p.bytes().to_vec();
         let rest = fragmented_capture(Carrier::V4, 0);
         bytes.extend_from_slice(&rest[24..]);

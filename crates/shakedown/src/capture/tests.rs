@@ -157,19 +157,25 @@ struct Owned {
     orig_len: u32,
 }
 
+impl Owned {
+    fn of(f: &Frame<'_>) -> Self {
+        Owned {
+            index: f.index,
+            ts: f.ts.as_nanos(),
+            link: f.link_type.0,
+            interface: f.interface,
+            data: f.data.to_vec(),
+            orig_len: f.orig_len,
+        }
+    }
+}
+
 /// Reads everything; the iteration bound turns a spinning reader into a test failure.
 fn read_all<R: Read>(r: &mut CaptureReader<R>) -> Result<Vec<Owned>, CaptureError> {
     let mut out = Vec::new();
     for _ in 0..100_000 {
         match r.next_frame()? {
-            Some(f) => out.push(Owned {
-                index: f.index,
-                ts: f.ts.as_nanos(),
-                link: f.link_type.0,
-                interface: f.interface,
-                data: f.data.to_vec(),
-                orig_len: f.orig_len,
-            }),
+            Some(f) => out.push(Owned::of(&f)),
             None => {
                 assert!(r.next_frame()?.is_none(), "None must be sticky");
                 return Ok(out);
@@ -299,16 +305,21 @@ fn unsupported_pcap_version() {
     );
 }
 
-#[test]
-fn large_record_grows_the_window() {
+/// Three records, the middle one of 3 MiB (bigger than the reader's window).
+fn big_record_pcap() -> Vec<u8> {
     let big = vec![7u8; 3 << 20];
-    let bytes = pcap(
+    pcap(
         LE,
         0xa1b2_c3d4,
         8 << 20,
         1,
         &[(1, 0, b"a", 1), (2, 0, &big, 3 << 20), (3, 0, b"b", 1)],
-    );
+    )
+}
+
+#[test]
+fn large_record_grows_the_window() {
+    let bytes = big_record_pcap();
     let (f, t, _) = frames_of(&bytes);
     assert!(t.is_none());
     assert_eq!(f.len(), 3);
@@ -976,15 +987,7 @@ fn frames_in_stretches(
         let mut metas = Vec::new();
         let walked = fetched.walk(&stretches, k, at, |meta, index| metas.push((meta, index)));
         for (meta, index) in &metas {
-            let f = fetched.frame(meta, *index);
-            frames.push(Owned {
-                index: f.index,
-                ts: f.ts.as_nanos(),
-                link: f.link_type.0,
-                interface: f.interface,
-                data: f.data.to_vec(),
-                orig_len: f.orig_len,
-            });
+            frames.push(Owned::of(&fetched.frame(meta, *index)));
         }
         assert_eq!(walked.next.frames, at.frames + metas.len() as u64);
         at = walked.next;
@@ -1060,14 +1063,7 @@ fn stretches_give_the_frames_the_reader_gives() {
 
 #[test]
 fn a_record_bigger_than_stretches_is_read_whole() {
-    let big = vec![7u8; 3 << 20];
-    let bytes = pcap(
-        LE,
-        0xa1b2_c3d4,
-        8 << 20,
-        1,
-        &[(1, 0, b"a", 1), (2, 0, &big, 3 << 20), (3, 0, b"b", 1)],
-    );
+    let bytes = big_record_pcap();
     let reader = CaptureReader::new(&bytes[..])
         .unwrap()
         .with_read_at(Arc::new(Mem {

@@ -104,22 +104,12 @@ pub fn analyze_parallel<R: Read + Send>(
     workers: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
-    run(reader, config, workers, STRETCH_BYTES, sink)
+    analyze_parallel_in_stretches(reader, config, workers, STRETCH_BYTES, sink)
 }
 
 /// [`analyze_parallel`] reading stretches of `stretch_bytes` (for tests of the stretch boundaries).
 #[doc(hidden)]
 pub fn analyze_parallel_in_stretches<R: Read + Send>(
-    reader: &mut CaptureReader<R>,
-    config: &Config,
-    workers: usize,
-    stretch_bytes: usize,
-    sink: &mut impl Sink,
-) -> Result<Summary, CaptureError> {
-    run(reader, config, workers, stretch_bytes, sink)
-}
-
-fn run<R: Read + Send>(
     reader: &mut CaptureReader<R>,
     config: &Config,
     workers: usize,

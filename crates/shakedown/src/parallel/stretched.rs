@@ -36,7 +36,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use crate::capture::{CaptureError, CaptureReader, Ending, Fetched, FrameMeta, Resume, Stretches};
+use crate::capture::{
+    CaptureError, CaptureReader, Ending, Fetched, Frame, FrameMeta, Resume, SharedBytes, Stretches,
+};
 use crate::decode::{Decoded, Decoder};
 use crate::dissector::intake::{Clock, Intake};
 use crate::dissector::shard::{Shard, Stamped};
@@ -601,39 +603,27 @@ impl<'a, 'b> Thread<'a, 'b> {
 
     /// Decodes stretch `k`'s frames (numbered after `before`) into the shards' batches.
     fn decode(&mut self, k: u64, fetched: &Fetched, before: u64) {
-        let n = self.batches.len();
         let (block, span) = fetched.share();
-        let whole = (*block).as_ref();
-        let mut expiries = self.expiries.iter().copied().peekable();
+        let mut placing = Placing {
+            batches: &mut self.batches,
+            counts: &mut self.decoded,
+            hasher: &self.hasher,
+            whole: (*block).as_ref(),
+            block: (&block, span),
+            expiries: self.expiries.iter().copied().peekable(),
+        };
+        let records = &self.records;
         let mut fragment_at = None;
         // The latest time of the frames decoded without the defragmenter.
         let mut latest = i64::MIN;
-        for (i, meta) in self.records.iter().enumerate() {
+        for (i, meta) in records.iter().enumerate() {
             let frame = fetched.frame(meta, before + 1 + i as u64);
             let Some(decoded) = Decoder::decode_unfragmented(&frame) else {
                 fragment_at = Some(i);
                 break;
             };
             latest = latest.max(frame.ts.as_nanos());
-            let at = Mark {
-                frame: frame.index,
-                ts: frame.ts,
-            };
-            let skipped = match decoded {
-                Decoded::Tcp(seg) => {
-                    let (key, from_lo) = FlowKey::of_sent(&seg);
-                    let w = share_of(self.hasher.hash_one(key), n);
-                    if let Some(batch) = self.batches.get_mut(w) {
-                        batch.push(key, from_lo, &seg, at, whole, (&block, span));
-                    }
-                    None
-                }
-                Decoded::Skipped(skip) => Some(skip.kind()),
-            };
-            Intake::decoded(&mut self.decoded, skipped);
-            while let Some((_, now)) = expiries.next_if(|&(e, _)| e == i) {
-                expire(&mut self.batches, now, frame.index);
-            }
+            placing.place(i, &frame, decoded);
         }
         let common = self.common;
         let Some(first) = fragment_at else {
@@ -648,30 +638,51 @@ impl<'a, 'b> Thread<'a, 'b> {
         let unseen = std::mem::replace(&mut fragments.unseen, i64::MIN).max(latest);
         let decoder = &mut fragments.decoder;
         decoder.expire_fragments(unseen);
-        for (i, meta) in self.records.iter().enumerate().skip(first) {
+        for (i, meta) in records.iter().enumerate().skip(first) {
             let frame = fetched.frame(meta, before + 1 + i as u64);
-            let at = Mark {
-                frame: frame.index,
-                ts: frame.ts,
-            };
-            let skipped = match decoder.decode(&frame) {
-                Decoded::Tcp(seg) => {
-                    let (key, from_lo) = FlowKey::of_sent(&seg);
-                    let w = share_of(self.hasher.hash_one(key), n);
-                    if let Some(batch) = self.batches.get_mut(w) {
-                        batch.push(key, from_lo, &seg, at, whole, (&block, span));
-                    }
-                    None
-                }
-                Decoded::Skipped(skip) => Some(skip.kind()),
-            };
-            Intake::decoded(&mut self.decoded, skipped);
-            while let Some((_, now)) = expiries.next_if(|&(e, _)| e == i) {
-                expire(&mut self.batches, now, frame.index);
-            }
+            placing.place(i, &frame, decoder.decode(&frame));
         }
         // The defragmenter saw every frame from the first fragment on.
         common.decoded(&mut fragments, k, i64::MIN);
+    }
+}
+
+/// Where a stretch's decoded frames go: each TCP segment to the batch of its connection's shard
+/// (its payload as a range of the stretch's bytes), each skip to the counts, and after a frame the
+/// looks for idle connections due then.
+struct Placing<'p, E: Iterator<Item = (usize, i64)>> {
+    batches: &'p mut [Batch],
+    counts: &'p mut Summary,
+    hasher: &'p foldhash::fast::FixedState,
+    /// The stretch's bytes, shared, and where they are in memory.
+    whole: &'p [u8],
+    block: (&'p SharedBytes, (usize, usize)),
+    /// After which records (index in the stretch) idle connections are looked for, and the time.
+    expiries: std::iter::Peekable<E>,
+}
+
+impl<E: Iterator<Item = (usize, i64)>> Placing<'_, E> {
+    /// Places what decoding record `i` of the stretch, `frame`, gave.
+    fn place(&mut self, i: usize, frame: &Frame<'_>, decoded: Decoded<'_>) {
+        let at = Mark {
+            frame: frame.index,
+            ts: frame.ts,
+        };
+        let skipped = match decoded {
+            Decoded::Tcp(seg) => {
+                let (key, from_lo) = FlowKey::of_sent(&seg);
+                let w = share_of(self.hasher.hash_one(key), self.batches.len());
+                if let Some(batch) = self.batches.get_mut(w) {
+                    batch.push(key, from_lo, &seg, at, self.whole, self.block);
+                }
+                None
+            }
+            Decoded::Skipped(skip) => Some(skip.kind()),
+        };
+        Intake::decoded(self.counts, skipped);
+        while let Some((_, now)) = self.expiries.next_if(|&(e, _)| e == i) {
+            expire(self.batches, now, frame.index);
+        }
     }
 }
 
