@@ -14,6 +14,7 @@
 use std::io;
 use std::sync::Arc;
 
+use super::input::read_up_to;
 use super::pcap::{PcapState, Record};
 use super::{CaptureError, Frame, FrameMeta, SharedBytes, Truncation};
 
@@ -61,25 +62,23 @@ pub(crate) enum Positional {
     Shared(SharedBytes),
 }
 
-/// Reads until `buf` is full or the input ends; how many bytes were read.
-fn read_full(src: &dyn ReadAt, buf: &mut [u8], mut offset: u64) -> io::Result<usize> {
-    let mut got = 0;
-    while let Some(rest) = buf.get_mut(got..) {
-        if rest.is_empty() {
-            break;
-        }
-        match src.read_at(rest, offset) {
-            Ok(0) => break,
-            Ok(n) => {
-                let n = n.min(rest.len());
-                got += n;
-                offset = offset.saturating_add(n as u64);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+/// A [`ReadAt`] read front to back from an offset.
+struct From<'a> {
+    src: &'a dyn ReadAt,
+    offset: u64,
+}
+
+impl io::Read for From<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.src.read_at(buf, self.offset)?.min(buf.len());
+        self.offset = self.offset.saturating_add(n as u64);
+        Ok(n)
     }
-    Ok(got)
+}
+
+/// Reads from `offset` until `buf` is full or the input ends; how many bytes were read.
+fn read_full(src: &dyn ReadAt, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    read_up_to(&mut From { src, offset }, buf)
 }
 
 /// Where the records still to be read begin, and how many frames came before them.

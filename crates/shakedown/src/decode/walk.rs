@@ -68,15 +68,10 @@ pub(super) struct Walker<'a> {
 impl<'a> Walker<'a> {
     pub fn new(frame: &Frame<'a>, defrag: &'a mut Defragmenter) -> Self {
         Walker {
+            defrag: Some(defrag),
             stateless: false,
             ..Self::unfragmented(frame)
         }
-        .with(defrag)
-    }
-
-    fn with(mut self, defrag: &'a mut Defragmenter) -> Self {
-        self.defrag = Some(defrag);
-        self
     }
 
     /// A walker without a defragmenter: meeting an IP fragment, it stops (see

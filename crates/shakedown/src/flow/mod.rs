@@ -129,17 +129,17 @@ pub(crate) struct FlowKey {
 impl FlowKey {
     /// The key of a decoded segment's connection (the same for both directions).
     pub(crate) fn of(seg: &crate::decode::TcpSegment<'_>) -> Self {
-        FlowKey::new(
-            Endpoint::new(seg.src, seg.src_port),
-            Endpoint::new(seg.dst, seg.dst_port),
-        )
+        FlowKey::of_sent(seg).0
     }
 
     /// [`FlowKey::of`], and whether the segment's sender is the key's first endpoint.
     pub(crate) fn of_sent(seg: &crate::decode::TcpSegment<'_>) -> (Self, bool) {
-        let key = FlowKey::of(seg);
-        let from_lo = key.lo == Endpoint::new(seg.src, seg.src_port);
-        (key, from_lo)
+        let (src, dst) = (
+            Endpoint::new(seg.src, seg.src_port),
+            Endpoint::new(seg.dst, seg.dst_port),
+        );
+        let key = FlowKey::new(src, dst);
+        (key, key.lo == src)
     }
 
     /// Sender and receiver of a segment of this connection, given whether the sender is the

@@ -289,10 +289,7 @@ impl Batch {
         let Some(range) = range_within(whole, seg.payload) else {
             return self.push_copied(key, from_lo, seg, at);
         };
-        if self.blocks.last().is_none_or(|(_, s)| *s != span) {
-            self.blocks.push((std::sync::Arc::clone(block), span));
-        }
-        let payload = Payload::new(self.blocks.len() as u32 - 1, range);
+        let payload = Payload::new(self.share(span, || std::sync::Arc::clone(block)), range);
         let seg = Segment::of(key, from_lo, seg, at, payload);
         self.items.push(Item::Segment(seg));
     }
@@ -304,12 +301,20 @@ impl Batch {
         range: std::ops::Range<usize>,
         reader: &CaptureReader<R>,
     ) {
-        let span = reader.block_span();
-        if self.blocks.last().is_none_or(|(_, s)| *s != span) {
-            self.blocks.push((reader.share_block(), span));
-        }
-        seg.payload = Payload::new(self.blocks.len() as u32 - 1, range);
+        seg.payload = Payload::new(
+            self.share(reader.block_span(), || reader.share_block()),
+            range,
+        );
         self.items.push(Item::Segment(seg));
+    }
+
+    /// The index in this batch of the block at `span` (address, length), taken from `block` when
+    /// the batch does not hold it yet.
+    fn share(&mut self, span: (usize, usize), block: impl FnOnce() -> SharedBytes) -> u32 {
+        if self.blocks.last().is_none_or(|(_, s)| *s != span) {
+            self.blocks.push((block(), span));
+        }
+        self.blocks.len() as u32 - 1
     }
 
     fn payload(&self, p: Payload) -> &[u8] {
@@ -324,6 +329,13 @@ impl Batch {
             .checked_add(p.len as usize)
             .and_then(|end| bytes.get(p.start..end))
             .unwrap_or_default()
+    }
+}
+
+/// Every batch's worker looks for idle connections at `now`, after frame `frame`.
+fn expire(batches: &mut [Batch], now: i64, frame: u64) {
+    for batch in batches {
+        batch.items.push(Item::Expire { now, frame });
     }
 }
 
@@ -407,12 +419,7 @@ fn read<R: Read>(
             }
         }
         if let Some(now) = intake.expiry_due() {
-            for batch in &mut batches {
-                batch.items.push(Item::Expire {
-                    now,
-                    frame: at.frame,
-                });
-            }
+            expire(&mut batches, now, at.frame);
         }
         frames += 1;
         if frames >= BATCH_FRAMES || bytes >= BATCH_BYTES {

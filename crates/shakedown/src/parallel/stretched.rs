@@ -46,11 +46,11 @@ use crate::flow::FlowKey;
 use crate::verdict::Mark;
 use crate::{Config, Sink, Summary};
 
-use super::{BATCHES_PER_OUTPUT, Batch, Item, Merged, Merger, Output, apply, share_of};
+use super::{BATCHES_PER_OUTPUT, Batch, Merged, Merger, Output, apply, expire, share_of};
 
 /// Stretches a thread may read past the slowest shard's next one.
 const AHEAD: u64 = 8;
-/// Stretch buffers a thread keeps for reuse.
+/// Stretch buffers, and emptied batches, a thread keeps for reuse.
 const SPARE_STRETCHES: usize = 2 * AHEAD as usize;
 /// "Not known yet", for [`Common::last`].
 const UNKNOWN: u64 = u64::MAX;
@@ -683,12 +683,5 @@ impl<E: Iterator<Item = (usize, i64)>> Placing<'_, E> {
         while let Some((_, now)) = self.expiries.next_if(|&(e, _)| e == i) {
             expire(self.batches, now, frame.index);
         }
-    }
-}
-
-/// Every shard looks for idle connections at `now`, after frame `frame`.
-fn expire(batches: &mut [Batch], now: i64, frame: u64) {
-    for batch in batches {
-        batch.items.push(Item::Expire { now, frame });
     }
 }
