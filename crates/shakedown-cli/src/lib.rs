@@ -462,8 +462,8 @@ struct Collect<'a, W: Write> {
     collected: text::Collected,
     failures: bool,
     broken_pipe: bool,
-    /// Threads that may write JSON lines at once (see [`Collect::verdicts`]).
-    jobs: usize,
+    /// Writes many JSON lines at once on several threads (see [`Collect::verdicts`]).
+    lines: parallel_json::LineWriter,
 }
 
 impl<'a, W: Write> Collect<'a, W> {
@@ -477,7 +477,7 @@ impl<'a, W: Write> Collect<'a, W> {
             collected: text::Collected::default(),
             failures: false,
             broken_pipe: false,
-            jobs,
+            lines: parallel_json::LineWriter::new(capture, jobs),
         }
     }
 
@@ -516,14 +516,14 @@ impl<W: Write> Sink for Collect<'_, W> {
     /// Many verdicts at once (those held for order until a long first connection ended): their
     /// JSON lines are written by `jobs` threads, in order.
     fn verdicts(&mut self, mut verdicts: Vec<Verdict>) -> ControlFlow<()> {
-        if !self.json || self.jobs <= 1 || verdicts.len() < parallel_json::MIN_VERDICTS {
+        if !self.json || verdicts.len() < parallel_json::MIN_VERDICTS {
             for verdict in verdicts {
                 self.verdict(verdict)?;
             }
             return ControlFlow::Continue(());
         }
         verdicts.retain(|v| self.select(v));
-        match parallel_json::write_lines(self.out, verdicts, self.capture, self.jobs) {
+        match self.lines.write_lines(self.out, verdicts) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => self.write_failed(&e),
         }
