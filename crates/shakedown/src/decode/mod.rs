@@ -96,15 +96,12 @@ impl Decoder {
     }
 
     /// Decodes a frame that needs no IP fragment reassembly, without this decoder's state (so any
-    /// thread can): `None` when the frame holds an IP fragment, which [`Decoder::decode`] must see
-    /// in capture order. Otherwise the same result as [`Decoder::decode`].
-    pub(crate) fn decode_unfragmented<'a>(frame: &Frame<'a>) -> Option<Decoded<'a>> {
-        Some(
-            match walk::Walker::unfragmented(frame).run_unfragmented()? {
-                Ok(seg) => Decoded::Tcp(seg),
-                Err(skip) => Decoded::Skipped(skip),
-            },
-        )
+    /// thread can), with the same result as [`Decoder::decode`]; but sets `*fragment` when the
+    /// frame holds an IP fragment, which [`Decoder::decode`] must see in capture order (the result
+    /// then means nothing). The result is not wrapped in an `Option`: a segment copied right after
+    /// it was written costs the CPU a stall per address, about as much as decoding it.
+    pub(crate) fn decode_unfragmented<'a>(frame: &Frame<'a>, fragment: &mut bool) -> Decoded<'a> {
+        walk::Walker::unfragmented(frame).run_unfragmented(fragment)
     }
 
     /// Drops fragment sets older than the timeout at capture time `now_ns` (what

@@ -148,7 +148,7 @@ fn decode_at(
     };
     // Every frame decoded here also checks the stateless decoding a parallel analysis uses:
     // where it gives a result (no IP fragment met), it is the decoder's.
-    let stateless = Decoder::decode_unfragmented(&frame).map(seg_of);
+    let stateless = unfragmented(&frame).map(seg_of);
     let result = seg_of(d.decode(&frame));
     if let Some(stateless) = stateless {
         assert_eq!(stateless, result, "stateless decoding differs");
@@ -166,7 +166,14 @@ fn needs_defrag(link: u32, data: &[u8]) -> bool {
         data,
         orig_len: data.len() as u32,
     };
-    Decoder::decode_unfragmented(&frame).is_none()
+    unfragmented(&frame).is_none()
+}
+
+/// The stateless decoding a parallel analysis uses; `None` where it meets an IP fragment.
+fn unfragmented<'a>(frame: &Frame<'a>) -> Option<Decoded<'a>> {
+    let mut fragment = false;
+    let decoded = Decoder::decode_unfragmented(frame, &mut fragment);
+    (!fragment).then_some(decoded)
 }
 
 fn seg_of(decoded: Decoded<'_>) -> Result<Seg, Skip> {
@@ -1212,7 +1219,7 @@ fn corpus_tcp_frame_counts() {
                     data,
                     orig_len: *orig,
                 };
-                let stateless = Decoder::decode_unfragmented(&frame).map(seg_of);
+                let stateless = unfragmented(&frame).map(seg_of);
                 let decoded = d.decode(&frame);
                 if let Some(stateless) = stateless {
                     assert_eq!(

@@ -112,11 +112,16 @@ impl<'a> Walker<'a> {
         self.result()
     }
 
-    /// [`Walker::run`], or `None` when the frame holds an IP fragment, which only a walker with
-    /// the capture's defragmenter can decode.
-    pub fn run_unfragmented(mut self) -> Option<Result<TcpSegment<'a>, Skip>> {
-        let result = self.result();
-        (!self.deferred).then_some(result)
+    /// [`Walker::run`] as a [`Decoded`](super::Decoded), for a walker without a defragmenter:
+    /// sets `*fragment` when the frame holds an IP fragment, which only a walker with the capture's
+    /// defragmenter can decode (the result then means nothing).
+    pub fn run_unfragmented(mut self, fragment: &mut bool) -> super::Decoded<'a> {
+        let decoded = match self.result() {
+            Ok(seg) => super::Decoded::Tcp(seg),
+            Err(skip) => super::Decoded::Skipped(skip),
+        };
+        *fragment = self.deferred;
+        decoded
     }
 
     fn result(&mut self) -> Result<TcpSegment<'a>, Skip> {

@@ -618,12 +618,14 @@ impl<'a, 'b> Thread<'a, 'b> {
         let mut latest = i64::MIN;
         for (i, meta) in records.iter().enumerate() {
             let frame = fetched.frame(meta, before + 1 + i as u64);
-            let Some(decoded) = Decoder::decode_unfragmented(&frame) else {
+            let mut fragment = false;
+            let decoded = Decoder::decode_unfragmented(&frame, &mut fragment);
+            if fragment {
                 fragment_at = Some(i);
                 break;
-            };
+            }
             latest = latest.max(frame.ts.as_nanos());
-            placing.place(i, &frame, decoded);
+            placing.place(i, &frame, &decoded);
         }
         let common = self.common;
         let Some(first) = fragment_at else {
@@ -640,7 +642,7 @@ impl<'a, 'b> Thread<'a, 'b> {
         decoder.expire_fragments(unseen);
         for (i, meta) in records.iter().enumerate().skip(first) {
             let frame = fetched.frame(meta, before + 1 + i as u64);
-            placing.place(i, &frame, decoder.decode(&frame));
+            placing.place(i, &frame, &decoder.decode(&frame));
         }
         // The defragmenter saw every frame from the first fragment on.
         common.decoded(&mut fragments, k, i64::MIN);
@@ -662,18 +664,19 @@ struct Placing<'p, E: Iterator<Item = (usize, i64)>> {
 }
 
 impl<E: Iterator<Item = (usize, i64)>> Placing<'_, E> {
-    /// Places what decoding record `i` of the stretch, `frame`, gave.
-    fn place(&mut self, i: usize, frame: &Frame<'_>, decoded: Decoded<'_>) {
+    /// Places what decoding record `i` of the stretch, `frame`, gave (by reference: see
+    /// [`Decoder::decode_unfragmented`]).
+    fn place(&mut self, i: usize, frame: &Frame<'_>, decoded: &Decoded<'_>) {
         let at = Mark {
             frame: frame.index,
             ts: frame.ts,
         };
         let skipped = match decoded {
             Decoded::Tcp(seg) => {
-                let (key, from_lo) = FlowKey::of_sent(&seg);
+                let (key, from_lo) = FlowKey::of_sent(seg);
                 let w = share_of(self.hasher.hash_one(key), self.batches.len());
                 if let Some(batch) = self.batches.get_mut(w) {
-                    batch.push(key, from_lo, &seg, at, self.whole, self.block);
+                    batch.push(key, from_lo, seg, at, self.whole, self.block);
                 }
                 None
             }
