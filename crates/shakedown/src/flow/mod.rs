@@ -120,10 +120,45 @@ impl ClientInference {
 }
 
 /// The canonical key of a TCP connection: both endpoints, smaller first, so both directions meet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Kept as plain numbers (an address as a 128-bit number in two halves, an IPv4 one in the low 32
+/// bits, with `v6` false), not as [`Endpoint`]s: an [`IpAddr`] is a tag byte then the address, at
+/// odd offsets in a key, and reading a key just built from those pieces (to hash it, compare it,
+/// copy it into a batch) stalled the CPU on every segment. Endpoints order as their numbers do, so
+/// "smaller first" is the order of [`Endpoint`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct FlowKey {
-    lo: Endpoint,
-    hi: Endpoint,
+    v6: bool,
+    lo: [u64; 2],
+    lo_port: u16,
+    hi: [u64; 2],
+    hi_port: u16,
+}
+
+/// One side of a [`FlowKey`]: an address as two halves of a 128-bit number, and a port.
+type Side = ([u64; 2], u16);
+
+/// An address as two halves of a 128-bit number (IPv4 in the low 32 bits).
+fn number(ip: IpAddr) -> [u64; 2] {
+    match ip {
+        IpAddr::V4(a) => [0, u64::from(a.to_bits())],
+        IpAddr::V6(a) => {
+            let n = a.to_bits();
+            [(n >> 64) as u64, n as u64]
+        }
+    }
+}
+
+impl std::hash::Hash for FlowKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.lo[0]);
+        h.write_u64(self.lo[1]);
+        h.write_u64(self.hi[0]);
+        h.write_u64(self.hi[1]);
+        h.write_u64(
+            u64::from(self.lo_port) | u64::from(self.hi_port) << 16 | u64::from(self.v6) << 32,
+        );
+    }
 }
 
 impl FlowKey {
@@ -134,29 +169,57 @@ impl FlowKey {
 
     /// [`FlowKey::of`], and whether the segment's sender is the key's first endpoint.
     pub(crate) fn of_sent(seg: &crate::decode::TcpSegment<'_>) -> (Self, bool) {
-        let (src, dst) = (
-            Endpoint::new(seg.src, seg.src_port),
-            Endpoint::new(seg.dst, seg.dst_port),
-        );
-        let key = FlowKey::new(src, dst);
-        (key, key.lo == src)
+        let src = (number(seg.src), seg.src_port);
+        let dst = (number(seg.dst), seg.dst_port);
+        let v6 = seg.src.is_ipv6();
+        let from_lo = src <= dst;
+        let key = if from_lo {
+            FlowKey::sides(v6, src, dst)
+        } else {
+            FlowKey::sides(v6, dst, src)
+        };
+        (key, from_lo)
+    }
+
+    fn sides(v6: bool, (lo, lo_port): Side, (hi, hi_port): Side) -> Self {
+        FlowKey {
+            v6,
+            lo,
+            lo_port,
+            hi,
+            hi_port,
+        }
     }
 
     /// Sender and receiver of a segment of this connection, given whether the sender is the
     /// key's first endpoint (as [`FlowKey::of_sent`] tells).
     pub(crate) fn ends(&self, from_lo: bool) -> (Endpoint, Endpoint) {
-        if from_lo {
-            (self.lo, self.hi)
-        } else {
-            (self.hi, self.lo)
-        }
+        let (lo, hi) = (
+            self.endpoint(self.lo, self.lo_port),
+            self.endpoint(self.hi, self.hi_port),
+        );
+        if from_lo { (lo, hi) } else { (hi, lo) }
     }
 
-    pub(crate) fn new(src: Endpoint, dst: Endpoint) -> Self {
-        if src <= dst {
-            FlowKey { lo: src, hi: dst }
+    fn endpoint(&self, [high, low]: [u64; 2], port: u16) -> Endpoint {
+        let ip = if self.v6 {
+            IpAddr::V6(std::net::Ipv6Addr::from_bits(
+                u128::from(high) << 64 | u128::from(low),
+            ))
         } else {
-            FlowKey { lo: dst, hi: src }
+            IpAddr::V4(std::net::Ipv4Addr::from_bits(low as u32))
+        };
+        Endpoint::new(ip, port)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn new(src: Endpoint, dst: Endpoint) -> Self {
+        let v6 = src.ip.is_ipv6();
+        let (src, dst) = ((number(src.ip), src.port), (number(dst.ip), dst.port));
+        if src <= dst {
+            FlowKey::sides(v6, src, dst)
+        } else {
+            FlowKey::sides(v6, dst, src)
         }
     }
 }
@@ -186,6 +249,30 @@ mod tests {
             let e = Endpoint::new(IpAddr::V4(ip), port);
             assert_eq!(e.to_string(), format!("{ip}:{port}"));
             assert_eq!(Ipv4Text::of(ip).as_str(), ip.to_string());
+        }
+    }
+
+    #[test]
+    fn keys_give_back_their_endpoints_smaller_first() {
+        let pairs = [
+            ("10.0.0.1:50000", "10.0.0.2:443"),
+            ("10.0.0.2:443", "10.0.0.1:50000"),
+            ("10.0.0.1:443", "10.0.0.1:50000"),
+            ("255.255.255.255:1", "0.0.0.0:65535"),
+            ("[::1]:443", "[fe80::1]:50000"),
+            ("[ffff::ffff]:3389", "[::ffff:10.0.0.1]:3389"),
+        ];
+        for (a, b) in pairs {
+            let (a, b): (std::net::SocketAddr, std::net::SocketAddr) =
+                (a.parse().unwrap(), b.parse().unwrap());
+            let (a, b) = (
+                Endpoint::new(a.ip(), a.port()),
+                Endpoint::new(b.ip(), b.port()),
+            );
+            let key = FlowKey::new(a, b);
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            assert_eq!(key.ends(true), (lo, hi));
+            assert_eq!(key.ends(false), (hi, lo));
         }
     }
 
