@@ -191,6 +191,21 @@ impl FlowKey {
         }
     }
 
+    /// A hash of the key that spreads connections evenly over a few shares (all 64 bits depend on
+    /// every part of the key, the high ones most), cheaper than the tables' hasher: for choosing
+    /// the thread that tracks a connection, by the high bits (see `parallel::share_of`).
+    pub(crate) fn spread(&self) -> u64 {
+        let ports =
+            u64::from(self.lo_port) | u64::from(self.hi_port) << 16 | u64::from(self.v6) << 32;
+        let mut h = self.lo[0]
+            ^ self.lo[1].rotate_left(16)
+            ^ self.hi[0].rotate_left(32)
+            ^ self.hi[1].rotate_left(48)
+            ^ ports.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        h = (h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 29)
+    }
+
     /// Sender and receiver of a segment of this connection, given whether the sender is the
     /// key's first endpoint (as [`FlowKey::of_sent`] tells).
     pub(crate) fn ends(&self, from_lo: bool) -> (Endpoint, Endpoint) {
@@ -273,6 +288,49 @@ mod tests {
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
             assert_eq!(key.ends(true), (lo, hi));
             assert_eq!(key.ends(false), (hi, lo));
+        }
+    }
+
+    /// Connections that differ little (one server, consecutive client ports; consecutive client
+    /// addresses) spread evenly over a few shares by the high bits of [`FlowKey::spread`].
+    #[test]
+    fn similar_keys_spread_evenly() {
+        let server = Endpoint::new("192.0.2.10".parse().unwrap(), 443);
+        let v6_server = Endpoint::new("2001:db8::10".parse().unwrap(), 3389);
+        let families: [Vec<FlowKey>; 3] = [
+            (0..6000u16)
+                .map(|p| {
+                    FlowKey::new(
+                        Endpoint::new("10.0.0.1".parse().unwrap(), 40000 + p),
+                        server,
+                    )
+                })
+                .collect(),
+            (0..6000u32)
+                .map(|a| {
+                    let ip = std::net::Ipv4Addr::from_bits(0x0a00_0000 + a);
+                    FlowKey::new(Endpoint::new(IpAddr::V4(ip), 50000), server)
+                })
+                .collect(),
+            (0..6000u128)
+                .map(|a| {
+                    let ip = std::net::Ipv6Addr::from_bits(0xfd00_u128 << 112 | a);
+                    FlowKey::new(Endpoint::new(IpAddr::V6(ip), 50000), v6_server)
+                })
+                .collect(),
+        ];
+        for keys in &families {
+            for n in [2u64, 3, 7] {
+                let mut seen = vec![0usize; n as usize];
+                for k in keys {
+                    seen[((u128::from(k.spread()) * u128::from(n)) >> 64) as usize] += 1;
+                }
+                let even = keys.len() / n as usize;
+                assert!(
+                    seen.iter().all(|&c| c.abs_diff(even) < even / 10),
+                    "{n} shares: {seen:?}"
+                );
+            }
         }
     }
 

@@ -35,7 +35,6 @@
 //! Protocol events ([`Config::protocol_events`]) are only given by the single-threaded path.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -370,7 +369,6 @@ fn read<R: Read>(
     stop: &AtomicBool,
 ) -> (Summary, Option<CaptureError>) {
     let n = workers.len().max(1);
-    let hasher = foldhash::fast::FixedState::with_seed(0x5ca1_ab1e);
     let mut intake = Intake::new(config);
     let mut summary = Summary::default();
     let mut batches: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
@@ -397,7 +395,7 @@ fn read<R: Read>(
         let skipped = match intake.decoder.decode(&frame) {
             Decoded::Tcp(seg) => {
                 let (key, from_lo) = FlowKey::of_sent(&seg);
-                let w = share_of(hasher.hash_one(key), n);
+                let w = share_of(key.spread(), n);
                 match range_within(frame.data, seg.payload) {
                     Some(r) => {
                         in_block = Some((

@@ -30,7 +30,6 @@
 //! [`AHEAD`] stretches past the slowest shard, which bounds the memory in flight.
 
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -391,7 +390,6 @@ struct Thread<'a, 'b> {
     spare: Vec<Arc<Vec<u8>>>,
     /// What decoding counted.
     decoded: Summary,
-    hasher: foldhash::fast::FixedState,
 }
 
 /// What trying to read a stretch gave.
@@ -425,7 +423,6 @@ impl<'a, 'b> Thread<'a, 'b> {
             expiries: Vec::new(),
             spare: Vec::new(),
             decoded: Summary::default(),
-            hasher: foldhash::fast::FixedState::with_seed(0x5ca1_ab1e),
         }
     }
 
@@ -607,7 +604,6 @@ impl<'a, 'b> Thread<'a, 'b> {
         let mut placing = Placing {
             batches: &mut self.batches,
             counts: &mut self.decoded,
-            hasher: &self.hasher,
             whole: (*block).as_ref(),
             block: (&block, span),
             expiries: self.expiries.iter().copied().peekable(),
@@ -655,7 +651,6 @@ impl<'a, 'b> Thread<'a, 'b> {
 struct Placing<'p, E: Iterator<Item = (usize, i64)>> {
     batches: &'p mut [Batch],
     counts: &'p mut Summary,
-    hasher: &'p foldhash::fast::FixedState,
     /// The stretch's bytes, shared, and where they are in memory.
     whole: &'p [u8],
     block: (&'p SharedBytes, (usize, usize)),
@@ -674,7 +669,7 @@ impl<E: Iterator<Item = (usize, i64)>> Placing<'_, E> {
         let skipped = match decoded {
             Decoded::Tcp(seg) => {
                 let (key, from_lo) = FlowKey::of_sent(seg);
-                let w = share_of(self.hasher.hash_one(key), self.batches.len());
+                let w = share_of(key.spread(), self.batches.len());
                 if let Some(batch) = self.batches.get_mut(w) {
                     batch.push(key, from_lo, seg, at, self.whole, self.block);
                 }
