@@ -150,6 +150,7 @@ fn number(ip: IpAddr) -> [u64; 2] {
 }
 
 impl std::hash::Hash for FlowKey {
+    #[inline]
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         h.write_u64(self.lo[0]);
         h.write_u64(self.lo[1]);
