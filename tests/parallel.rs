@@ -2,7 +2,7 @@
 //! same, and the same summary, on every committed fixture, every corpus capture and generated
 //! captures of thousands of interleaved connections.
 //!
-//! An uncompressed pcap that can be read at any offset (a file, shared bytes, any `ReadAt`) is read
+//! An uncompressed pcap or pcapng that can be read at any offset (a file, shared bytes, any `ReadAt`) is read
 //! in stretches by several threads at once; the tests from "The stretch path" on read captures in
 //! stretches from 1 byte to 64 KiB (`analyze_parallel_in_stretches`), so records span stretches, cut
 //! and damaged records fall anywhere in them and IP fragments of one datagram land in different
@@ -235,7 +235,7 @@ fn verdicts_held_for_order_are_given_together_in_order() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The stretch path: an uncompressed pcap file read in stretches by several threads at once
+// The stretch path: an uncompressed pcap or pcapng file read in stretches by several threads at once
 // (`analyze_parallel_in_stretches`, small stretches to put many boundaries in every capture).
 
 /// How a memory [`ReadAt`] misbehaves.
@@ -352,12 +352,14 @@ fn single(bytes: &[u8], config: &Config) -> Outcome {
     single_after(bytes, config, 0)
 }
 
-/// Whether `bytes` is a capture the stretch path reads (an uncompressed pcap).
-fn plain_pcap(bytes: &[u8]) -> bool {
+/// Whether `bytes` is a capture the stretch path reads (an uncompressed pcap or pcapng).
+fn plain_capture(bytes: &[u8]) -> bool {
     CaptureReader::new(bytes).is_ok_and(|r| {
         let d = r.description();
-        matches!(d.format, CaptureFormat::Pcap | CaptureFormat::ModifiedPcap)
-            && d.compression == Compression::None
+        matches!(
+            d.format,
+            CaptureFormat::Pcap | CaptureFormat::ModifiedPcap | CaptureFormat::PcapNg
+        ) && d.compression == Compression::None
     })
 }
 
@@ -432,12 +434,13 @@ fn stretched_after(
     let mut verdicts = Vec::new();
     let (result, calls) = stretched_into(bytes, config, workers, stretch, via, skip, &mut verdicts);
     if let Via::Mem(_) = via {
-        // An uncompressed pcap takes the stretch path (it reads at offsets); others the old one.
-        let plain = plain_pcap(bytes);
+        // An uncompressed capture takes the stretch path (it reads at offsets); others the old
+        // one.
+        let plain = plain_capture(bytes);
         assert_eq!(
             calls > 0,
             plain,
-            "{via:?}: read at offsets {calls} times; an uncompressed pcap: {plain}"
+            "{via:?}: read at offsets {calls} times; an uncompressed capture: {plain}"
         );
     }
     result.map(|(summary, frames_read, truncation)| Outcome {
@@ -543,7 +546,7 @@ fn every_capture_in_stretches(dir: &Path) -> usize {
         let name = path.display().to_string();
         let config = Config::default();
         let want = single(&raw, &config);
-        let runs = if plain_pcap(&raw) {
+        let runs = if plain_capture(&raw) {
             runs_for(raw.len(), compared)
         } else {
             vec![(1, 2, FULL_READS), (4096, 3, Via::Shared)]

@@ -55,8 +55,10 @@ pub struct Args {
     /// Leave out the per-connection table and the summary footer of the text report.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Threads analysing each capture's connections (default: one per core), besides the one reading
-    /// it. The output is the same for every N (the connection caps are shared among the threads).
+    /// Threads (default: one per core): several captures are analysed side by side; a big one has
+    /// its connections, and for an uncompressed file its reading, shared among them (compressed
+    /// input and standard input take one more thread, reading). The output is the same for every N
+    /// (the connection caps are shared among the threads).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     // Last: the help heading of a flattened group goes on to the end of the list.

@@ -45,7 +45,7 @@ pub(crate) fn open(path: &Path, show: bool) -> Result<Opened, CaptureError> {
                 .progress_chars("=> "),
             );
             bar.set_message(path.display().to_string());
-            // A parallel analysis of a plain pcap file reads it at offsets, on several threads.
+            // A parallel analysis of an uncompressed file reads it at offsets, on several threads.
             let at = file.try_clone().ok().map(|file| Counting {
                 file,
                 bar: bar.clone(),

@@ -69,7 +69,8 @@ pub fn run(data: &[u8]) -> usize {
         assert_eq!(a, b, "{workers} workers: summary differs");
     }
 
-    // Read in stretches (an uncompressed pcap; other formats keep the one reading thread).
+    // Read in stretches (an uncompressed pcap or pcapng; compressed input keeps the one reading
+    // thread).
     let Ok(reader) = CaptureReader::new(capture) else {
         return 0;
     };

@@ -8,9 +8,9 @@
 //! the file name. Memory is bounded: one window of [`INITIAL_WINDOW_BYTES`], grown only for a larger
 //! record and never beyond [`MAX_BLOCK_BYTES`] plus a header, so a 20 GB capture reads in a few MiB.
 //!
-//! A parallel analysis reads an uncompressed pcap file in stretches, several threads at once, each
-//! at its own offsets (a [`ReadAt`]: the file [`open`] opened, or bytes in memory), checking every
-//! record exactly as [`CaptureReader::next_frame`] does.
+//! A parallel analysis reads an uncompressed pcap or pcapng file in stretches, several threads at
+//! once, each at its own offsets (a [`ReadAt`]: the file [`open`] opened, or bytes in memory),
+//! checking every record exactly as [`CaptureReader::next_frame`] does (by the same code).
 //!
 //! Damage inside a capture is not an error: reading stops, every frame before the damage has been
 //! delivered, and [`CaptureReader::truncation`] says where and why (as `capinfos` says "appears to be
@@ -54,7 +54,7 @@ pub use input::SharedBytes;
 use input::{Counted, Source, Window, read_up_to};
 pub use link_type::LinkType;
 pub use stretch::ReadAt;
-pub(crate) use stretch::{Ending, Fetched, Positional, Resume, Stretches};
+pub(crate) use stretch::{Ending, Fetched, Positional, Resume, Stretches, Walking};
 pub use writer::{PcapNgWriter, WriteError};
 
 /// Size of the read window at the start: big reads, few syscalls.
@@ -660,7 +660,7 @@ impl<R: Read> CaptureReader<R> {
 
     /// Lets a parallel analysis ([`crate::analyze_parallel`]) read the rest of the capture with
     /// several threads at once, each at its own offsets of `source`, which must hold the same bytes
-    /// as this reader's input. It does so for an uncompressed pcap file (the speed-up is in reading
+    /// as this reader's input. It does so for an uncompressed pcap or pcapng file (the speed-up is in reading
     /// and decoding); otherwise `source` is not used. [`open`] does this for files.
     ///
     /// ```
@@ -681,10 +681,12 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// Stretches of `size` bytes to read the rest of the capture from, when it is an uncompressed
-    /// pcap file that can be read at any offset and nothing went wrong yet.
+    /// pcap or pcapng file that can be read at any offset and nothing went wrong yet.
     pub(crate) fn stretches(&self, size: usize) -> Option<Stretches> {
-        let State::Pcap(pcap) = &self.state else {
-            return None;
+        let first = match &self.state {
+            State::Pcap(pcap) => Walking::Pcap(*pcap),
+            State::PcapNg(ng) => Walking::PcapNg(Box::new((ng.clone(), self.description.clone()))),
+            State::Done => return None,
         };
         if self.description.compression != Compression::None || self.truncation.is_some() {
             return None;
@@ -693,12 +695,21 @@ impl<R: Read> CaptureReader<R> {
             offset: self.window.offset(),
             frames: self.frames,
         };
-        Some(Stretches::new(self.positional.clone()?, *pcap, start, size))
+        Some(Stretches::new(self.positional.clone()?, start, first, size))
     }
 
     /// Records that the capture was read elsewhere (in stretches) up to `next`, ending as
-    /// `truncation` says: later calls to [`CaptureReader::next_frame`] give nothing.
-    pub(crate) fn read_elsewhere(&mut self, next: Resume, truncation: Option<Truncation>) {
+    /// `truncation` says, with `walking` as the last walk left it (pcapng: the description of the
+    /// sections and interfaces met): later calls to [`CaptureReader::next_frame`] give nothing.
+    pub(crate) fn read_elsewhere(
+        &mut self,
+        next: Resume,
+        truncation: Option<Truncation>,
+        walking: Walking,
+    ) {
+        if let Some(description) = walking.description() {
+            self.description = description;
+        }
         self.state = State::Done;
         self.frames = next.frames;
         if self.truncation.is_none() {
@@ -774,7 +785,7 @@ impl Read for SharedCursor {
 }
 
 /// Opens a capture file, or standard input for `-`. A file can also be read at any offset (see
-/// [`CaptureReader::with_read_at`]), which a parallel analysis of a plain pcap file does.
+/// [`CaptureReader::with_read_at`]), which a parallel analysis of an uncompressed file does.
 ///
 /// ```no_run
 /// let mut reader = shakedown::capture::open(std::path::Path::new("trace.pcapng.gz"))?;

@@ -118,18 +118,24 @@ impl<R: Read> CaptureReader<R> {
                 Record::Damaged(reason) => return Ok(self.truncate(reason)),
                 Record::Frame(r) => {
                     let at = self.window.start() + r.header;
-                    self.window.consume(r.header + r.meta.len);
+                    self.window.consume(r.len);
                     return Ok(Step::Frame(FrameMeta { at, ..r.meta }));
                 }
+                // Not given by a pcap record.
+                Record::Skipped(len) => self.window.consume(len),
             }
         }
     }
 }
 
-/// What the bytes at a record's start hold.
+/// What the bytes at a record's (or pcapng block's) start hold.
 pub(crate) enum Record {
-    /// A whole record: its header's size and the frame (`at` relative to the packet bytes: 0).
+    /// A whole packet record: its header's size and the frame (`at` relative to the packet bytes:
+    /// 0).
     Frame(RecordFrame),
+    /// A whole record of this many bytes that is not a packet (pcapng: a section header, an
+    /// interface description, statistics...).
+    Skipped(usize),
     /// At least this many bytes from the record's start are needed to tell.
     Need(usize),
     /// A clean end: no bytes left.
@@ -138,10 +144,12 @@ pub(crate) enum Record {
     Damaged(String),
 }
 
-/// A whole record found by [`PcapState::record`].
+/// A whole packet record found by [`PcapState::record`] (or a pcapng packet block).
 pub(crate) struct RecordFrame {
     /// Size of the record header (the packet bytes follow it).
     pub(crate) header: usize,
+    /// Size of the whole record.
+    pub(crate) len: usize,
     /// The frame; `at` is 0 (its bytes start `header` bytes into the record).
     pub(crate) meta: FrameMeta,
 }
@@ -189,6 +197,7 @@ impl PcapState {
         let ts = i64::from(ts_sec) * 1_000_000_000 + i64::from(ts_frac) * i64::from(self.frac_ns);
         Record::Frame(RecordFrame {
             header: hlen,
+            len: total,
             meta: FrameMeta {
                 at: 0,
                 len: caplen as usize,

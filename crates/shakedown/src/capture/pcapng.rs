@@ -18,9 +18,10 @@ use pcap_parser::{
     parse_sectionheaderblock,
 };
 
+use super::pcap::{Record, RecordFrame};
 use super::{
-    ByteOrder, CaptureError, CaptureFormat, CaptureReader, FrameMeta, InterfaceInfo, LinkType,
-    MAX_BLOCK_BYTES, MAX_INTERFACES_PER_SECTION, State, Step,
+    ByteOrder, CaptureDescription, CaptureError, CaptureFormat, CaptureReader, FrameMeta,
+    InterfaceInfo, LinkType, MAX_BLOCK_BYTES, MAX_INTERFACES_PER_SECTION, State, Step,
 };
 use crate::Timestamp;
 
@@ -34,6 +35,7 @@ const EPB: u32 = 0x0000_0006;
 const SHB_MIN: usize = 28;
 
 /// One interface of the current section.
+#[derive(Debug, Clone)]
 struct NgInterface {
     link_type: LinkType,
     snaplen: u32,
@@ -42,6 +44,7 @@ struct NgInterface {
     global_id: u32,
 }
 
+#[derive(Debug, Clone)]
 pub(crate) struct NgState {
     order: ByteOrder,
     interfaces: Vec<NgInterface>,
@@ -49,8 +52,9 @@ pub(crate) struct NgState {
     last_ts: Timestamp,
 }
 
-/// A block's name for messages.
-fn block_name(t: u32) -> String {
+/// A block's name for messages (no allocation for the known ones: it is worked out for every
+/// block).
+fn block_name(t: u32) -> std::borrow::Cow<'static, str> {
     match t {
         SHB => "section header".into(),
         IDB => "interface description".into(),
@@ -59,7 +63,7 @@ fn block_name(t: u32) -> String {
         EPB => "enhanced packet".into(),
         5 => "interface statistics".into(),
         4 => "name resolution".into(),
-        _ => format!("0x{t:08x}"),
+        _ => format!("0x{t:08x}").into(),
     }
 }
 
@@ -174,126 +178,160 @@ impl<R: Read> CaptureReader<R> {
     }
 
     pub(super) fn pcapng_step(&mut self) -> Result<Step, CaptureError> {
-        let State::PcapNg(st) = &self.state else {
+        // Out of `self` while the window is filled (put back below unless the reading ends).
+        let State::PcapNg(mut st) = std::mem::replace(&mut self.state, State::Done) else {
             return Ok(Step::End);
         };
-        let section_order = st.order;
-        if !self.need(8)? {
-            let have = self.window.data().len();
-            if have == 0 {
-                return Ok(Step::End);
-            }
-            return Ok(self.truncate(format!(
-                "the input ends inside a block header ({have} of 8 bytes)"
-            )));
-        }
-        let btype = section_order.u32_at(self.window.data(), 0).unwrap_or(0);
-        let (order, min_len) = if btype == SHB {
-            if !self.need(12)? {
-                let have = self.window.data().len();
-                return Ok(self.truncate(format!(
-                    "the input ends inside a section header ({have} of 12 bytes)"
-                )));
-            }
-            match self.window.data().get(8..12).and_then(bom_order) {
-                Some(o) => (o, SHB_MIN),
-                None => {
-                    return Ok(self.truncate(
-                        "a section header has an unknown byte-order magic: the file is damaged from here"
-                            .into(),
-                    ));
+        let mut want = 8;
+        loop {
+            let complete = match self.need(want) {
+                Ok(complete) => complete,
+                Err(e) => {
+                    self.state = State::PcapNg(st);
+                    return Err(e);
                 }
-            }
-        } else {
-            (section_order, 12)
-        };
-        let len = order.u32_at(self.window.data(), 4).unwrap_or(0);
-        let name = block_name(btype);
-        if (len as usize) < min_len || len % 4 != 0 {
-            return Ok(self.truncate(format!(
-                "a {name} block claims an impossible length of {len} bytes: the file is damaged from here"
-            )));
-        }
-        if len as usize > MAX_BLOCK_BYTES {
-            return Ok(self.truncate(format!(
-                "a {name} block claims {len} bytes, more than the {MAX_BLOCK_BYTES}-byte limit: the file is damaged from here"
-            )));
-        }
-        let len = len as usize;
-        if !self.need(len)? {
-            let have = self.window.data().len();
-            return Ok(self.truncate(format!(
-                "the input ends inside a {name} block ({have} of {len} bytes)"
-            )));
-        }
-        let at = self.window.start();
-        let block = self.window.slice(at, len);
-        let trailer = order.u32_at(block, len - 4).unwrap_or(0);
-        if trailer as usize != len {
-            return Ok(self.truncate(format!(
-                "a {name} block's two length fields disagree ({len} and {trailer}): the file is damaged from here"
-            )));
-        }
-        match btype {
-            SHB => self.ng_section(at, len, order),
-            IDB => self.ng_interface(at, len, order),
-            EPB | SPB | PB => self.ng_packet(btype, at, len, order),
-            _ => {
-                // Unknown, statistics, name resolution, custom, decryption secrets...: not packets.
-                self.window.consume(len);
-                Ok(Step::Skipped)
+            };
+            let record = st.block(self.window.data(), !complete, &mut self.description);
+            match record {
+                Record::Need(n) => want = n,
+                Record::End => return Ok(Step::End),
+                Record::Damaged(reason) => return Ok(self.truncate(reason)),
+                Record::Skipped(len) => {
+                    self.state = State::PcapNg(st);
+                    self.window.consume(len);
+                    return Ok(Step::Skipped);
+                }
+                Record::Frame(r) => {
+                    self.state = State::PcapNg(st);
+                    let at = self.window.start() + r.header;
+                    self.window.consume(r.len);
+                    return Ok(Step::Frame(FrameMeta { at, ..r.meta }));
+                }
             }
         }
     }
+}
 
-    fn ng_section(
+impl NgState {
+    /// Reads the block at the start of `data`, updating the section's state (and `desc`, the
+    /// capture's description) as the blocks before it left them; `at_end` says that no bytes
+    /// follow `data` (the input ended). The one reading of pcapng blocks, whether the capture is
+    /// read front to back or in stretches: a damaged file ends at the same block with the same
+    /// reason either way. Never asks for more than [`MAX_BLOCK_BYTES`].
+    pub(crate) fn block(
         &mut self,
-        at: usize,
-        len: usize,
-        order: ByteOrder,
-    ) -> Result<Step, CaptureError> {
-        let version = match parse_sectionheaderblock(self.window.slice(at, len)) {
+        data: &[u8],
+        at_end: bool,
+        desc: &mut CaptureDescription,
+    ) -> Record {
+        let need = |n: usize, what: &dyn Fn(usize) -> String| {
+            if data.len() >= n {
+                None
+            } else if at_end {
+                Some(Record::Damaged(what(data.len())))
+            } else {
+                Some(Record::Need(n))
+            }
+        };
+        if data.is_empty() && at_end {
+            return Record::End;
+        }
+        if let Some(r) = need(8, &|have| {
+            format!("the input ends inside a block header ({have} of 8 bytes)")
+        }) {
+            return r;
+        }
+        let btype = self.order.u32_at(data, 0).unwrap_or(0);
+        let (order, min_len) = if btype == SHB {
+            if let Some(r) = need(12, &|have| {
+                format!("the input ends inside a section header ({have} of 12 bytes)")
+            }) {
+                return r;
+            }
+            match data.get(8..12).and_then(bom_order) {
+                Some(o) => (o, SHB_MIN),
+                None => {
+                    return Record::Damaged(
+                        "a section header has an unknown byte-order magic: the file is damaged from here"
+                            .into(),
+                    );
+                }
+            }
+        } else {
+            (self.order, 12)
+        };
+        let len = order.u32_at(data, 4).unwrap_or(0);
+        let name = block_name(btype);
+        if (len as usize) < min_len || len % 4 != 0 {
+            return Record::Damaged(format!(
+                "a {name} block claims an impossible length of {len} bytes: the file is damaged from here"
+            ));
+        }
+        if len as usize > MAX_BLOCK_BYTES {
+            return Record::Damaged(format!(
+                "a {name} block claims {len} bytes, more than the {MAX_BLOCK_BYTES}-byte limit: the file is damaged from here"
+            ));
+        }
+        let len = len as usize;
+        if let Some(r) = need(len, &|have| {
+            format!("the input ends inside a {name} block ({have} of {len} bytes)")
+        }) {
+            return r;
+        }
+        let block = data.get(..len).unwrap_or_default();
+        let trailer = order.u32_at(block, len - 4).unwrap_or(0);
+        if trailer as usize != len {
+            return Record::Damaged(format!(
+                "a {name} block's two length fields disagree ({len} and {trailer}): the file is damaged from here"
+            ));
+        }
+        match btype {
+            SHB => self.section(block, order, desc),
+            IDB => self.interface(block, order, desc),
+            EPB | SPB | PB => self.packet(btype, block, order),
+            // Unknown, statistics, name resolution, custom, decryption secrets...: not packets.
+            _ => Record::Skipped(len),
+        }
+    }
+
+    fn section(&mut self, block: &[u8], order: ByteOrder, desc: &mut CaptureDescription) -> Record {
+        let version = match parse_sectionheaderblock(block) {
             Ok((_, shb)) => (shb.major_version, shb.minor_version),
             Err(_) => {
-                return Ok(self.truncate(
+                return Record::Damaged(
                     "a section header block is malformed: the file is damaged from here".into(),
-                ));
+                );
             }
         };
         if version.0 != 1 {
-            return Ok(self.truncate(format!(
+            return Record::Damaged(format!(
                 "a section has unsupported pcapng version {}.{}",
                 version.0, version.1
-            )));
+            ));
         }
-        let desc = &mut self.description;
         desc.sections = desc.sections.saturating_add(1);
         if order != desc.byte_order {
             desc.mixed_byte_order = true;
         }
-        if let State::PcapNg(st) = &mut self.state {
-            st.order = order;
-            st.interfaces.clear();
-        }
-        self.window.consume(len);
-        Ok(Step::Skipped)
+        self.order = order;
+        self.interfaces.clear();
+        Record::Skipped(block.len())
     }
 
-    fn ng_interface(
+    fn interface(
         &mut self,
-        at: usize,
-        len: usize,
+        block: &[u8],
         order: ByteOrder,
-    ) -> Result<Step, CaptureError> {
-        let block = self.window.slice(at, len);
+        desc: &mut CaptureDescription,
+    ) -> Record {
         let parsed = match order {
             ByteOrder::Little => parse_interfacedescriptionblock_le(block),
             ByteOrder::Big => parse_interfacedescriptionblock_be(block),
         };
         let Ok((_, idb)) = parsed else {
-            return Ok(self.truncate(
+            return Record::Damaged(
                 "an interface description block is malformed: the file is damaged from here".into(),
-            ));
+            );
         };
         let offset_secs = idb
             .options
@@ -309,18 +347,17 @@ impl<R: Read> CaptureReader<R> {
         let link_type = LinkType(u32::from(idb.linktype.0 as u16));
         let snaplen = idb.snaplen;
         let Some(units_per_sec) = ts_units(tsresol) else {
-            return Ok(self.truncate(format!(
+            return Record::Damaged(format!(
                 "an interface has an unusable timestamp resolution (if_tsresol 0x{tsresol:02x})"
-            )));
+            ));
         };
-        let section = self.description.sections.saturating_sub(1);
-        let full = matches!(&self.state, State::PcapNg(st) if st.interfaces.len() >= MAX_INTERFACES_PER_SECTION);
-        if full {
-            return Ok(self.truncate(format!(
+        if self.interfaces.len() >= MAX_INTERFACES_PER_SECTION {
+            return Record::Damaged(format!(
                 "a section describes more than {MAX_INTERFACES_PER_SECTION} interfaces"
-            )));
+            ));
         }
-        let global_id = self.description.push_interface(InterfaceInfo {
+        let section = desc.sections.saturating_sub(1);
+        let global_id = desc.push_interface(InterfaceInfo {
             id: 0,
             section,
             link_type,
@@ -328,39 +365,27 @@ impl<R: Read> CaptureReader<R> {
             ts_units_per_sec: units_per_sec,
             ts_offset_secs: offset_secs,
         });
-        if let State::PcapNg(st) = &mut self.state {
-            st.interfaces.push(NgInterface {
-                link_type,
-                snaplen,
-                units_per_sec,
-                offset_secs,
-                global_id,
-            });
-        }
-        self.window.consume(len);
-        Ok(Step::Skipped)
+        self.interfaces.push(NgInterface {
+            link_type,
+            snaplen,
+            units_per_sec,
+            offset_secs,
+            global_id,
+        });
+        Record::Skipped(block.len())
     }
 
-    fn ng_packet(
-        &mut self,
-        btype: u32,
-        at: usize,
-        len: usize,
-        order: ByteOrder,
-    ) -> Result<Step, CaptureError> {
-        let State::PcapNg(st) = &self.state else {
-            return Ok(Step::End);
-        };
-        let block = self.window.slice(at, len);
+    fn packet(&mut self, btype: u32, block: &[u8], order: ByteOrder) -> Record {
+        let len = block.len();
         let field = |off| order.u32_at(block, off).unwrap_or(0);
         // (interface, raw timestamp or None, caplen, orig_len, data offset in the block)
         let (if_id, raw_ts, caplen, orig_len, data_off) = match btype {
             EPB | PB => {
                 if len < 32 {
-                    return Ok(self.truncate(format!(
+                    return Record::Damaged(format!(
                         "a {} block is too short ({len} bytes): the file is damaged from here",
                         block_name(btype)
-                    )));
+                    ));
                 }
                 let if_id = if btype == EPB {
                     field(8)
@@ -374,7 +399,7 @@ impl<R: Read> CaptureReader<R> {
                 // SPB (§4.4): interface 0, no timestamp; caplen = min(orig len, snaplen, room).
                 let orig = field(8);
                 let room = u32::try_from(len - 16).unwrap_or(u32::MAX);
-                let snap = st.interfaces.first().map_or(0, |i| i.snaplen);
+                let snap = self.interfaces.first().map_or(0, |i| i.snaplen);
                 let cap = if snap == 0 {
                     orig.min(room)
                 } else {
@@ -383,35 +408,36 @@ impl<R: Read> CaptureReader<R> {
                 (0, None, cap, orig, 12)
             }
         };
-        let Some(iface) = st.interfaces.get(if_id as usize) else {
-            let n = st.interfaces.len();
-            return Ok(self.truncate(format!(
+        let Some(iface) = self.interfaces.get(if_id as usize) else {
+            let n = self.interfaces.len();
+            return Record::Damaged(format!(
                 "a {} block refers to interface {if_id}, but its section describes {n}: the file is damaged from here",
                 block_name(btype)
-            )));
+            ));
         };
         if caplen as usize > len - data_off - 4 {
-            return Ok(self.truncate(format!(
+            return Record::Damaged(format!(
                 "a {} block claims {caplen} captured bytes, more than it holds: the file is damaged from here",
                 block_name(btype)
-            )));
+            ));
         }
         let ts = match raw_ts {
             Some(raw) => ng_timestamp(raw, iface.units_per_sec, iface.offset_secs),
-            None => st.last_ts,
+            None => self.last_ts,
         };
         let meta = FrameMeta {
-            at: at + data_off,
+            at: 0,
             len: caplen as usize,
             ts,
             link_type: iface.link_type,
             interface: iface.global_id,
             orig_len,
         };
-        if let State::PcapNg(st) = &mut self.state {
-            st.last_ts = ts;
-        }
-        self.window.consume(len);
-        Ok(Step::Frame(meta))
+        self.last_ts = ts;
+        Record::Frame(RecordFrame {
+            header: data_off,
+            len,
+            meta,
+        })
     }
 }

@@ -1,13 +1,15 @@
-//! Reading an uncompressed pcap file in stretches, several at once.
+//! Reading an uncompressed pcap or pcapng file in stretches, several at once.
 //!
-//! A parallel analysis ([`crate::analyze_parallel`]) splits a plain pcap file into stretches of a
-//! fixed size; stretch `k` holds the records that *start* within its bytes. Each reading thread
+//! A parallel analysis ([`crate::analyze_parallel`]) splits a plain capture file into stretches of
+//! a fixed size; stretch `k` holds the records (pcapng: blocks) that *start* within its bytes. Each reading thread
 //! reads its own stretches at their offsets ([`ReadAt`], or slices of bytes already in memory), so
 //! the copy from the page cache lands in the cache of the core that parses it. Where a stretch's
 //! first record starts is known only once the stretch before it has been walked
-//! ([`Fetched::walk`]: record headers only, cheap); the walk reads past the stretch's end to finish
-//! its last record. Records are checked exactly as [`CaptureReader::next_frame`] checks them, so a
-//! cut or damaged file stops at the same record with the same [`Truncation`].
+//! ([`Fetched::walk`]: record headers only, cheap, and pcapng's section headers and interface
+//! descriptions, whose state [`Walking`] carries from one stretch to the next); the walk reads past
+//! the stretch's end to finish its last record. Records are checked exactly as
+//! [`CaptureReader::next_frame`] checks them (by the same code), so a cut or damaged file stops at
+//! the same record with the same [`Truncation`].
 //!
 //! [`CaptureReader::next_frame`]: super::CaptureReader::next_frame
 
@@ -16,7 +18,8 @@ use std::sync::Arc;
 
 use super::input::read_up_to;
 use super::pcap::{PcapState, Record};
-use super::{CaptureError, Frame, FrameMeta, SharedBytes, Truncation};
+use super::pcapng::NgState;
+use super::{CaptureDescription, CaptureError, Frame, FrameMeta, SharedBytes, Truncation};
 
 /// A capture that can be read at any offset, by several threads at once: a file
 /// ([`std::fs::File`] on Unix and Windows), or anything else that can.
@@ -90,13 +93,45 @@ pub(crate) struct Resume {
     pub(crate) frames: u64,
 }
 
-/// A plain pcap file to be read in stretches of `size` bytes from `start`.
+/// A plain capture file to be read in stretches of `size` bytes from `start`.
 #[derive(Clone)]
 pub(crate) struct Stretches {
     source: Positional,
-    pcap: PcapState,
     start: Resume,
+    /// How the first stretch's records are read.
+    first: Walking,
     size: u64,
+}
+
+/// How records are read, as the records walked so far left it: what a walk hands to the next.
+#[derive(Debug, Clone)]
+pub(crate) enum Walking {
+    /// pcap records, all alike.
+    Pcap(PcapState),
+    /// pcapng blocks: the current section's byte order and interfaces, and the capture's
+    /// description (sections, interfaces) as far as walked.
+    PcapNg(Box<(NgState, CaptureDescription)>),
+}
+
+impl Walking {
+    /// Reads the record at the start of `data` (see [`PcapState::record`], [`NgState::block`]).
+    fn record(&mut self, data: &[u8], at_end: bool, record: u64) -> Record {
+        match self {
+            Walking::Pcap(pcap) => pcap.record(data, at_end, record),
+            Walking::PcapNg(ng) => {
+                let (state, description) = &mut **ng;
+                state.block(data, at_end, description)
+            }
+        }
+    }
+
+    /// The capture's description as far as walked (pcapng), to replace the reader's.
+    pub(crate) fn description(self) -> Option<CaptureDescription> {
+        match self {
+            Walking::Pcap(_) => None,
+            Walking::PcapNg(ng) => Some(ng.1),
+        }
+    }
 }
 
 /// How reading ended within a stretch.
@@ -119,13 +154,13 @@ pub(crate) struct Walked {
 }
 
 impl Stretches {
-    /// Stretches of `size` bytes (at least 1) of a pcap file read from `source`, whose records
-    /// start at `start`.
-    pub(crate) fn new(source: Positional, pcap: PcapState, start: Resume, size: usize) -> Self {
+    /// Stretches of `size` bytes (at least 1) of a capture file read from `source`, whose records
+    /// start at `start` and are read as `first` says.
+    pub(crate) fn new(source: Positional, start: Resume, first: Walking, size: usize) -> Self {
         Stretches {
             source,
-            pcap,
             start,
+            first,
             size: size.max(1) as u64,
         }
     }
@@ -138,6 +173,11 @@ impl Stretches {
     /// Where reading starts.
     pub(crate) fn start(&self) -> Resume {
         self.start
+    }
+
+    /// How the first stretch's records are read (each walk hands its [`Walking`] on).
+    pub(crate) fn first_walking(&self) -> Walking {
+        self.first.clone()
     }
 
     /// Offset of stretch `k`'s first byte (saturating).
@@ -272,14 +312,16 @@ impl Fetched {
         Ok(())
     }
 
-    /// Walks the records of stretch `k` from `from` (where the stretch before left off), checking
-    /// each record as the capture reader does and giving each one's frame (`at` within this
-    /// stretch's bytes, for [`Fetched::frame`]) with its number to `each`.
+    /// Walks the records of stretch `k` from `from` (where the stretch before left off, reading them
+    /// as `walking` says and updating it), checking each record as the capture reader does and
+    /// giving each packet's frame (`at` within this stretch's bytes, for [`Fetched::frame`]) with
+    /// its number to `each`.
     pub(crate) fn walk(
         &mut self,
         stretches: &Stretches,
         k: u64,
         from: Resume,
+        walking: &mut Walking,
         mut each: impl FnMut(FrameMeta, u64),
     ) -> Walked {
         let end = stretches.base(k.saturating_add(1));
@@ -298,9 +340,7 @@ impl Fetched {
         }
         while offset < end {
             let record = frames.saturating_add(1);
-            let parsed = stretches
-                .pcap
-                .record(self.bytes_at(offset), self.at_end, record);
+            let parsed = walking.record(self.bytes_at(offset), self.at_end, record);
             let ending = match parsed {
                 Record::Frame(r) => {
                     let rel = (offset - self.base) as usize;
@@ -310,7 +350,11 @@ impl Fetched {
                     };
                     each(meta, record);
                     frames = record;
-                    offset = offset.saturating_add((r.header + r.meta.len) as u64);
+                    offset = offset.saturating_add(r.len as u64);
+                    continue;
+                }
+                Record::Skipped(len) => {
+                    offset = offset.saturating_add(len as u64);
                     continue;
                 }
                 Record::Need(n) => match self.extend(&stretches.source, offset, n) {

@@ -976,16 +976,33 @@ fn frames_in_stretches(
     reader: &CaptureReader<&[u8]>,
     size: usize,
 ) -> (Vec<Owned>, Option<Truncation>, Option<CaptureError>) {
+    let (f, t, e, _) = walk_in_stretches(reader, size);
+    (f, t, e)
+}
+
+/// [`frames_in_stretches`], and how the last walk left the reading (pcapng: the description).
+fn walk_in_stretches(
+    reader: &CaptureReader<&[u8]>,
+    size: usize,
+) -> (
+    Vec<Owned>,
+    Option<Truncation>,
+    Option<CaptureError>,
+    Walking,
+) {
     let stretches = reader
         .stretches(size)
-        .expect("a plain pcap read at offsets");
+        .expect("a plain capture read at offsets");
     let mut spare = Vec::new();
     let mut at = stretches.start();
+    let mut walking = stretches.first_walking();
     let mut frames = Vec::new();
     for k in 0..10_000_000u64 {
         let mut fetched = stretches.fetch(k, &mut spare);
         let mut metas = Vec::new();
-        let walked = fetched.walk(&stretches, k, at, |meta, index| metas.push((meta, index)));
+        let walked = fetched.walk(&stretches, k, at, &mut walking, |meta, index| {
+            metas.push((meta, index))
+        });
         for (meta, index) in &metas {
             frames.push(Owned::of(&fetched.frame(meta, *index)));
         }
@@ -994,18 +1011,18 @@ fn frames_in_stretches(
         fetched.give_back(&mut spare, size, 4);
         match walked.end {
             None => {}
-            Some(Ending::Clean) => return (frames, None, None),
-            Some(Ending::Damaged(t)) => return (frames, Some(t), None),
-            Some(Ending::Failed(e)) => return (frames, None, Some(e)),
+            Some(Ending::Clean) => return (frames, None, None, walking),
+            Some(Ending::Damaged(t)) => return (frames, Some(t), None, walking),
+            Some(Ending::Failed(e)) => return (frames, None, Some(e), walking),
         }
     }
     panic!("stretches did not end");
 }
 
 /// Reading `bytes` in stretches of each of `sizes`, with reads of at most 1 or 5 bytes or of all
-/// asked, gives the frames and truncation the reader gives.
+/// asked, gives the frames, truncation and (pcapng) description the reader gives.
 fn same_in_stretches(bytes: &[u8], sizes: &[usize]) {
-    let (whole, truncation, _) = frames_of(bytes);
+    let (whole, truncation, description) = frames_of(bytes);
     for &size in sizes {
         for chunk in [0, 1, 5] {
             let reader = CaptureReader::new(bytes)
@@ -1014,20 +1031,32 @@ fn same_in_stretches(bytes: &[u8], sizes: &[usize]) {
                     bytes: bytes.to_vec(),
                     chunk,
                 }));
-            let (f, t, e) = frames_in_stretches(&reader, size);
+            let (f, t, e, walking) = walk_in_stretches(&reader, size);
             assert!(e.is_none(), "size {size}: {e:?}");
             assert_eq!(
                 (&f, &t),
                 (&whole, &truncation),
                 "size {size}, chunk {chunk}"
             );
+            let walked = walking.description();
+            if description.format == CaptureFormat::PcapNg {
+                assert_eq!(walked.as_ref(), Some(&description), "size {size}");
+            } else {
+                assert!(walked.is_none());
+            }
         }
     }
     let shared = CaptureReader::from_shared(Arc::new(bytes.to_vec())).unwrap();
     let stretches = shared
         .stretches(5)
         .expect("shared bytes are read in stretches");
-    assert_eq!(stretches.start().offset, 24);
+    // pcap records start after the file header; pcapng blocks with the first section header.
+    let start = if description.format == CaptureFormat::PcapNg {
+        0
+    } else {
+        24
+    };
+    assert_eq!(stretches.start().offset, start);
 }
 
 #[test]
@@ -1061,6 +1090,61 @@ fn stretches_give_the_frames_the_reader_gives() {
     same_in_stretches(&header_only, &[1, 64]);
 }
 
+/// pcapng blocks of every kind the reader knows, in sections of both byte orders, read in
+/// stretches: the same frames (interfaces, times, SPB lengths), the same description, and, cut
+/// anywhere or damaged, the same truncation.
+#[test]
+fn pcapng_stretches_give_what_the_reader_gives() {
+    let mut bytes = sample_pcapng();
+    for order in [LE, BE] {
+        bytes.extend(shb(order));
+        bytes.extend(block(order, 0x0000_0bad, b"\0\0\x7f\x1acustom"));
+        bytes.extend(idb(order, 1, 4, Some(9), Some(-10)));
+        bytes.extend(idb(order, 113, 0, Some(0x80 | 20), None));
+        bytes.extend(block(order, 4, &[0, 0, 0, 0]));
+        bytes.extend(epb(order, 1, 7 << 20, b"epb on 1", 8));
+        bytes.extend(spb(order, b"abcdef", 6));
+        bytes.extend(obsolete_pb(order, 0, 3_000_000, b"old", 30));
+        bytes.extend(block(order, 5, &[0; 12]));
+        bytes.extend(epb(order, 0, 9, &[7; 300], 300));
+    }
+    let (whole, truncation, description) = frames_of(&bytes);
+    assert_eq!((whole.len(), truncation), (11, None));
+    assert_eq!((description.sections, description.interface_count), (4, 6));
+    same_in_stretches(&bytes, &[1, 2, 3, 7, 16, 19, 64, 1000, 1 << 18]);
+    // Cut anywhere after the first section header (the reader needs that one whole).
+    for len in 28..bytes.len() {
+        same_in_stretches(&bytes[..len], &[1, 7, 64]);
+    }
+    // Damage in each kind of block: an interface description's length and its if_tsresol, a
+    // packet's interface id and captured length, a section header's byte-order magic, a simple
+    // packet's length.
+    let damage: [(usize, u8); 6] = [
+        (32, 0x13),
+        (48, 0x44),
+        (68, 0x09),
+        (80, 0xff),
+        (156, 0x99),
+        (132, 0xff),
+    ];
+    for (i, (at, value)) in damage.into_iter().enumerate() {
+        let mut damaged = bytes.clone();
+        damaged[at] = value;
+        // All but the last are damage the reader stops at.
+        assert_eq!(frames_of(&damaged).1.is_some(), i < 5, "damage at {at}");
+        same_in_stretches(&damaged, &[1, 7, 19, 64, 1000]);
+    }
+    // Too many interfaces in a section is damage, at the same block.
+    let mut many = shb(LE);
+    for _ in 0..=MAX_INTERFACES_PER_SECTION {
+        many.extend(idb(LE, 1, 0, None, None));
+    }
+    many.extend(epb(LE, 0, 1, b"never", 5));
+    let (_, t, _) = frames_of(&many);
+    assert!(t.is_some());
+    same_in_stretches(&many, &[997, 1 << 16]);
+}
+
 #[test]
 fn a_record_bigger_than_stretches_is_read_whole() {
     let bytes = big_record_pcap();
@@ -1077,7 +1161,7 @@ fn a_record_bigger_than_stretches_is_read_whole() {
 }
 
 #[test]
-fn stretches_only_for_plain_pcap_read_at_offsets() {
+fn stretches_only_for_uncompressed_captures_read_at_offsets() {
     let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"a", 1)]);
     let mem = || {
         Arc::new(Mem {
@@ -1099,14 +1183,14 @@ fn stretches_only_for_plain_pcap_read_at_offsets() {
             .stretches(64)
             .is_some()
     );
-    // pcapng and compressed captures: none.
+    // pcapng too; compressed captures: none.
     let ng = sample_pcapng();
     assert!(
         CaptureReader::new(&ng[..])
             .unwrap()
             .with_read_at(mem())
             .stretches(64)
-            .is_none()
+            .is_some()
     );
     let mut gz = Vec::new();
     {

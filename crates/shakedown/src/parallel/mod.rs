@@ -2,12 +2,12 @@
 //!
 //! Two ways, by what the capture is:
 //!
-//! - **An uncompressed pcap file that can be read at any offset** (a file from
+//! - **An uncompressed pcap or pcapng file that can be read at any offset** (a file from
 //!   [`crate::capture::open`], bytes in memory, a [`crate::capture::ReadAt`]): every thread, the
 //!   calling one among them, reads and decodes stretches of the file and tracks one shard of the
 //!   connections; see [`stretched`]. Reading, the most expensive part of a pass over a big capture,
 //!   is shared too.
-//! - **Anything else** (pcapng, compressed, standard input): one reader thread decodes every frame
+//! - **Anything else** (compressed, standard input): one reader thread decodes every frame
 //!   and hands each TCP segment to a worker thread by its shard:
 //!
 //! ```text
@@ -65,14 +65,14 @@ const BATCHES_PER_OUTPUT: usize = 4;
 const MAX_RUN: usize = 1024;
 /// Batches in flight per worker (bounds memory and keeps workers in step).
 const BATCHES_IN_FLIGHT: usize = 4;
-/// Bytes of a plain pcap file a thread reads at a time (see [`stretched`]): small enough that the
+/// Bytes of an uncompressed capture file a thread reads at a time (see [`stretched`]): small enough that the
 /// kernel's copy is still in the core's cache when the frames are parsed (measured on a 1 GB
 /// capture, two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB).
 pub(crate) const STRETCH_BYTES: usize = 1 << 18;
 
 /// Like [`analyze`], with the connections shared among `workers` threads (at most
 /// [`MAX_WORKERS`]) by a hash of their addresses and ports, the same both ways; the sink is called
-/// on the calling thread. An uncompressed pcap capture that `reader` can read at any offset (see
+/// on the calling thread. An uncompressed pcap or pcapng capture that `reader` can read at any offset (see
 /// [`CaptureReader::with_read_at`]; [`crate::capture::open`] and [`CaptureReader::from_shared`] make
 /// such readers) is also read and decoded by those threads, the calling one among them; any other
 /// capture by one more thread. The verdicts, their numbers and their order are those [`analyze`]

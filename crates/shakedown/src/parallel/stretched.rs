@@ -1,4 +1,4 @@
-//! One uncompressed pcap file on several threads, each of them reading and decoding stretches of
+//! One uncompressed pcap or pcapng file on several threads, each of them reading and decoding stretches of
 //! the file and tracking one shard of the connections; the calling thread is one of them and also
 //! puts the verdicts out in order.
 //!
@@ -37,6 +37,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::capture::{
     CaptureError, CaptureReader, Ending, Fetched, Frame, FrameMeta, Resume, SharedBytes, Stretches,
+    Walking,
 };
 use crate::decode::{Decoded, Decoder};
 use crate::dissector::intake::{Clock, Intake};
@@ -66,12 +67,24 @@ enum Msg {
 
 /// What [`Common::walk_turn`] gave.
 enum Turn {
-    /// Walk now: from here, with this clock and what the headers said so far.
-    Go(Resume, Clock, Box<Summary>),
+    /// Walk now: from here, reading records as the walk before left them, with this clock and
+    /// what the headers said so far.
+    Go(Box<Walk>),
     /// The stretch before is not walked yet.
     NotYet,
     /// Reading ended before this stretch, or everything stops.
     Never,
+}
+
+/// What one walk hands the next.
+struct Walk {
+    /// Where the records begin.
+    at: Resume,
+    /// How they are read (pcapng: the section's interfaces, the capture's description).
+    walking: Walking,
+    clock: Clock,
+    /// What the headers say (frames, bytes, times), over all stretches walked.
+    headers: Summary,
 }
 
 /// The turn to walk record headers, and what the walks so far found.
@@ -80,6 +93,8 @@ struct Chain {
     next: u64,
     /// Where its records begin.
     at: Resume,
+    /// How they are read (taken by the walk whose turn it is).
+    walking: Option<Walking>,
     clock: Clock,
     /// What the headers say (frames, bytes, times), over all stretches walked.
     headers: Summary,
@@ -172,23 +187,29 @@ impl Common<'_> {
         if chain.next != k {
             return Turn::NotYet;
         }
-        Turn::Go(
-            chain.at,
-            chain.clock,
-            Box::new(std::mem::take(&mut chain.headers)),
-        )
+        let Some(walking) = chain.walking.take() else {
+            // Only a walk that panicked keeps it: everything stops.
+            return Turn::Never;
+        };
+        Turn::Go(Box::new(Walk {
+            at: chain.at,
+            walking,
+            clock: chain.clock,
+            headers: std::mem::take(&mut chain.headers),
+        }))
     }
 
-    /// Stretch `k` walked: passes the turn on.
-    fn walked(&self, k: u64, at: Resume, clock: Clock, headers: Summary, end: Option<Ending>) {
+    /// Stretch `k` walked, the next one to begin as `walk` says: passes the turn on.
+    fn walked(&self, k: u64, walk: Walk, end: Option<Ending>) {
         let mut chain = lock(&self.chain);
         if end.is_some() {
             self.last.store(k, Ordering::SeqCst);
         }
         chain.next = k + 1;
-        chain.at = at;
-        chain.clock = clock;
-        chain.headers = headers;
+        chain.at = walk.at;
+        chain.walking = Some(walk.walking);
+        chain.clock = walk.clock;
+        chain.headers = walk.headers;
         chain.end = end;
         drop(chain);
         self.chain_turn.notify_all();
@@ -256,6 +277,7 @@ pub(super) fn analyze<R: std::io::Read + Send>(
         chain: Mutex::new(Chain {
             next: 0,
             at: stretches.start(),
+            walking: Some(stretches.first_walking()),
             clock: Clock::default(),
             headers: Summary::default(),
             end: None,
@@ -347,7 +369,10 @@ fn finish<R: std::io::Read>(
         Some(Ending::Failed(e)) => (None, Some(e)),
         Some(Ending::Clean) | None => (None, None),
     };
-    reader.read_elsewhere(chain.at, truncation);
+    let walking = chain
+        .walking
+        .unwrap_or_else(|| common.stretches.first_walking());
+    reader.read_elsewhere(chain.at, truncation, walking);
     summary.truncation = reader.truncation().cloned();
     match failure {
         Some(e) => Err(e),
@@ -565,11 +590,11 @@ impl<'a, 'b> Thread<'a, 'b> {
         let common = self.common;
         let stretches = common.stretches;
         let mut fetched = stretches.fetch(k, &mut self.spare);
-        let (from, clock, headers) = loop {
+        let mut walk = loop {
             // While the stretch before is walked, the shard takes the batches it can.
             let wait = !self.pending.contains_key(&self.next);
             match common.walk_turn(k, wait) {
-                Turn::Go(from, clock, headers) => break (from, clock, *headers),
+                Turn::Go(walk) => break *walk,
                 Turn::NotYet => self.take_batches(emit)?,
                 Turn::Never => {
                     fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
@@ -577,19 +602,21 @@ impl<'a, 'b> Thread<'a, 'b> {
                 }
             }
         };
-        let (mut clock, mut headers) = (clock, headers);
+        let from = walk.at;
         self.records.clear();
         self.expiries.clear();
         let (records, expiries) = (&mut self.records, &mut self.expiries);
-        let walked = fetched.walk(stretches, k, from, |meta, index| {
-            clock.count_record(index, meta.ts, meta.len, &mut headers);
+        let (clock, headers) = (&mut walk.clock, &mut walk.headers);
+        let walked = fetched.walk(stretches, k, from, &mut walk.walking, |meta, index| {
+            clock.count_record(index, meta.ts, meta.len, headers);
             if let Some(now) = clock.expiry_due() {
                 expiries.push((records.len(), now));
             }
             records.push(meta);
         });
         let through = walked.next.frames;
-        common.walked(k, walked.next, clock, headers, walked.end);
+        walk.at = walked.next;
+        common.walked(k, walk, walked.end);
         self.decode(k, &fetched, from.frames);
         for batch in &mut self.batches {
             batch.through = through;
