@@ -51,7 +51,7 @@ fn check_against_truth(seed: u64, size: u64, format: Format) {
         parallel == verdicts,
         "analyze_parallel differs from analyze"
     );
-    // Also when every thread reads stretches of the capture (a plain pcap read at offsets).
+    // Also when every thread reads stretches of the capture (uncompressed, read at offsets).
     let mut reader =
         CaptureReader::from_shared(std::sync::Arc::new(bytes.clone())).expect("a capture");
     let mut parallel: Vec<Verdict> = Vec::new();
