@@ -2,11 +2,12 @@
 //! same, and the same summary, on every committed fixture, every corpus capture and generated
 //! captures of thousands of interleaved connections.
 //!
-//! An uncompressed pcap or pcapng that can be read at any offset (a file, shared bytes, any `ReadAt`) is read
-//! in stretches by several threads at once; the tests from "The stretch path" on read captures in
-//! stretches from 1 byte to 64 KiB (`analyze_parallel_in_stretches`), so records span stretches, cut
-//! and damaged records fall anywhere in them and IP fragments of one datagram land in different
-//! ones; and over sources that read a few bytes at a time, are interrupted, or fail.
+//! An uncompressed pcap or pcapng that can be read at any offset (a file, shared bytes, any
+//! `ReadAt`) is read in stretches by several threads at once; the tests from "The stretch path" on
+//! read captures in stretches from 1 byte to 64 KiB (`analyze_parallel_in_stretches`), so records
+//! span stretches, cut and damaged records fall anywhere in them and IP fragments of one datagram
+//! land in different ones; and over sources that read a few bytes at a time, are interrupted, or
+//! fail.
 
 use std::collections::HashSet;
 use std::io;
@@ -235,8 +236,8 @@ fn verdicts_held_for_order_are_given_together_in_order() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The stretch path: an uncompressed pcap or pcapng file read in stretches by several threads at once
-// (`analyze_parallel_in_stretches`, small stretches to put many boundaries in every capture).
+// The stretch path: an uncompressed pcap or pcapng file read in stretches by several threads at
+// once (`analyze_parallel_in_stretches`, small stretches to put many boundaries in every capture).
 
 /// How a memory [`ReadAt`] misbehaves.
 #[derive(Clone, Copy, Debug)]

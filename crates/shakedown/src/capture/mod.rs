@@ -660,8 +660,8 @@ impl<R: Read> CaptureReader<R> {
 
     /// Lets a parallel analysis ([`crate::analyze_parallel`]) read the rest of the capture with
     /// several threads at once, each at its own offsets of `source`, which must hold the same bytes
-    /// as this reader's input. It does so for an uncompressed pcap or pcapng file (the speed-up is in reading
-    /// and decoding); otherwise `source` is not used. [`open`] does this for files.
+    /// as this reader's input. It does so for an uncompressed pcap or pcapng file (the speed-up is
+    /// in reading and decoding); otherwise `source` is not used. [`open`] does this for files.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

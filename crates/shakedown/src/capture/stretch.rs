@@ -1,10 +1,10 @@
 //! Reading an uncompressed pcap or pcapng file in stretches, several at once.
 //!
 //! A parallel analysis ([`crate::analyze_parallel`]) splits a plain capture file into stretches of
-//! a fixed size; stretch `k` holds the records (pcapng: blocks) that *start* within its bytes. Each reading thread
-//! reads its own stretches at their offsets ([`ReadAt`], or slices of bytes already in memory), so
-//! the copy from the page cache lands in the cache of the core that parses it. Where a stretch's
-//! first record starts is known only once the stretch before it has been walked
+//! a fixed size; stretch `k` holds the records (pcapng: blocks) that *start* within its bytes. Each
+//! reading thread reads its own stretches at their offsets ([`ReadAt`], or slices of bytes already
+//! in memory), so the copy from the page cache lands in the cache of the core that parses it. Where
+//! a stretch's first record starts is known only once the stretch before it has been walked
 //! ([`Fetched::walk`]: record headers only, cheap, and pcapng's section headers and interface
 //! descriptions, whose state [`Walking`] carries from one stretch to the next); the walk reads past
 //! the stretch's end to finish its last record. Records are checked exactly as
@@ -312,10 +312,10 @@ impl Fetched {
         Ok(())
     }
 
-    /// Walks the records of stretch `k` from `from` (where the stretch before left off, reading them
-    /// as `walking` says and updating it), checking each record as the capture reader does and
-    /// giving each packet's frame (`at` within this stretch's bytes, for [`Fetched::frame`]) with
-    /// its number to `each`.
+    /// Walks the records of stretch `k` from `from` (where the stretch before left off, reading
+    /// them as `walking` says and updating it), checking each record as the capture reader does
+    /// and giving each packet's frame (`at` within this stretch's bytes, for [`Fetched::frame`])
+    /// with its number to `each`.
     pub(crate) fn walk(
         &mut self,
         stretches: &Stretches,

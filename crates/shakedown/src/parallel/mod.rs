@@ -65,19 +65,19 @@ const BATCHES_PER_OUTPUT: usize = 4;
 const MAX_RUN: usize = 1024;
 /// Batches in flight per worker (bounds memory and keeps workers in step).
 const BATCHES_IN_FLIGHT: usize = 4;
-/// Bytes of an uncompressed capture file a thread reads at a time (see [`stretched`]): small enough that the
-/// kernel's copy is still in the core's cache when the frames are parsed (measured on a 1 GB
-/// capture, two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB).
+/// Bytes of an uncompressed capture file a thread reads at a time (see [`stretched`]): small
+/// enough that the kernel's copy is still in the core's cache when the frames are parsed (measured
+/// on a 1 GB capture, two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB).
 pub(crate) const STRETCH_BYTES: usize = 1 << 18;
 
-/// Like [`analyze`], with the connections shared among `workers` threads (at most
-/// [`MAX_WORKERS`]) by a hash of their addresses and ports, the same both ways; the sink is called
-/// on the calling thread. An uncompressed pcap or pcapng capture that `reader` can read at any offset (see
-/// [`CaptureReader::with_read_at`]; [`crate::capture::open`] and [`CaptureReader::from_shared`] make
-/// such readers) is also read and decoded by those threads, the calling one among them; any other
-/// capture by one more thread. The verdicts, their numbers and their order are those [`analyze`]
-/// gives, every time, and so is the [`Summary`] but for [`Summary::peak_buffered`] (the sum of the
-/// shards' peaks). Afterwards `reader` gives no more frames.
+/// Like [`analyze`], with the connections shared among `workers` threads (at most [`MAX_WORKERS`])
+/// by a hash of their addresses and ports, the same both ways; the sink is called on the calling
+/// thread. An uncompressed pcap or pcapng capture that `reader` can read at any offset (see
+/// [`CaptureReader::with_read_at`]; [`crate::capture::open`] and [`CaptureReader::from_shared`]
+/// make such readers) is also read and decoded by those threads, the calling one among them; any
+/// other capture by one more thread. The verdicts, their numbers and their order are those
+/// [`analyze`] gives, every time, and so is the [`Summary`] but for [`Summary::peak_buffered`] (the
+/// sum of the shards' peaks). Afterwards `reader` gives no more frames.
 ///
 /// The caps that bound memory, [`Config::max_connections`] and [`Config::max_total_buffer`], are
 /// split evenly among the workers: when a capture hits them, which connections are evicted or stop

@@ -1,6 +1,6 @@
-//! One uncompressed pcap or pcapng file on several threads, each of them reading and decoding stretches of
-//! the file and tracking one shard of the connections; the calling thread is one of them and also
-//! puts the verdicts out in order.
+//! One uncompressed pcap or pcapng file on several threads, each of them reading and decoding
+//! stretches of the file and tracking one shard of the connections; the calling thread is one of
+//! them and also puts the verdicts out in order.
 //!
 //! ```text
 //! thread i (of N; the calling thread is thread 0)
@@ -87,17 +87,24 @@ struct Walk {
     headers: Summary,
 }
 
+impl Walk {
+    /// Where the first stretch's walk starts.
+    fn first(stretches: &Stretches) -> Self {
+        Walk {
+            at: stretches.start(),
+            walking: stretches.first_walking(),
+            clock: Clock::default(),
+            headers: Summary::default(),
+        }
+    }
+}
+
 /// The turn to walk record headers, and what the walks so far found.
 struct Chain {
     /// The stretch whose turn it is.
     next: u64,
-    /// Where its records begin.
-    at: Resume,
-    /// How they are read (taken by the walk whose turn it is).
-    walking: Option<Walking>,
-    clock: Clock,
-    /// What the headers say (frames, bytes, times), over all stretches walked.
-    headers: Summary,
+    /// Where its walk starts (taken while it walks).
+    walk: Option<Box<Walk>>,
     /// How reading ended, once it has.
     end: Option<Ending>,
     halted: bool,
@@ -187,29 +194,21 @@ impl Common<'_> {
         if chain.next != k {
             return Turn::NotYet;
         }
-        let Some(walking) = chain.walking.take() else {
+        match chain.walk.take() {
+            Some(walk) => Turn::Go(walk),
             // Only a walk that panicked keeps it: everything stops.
-            return Turn::Never;
-        };
-        Turn::Go(Box::new(Walk {
-            at: chain.at,
-            walking,
-            clock: chain.clock,
-            headers: std::mem::take(&mut chain.headers),
-        }))
+            None => Turn::Never,
+        }
     }
 
     /// Stretch `k` walked, the next one to begin as `walk` says: passes the turn on.
-    fn walked(&self, k: u64, walk: Walk, end: Option<Ending>) {
+    fn walked(&self, k: u64, walk: Box<Walk>, end: Option<Ending>) {
         let mut chain = lock(&self.chain);
         if end.is_some() {
             self.last.store(k, Ordering::SeqCst);
         }
         chain.next = k + 1;
-        chain.at = walk.at;
-        chain.walking = Some(walk.walking);
-        chain.clock = walk.clock;
-        chain.headers = walk.headers;
+        chain.walk = Some(walk);
         chain.end = end;
         drop(chain);
         self.chain_turn.notify_all();
@@ -276,10 +275,7 @@ pub(super) fn analyze<R: std::io::Read + Send>(
         inboxes,
         chain: Mutex::new(Chain {
             next: 0,
-            at: stretches.start(),
-            walking: Some(stretches.first_walking()),
-            clock: Clock::default(),
-            headers: Summary::default(),
+            walk: Some(Box::new(Walk::first(&stretches))),
             end: None,
             halted: false,
         }),
@@ -361,7 +357,10 @@ fn finish<R: std::io::Read>(
         .chain
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut summary = chain.headers;
+    let walk = chain
+        .walk
+        .map_or_else(|| Walk::first(common.stretches), |walk| *walk);
+    let mut summary = walk.headers;
     add_decoded(&mut summary, decoded);
     summary.set_tracking(merged.tracking, &merged.order);
     let (truncation, failure) = match chain.end {
@@ -369,10 +368,7 @@ fn finish<R: std::io::Read>(
         Some(Ending::Failed(e)) => (None, Some(e)),
         Some(Ending::Clean) | None => (None, None),
     };
-    let walking = chain
-        .walking
-        .unwrap_or_else(|| common.stretches.first_walking());
-    reader.read_elsewhere(chain.at, truncation, walking);
+    reader.read_elsewhere(walk.at, truncation, walk.walking);
     summary.truncation = reader.truncation().cloned();
     match failure {
         Some(e) => Err(e),
@@ -594,7 +590,7 @@ impl<'a, 'b> Thread<'a, 'b> {
             // While the stretch before is walked, the shard takes the batches it can.
             let wait = !self.pending.contains_key(&self.next);
             match common.walk_turn(k, wait) {
-                Turn::Go(walk) => break *walk,
+                Turn::Go(walk) => break walk,
                 Turn::NotYet => self.take_batches(emit)?,
                 Turn::Never => {
                     fetched.give_back(&mut self.spare, stretches.size(), SPARE_STRETCHES);
