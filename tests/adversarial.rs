@@ -3,41 +3,15 @@
 
 use shakedown::{CauseCode, Config, Outcome, Side};
 use shakedown_tests::flags::{ACK, FIN, PSH, RST, SYN};
-use shakedown_tests::{PcapBuilder, analyze_bytes, fixtures, tcp_frame};
+use shakedown_tests::{PcapBuilder, analyze_bytes, hello_and_answer, tcp_frame};
 
 const CLIENT: [u8; 4] = [10, 0, 0, 1];
 const SERVER: [u8; 4] = [10, 0, 0, 2];
 
-/// The client's and the server's first payloads of a real capture (a ClientHello and the server's
-/// answer), taken from a fixture made with real peers.
-fn real_hello_and_answer(file: &str) -> (Vec<u8>, Vec<u8>) {
-    let data = std::fs::read(fixtures().join(file)).expect(file);
-    let mut reader = shakedown::capture::CaptureReader::new(&data[..]).expect("capture");
-    let mut decoder = shakedown::decode::Decoder::new(&Config::default());
-    let (mut hello, mut answer) = (Vec::new(), Vec::new());
-    let mut client_port = None;
-    while let Some(frame) = reader.next_frame().expect("frame") {
-        if let shakedown::decode::Decoded::Tcp(seg) = decoder.decode(&frame) {
-            if seg.flags.syn() && !seg.flags.ack() {
-                client_port = Some(seg.src_port);
-            }
-            if seg.payload.is_empty() {
-                continue;
-            }
-            if Some(seg.src_port) == client_port && answer.is_empty() {
-                hello.extend_from_slice(seg.payload);
-            } else if Some(seg.src_port) != client_port && answer.is_empty() {
-                answer.extend_from_slice(seg.payload);
-            }
-        }
-    }
-    (hello, answer)
-}
-
 /// An honest failing handshake: SYN, SYN-ACK, ACK, ClientHello in `pieces`, the server's alert, the
 /// client's FIN. Starts at client sequence number `isn`.
 fn honest(p: &mut PcapBuilder, port: u16, isn: u32, pieces: usize) {
-    let (hello, alert) = real_hello_and_answer("tls/no-shared-cipher.pcap");
+    let (hello, alert) = hello_and_answer("tls/no-shared-cipher.pcap");
     let c = (CLIENT, port);
     let s = (SERVER, 443);
     let sisn = 7_000u32;
@@ -278,7 +252,7 @@ fn sequence_numbers_wrapping_mid_handshake() {
 #[test]
 fn a_client_hello_dribbled_one_byte_per_segment() {
     let mut p = PcapBuilder::new();
-    let (hello, _) = real_hello_and_answer("tls/no-shared-cipher.pcap");
+    let (hello, _) = hello_and_answer("tls/no-shared-cipher.pcap");
     honest(&mut p, 50_008, 77, hello.len());
     let (verdicts, _) = analyze_bytes(p.bytes(), &Config::default()).expect("analysis");
     assert_honest(&verdicts, 50_008);

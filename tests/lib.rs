@@ -446,6 +446,18 @@ impl PcapBuilder {
     }
 }
 
+/// A TCP header (20 bytes, no options) and its payload.
+pub fn tcp_segment(ports: (u16, u16), seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut t = Vec::with_capacity(20 + payload.len());
+    t.extend_from_slice(&ports.0.to_be_bytes());
+    t.extend_from_slice(&ports.1.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    t
+}
+
 /// An Ethernet/IPv4/TCP frame, optionally with `vlan_tags` 802.1Q tags before the IPv4 header.
 pub fn tcp_frame(
     src: ([u8; 4], u16),
@@ -479,13 +491,34 @@ pub fn tcp_frame(
     ]);
     f.extend_from_slice(&src.0);
     f.extend_from_slice(&dst.0);
-    f.extend_from_slice(&src.1.to_be_bytes());
-    f.extend_from_slice(&dst.1.to_be_bytes());
-    f.extend_from_slice(&seq.to_be_bytes());
-    f.extend_from_slice(&ack.to_be_bytes());
-    f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    f.extend_from_slice(payload);
+    f.extend(tcp_segment((src.1, dst.1), seq, ack, flags, payload));
     f
+}
+
+/// The client's and the server's first payloads in a committed fixture made with real peers (a
+/// ClientHello and what the server said to it); the client is the SYN's sender.
+pub fn hello_and_answer(file: &str) -> (Vec<u8>, Vec<u8>) {
+    let data = std::fs::read(fixtures().join(file)).expect(file);
+    let mut reader = shakedown::capture::CaptureReader::new(&data[..]).expect("a capture");
+    let mut decoder = shakedown::decode::Decoder::new(&Config::default());
+    let (mut hello, mut answer) = (Vec::new(), Vec::new());
+    let mut client_port = None;
+    while let Some(frame) = reader.next_frame().expect("a frame") {
+        if let shakedown::decode::Decoded::Tcp(seg) = decoder.decode(&frame) {
+            if seg.flags.syn() && !seg.flags.ack() {
+                client_port = Some(seg.src_port);
+            }
+            if seg.payload.is_empty() || !answer.is_empty() {
+                continue;
+            }
+            if Some(seg.src_port) == client_port {
+                hello.extend_from_slice(seg.payload);
+            } else {
+                answer.extend_from_slice(seg.payload);
+            }
+        }
+    }
+    (hello, answer)
 }
 
 /// Analyses capture bytes held in memory with `config`.

@@ -25,7 +25,9 @@ use shakedown::{
 };
 use shakedown_benches::synth::{Format, GenConfig, generate_vec};
 use shakedown_tests::flags::{ACK, FIN, PSH, SYN};
-use shakedown_tests::{PcapBuilder, corpus, files_with_suffix, fixtures, tcp_frame};
+use shakedown_tests::{
+    PcapBuilder, corpus, files_with_suffix, fixtures, hello_and_answer, tcp_frame, tcp_segment,
+};
 
 fn captures_under(dir: &Path) -> Vec<PathBuf> {
     let mut all = Vec::new();
@@ -921,44 +923,6 @@ fn a_failing_read_past_the_damage_gives_the_error_or_what_one_thread_gives() {
     });
 }
 
-/// The client's first payload and the server's answer in a real capture (a ClientHello and what
-/// the server said to it).
-fn hello_and_answer(file: &str) -> (Vec<u8>, Vec<u8>) {
-    let data = std::fs::read(fixtures().join(file)).expect(file);
-    let mut reader = CaptureReader::new(&data[..]).expect("a capture");
-    let mut decoder = shakedown::decode::Decoder::new(&Config::default());
-    let (mut hello, mut answer) = (Vec::new(), Vec::new());
-    let mut client_port = None;
-    while let Some(frame) = reader.next_frame().expect("a frame") {
-        if let shakedown::decode::Decoded::Tcp(seg) = decoder.decode(&frame) {
-            if seg.flags.syn() && !seg.flags.ack() {
-                client_port = Some(seg.src_port);
-            }
-            if seg.payload.is_empty() || !answer.is_empty() {
-                continue;
-            }
-            if Some(seg.src_port) == client_port {
-                hello.extend_from_slice(seg.payload);
-            } else {
-                answer.extend_from_slice(seg.payload);
-            }
-        }
-    }
-    (hello, answer)
-}
-
-/// A TCP header (20 bytes, no options) and its payload.
-fn tcp_bytes(ports: (u16, u16), seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let mut t = Vec::with_capacity(20 + payload.len());
-    t.extend_from_slice(&ports.0.to_be_bytes());
-    t.extend_from_slice(&ports.1.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&ack.to_be_bytes());
-    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
-    t
-}
-
 /// An IPv4 packet; `fragment` is the flags and fragment offset field.
 fn ipv4(src: [u8; 4], dst: [u8; 4], id: u16, proto: u8, fragment: u16, body: &[u8]) -> Vec<u8> {
     let total = (20 + body.len()) as u16;
@@ -1076,7 +1040,7 @@ fn fragmented_capture(carrier: Carrier, gap_us: i64) -> Vec<u8> {
     };
     put(
         &mut p,
-        &one(carrier, true, &tcp_bytes((c, s), cisn, 0, SYN, &[])),
+        &one(carrier, true, &tcp_segment((c, s), cisn, 0, SYN, &[])),
     );
     put(&mut p, &other.next().expect("a frame"));
     put(
@@ -1084,7 +1048,7 @@ fn fragmented_capture(carrier: Carrier, gap_us: i64) -> Vec<u8> {
         &one(
             carrier,
             false,
-            &tcp_bytes((s, c), sisn, cisn + 1, SYN | ACK, &[]),
+            &tcp_segment((s, c), sisn, cisn + 1, SYN | ACK, &[]),
         ),
     );
     put(
@@ -1092,12 +1056,12 @@ fn fragmented_capture(carrier: Carrier, gap_us: i64) -> Vec<u8> {
         &one(
             carrier,
             true,
-            &tcp_bytes((c, s), cisn + 1, sisn + 1, ACK, &[]),
+            &tcp_segment((c, s), cisn + 1, sisn + 1, ACK, &[]),
         ),
     );
     put(&mut p, &other.next().expect("a frame"));
     // The ClientHello in three fragments: first, last, middle.
-    let tcp = tcp_bytes((c, s), cisn + 1, sisn + 1, ACK | PSH, &hello);
+    let tcp = tcp_segment((c, s), cisn + 1, sisn + 1, ACK | PSH, &hello);
     let third = (tcp.len() / 3) & !7;
     let f = carrier.frames(true, 1, &tcp, &[third, 2 * third]);
     put(&mut p, &f[0]);
@@ -1108,14 +1072,14 @@ fn fragmented_capture(carrier: Carrier, gap_us: i64) -> Vec<u8> {
     put(&mut p, &f[1]);
     // The alert in two fragments, in order.
     let after = cisn + 1 + hello.len() as u32;
-    let tcp = tcp_bytes((s, c), sisn + 1, after, ACK | PSH, &alert);
+    let tcp = tcp_segment((s, c), sisn + 1, after, ACK | PSH, &alert);
     let f = carrier.frames(false, 2, &tcp, &[8]);
     put(&mut p, &f[0]);
     for frame in other.by_ref() {
         put(&mut p, &frame);
     }
     put(&mut p, &f[1]);
-    let fin = tcp_bytes((c, s), after, sisn + 1 + alert.len() as u32, ACK | FIN, &[]);
+    let fin = tcp_segment((c, s), after, sisn + 1 + alert.len() as u32, ACK | FIN, &[]);
     put(&mut p, &one(carrier, true, &fin));
     p.bytes().to_vec()
 }
@@ -1253,18 +1217,18 @@ fn closed_connections(n: u16, fragmented: bool) -> Vec<u8> {
         let back = (ports.1, ports.0);
         let one = |from_client, tcp: &[u8]| Carrier::V4.frames(from_client, i, tcp, &[]);
         let mut frames = Vec::new();
-        frames.extend(one(true, &tcp_bytes(ports, 1, 0, SYN, &[])));
-        frames.extend(one(false, &tcp_bytes(back, 100, 2, SYN | ACK, &[])));
-        frames.extend(one(true, &tcp_bytes(ports, 2, 101, ACK, &[])));
+        frames.extend(one(true, &tcp_segment(ports, 1, 0, SYN, &[])));
+        frames.extend(one(false, &tcp_segment(back, 100, 2, SYN | ACK, &[])));
+        frames.extend(one(true, &tcp_segment(ports, 2, 101, ACK, &[])));
         let mut seq = 2;
         if fragmented {
-            let data = tcp_bytes(ports, seq, 101, ACK | PSH, &[0x42; 100]);
+            let data = tcp_segment(ports, seq, 101, ACK | PSH, &[0x42; 100]);
             frames.extend(Carrier::V4.frames(true, i, &data, &[64]));
             seq += 100;
         }
-        frames.extend(one(true, &tcp_bytes(ports, seq, 101, ACK | FIN, &[])));
-        frames.extend(one(false, &tcp_bytes(back, 101, seq + 1, ACK | FIN, &[])));
-        frames.extend(one(true, &tcp_bytes(ports, seq + 1, 102, ACK, &[])));
+        frames.extend(one(true, &tcp_segment(ports, seq, 101, ACK | FIN, &[])));
+        frames.extend(one(false, &tcp_segment(back, 101, seq + 1, ACK | FIN, &[])));
+        frames.extend(one(true, &tcp_segment(ports, seq + 1, 102, ACK, &[])));
         for frame in frames {
             p.record(&frame, frame.len() as u32);
         }
@@ -1454,7 +1418,7 @@ fn syn_ahead(client: ([u8; 4], u16), server: ([u8; 4], u16)) -> PcapBuilder {
 fn fragments_after_a_step_back() -> Vec<u8> {
     let mut p = syn_ahead(([10, 0, 0, 3], 40_001), ([10, 0, 0, 4], 443));
     p.advance(-100_000_000 - 10);
-    let syn = tcp_bytes((40_000, 443), 1, 0, SYN, &[]);
+    let syn = tcp_segment((40_000, 443), 1, 0, SYN, &[]);
     for frame in Carrier::V4.frames(true, 1, &syn, &[8]) {
         p.record(&frame, frame.len() as u32);
     }

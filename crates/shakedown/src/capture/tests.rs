@@ -1162,36 +1162,25 @@ fn a_record_bigger_than_stretches_is_read_whole() {
 
 #[test]
 fn stretches_only_for_uncompressed_captures_read_at_offsets() {
-    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"a", 1)]);
-    let mem = || {
-        Arc::new(Mem {
-            bytes: bytes.clone(),
-            chunk: 0,
-        })
+    // Whether a reader of `capture` gives stretches, with or without a way to read at offsets.
+    let stretchable = |capture: &[u8], at_offsets: bool| {
+        let reader = CaptureReader::new(capture).unwrap();
+        let reader = if at_offsets {
+            reader.with_read_at(Arc::new(Mem {
+                bytes: capture.to_vec(),
+                chunk: 0,
+            }))
+        } else {
+            reader
+        };
+        reader.stretches(64).is_some()
     };
+    let bytes = pcap(LE, 0xa1b2_c3d4, 65535, 1, &[(1, 0, b"a", 1)]);
     // No way to read at offsets: none.
-    assert!(
-        CaptureReader::new(&bytes[..])
-            .unwrap()
-            .stretches(64)
-            .is_none()
-    );
-    assert!(
-        CaptureReader::new(&bytes[..])
-            .unwrap()
-            .with_read_at(mem())
-            .stretches(64)
-            .is_some()
-    );
+    assert!(!stretchable(&bytes, false));
+    assert!(stretchable(&bytes, true));
     // pcapng too; compressed captures: none.
-    let ng = sample_pcapng();
-    assert!(
-        CaptureReader::new(&ng[..])
-            .unwrap()
-            .with_read_at(mem())
-            .stretches(64)
-            .is_some()
-    );
+    assert!(stretchable(&sample_pcapng(), true));
     let mut gz = Vec::new();
     {
         use std::io::Write;
@@ -1199,13 +1188,7 @@ fn stretches_only_for_uncompressed_captures_read_at_offsets() {
         e.write_all(&bytes).unwrap();
         e.finish().unwrap();
     }
-    assert!(
-        CaptureReader::new(&gz[..])
-            .unwrap()
-            .with_read_at(mem())
-            .stretches(64)
-            .is_none()
-    );
+    assert!(!stretchable(&gz, true));
 }
 
 #[test]

@@ -89,10 +89,7 @@ impl Decoder {
     pub fn decode<'a>(&'a mut self, frame: &Frame<'a>) -> Decoded<'a> {
         let defrag = &mut self.defrag;
         defrag.expire(frame.ts.as_nanos());
-        match walk::Walker::new(frame, defrag).run() {
-            Ok(seg) => Decoded::Tcp(seg),
-            Err(skip) => Decoded::Skipped(skip),
-        }
+        walk::Walker::new(frame, defrag).run()
     }
 
     /// Decodes a frame that needs no IP fragment reassembly, without this decoder's state (so any

@@ -108,20 +108,25 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub fn run(mut self) -> Result<TcpSegment<'a>, Skip> {
-        self.result()
+    /// Walks the frame to its innermost TCP segment, or tells why there is none.
+    pub fn run(mut self) -> super::Decoded<'a> {
+        self.decoded()
     }
 
-    /// [`Walker::run`] as a [`Decoded`](super::Decoded), for a walker without a defragmenter:
-    /// sets `*fragment` when the frame holds an IP fragment, which only a walker with the capture's
-    /// defragmenter can decode (the result then means nothing).
+    /// [`Walker::run`] for a walker without a defragmenter: sets `*fragment` when the frame holds
+    /// an IP fragment, which only a walker with the capture's defragmenter can decode (the result
+    /// then means nothing).
     pub fn run_unfragmented(mut self, fragment: &mut bool) -> super::Decoded<'a> {
-        let decoded = match self.result() {
-            Ok(seg) => super::Decoded::Tcp(seg),
-            Err(skip) => super::Decoded::Skipped(skip),
-        };
+        let decoded = self.decoded();
         *fragment = self.deferred;
         decoded
+    }
+
+    fn decoded(&mut self) -> super::Decoded<'a> {
+        match self.result() {
+            Ok(seg) => super::Decoded::Tcp(seg),
+            Err(skip) => super::Decoded::Skipped(skip),
+        }
     }
 
     fn result(&mut self) -> Result<TcpSegment<'a>, Skip> {
