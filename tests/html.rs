@@ -72,8 +72,8 @@ fn seed_page_has_the_ladder_the_cause_and_the_filter() {
         assert!(svg.contains(step), "the ladder shows {step}");
     }
     let fatal = svg
-        .find("<g class=\"ev fatal\">")
-        .expect("a highlighted fatal alert");
+        .find("<g class=\"ev fatal evidence\">")
+        .expect("a highlighted fatal alert, marked as evidence of the cause");
     assert!(svg[fatal..].contains(">Alert fatal handshake_failure</text>"));
     // The alert's time in ms from the first SYN, as the engine measures it.
     let seed = fixture("rdp/seed-handshake-failure.pcap");
@@ -93,7 +93,11 @@ fn seed_page_has_the_ladder_the_cause_and_the_filter() {
     assert!(pos(">Alert fatal handshake_failure") < pos(">FIN</text>"));
     // The cause, explanation, hints, Schannel events, RDP/TLS facts, the filter.
     assert!(page.contains("<code>no_shared_cipher</code>"));
-    assert!(page.contains("<h4>Why</h4>\n<p>The server sent fatal alert handshake_failure"));
+    assert!(page.contains(
+        "<h4>Why <span class=\"confidence certain\">certain</span></h4>\n<p>The server sent fatal alert handshake_failure"
+    ));
+    // The decisive arrows (the ClientHello and the alert) carry the evidence mark, no others.
+    assert_eq!(svg.matches("<circle class=\"mark\"").count(), 2);
     assert!(page.contains("Get-TlsCipherSuite"));
     assert!(page.contains("<td class=\"num\">36874 (main)</td><td>the Windows server</td>"));
     assert!(page.contains("<td class=\"num\">36887</td><td>the Windows client</td>"));

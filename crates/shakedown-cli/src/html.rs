@@ -15,7 +15,10 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use clap::Parser;
-use shakedown::verdict::{CauseCode, Outcome, Protocol, TimelineEntry, Verdict};
+use shakedown::tls::AlertLevel;
+use shakedown::verdict::{
+    CauseCode, EvidenceKind, Outcome, Protocol, Step, TimelineEntry, Verdict,
+};
 use shakedown::{Side, Sink, Summary};
 
 use crate::Status;
@@ -470,7 +473,13 @@ fn connection(h: &mut String, cap: usize, v: &Verdict) {
         }
     );
     ladder(h, &id, v);
-    let _ = writeln!(h, "<h4>Why</h4>\n<p>{}</p>", escape(&v.cause.explanation));
+    let _ = writeln!(
+        h,
+        "<h4>Why <span class=\"confidence {c}\">{c}</span></h4>\n<p>{}</p>",
+        escape(&v.cause.explanation),
+        c = v.cause.confidence
+    );
+    evidence(h, v);
     if !v.cause.hints.is_empty() {
         h.push_str("<h4>Hints</h4>\n<ul>\n");
         for hint in &v.cause.hints {
@@ -487,6 +496,28 @@ fn connection(h: &mut String, cap: usize, v: &Verdict) {
          <span class=\"status\" role=\"status\" aria-live=\"polite\"></span>\n</article>\n",
         escape(&v.wireshark_filter)
     );
+}
+
+/// The packets the cause rests on, as a list (the ladder marks the same arrows).
+fn evidence(h: &mut String, v: &Verdict) {
+    if v.cause.evidence.is_empty() {
+        return;
+    }
+    h.push_str("<p class=\"evidence\">Shown by: ");
+    for (n, e) in v.cause.evidence.iter().enumerate() {
+        let who = e
+            .side
+            .map_or_else(String::new, |s| format!(" from the {s}"));
+        let _ = write!(
+            h,
+            "{}frame {} ({}{})",
+            if n > 0 { "; " } else { "" },
+            e.at.frame,
+            escape(&e.what.to_string()),
+            who
+        );
+    }
+    h.push_str(".</p>\n");
 }
 
 fn schannel(h: &mut String, v: &Verdict) {
@@ -661,7 +692,8 @@ fn details(h: &mut String, v: &Verdict) {
             );
         }
         if !t.anomalies.is_empty() {
-            fact(h, "TLS anomalies", &escape(&t.anomalies.join("; ")));
+            let list: Vec<String> = t.anomalies.iter().map(|a| a.to_string()).collect();
+            fact(h, "TLS anomalies", &escape(&list.join("; ")));
         }
     }
     if !v.alerts.is_empty() {
@@ -682,33 +714,33 @@ fn details(h: &mut String, v: &Verdict) {
     h.push_str("</dl>\n");
 }
 
-/// How an arrow is drawn.
+/// How an arrow is drawn, by what the step is (never by its label).
 fn kind(e: &TimelineEntry) -> &'static str {
-    let w: &str = &e.what;
-    if w.contains("Alert") {
-        if w.starts_with("Alert warning") {
-            "warn"
-        } else {
-            // Fatal, encrypted or inferred: in practice each ends the handshake.
-            "fatal"
-        }
-    } else if w == "RST" {
-        "reset"
-    } else if w == "FIN" {
-        "close"
-    } else if w.starts_with('[') {
-        "gap"
-    } else {
-        "plain"
+    match e.step {
+        Step::Alert { .. } if e.step.alert_level() == Some(AlertLevel::WARNING) => "warn",
+        // Fatal, encrypted or inferred: in practice each ends the handshake.
+        Step::Alert { .. } => "fatal",
+        Step::Rst => "reset",
+        Step::Fin => "close",
+        Step::Gap { .. } => "gap",
+        _ => "plain",
     }
+}
+
+/// Whether a timeline step is one of the packets the cause rests on.
+fn is_evidence(v: &Verdict, e: &TimelineEntry) -> bool {
+    v.cause
+        .evidence
+        .iter()
+        .any(|ev| ev.at.frame == e.at.frame && ev.what == EvidenceKind::Step(e.step))
 }
 
 /// The label of an arrow: the step and its repeat count, cut to fit between the lanes.
 fn label(e: &TimelineEntry) -> (String, String) {
     let full = if e.count > 1 {
-        format!("{} ×{}", e.what, e.count)
+        format!("{} ×{}", e.step, e.count)
     } else {
-        e.what.to_string()
+        e.step.to_string()
     };
     const MAX: usize = 68;
     let short = if full.chars().count() > MAX {
@@ -783,6 +815,7 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
     for (n, e) in v.timeline.iter().enumerate() {
         let y = TOP + n as u32 * STEP + 12;
         let k = kind(e);
+        let decisive = is_evidence(v, e);
         let (full, short) = label(e);
         let t = e.at.ts.millis_since(origin);
         let (x1, x2, tip) = match e.from {
@@ -799,7 +832,8 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
         };
         let _ = write!(
             h,
-            "<g class=\"ev {k}\"><title>{} ms, frame {}, {} → {}: {}</title>",
+            "<g class=\"ev {k}{}\"><title>{} ms, frame {}, {} → {}: {}{}</title>",
+            if decisive { " evidence" } else { "" },
             format_args!("{t:.3}"),
             e.at.frame,
             e.from,
@@ -807,8 +841,17 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
                 Side::Client => "server",
                 Side::Server => "client",
             },
-            escape(&full)
+            escape(&full),
+            if decisive {
+                " (evidence of the cause)"
+            } else {
+                ""
+            }
         );
+        if decisive {
+            // A marker in the margin beside the time: the arrows the cause rests on.
+            let _ = write!(h, "<circle class=\"mark\" cx=\"6\" cy=\"{}\" r=\"4\"/>", y);
+        }
         if k == "fatal" {
             let _ = write!(
                 h,
@@ -842,7 +885,7 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
         h,
         "</svg>\n<figcaption>Connection {}: each arrow is one step, sent from the lane it starts at; \
          times are ms from the first SYN, frame numbers as in Wireshark. Fatal alerts are red on a \
-         tinted band, FIN dashed, RST dotted.</figcaption>\n</figure>",
+         tinted band, FIN dashed, RST dotted; a dot in the margin marks the packets the cause rests on.</figcaption>\n</figure>",
         v.conn
     );
     // The same steps as a table (also what a screen reader or a text browser gets).
@@ -923,7 +966,6 @@ mod tests {
             self_signed: true,
             dns_names: vec![evil.to_string()],
         });
-        v.timeline[0].what = evil.into();
         v.wireshark_filter = format!("ip.addr==1.2.3.4 && {attr}");
         let report = CaptureReport {
             name: format!("{evil}.pcap"),
@@ -942,7 +984,8 @@ mod tests {
         assert!(!page.contains("alert(1)</script>"));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(page.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
-        // In the title, the cookie line, the SNI, the certificate, the SVG and the filter.
+        // In the title, the cookie line, the SNI, the certificate and the filter (timeline steps are
+        // typed: no text from the capture reaches the SVG).
         assert!(
             page.matches("&lt;script&gt;alert(1)").count() >= 6,
             "{page}"
@@ -964,9 +1007,11 @@ mod tests {
         assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
         assert!(page.contains("<title>shakedown report: seed.pcap</title>"));
         assert!(
-            page.contains("<g class=\"ev fatal\">"),
-            "the fatal alert is highlighted"
+            page.contains("<g class=\"ev fatal evidence\">"),
+            "the fatal alert is highlighted and marked as evidence"
         );
+        assert!(page.contains("<span class=\"confidence certain\">certain</span>"));
+        assert!(page.contains("Shown by: frame 8 (ClientHello TLS 1.2 (27 suites) from the client); frame 9 (Alert fatal handshake_failure from the server)."));
         assert!(page.contains(">Alert fatal handshake_failure</text>"));
         assert!(page.contains(">SYN-ACK</text>"));
         assert!(page.contains("<code>no_shared_cipher</code>&nbsp;×1"));
@@ -974,5 +1019,35 @@ mod tests {
             !page.contains(" src=") && !page.contains("<link"),
             "no external assets"
         );
+    }
+
+    #[test]
+    fn arrows_are_drawn_by_what_a_step_is_not_by_its_words() {
+        let (mut verdicts, summary) = seed();
+        let v = verdicts.first_mut().expect("one connection");
+        // Steps whose words say "Alert", "RST" and "FIN" but which are none of these, and an
+        // alert whose words say nothing of alerts.
+        let misleading = [
+            Step::MalformedTls {
+                what: "Alert fatal handshake_failure",
+            },
+            Step::MalformedTls { what: "RST" },
+            Step::MalformedTls { what: "FIN" },
+        ];
+        for (e, step) in v.timeline.iter_mut().zip(misleading) {
+            e.step = step;
+        }
+        let report = CaptureReport {
+            name: "seed.pcap".into(),
+            counts: [1, 0, 0, 0],
+            detailed: verdicts.clone(),
+            summary: Some(summary),
+            ..CaptureReport::default()
+        };
+        let page = render(&[report], false);
+        assert_eq!(page.matches("<g class=\"ev plain").count(), 3 + 2, "{page}");
+        assert_eq!(page.matches("<g class=\"ev fatal").count(), 1);
+        assert_eq!(page.matches("<g class=\"ev close").count(), 1);
+        assert_eq!(page.matches("<g class=\"ev reset").count(), 0);
     }
 }

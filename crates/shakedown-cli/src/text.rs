@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use shakedown::verdict::{Outcome, Verdict};
+use shakedown::verdict::{EvidenceKind, Outcome, Verdict};
 use shakedown::{Side, Summary};
 
 use crate::Args;
@@ -128,6 +128,20 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
         v.stage.as_str()
     )?;
     writeln!(out, "  {}", v.cause.explanation)?;
+    if !v.cause.evidence.is_empty() {
+        let frames: Vec<String> = v
+            .cause
+            .evidence
+            .iter()
+            .map(|e| format!("frame {} {}", e.at.frame, e.what))
+            .collect();
+        writeln!(
+            out,
+            "  Evidence ({}): {}",
+            v.cause.confidence,
+            frames.join("; ")
+        )?;
+    }
     if let Some(e) = v.cause.schannel_event {
         let alert = e
             .alert_code
@@ -250,22 +264,38 @@ fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> 
     for e in &v.timeline {
         let t = e.at.ts.millis_since(origin);
         let what = if e.count > 1 {
-            format!("{} ×{}", e.what, e.count)
+            format!("{} ×{}", e.step, e.count)
         } else {
-            e.what.to_string()
+            e.step.to_string()
         };
         // Pad on the plain text, then paint, so colour never moves the arrows.
-        let style = what.starts_with("Alert").then_some(Style::Alert);
+        let style = e.step.is_alert().then_some(Style::Alert);
+        // The packets the cause rests on are marked in the margin.
+        let mark = if v
+            .cause
+            .evidence
+            .iter()
+            .any(|ev| ev.at.frame == e.at.frame && ev.what == EvidenceKind::Step(e.step))
+        {
+            '▸'
+        } else {
+            ' '
+        };
         match e.from {
             Side::Client => {
                 let what: String = what.chars().take(LANE).collect();
                 let pad = " ".repeat(LANE.saturating_sub(what.chars().count()));
                 let what = paint.paint(style, what);
-                writeln!(out, "  {t:>10.3}  {pad}{what} ──▶")?
+                writeln!(out, " {mark}{t:>10.3}  {pad}{what} ──▶")?
             }
             Side::Server => {
                 let what = paint.paint(style, what);
-                writeln!(out, "  {t:>10.3}  {:>lane$} ◀── {what}", "", lane = LANE)?
+                writeln!(
+                    out,
+                    " {mark}{t:>10.3}  {:>lane$} ◀── {what}",
+                    "",
+                    lane = LANE
+                )?
             }
         }
     }

@@ -15,7 +15,9 @@ use serde_json::{Map, Value, json};
 
 use crate::side::PerSide;
 use crate::tls::{CertificateInfo, ClientHello, ServerHello, TlsVersion};
-use crate::verdict::{AlertRecord, Cause, RdpFacts, SchannelEvent, TcpFacts, TlsFacts, Verdict};
+use crate::verdict::{
+    AlertRecord, Cause, Evidence, RdpFacts, SchannelEvent, TcpFacts, TlsFacts, Verdict,
+};
 
 /// Version of the record's layout, written as its `schema` field.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -303,7 +305,7 @@ impl Serialize for Tls<'_> {
         )?;
         m.serialize_entry("certificate_requested", &t.certificate_requested)?;
         m.serialize_entry("application_records", &Pair::sides(&t.application_records))?;
-        m.serialize_entry("anomalies", &t.anomalies)?;
+        m.serialize_entry("anomalies", &Seq(|| t.anomalies.iter().map(AsStr)))?;
         m.end()
     }
 }
@@ -323,14 +325,30 @@ impl Serialize for Event<'_> {
     }
 }
 
+/// An entry of `cause.evidence`.
+struct EvidenceJson<'a>(&'a Evidence);
+
+impl Serialize for EvidenceJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("frame", &e.at.frame)?;
+        m.serialize_entry("side", &e.side.map(|s| s.as_str()))?;
+        m.serialize_entry("what", &AsStr(e.what))?;
+        m.end()
+    }
+}
+
 /// The `cause` object.
 struct CauseJson<'a>(&'a Cause);
 
 impl Serialize for CauseJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let c = self.0;
-        let mut m = s.serialize_map(Some(5))?;
+        let mut m = s.serialize_map(Some(7))?;
         m.serialize_entry("code", c.code.as_str())?;
+        m.serialize_entry("confidence", c.confidence.as_str())?;
+        m.serialize_entry("evidence", &Seq(|| c.evidence.iter().map(EvidenceJson)))?;
         m.serialize_entry("explanation", &c.explanation)?;
         m.serialize_entry("schannel_event", &c.schannel_event.map(|e| e.id))?;
         m.serialize_entry("hints", &c.hints)?;

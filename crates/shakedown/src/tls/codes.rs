@@ -443,6 +443,36 @@ pub struct AlertDescription(pub u8);
 impl AlertDescription {
     /// `close_notify` (0).
     pub const CLOSE_NOTIFY: AlertDescription = AlertDescription(0);
+    /// `handshake_failure` (40).
+    pub const HANDSHAKE_FAILURE: AlertDescription = AlertDescription(40);
+    /// `bad_certificate` (42).
+    pub const BAD_CERTIFICATE: AlertDescription = AlertDescription(42);
+    /// `unsupported_certificate` (43).
+    pub const UNSUPPORTED_CERTIFICATE: AlertDescription = AlertDescription(43);
+    /// `certificate_revoked` (44).
+    pub const CERTIFICATE_REVOKED: AlertDescription = AlertDescription(44);
+    /// `certificate_expired` (45).
+    pub const CERTIFICATE_EXPIRED: AlertDescription = AlertDescription(45);
+    /// `certificate_unknown` (46).
+    pub const CERTIFICATE_UNKNOWN: AlertDescription = AlertDescription(46);
+    /// `unknown_ca` (48).
+    pub const UNKNOWN_CA: AlertDescription = AlertDescription(48);
+    /// `protocol_version` (70).
+    pub const PROTOCOL_VERSION: AlertDescription = AlertDescription(70);
+    /// `insufficient_security` (71).
+    pub const INSUFFICIENT_SECURITY: AlertDescription = AlertDescription(71);
+    /// `user_canceled` (90).
+    pub const USER_CANCELED: AlertDescription = AlertDescription(90);
+    /// `unrecognized_name` (112, RFC 6066 §3).
+    pub const UNRECOGNIZED_NAME: AlertDescription = AlertDescription(112);
+    /// `certificate_required` (116, RFC 8446 §6.2).
+    pub const CERTIFICATE_REQUIRED: AlertDescription = AlertDescription(116);
+
+    /// Whether the alert is about a certificate: `bad_certificate`, `unsupported_certificate`,
+    /// `certificate_revoked`, `certificate_expired`, `certificate_unknown`, `unknown_ca`.
+    pub fn is_certificate_problem(self) -> bool {
+        matches!(self.0, 42..=46 | 48)
+    }
 
     /// The RFC's snake_case name.
     pub fn name(self) -> Option<&'static str> {

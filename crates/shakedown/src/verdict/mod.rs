@@ -5,11 +5,17 @@
 //! capture) it is turned into a [`Verdict`], whose fields follow SCHEMA.md (the JSON contract).
 
 mod cause;
+mod explain;
 mod filter;
 pub(crate) mod observer;
+mod rules;
+mod step;
 
-pub use cause::{Cause, CauseCode, SchannelEvent};
+pub use cause::{Cause, CauseCode, Confidence, Evidence, EvidenceKind, SchannelEvent};
 pub use filter::wireshark_filter;
+pub use step::{RdpAnswer, Step};
+
+use std::fmt;
 
 use crate::flow::{ClientInference, Endpoint};
 use crate::rdp::{FailureCode, Protocols};
@@ -259,21 +265,88 @@ pub struct TlsFacts {
     pub client_sent_certificate: bool,
     /// Records of application data (protected records, for TLS 1.3) per side.
     pub application_records: PerSide<u64>,
-    /// Things the TLS parser did not understand.
-    pub anomalies: Vec<String>,
+    /// Things the TLS parser did not understand, and messages where they make no sense.
+    pub anomalies: Vec<TlsAnomaly>,
 }
 
-/// One line of a connection's timeline (for reports).
+/// Something in a connection's TLS the parser could not read, or a message where it makes no sense
+/// (SCHEMA.md `tls.anomalies[]`, written as its [`fmt::Display`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TlsAnomaly {
+    /// Whose bytes.
+    pub side: Side,
+    /// What.
+    pub kind: TlsAnomalyKind,
+}
+
+/// The kinds of [`TlsAnomaly`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsAnomalyKind {
+    /// Bytes that could not be parsed (`what` says which part).
+    Malformed {
+        /// What was wrong.
+        what: &'static str,
+    },
+    /// The record layer found its footing again after a gap, discarding this many bytes.
+    Resynced {
+        /// Captured bytes discarded.
+        skipped: u64,
+    },
+    /// A handshake message longer than the limit: counted, not reassembled.
+    OversizedHandshake {
+        /// Its HandshakeType.
+        msg_type: u8,
+        /// Its claimed length.
+        len: u32,
+    },
+    /// A message from the side that never sends it (a ClientHello from the server, ...) or at a
+    /// point where it makes no sense.
+    Unexpected(Step),
+}
+
+impl fmt::Display for TlsAnomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = self.side;
+        match self.kind {
+            TlsAnomalyKind::Malformed { what } => write!(f, "{side}: {what}"),
+            TlsAnomalyKind::Resynced { skipped } => {
+                write!(f, "{side}: resynchronised after {skipped} bytes")
+            }
+            TlsAnomalyKind::OversizedHandshake { msg_type, len } => write!(
+                f,
+                "{side}: handshake message type {msg_type} of {len} bytes not reassembled"
+            ),
+            TlsAnomalyKind::Unexpected(step) => write!(f, "{side}: unexpected {step}"),
+        }
+    }
+}
+
+/// One step of a connection's timeline: what a packet showed, who sent it, where and when.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TimelineEntry {
-    /// Where and when.
+    /// Where and when (for folded steps, the first of them).
     pub at: Mark,
     /// Who sent it.
     pub from: Side,
-    /// What it was, in words such as `ClientHello`, `Alert fatal handshake_failure`, `FIN`.
-    pub what: std::borrow::Cow<'static, str>,
-    /// How many consecutive times it happened (application data records are folded into one line).
+    /// What it was.
+    pub step: Step,
+    /// How many consecutive times it happened (a side's application data records fold into one
+    /// step).
     pub count: u64,
+}
+
+impl TimelineEntry {
+    /// A step seen once.
+    pub fn new(at: Mark, from: Side, step: Step) -> Self {
+        TimelineEntry {
+            at,
+            from,
+            step,
+            count: 1,
+        }
+    }
 }
 
 /// Everything shakedown concludes about one TCP connection. Serialised, it is one SCHEMA.md record.

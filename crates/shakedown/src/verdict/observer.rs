@@ -4,22 +4,34 @@
 //! Every transition of the handshake's stage is in [`Observer::tls`], one `match` on the event and its
 //! sender; events that make no sense where they arrive are kept as anomalies, never errors.
 
-use std::borrow::Cow;
-
 use crate::flow::{ClientInference, Endpoint};
 use crate::rdp::{ConnectionConfirm, ConnectionRequest, NegResponse, Protocols};
-use crate::tls::{Alert, TlsEvent};
-use crate::verdict::cause;
+use crate::tls::{Alert, CipherSuite, TlsEvent};
 use crate::{PerSide, Side};
 
+use super::rules::{self, Input};
 use super::{
-    AlertRecord, Mark, Outcome, Protocol, RdpFacts, SideMark, Stage, TcpFacts, TimelineEntry,
-    TlsFacts, Verdict, wireshark_filter,
+    AlertRecord, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step, TcpFacts,
+    TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain, wireshark_filter,
 };
 
-/// A TLS 1.3 protected record this short (ciphertext length) can hold an alert (2 bytes + inner
-/// content type + a 16-byte AEAD tag = 19) but not a Finished (at least 53).
-const SHORT_PROTECTED_RECORD: u16 = 32;
+/// The body of a TLS 1.3 protected record holding an alert with no padding (RFC 8446 §5.2): two
+/// bytes of alert, the inner content type, and a 16-byte AEAD tag.
+const PROTECTED_ALERT_LEN: u16 = 2 + 1 + 16;
+/// The same with TLS_AES_128_CCM_8_SHA256's 8-byte tag (RFC 8446 §B.4).
+const PROTECTED_ALERT_LEN_CCM_8: u16 = 2 + 1 + 8;
+/// TLS_AES_128_CCM_8_SHA256 (RFC 8446 §B.4).
+const TLS_AES_128_CCM_8_SHA256: CipherSuite = CipherSuite(0x1305);
+
+/// A protected record of exactly an alert's size, not yet followed by another record of its side:
+/// if its sender closes next, it was an alert.
+#[derive(Debug, Clone, Copy)]
+struct PendingAlert {
+    at: Mark,
+    len: u16,
+    /// Where it was written in the timeline (as application data), if it was.
+    entry: Option<usize>,
+}
 
 /// What the connection layer knows about a connection when it ends.
 #[derive(Debug, Clone)]
@@ -62,8 +74,10 @@ pub(crate) struct Observer {
     first_tls_protected: Option<bool>,
     /// SSL 2.0: records per side after the client's CLIENT-MASTER-KEY (`None` before it).
     ssl2_after_master_key: Option<PerSide<u32>>,
-    /// The last record from a side was a short protected record during a TLS 1.3 handshake.
-    pending_short: PerSide<Option<Mark>>,
+    /// The last record from a side was alert-sized and protected, during a TLS 1.3 handshake.
+    pending_alert: PerSide<Option<PendingAlert>>,
+    /// The length of a protected alert with the negotiated suite.
+    protected_alert_len: u16,
 }
 
 impl Observer {
@@ -88,7 +102,8 @@ impl Observer {
             completed_at: None,
             ssl2_after_master_key: None,
             first_tls_protected: None,
-            pending_short: PerSide::default(),
+            pending_alert: PerSide::default(),
+            protected_alert_len: PROTECTED_ALERT_LEN,
         }
     }
 
@@ -109,30 +124,36 @@ impl Observer {
         for e in &mut self.timeline {
             e.from = e.from.peer();
         }
+        self.pending_alert.swap();
     }
 
     pub(crate) fn completed(&self) -> bool {
         self.completed_at.is_some()
     }
 
-    fn note(&mut self, at: Mark, from: Side, what: impl Into<Cow<'static, str>>) {
-        let what = what.into();
-        if let Some(last) = self.timeline.last_mut() {
-            // Runs of application data fold into one line (and cost no allocation).
-            if last.from == from && last.what == what && what.starts_with("ApplicationData") {
-                last.count += 1;
-                return;
+    /// Writes a step into the timeline; returns its index there, if it was kept.
+    fn note(&mut self, at: Mark, from: Side, step: Step) -> Option<usize> {
+        if let Some(last) = self.timeline.last_mut()
+            && last.from == from
+            && last.step.folds_with(&step)
+        {
+            // Runs of application data fold into one step.
+            last.count += 1;
+            if let (
+                Step::ApplicationData { bytes: total, .. },
+                Step::ApplicationData { bytes, .. },
+            ) = (&mut last.step, step)
+            {
+                *total += bytes;
             }
+            return Some(self.timeline.len() - 1);
         }
         if self.timeline.len() < self.max_timeline {
-            self.timeline.push(TimelineEntry {
-                at,
-                from,
-                what,
-                count: 1,
-            });
+            self.timeline.push(TimelineEntry::new(at, from, step));
+            Some(self.timeline.len() - 1)
         } else {
             self.timeline_omitted += 1;
+            None
         }
     }
 
@@ -143,7 +164,7 @@ impl Observer {
     pub(crate) fn syn(&mut self, at: Mark) {
         if self.tcp.syn.is_none() {
             self.tcp.syn = Some(at);
-            self.note(at, Side::Client, "SYN");
+            self.note(at, Side::Client, Step::Syn);
         }
     }
 
@@ -151,7 +172,7 @@ impl Observer {
         self.advance(Stage::TcpEstablished);
         if self.tcp.syn_ack.is_none() {
             self.tcp.syn_ack = Some(at);
-            self.note(at, Side::Server, "SYN-ACK");
+            self.note(at, Side::Server, Step::SynAck);
         }
     }
 
@@ -159,7 +180,7 @@ impl Observer {
         self.infer_alert_on_close(from);
         if self.tcp.first_fin.is_none() {
             self.tcp.first_fin = Some(SideMark { side: from, at });
-            self.note(at, from, "FIN");
+            self.note(at, from, Step::Fin);
         }
     }
 
@@ -167,7 +188,7 @@ impl Observer {
         self.infer_alert_on_close(from);
         if self.tcp.first_rst.is_none() {
             self.tcp.first_rst = Some(SideMark { side: from, at });
-            self.note(at, from, "RST");
+            self.note(at, from, Step::Rst);
         }
     }
 
@@ -198,7 +219,7 @@ impl Observer {
     }
 
     pub(crate) fn gap(&mut self, from: Side, missing: u64, at: Mark) {
-        self.note(at, from, format!("[{missing} bytes not captured]"));
+        self.note(at, from, Step::Gap { bytes: missing });
     }
 
     pub(crate) fn rdp_request(&mut self, cr: &ConnectionRequest, at: Mark) {
@@ -211,14 +232,8 @@ impl Observer {
         rdp.request_flags = cr.neg_request.as_ref().map(|n| n.flags);
         rdp.correlation_id = cr.correlation_id;
         rdp.anomalies.extend(cr.anomalies.iter().copied());
-        let what = match &cr.neg_request {
-            Some(n) => format!(
-                "X.224 Connection Request [{}]",
-                n.requested.names().join(",")
-            ),
-            None => "X.224 Connection Request (no RDP_NEG_REQ)".to_string(),
-        };
-        self.note(at, Side::Client, what);
+        let requested = rdp.requested;
+        self.note(at, Side::Client, Step::X224Request { requested });
     }
 
     pub(crate) fn rdp_confirm(&mut self, cc: &ConnectionConfirm, at: Mark) {
@@ -227,25 +242,22 @@ impl Observer {
         let rdp = self.rdp.get_or_insert_with(Box::default);
         rdp.confirmed = true;
         rdp.anomalies.extend(cc.anomalies.iter().copied());
-        let what = match &cc.response {
+        let answer = match &cc.response {
             Some(NegResponse::Selected { flags, protocol }) => {
                 rdp.selected = Some(*protocol);
                 rdp.response_flags = Some(*flags);
-                format!(
-                    "X.224 Connection Confirm [selected {}]",
-                    protocol.selected_name()
-                )
+                RdpAnswer::Selected(*protocol)
             }
             Some(NegResponse::Failure(code)) => {
                 rdp.failure = Some(*code);
-                format!("X.224 Connection Confirm [RDP_NEG_FAILURE {code}]")
+                RdpAnswer::Failure(*code)
             }
             None => {
                 rdp.selected = Some(Protocols::RDP);
-                "X.224 Connection Confirm (no negotiation: standard RDP security)".to_string()
+                RdpAnswer::Legacy
             }
         };
-        self.note(at, Side::Server, what);
+        self.note(at, Side::Server, Step::X224Confirm(answer));
     }
 
     /// The connection carries TLS from now on (from its first byte, or after RDP negotiation).
@@ -256,21 +268,44 @@ impl Observer {
         self.tls.get_or_insert_with(Box::default);
     }
 
+    /// A side closes: an alert-sized protected record it sent last, during a TLS 1.3 handshake, was
+    /// its alert. It is then no longer counted or drawn as application data.
     fn infer_alert_on_close(&mut self, from: Side) {
-        if let Some(at) = self.pending_short[from].take()
-            && !self.completed()
-        {
-            self.alerts.push(AlertRecord {
-                from,
-                alert: Alert {
-                    level: None,
-                    description: None,
-                    encrypted: true,
-                },
-                inferred: true,
-                at,
-            });
-            self.note(at, from, "probable encrypted Alert (inferred)");
+        let Some(pending) = self.pending_alert[from].take() else {
+            return;
+        };
+        if self.completed() {
+            return;
+        }
+        let alert = Alert {
+            level: None,
+            description: None,
+            encrypted: true,
+        };
+        self.alerts.push(AlertRecord {
+            from,
+            alert,
+            inferred: true,
+            at: pending.at,
+        });
+        if let Some(tls) = self.tls.as_mut() {
+            tls.application_records[from] = tls.application_records[from].saturating_sub(1);
+        }
+        let step = Step::Alert {
+            alert,
+            inferred: true,
+        };
+        match pending.entry.and_then(|i| self.timeline.get_mut(i)) {
+            Some(e) if e.count <= 1 => e.step = step,
+            Some(e) => {
+                // It was folded into a run of its side's records: take it out of the run.
+                e.count -= 1;
+                if let Step::ApplicationData { bytes, .. } = &mut e.step {
+                    *bytes = bytes.saturating_sub(u64::from(pending.len));
+                }
+                self.note(pending.at, from, step);
+            }
+            None => {}
         }
     }
 
@@ -295,9 +330,8 @@ impl Observer {
         }
         let is_record_level = !matches!(event, TlsEvent::Malformed { .. } | TlsEvent::Resync { .. });
         if is_record_level {
-            // Any record other than a short protected one clears a pending inference.
-            let short = matches!(event, TlsEvent::ApplicationData { len } if *len <= SHORT_PROTECTED_RECORD);
-            self.pending_short[from] = if short && self.tls13 && !self.completed() { Some(at) } else { None };
+            // Any later record of the side settles a pending alert-sized record as data.
+            self.pending_alert[from] = None;
         }
         let Some(tls) = self.tls.as_mut() else { return };
         match (event, from) {
@@ -310,75 +344,81 @@ impl Observer {
                 }
                 self.advance(Stage::ClientHello);
                 let suites = ch.cipher_suites.iter().filter(|c| !c.is_grease() && !c.is_signalling()).count();
-                let what = format!("ClientHello {} ({suites} suites)", ch.highest_version());
-                self.note(at, from, what);
+                let suites = u16::try_from(suites).unwrap_or(u16::MAX);
+                self.note(at, from, Step::ClientHello { version: ch.highest_version(), suites });
             }
             (TlsEvent::ServerHello(sh), Side::Server) if sh.hello_retry_request => {
                 if tls.hello_retry_request.is_none() {
                     tls.hello_retry_request = Some((**sh).clone());
                 }
                 self.advance(Stage::ServerHello);
-                let group = sh.key_share_group.map(|g| format!(" (wants {g})")).unwrap_or_default();
-                self.note(at, from, format!("HelloRetryRequest{group}"));
+                self.note(at, from, Step::HelloRetryRequest { group: sh.key_share_group });
             }
             (TlsEvent::ServerHello(sh), Side::Server) => {
                 if tls.server_hello.is_none() {
                     tls.server_hello = Some((**sh).clone());
                     tls.version = Some(sh.version);
                     self.tls13 = sh.version.is_tls13_or_draft();
+                    if sh.cipher_suite == TLS_AES_128_CCM_8_SHA256 {
+                        self.protected_alert_len = PROTECTED_ALERT_LEN_CCM_8;
+                    }
                 }
                 self.advance(Stage::ServerHello);
-                self.note(at, from, format!("ServerHello {} {}", sh.version, sh.cipher_suite));
+                self.note(at, from, Step::ServerHello { version: sh.version, suite: sh.cipher_suite });
             }
             (TlsEvent::Certificate(cert), Side::Server) => {
                 if tls.certificate.is_none() {
                     tls.certificate = Some((**cert).clone());
                 }
                 self.advance(Stage::ServerCertificate);
-                self.note(at, from, format!("Certificate ({} in chain)", cert.chain_len));
+                self.note(at, from, Step::Certificate { chain_len: cert.chain_len });
             }
             (TlsEvent::Certificate(cert), Side::Client) => {
                 tls.client_sent_certificate = true;
-                self.note(at, from, if cert.chain_len == 0 { "Certificate (empty)".to_string() } else { "Certificate".to_string() });
+                self.note(at, from, Step::Certificate { chain_len: cert.chain_len });
             }
             (TlsEvent::CertificateRequest, Side::Server) => {
                 tls.certificate_requested = true;
-                self.note(at, from, "CertificateRequest");
+                self.note(at, from, Step::CertificateRequest);
             }
-            (TlsEvent::ServerKeyExchange, Side::Server) => self.note(at, from, "ServerKeyExchange"),
+            (TlsEvent::ServerKeyExchange, Side::Server) => { self.note(at, from, Step::ServerKeyExchange); }
             (TlsEvent::ServerHelloDone, Side::Server) => {
                 self.advance(Stage::ServerHelloDone);
-                self.note(at, from, "ServerHelloDone");
+                self.note(at, from, Step::ServerHelloDone);
             }
             (TlsEvent::ClientKeyExchange, Side::Client) => {
                 self.advance(Stage::ClientKeyExchange);
-                self.note(at, from, "ClientKeyExchange");
+                self.note(at, from, Step::ClientKeyExchange);
             }
-            (TlsEvent::CertificateVerify, _) => self.note(at, from, "CertificateVerify"),
-            (TlsEvent::NewSessionTicket, _) => self.note(at, from, "NewSessionTicket"),
-            (TlsEvent::CertificateStatus, _) => self.note(at, from, "CertificateStatus"),
-            (TlsEvent::EncryptedExtensions, _) => self.note(at, from, "EncryptedExtensions"),
-            (TlsEvent::ChangeCipherSpec { compat: true }, _) => self.note(at, from, "ChangeCipherSpec (compatibility)"),
+            (TlsEvent::CertificateVerify, _) => { self.note(at, from, Step::CertificateVerify); }
+            (TlsEvent::NewSessionTicket, _) => { self.note(at, from, Step::NewSessionTicket); }
+            (TlsEvent::CertificateStatus, _) => { self.note(at, from, Step::CertificateStatus); }
+            (TlsEvent::EncryptedExtensions, _) => { self.note(at, from, Step::EncryptedExtensions); }
+            (TlsEvent::OtherHandshake(t), _) => { self.note(at, from, Step::OtherHandshake(*t)); }
+            (TlsEvent::Heartbeat, _) => { self.note(at, from, Step::Heartbeat); }
+            (TlsEvent::ChangeCipherSpec { compat: true }, _) => { self.note(at, from, Step::ChangeCipherSpec { compat: true }); }
             (TlsEvent::ChangeCipherSpec { .. }, _) => {
                 self.ccs[from] = true;
                 self.advance(Stage::ChangeCipherSpec);
-                self.note(at, from, "ChangeCipherSpec");
+                self.note(at, from, Step::ChangeCipherSpec { compat: false });
             }
             (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) if !self.tls13 => {
                 if !self.finished[from] {
                     self.finished[from] = true;
                     self.advance(Stage::Finished);
-                    self.note(at, from, "Finished (encrypted)");
+                    self.note(at, from, Step::Finished);
                 }
                 if self.finished.client && self.finished.server {
                     self.complete(at);
                 }
             }
-            (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) => self.note(at, from, "encrypted handshake"),
+            (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) => { self.note(at, from, Step::EncryptedHandshake); }
             (TlsEvent::ApplicationData { len }, _) => {
                 tls.application_records[from] += 1;
+                let bytes = u64::from(*len);
                 if self.tls13 && self.completed_at.is_none() {
                     self.advance(Stage::EncryptedHandshake);
+                    let alert_sized = *len == self.protected_alert_len;
                     match from {
                         Side::Client => {
                             self.client_protected = true;
@@ -387,12 +427,16 @@ impl Observer {
                                 self.second_client_protected = Some(at);
                             }
                         }
-                        // A server record after the client's first protected record (its Finished)
-                        // that is too long to be an alert: a ticket or data, so the handshake is done.
-                        Side::Server if self.client_protected && *len > SHORT_PROTECTED_RECORD => self.complete(at),
+                        // A server record after the client's first protected record (its Finished,
+                        // or its certificate flight) that cannot be an alert: a ticket or data, so
+                        // the handshake is done.
+                        Side::Server if self.client_protected && !alert_sized => self.complete(at),
                         Side::Server => {}
                     }
-                    self.note(at, from, "ApplicationData (protected)");
+                    let entry = self.note(at, from, Step::ApplicationData { protected_handshake: true, bytes });
+                    if alert_sized && !self.completed() {
+                        self.pending_alert[from] = Some(PendingAlert { at, len: *len, entry });
+                    }
                 } else {
                     if tls.application_records.client > 0 && tls.application_records.server > 0 {
                         self.complete(at);
@@ -400,27 +444,23 @@ impl Observer {
                     if self.completed() {
                         self.advance(Stage::ApplicationData);
                     }
-                    self.note(at, from, "ApplicationData");
+                    self.note(at, from, Step::ApplicationData { protected_handshake: false, bytes });
                 }
             }
             (TlsEvent::Alert(alert), _) => {
                 self.alerts.push(AlertRecord { from, alert: *alert, inferred: false, at });
-                let what = match (alert.level, alert.description) {
-                    (Some(l), Some(d)) => format!("Alert {l} {d}"),
-                    _ => "Alert (encrypted)".to_string(),
-                };
-                self.note(at, from, what);
+                self.note(at, from, Step::Alert { alert: *alert, inferred: false });
             }
             (TlsEvent::SslV2 { msg_type: 4 }, Side::Server) if tls.version.is_none() => {
                 // SERVER-HELLO of a real SSL 2.0 server: the version is decided.
                 tls.version = Some(crate::tls::TlsVersion(0x0002));
                 self.advance(Stage::ServerHello);
-                self.note(at, from, "SSLv2 SERVER-HELLO");
+                self.note(at, from, Step::SslV2ServerHello);
             }
             (TlsEvent::SslV2 { msg_type: 2 }, Side::Client) if self.ssl2_after_master_key.is_none() => {
                 self.ssl2_after_master_key = Some(PerSide::default());
                 self.advance(Stage::ClientKeyExchange);
-                self.note(at, from, "SSLv2 CLIENT-MASTER-KEY");
+                self.note(at, from, Step::SslV2ClientMasterKey);
             }
             (TlsEvent::SslV2 { .. }, _) => {
                 // After CLIENT-MASTER-KEY every SSL 2.0 record is encrypted: server-verify,
@@ -432,21 +472,23 @@ impl Observer {
                         self.complete(at);
                     }
                 }
-                self.note(at, from, "SSLv2 record (encrypted)");
+                self.note(at, from, Step::SslV2Record);
             }
             (TlsEvent::Malformed { what }, _) => {
-                tls.anomalies.push(format!("{from}: {what}"));
-                self.note(at, from, format!("malformed TLS: {what}"));
+                tls.anomalies.push(TlsAnomaly { side: from, kind: TlsAnomalyKind::Malformed { what } });
+                self.note(at, from, Step::MalformedTls { what });
             }
-            (TlsEvent::Resync { skipped }, _) => tls.anomalies.push(format!("{from}: resynchronised after {skipped} bytes")),
+            (TlsEvent::Resync { skipped }, _) => {
+                tls.anomalies.push(TlsAnomaly { side: from, kind: TlsAnomalyKind::Resynced { skipped: *skipped } });
+            }
             (TlsEvent::OversizedHandshake { msg_type, len }, _) => {
-                tls.anomalies.push(format!("{from}: handshake message type {msg_type} of {len} bytes not reassembled"));
+                tls.anomalies.push(TlsAnomaly { side: from, kind: TlsAnomalyKind::OversizedHandshake { msg_type: *msg_type, len: *len } });
             }
             (other, _) => {
-                // A message from the unexpected side, or one the observer has no use for.
-                let name = format!("{other:?}");
-                let short: String = name.chars().take(40).collect();
-                self.note(at, from, short);
+                // A message from the side that never sends it.
+                let step = unexpected_step(other);
+                tls.anomalies.push(TlsAnomaly { side: from, kind: TlsAnomalyKind::Unexpected(step) });
+                self.note(at, from, step);
             }
         }
     }
@@ -483,7 +525,7 @@ impl Observer {
         }
         self.timeline.sort_by_key(|e| e.at.frame);
         let closed_by = self.tcp.closed_by();
-        let input = cause::Input {
+        let input = Input {
             completed: self.completed(),
             stage: self.stage,
             protocol: self.protocol,
@@ -496,8 +538,12 @@ impl Observer {
             payload_seen: self.payload_seen,
             packets: facts.packets,
             start: facts.start,
+            end: facts.end,
+            timeline: &self.timeline,
         };
-        let (outcome, cause) = cause::decide(&input);
+        let finding = rules::decide(&input);
+        let outcome = finding.outcome;
+        let cause = explain::explain(&input, finding);
         let stage = match (outcome, self.stage) {
             // Completed from a mid-stream capture: only application data was seen.
             (Outcome::Completed, s) if s < Stage::Finished => Stage::ApplicationData,
@@ -534,5 +580,34 @@ impl Observer {
             unfinished: facts.unfinished,
             tcp: self.tcp,
         }
+    }
+}
+
+/// The step of an event that reached the observer from the side that never sends it.
+fn unexpected_step(event: &TlsEvent) -> Step {
+    match event {
+        TlsEvent::ClientHello(ch) => Step::ClientHello {
+            version: ch.highest_version(),
+            suites: u16::try_from(ch.cipher_suites.len()).unwrap_or(u16::MAX),
+        },
+        TlsEvent::ServerHello(sh) if sh.hello_retry_request => Step::HelloRetryRequest {
+            group: sh.key_share_group,
+        },
+        TlsEvent::ServerHello(sh) => Step::ServerHello {
+            version: sh.version,
+            suite: sh.cipher_suite,
+        },
+        TlsEvent::Certificate(c) => Step::Certificate {
+            chain_len: c.chain_len,
+        },
+        TlsEvent::ServerKeyExchange => Step::ServerKeyExchange,
+        TlsEvent::CertificateRequest => Step::CertificateRequest,
+        TlsEvent::ServerHelloDone => Step::ServerHelloDone,
+        TlsEvent::ClientKeyExchange => Step::ClientKeyExchange,
+        TlsEvent::SslV2 { msg_type: 4 } => Step::SslV2ServerHello,
+        TlsEvent::SslV2 { msg_type: 2 } => Step::SslV2ClientMasterKey,
+        _ => Step::MalformedTls {
+            what: "unexpected message",
+        },
     }
 }

@@ -1,0 +1,396 @@
+//! The words of a verdict: the explanation, the hints and the Schannel events, written from a
+//! [`Finding`] of the rule table and the connection's facts. Nothing here decides anything: every
+//! branch is keyed by the finding's code and trigger, and by facts the finding already rests on.
+
+use crate::Side;
+use crate::rdp::{FailureCode, Protocols};
+use crate::tls::{AlertDescription, ClientHello, KeyAlgorithm, SuiteAuth};
+
+use super::rules::{Finding, Input, Trigger};
+use super::{AlertRecord, Cause, CauseCode, CloseKind, Mark, RdpFacts, Stage};
+
+/// The cause of a finding, in words.
+pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
+    let mut c = match f.trigger {
+        Trigger::Completed => Cause::new(CauseCode::None, "The TLS handshake completed."),
+        Trigger::CredSspEnded { side, kind, records } => Cause::new(
+            CauseCode::NlaFailure,
+            format!(
+                "TLS completed and CredSSP (NLA) started, then the {side} closed with {} after {records} encrypted records: a probable authentication failure.",
+                kind.as_str().to_uppercase()
+            ),
+        )
+        .hint("Check the user name, password and domain, that the account may log on remotely, and the server's Security log (event 4625)."),
+        Trigger::SynRefused => Cause::new(
+            CauseCode::TcpRefused,
+            "The server answered the SYN with RST: nothing listens on that port, or a firewall rejects the connection.",
+        )
+        .hint("Check that the service runs and listens on this port, and the host firewall allows it."),
+        Trigger::SynUnanswered => Cause::new(
+            CauseCode::TcpUnanswered,
+            "The SYN was never answered: the server is down or unreachable, or a firewall drops the connection silently.",
+        )
+        .hint("Check routing and firewalls (network security groups, host firewall) between the client and the server."),
+        Trigger::RdpFailure(code) => match i.rdp {
+            Some(rdp) => rdp_failure(rdp, code),
+            None => Cause::new(CauseCode::RdpNegotiationFailure, format!("The RDP server refused the negotiation with {code}.")),
+        },
+        Trigger::RdpStandardSecurity => Cause::new(
+            CauseCode::None,
+            "RDP negotiated standard RDP security: no TLS is used on this connection.",
+        )
+        .hint("Standard RDP security is weak; require TLS or NLA on the server (Security Layer = SSL/Negotiate)."),
+        Trigger::NotTlsPayload => Cause::new(
+            CauseCode::None,
+            "The connection carried data that is not TLS (nor RDP negotiation).",
+        ),
+        Trigger::NothingSent => Cause::new(
+            CauseCode::None,
+            "The client closed the connection without sending anything: no handshake was attempted (a port check or an unused preconnection).",
+        ),
+        Trigger::Alert(a) => from_alert(i, a, f.code),
+        Trigger::Close { side, kind, at } => from_close(i, f.code, side, kind, at),
+        Trigger::CaptureEnded => Cause::new(
+            CauseCode::CaptureIncomplete,
+            format!(
+                "The capture ends before the handshake did (last step seen: {}).",
+                i.stage.as_str()
+            ),
+        )
+        .hint("Capture for longer, or start the capture before the client connects."),
+    };
+    // The finding decides; the words only follow it.
+    c.code = f.code;
+    c.confidence = f.confidence;
+    c.evidence = f.evidence;
+    c
+}
+
+fn ms(from: Option<Mark>, to: Mark) -> String {
+    match from {
+        Some(f) => format!(" {:.0} ms", to.ts.millis_since(f.ts).max(0.0)),
+        None => String::new(),
+    }
+}
+
+fn hello_summary(ch: &ClientHello) -> String {
+    let suites = ch
+        .cipher_suites
+        .iter()
+        .filter(|s| !s.is_grease() && !s.is_signalling())
+        .count();
+    format!(
+        "a {} ClientHello offering {suites} cipher suites",
+        ch.highest_version()
+    )
+}
+
+/// How many of the client's suites a certificate of each key type could serve (TLS 1.2 and earlier).
+fn suite_auth_counts(ch: &ClientHello) -> (usize, usize, usize) {
+    let (mut rsa, mut ecdsa, mut tls13) = (0, 0, 0);
+    for s in &ch.cipher_suites {
+        match s.auth() {
+            SuiteAuth::Rsa => rsa += 1,
+            SuiteAuth::Ecdsa => ecdsa += 1,
+            SuiteAuth::Any => tls13 += 1,
+            _ => {}
+        }
+    }
+    (rsa, ecdsa, tls13)
+}
+
+fn old_client_hints(mut c: Cause, ch: &ClientHello) -> Cause {
+    let top = ch.highest_version();
+    if !top.is_tls13_or_draft() && top.0 <= 0x0301 {
+        c = c.hint(format!(
+            "The client offers at most {top}. On a Windows 7 / Server 2008 R2 client enable TLS 1.1 and 1.2 under \
+             HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client \
+             (Enabled=1, DisabledByDefault=0); the Remote Desktop client also needs the update that lets RDP use \
+             TLS 1.1/1.2 (KB3080079)."
+        ));
+    }
+    c
+}
+
+fn key_type_hint(mut c: Cause, i: &Input<'_>) -> Cause {
+    let Some(ch) = i.client_hello() else { return c };
+    let (rsa, ecdsa, tls13) = suite_auth_counts(ch);
+    let cert = i
+        .tls
+        .and_then(|t| t.certificate.as_ref())
+        .and_then(|c| c.key_type.as_ref());
+    match cert {
+        Some(k) if k.algorithm == KeyAlgorithm::Ec && ecdsa == 0 && tls13 == 0 => {
+            c = c.hint(format!(
+                "The server certificate has an {k} key, but the client offers no ECDSA cipher suite: use an RSA certificate or enable ECDHE_ECDSA suites on the client."
+            ));
+        }
+        Some(k) if k.algorithm == KeyAlgorithm::Rsa && rsa == 0 && tls13 == 0 => {
+            c = c.hint(format!(
+                "The server certificate has an {k} key, but the client offers only ECDSA cipher suites: use an ECDSA certificate or enable RSA suites on the client."
+            ));
+        }
+        _ if rsa + ecdsa == 0 && tls13 > 0 => {
+            let algs: Vec<String> = ch
+                .signature_algorithms
+                .iter()
+                .filter(|a| !a.is_grease())
+                .map(|a| a.to_string())
+                .collect();
+            c = c.hint(format!(
+                "The client offers only TLS 1.3 suites: the server certificate's key must suit one of its signature algorithms ({}).",
+                algs.join(", ")
+            ));
+        }
+        _ => {
+            c = c.hint(format!(
+                "Check the server certificate's key type against the client's suites: it offers {rsa} suites for an RSA certificate, {ecdsa} for an ECDSA certificate{}.",
+                if tls13 > 0 { format!(" and {tls13} TLS 1.3 suites") } else { String::new() }
+            ));
+        }
+    }
+    c
+}
+
+fn cert_time_hint(mut c: Cause, i: &Input<'_>) -> Cause {
+    let Some(cert) = i.tls.and_then(|t| t.certificate.as_ref()) else {
+        return c;
+    };
+    if let Some(na) = cert.not_after
+        && na < i.start.ts
+    {
+        c = c.hint(format!(
+                "The server certificate ({}) had already expired at the capture's time: not after {na}.",
+                cert.subject
+            ));
+    }
+    if let Some(nb) = cert.not_before
+        && nb > i.start.ts
+    {
+        c = c.hint(format!(
+            "The server certificate ({}) was not yet valid at the capture's time: not before {nb}.",
+            cert.subject
+        ));
+    }
+    if cert.self_signed {
+        c = c.hint(format!(
+            "The server certificate ({}) is self-signed: clients trust it only if it is installed in their trusted root store.",
+            cert.subject
+        ));
+    }
+    c
+}
+
+fn from_alert(i: &Input<'_>, a: &AlertRecord, decided: CauseCode) -> Cause {
+    let sender = a.from;
+    let receiver = sender.peer();
+    let description = a.alert.description;
+    let code = description.map(|d| d.0);
+    let name = match (a.alert.level, a.alert.description) {
+        (Some(l), Some(d)) => format!("{l} alert {d}"),
+        _ if a.inferred => {
+            "an encrypted alert (inferred: a protected record of exactly an alert's size just before it closed)"
+                .to_string()
+        }
+        _ => "an encrypted alert".to_string(),
+    };
+    let ch_at = i.tls.and_then(|t| t.client_hello_at);
+    let after = match (i.client_hello(), i.stage) {
+        (Some(ch), Stage::ClientHello) => {
+            format!("{} after {}", ms(ch_at, a.at), hello_summary(ch))
+        }
+        _ => format!(" at stage {}", i.stage.as_str()),
+    };
+    let then = match i.closed_by {
+        Some((side, kind)) => format!(
+            "; the {side} then closed with {}",
+            kind.as_str().to_uppercase()
+        ),
+        None => String::new(),
+    };
+    let what = format!("The {sender} sent {name}{after}{then}.");
+    let alert_events = |c: Cause| match code {
+        Some(n) => c
+            .event(36888, sender, Some(n))
+            .event(36887, receiver, Some(n)),
+        None => c,
+    };
+    match (decided, description) {
+        (CauseCode::NoSharedCipher, _) => {
+            let mut c = Cause::new(
+                CauseCode::NoSharedCipher,
+                format!("{what} The server found nothing it could accept in the client's offer: no common cipher suite (in TLS 1.3 also no common key-exchange group or signature algorithm), or no certificate usable with them."),
+            )
+            .event(36874, Side::Server, None);
+            c = alert_events(c);
+            c = c.hint("On a Windows server the enabled suites come from the cipher suite order policy (Get-TlsCipherSuite, GPO 'SSL Cipher Suite Order'); the SCHANNEL\\Protocols registry keys only switch protocol versions, not suites.");
+            c = key_type_hint(c, i);
+            if let Some(ch) = i.client_hello() {
+                if ch.highest_version().is_tls13_or_draft() && !ch.supported_groups.is_empty() {
+                    let groups: Vec<String> = ch.supported_groups.iter().filter(|g| !g.is_grease()).map(|g| g.to_string()).collect();
+                    c = c.hint(format!("The client offered the key-exchange groups {}; a TLS 1.3 server needs one of them enabled too.", groups.join(", ")));
+                }
+                c = old_client_hints(c, ch);
+            }
+            c
+        }
+        (CauseCode::ClientCertificateRequired, Some(d)) if d != AlertDescription::CERTIFICATE_REQUIRED => {
+            let c = Cause::new(
+                CauseCode::ClientCertificateRequired,
+                format!("{what} The server asked for a client certificate and the client sent none (or one the server would not accept)."),
+            );
+            alert_events(c).hint("Install a client certificate the server trusts, or stop requiring client certificates on the server.")
+        }
+        (CauseCode::ProtocolVersion, _) => {
+            let mut c = Cause::new(
+                CauseCode::ProtocolVersion,
+                format!("{what} The peers have no TLS version in common."),
+            );
+            c = alert_events(c);
+            if let Some(ch) = i.client_hello() {
+                let offered: Vec<String> = if ch.supported_versions.is_empty() {
+                    vec![ch.legacy_version.to_string()]
+                } else {
+                    ch.supported_versions.iter().filter(|v| !v.is_grease()).map(|v| v.to_string()).collect()
+                };
+                c = c.hint(format!("The client offered: {}. Enable a common version on both ends.", offered.join(", ")));
+                c = old_client_hints(c, ch);
+            }
+            c
+        }
+        (CauseCode::CertificateRejected, Some(_)) => {
+            let mut c = if sender == Side::Client {
+                Cause::new(CauseCode::CertificateRejected, format!("{what} The client rejected the server's certificate."))
+            } else {
+                Cause::new(CauseCode::CertificateRejected, format!("{what} The server rejected the client's certificate."))
+            };
+            if sender == Side::Client {
+                let id = match description {
+                    Some(AlertDescription::CERTIFICATE_EXPIRED) => 36881,
+                    Some(AlertDescription::UNKNOWN_CA) => 36882,
+                    Some(AlertDescription::CERTIFICATE_REVOKED) => 36883,
+                    _ => 36876,
+                };
+                c = c.event(id, Side::Client, None);
+            }
+            c = alert_events(c);
+            if description == Some(AlertDescription::UNKNOWN_CA) {
+                c = c.hint("unknown_ca: the certificate's issuer is not trusted by the peer: install the issuing CA (and any intermediate) in the peer's trust store, or have the server send its full chain.");
+            }
+            cert_time_hint(c, i)
+        }
+        (CauseCode::ClientCertificateRequired, Some(_)) => alert_events(Cause::new(
+            CauseCode::ClientCertificateRequired,
+            format!("{what} The server requires a client certificate and the client did not send one."),
+        ))
+        .hint("Install a client certificate the server trusts, or stop requiring client certificates on the server."),
+        (CauseCode::UnrecognizedName, _) => {
+            let sni = i.client_hello().and_then(|c| c.sni.clone());
+            let c = Cause::new(
+                CauseCode::UnrecognizedName,
+                format!("{what} The server does not serve the name the client asked for (SNI {}).", sni.as_deref().unwrap_or("absent")),
+            );
+            alert_events(c).hint("Connect with a name the server has a certificate and binding for, or configure it on the server.")
+        }
+        (CauseCode::CertificateRejected, None) => {
+            let c = Cause::new(
+                CauseCode::CertificateRejected,
+                format!("{what} In TLS 1.3 a client aborting right after the server's encrypted flight is almost always rejecting the server's certificate (untrusted issuer, wrong name, expired)."),
+            )
+            .event(36876, Side::Client, None);
+            cert_time_hint(c, i).hint("Decrypt with a key log (SSLKEYLOGFILE) to see the exact alert, or check the client's certificate validation log.")
+        }
+        (CauseCode::ClientCertificateRequired, None) => Cause::new(
+            CauseCode::ClientCertificateRequired,
+            format!("{what} In TLS 1.3 a server aborting after the client's second flight is almost always refusing the client's certificate or its absence."),
+        )
+        .hint("Check whether the server requires client certificates and whether the client has one it trusts."),
+        _ => {
+            let c = Cause::new(CauseCode::PeerAlert, format!("{what} See the alerts for details."));
+            let c = alert_events(c);
+            if code.is_none() {
+                c.hint("The alert is encrypted; decrypt with a key log (SSLKEYLOGFILE) to see it. After a key change it is often bad_record_mac or decrypt_error (mismatched keys, a middlebox altering records).")
+            } else {
+                c
+            }
+        }
+    }
+}
+
+fn from_close(i: &Input<'_>, code: CauseCode, side: Side, kind: CloseKind, m: Mark) -> Cause {
+    let how = match kind {
+        CloseKind::Rst => "reset the connection (RST)",
+        CloseKind::Fin => "closed the connection (FIN)",
+    };
+    let ch_at = i.tls.and_then(|t| t.client_hello_at);
+    let when = match (i.stage, i.client_hello()) {
+        (Stage::ClientHello, Some(ch)) => format!(
+            "{} after {}, without an alert",
+            ms(ch_at, m),
+            hello_summary(ch)
+        ),
+        (s, _) => format!(" at stage {} without an alert", s.as_str()),
+    };
+    let mut c = Cause::new(code, format!("The {side} {how}{when}."));
+    match (side, i.stage) {
+        (Side::Server, Stage::ClientHello) => {
+            c.explanation.push_str(" Servers do this when they cannot use their certificate or support none of the client's versions.");
+            c = c
+                .event(36870, Side::Server, None)
+                .event(36871, Side::Server, None)
+                .event(36886, Side::Server, None)
+                .hint("On a Windows server look for Schannel 36870/36871 (the certificate's private key cannot be used, e.g. permissions on MachineKeys) or 36886 (no server credential); for RDP check the certificate bound to the listener.");
+            if let Some(ch) = i.client_hello() {
+                c = old_client_hints(c, ch);
+            }
+        }
+        (
+            Side::Client,
+            Stage::ServerHello
+            | Stage::ServerCertificate
+            | Stage::ServerHelloDone
+            | Stage::EncryptedHandshake,
+        ) => {
+            c.explanation.push_str(" Clients that hang up right after the server's hello usually reject the certificate or the negotiated parameters without saying so.");
+            c = cert_time_hint(c, i);
+        }
+        (_, Stage::TcpEstablished | Stage::TcpSyn) => {
+            c.explanation.push_str(" No handshake had started.");
+        }
+        (Side::Server, Stage::RdpRequest) => {
+            c.explanation
+                .push_str(" The RDP server hung up on the X.224 Connection Request.");
+        }
+        _ => {}
+    }
+    c
+}
+
+fn rdp_failure(rdp: &RdpFacts, code: FailureCode) -> Cause {
+    let requested = rdp
+        .requested
+        .map(|p| p.names().join(", "))
+        .unwrap_or_else(|| "nothing (no RDP_NEG_REQ)".into());
+    let mut c = Cause::new(
+        CauseCode::RdpNegotiationFailure,
+        format!(
+            "The RDP server refused the negotiation with {code}: {} The client requested: {requested}.",
+            code.meaning()
+        ),
+    );
+    match code {
+        FailureCode::SSL_REQUIRED_BY_SERVER
+        | FailureCode::HYBRID_REQUIRED_BY_SERVER
+        | FailureCode::SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER => {
+            if rdp.requested.is_none_or(|p| p == Protocols::RDP) {
+                c = c.hint("The client asked only for standard RDP security while the server requires TLS or NLA: enable TLS/NLA on the client (or, less safely, allow standard security on the server).");
+            } else {
+                c = c.hint("Enable on the client the security protocol the server requires (NLA/CredSSP for HYBRID_REQUIRED_BY_SERVER).");
+            }
+        }
+        FailureCode::SSL_NOT_ALLOWED_BY_SERVER => c = c.hint("The server allows only standard RDP security: enable TLS on the server (Security Layer = SSL or Negotiate)."),
+        FailureCode::SSL_CERT_NOT_ON_SERVER => c = c.hint("The server has no certificate for TLS: check the certificate configured for the RDP listener and Schannel 36870/36886 on the server."),
+        _ => {}
+    }
+    c
+}

@@ -1,0 +1,561 @@
+//! The decision: one ordered table of rules over a connection's evidence.
+//!
+//! [`RULES`] is read top to bottom; the first rule that applies decides the outcome, the cause
+//! code, how sure it is and which packets show it (a [`Finding`]). The rules hold no prose: the
+//! words come from [`super::explain`], keyed by the finding. TCP failures come first, then RDP
+//! negotiation, then whichever ended the handshake first — an alert or a close. The first close,
+//! not the last alert, is the cause when it came first (a peer answering an EOF with an alert is
+//! an effect).
+
+use crate::rdp::{FailureCode, Protocols};
+use crate::tls::{AlertDescription, AlertLevel, ClientHello};
+use crate::{PerSide, Side};
+
+use super::{
+    AlertRecord, CauseCode, CloseKind, Confidence, Evidence, EvidenceKind, Mark, Outcome, Protocol,
+    RdpFacts, Stage, Step, TcpFacts, TimelineEntry, TlsFacts,
+};
+
+/// CredSSP is a few round trips; a session that got past it carries far more records than this.
+const MAX_CREDSSP_RECORDS: u64 = 16;
+
+/// What the rules look at: the facts the observer collected about one connection.
+pub(crate) struct Input<'a> {
+    pub completed: bool,
+    pub stage: Stage,
+    pub protocol: Protocol,
+    pub tcp: &'a TcpFacts,
+    pub closed_by: Option<(Side, CloseKind)>,
+    pub alerts: &'a [AlertRecord],
+    pub rdp: Option<&'a RdpFacts>,
+    pub tls: Option<&'a TlsFacts>,
+    pub tls13: bool,
+    pub payload_seen: PerSide<bool>,
+    pub packets: PerSide<u64>,
+    pub start: Mark,
+    pub end: Mark,
+    pub timeline: &'a [TimelineEntry],
+}
+
+/// What ended the handshake first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ending<'a> {
+    /// An alert that ends a handshake, sent no later than the first close.
+    Alert(&'a AlertRecord),
+    /// A FIN or RST before any such alert.
+    Close {
+        side: Side,
+        kind: CloseKind,
+        at: Mark,
+    },
+}
+
+impl<'a> Input<'a> {
+    pub(crate) fn close_mark(&self) -> Option<(Side, CloseKind, Mark)> {
+        let (side, kind) = self.closed_by?;
+        let m = match kind {
+            CloseKind::Fin => self.tcp.first_fin?.at,
+            CloseKind::Rst => self.tcp.first_rst?.at,
+        };
+        Some((side, kind, m))
+    }
+
+    /// The first alert that ends a handshake: fatal, encrypted or inferred, or a warning
+    /// close_notify / user_canceled (which announces a close).
+    fn ending_alert(&self) -> Option<&'a AlertRecord> {
+        self.alerts
+            .iter()
+            .find(|a| match (a.alert.level, a.alert.description) {
+                (Some(l), Some(d)) => {
+                    l == AlertLevel::FATAL
+                        || d == AlertDescription::CLOSE_NOTIFY
+                        || d == AlertDescription::USER_CANCELED
+                }
+                _ => true,
+            })
+    }
+
+    /// An ending alert or a close, whichever came first.
+    pub(crate) fn ending(&self) -> Option<Ending<'a>> {
+        match (self.ending_alert(), self.close_mark()) {
+            (Some(a), Some((_, _, m))) if a.at.frame <= m.frame => Some(Ending::Alert(a)),
+            (Some(a), None) => Some(Ending::Alert(a)),
+            (_, Some((side, kind, at))) => Some(Ending::Close { side, kind, at }),
+            (None, None) => None,
+        }
+    }
+
+    pub(crate) fn client_hello(&self) -> Option<&'a ClientHello> {
+        self.tls.and_then(|t| t.client_hello.as_ref())
+    }
+
+    fn certificate_requested(&self) -> bool {
+        self.tls.is_some_and(|t| t.certificate_requested)
+    }
+
+    /// The last timeline step `side` sent before frame `before`.
+    fn last_step_of(&self, side: Side, before: u64) -> Option<Evidence> {
+        self.timeline
+            .iter()
+            .rev()
+            .find(|e| e.from == side && e.at.frame < before && !matches!(e.step, Step::Gap { .. }))
+            .map(|e| step_evidence(e.at, e.from, e.step))
+    }
+
+    /// The first timeline step matching `want`.
+    fn first_step(&self, want: impl Fn(&Step) -> bool) -> Option<Evidence> {
+        self.timeline
+            .iter()
+            .find(|e| want(&e.step))
+            .map(|e| step_evidence(e.at, e.from, e.step))
+    }
+
+    fn close_evidence(&self, side: Side) -> Option<Evidence> {
+        let (fin, rst) = (self.tcp.first_fin, self.tcp.first_rst);
+        [fin, rst]
+            .into_iter()
+            .flatten()
+            .filter(|m| m.side == side)
+            .min_by_key(|m| m.at.frame)
+            .map(|m| {
+                let step = if Some(m) == fin { Step::Fin } else { Step::Rst };
+                step_evidence(m.at, side, step)
+            })
+    }
+
+    /// The last packet of the connection, as the evidence of last resort.
+    fn last_packet(&self) -> Evidence {
+        match self.timeline.iter().max_by_key(|e| e.at.frame) {
+            Some(e) if e.at.frame == self.end.frame => step_evidence(e.at, e.from, e.step),
+            _ => Evidence {
+                at: self.end,
+                side: None,
+                what: EvidenceKind::LastPacket,
+            },
+        }
+    }
+}
+
+fn step_evidence(at: Mark, side: Side, step: Step) -> Evidence {
+    Evidence {
+        at,
+        side: Some(side),
+        what: EvidenceKind::Step(step),
+    }
+}
+
+/// What a rule concluded. [`super::explain`] turns it into words.
+#[derive(Debug, Clone)]
+pub(crate) struct Finding<'a> {
+    /// The name of the rule that fired.
+    pub rule: &'static str,
+    pub outcome: Outcome,
+    pub code: CauseCode,
+    pub confidence: Confidence,
+    pub trigger: Trigger<'a>,
+    /// The packets that show it, in frame order, each once.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The fact a rule fired on, which the explanation is written around.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trigger<'a> {
+    /// The handshake finished.
+    Completed,
+    /// RDP with CredSSP: TLS finished, then a close after a few records.
+    CredSspEnded {
+        side: Side,
+        kind: CloseKind,
+        records: u64,
+    },
+    /// The SYN was answered by RST.
+    SynRefused,
+    /// The SYN was never answered.
+    SynUnanswered,
+    /// RDP_NEG_FAILURE.
+    RdpFailure(FailureCode),
+    /// RDP negotiated standard RDP security.
+    RdpStandardSecurity,
+    /// Payload that is neither TLS nor RDP negotiation.
+    NotTlsPayload,
+    /// The client closed without either side sending a byte.
+    NothingSent,
+    /// An alert ended the handshake.
+    Alert(&'a AlertRecord),
+    /// A close (FIN or RST) ended the handshake.
+    Close {
+        side: Side,
+        kind: CloseKind,
+        at: Mark,
+    },
+    /// Nothing ended it within the capture.
+    CaptureEnded,
+}
+
+impl<'a> Finding<'a> {
+    fn new(
+        outcome: Outcome,
+        code: CauseCode,
+        confidence: Confidence,
+        trigger: Trigger<'a>,
+        evidence: impl IntoIterator<Item = Option<Evidence>>,
+    ) -> Self {
+        let mut evidence: Vec<Evidence> = evidence.into_iter().flatten().collect();
+        evidence.sort_by_key(|e| e.at.frame);
+        evidence.dedup_by_key(|e| e.at.frame);
+        Finding {
+            rule: "",
+            outcome,
+            code,
+            confidence,
+            trigger,
+            evidence,
+        }
+    }
+}
+
+/// A row of the table: a name that says when it applies, and the test that decides it.
+pub(crate) struct Rule {
+    pub name: &'static str,
+    pub applies: for<'a> fn(&Input<'a>) -> Option<Finding<'a>>,
+}
+
+/// The rules, in order: the first that applies decides.
+#[rustfmt::skip]
+pub(crate) const RULES: &[Rule] = &[
+    Rule { name: "TLS finished, then RDP's CredSSP ended in a close",       applies: credssp_ended },
+    Rule { name: "TLS finished",                                            applies: completed },
+    Rule { name: "SYN answered by the server's RST",                        applies: syn_refused },
+    Rule { name: "SYN never answered",                                      applies: syn_unanswered },
+    Rule { name: "RDP server sent RDP_NEG_FAILURE",                         applies: rdp_failure },
+    Rule { name: "RDP negotiated standard RDP security",                    applies: rdp_standard_security },
+    Rule { name: "payload that is neither TLS nor RDP",                     applies: not_tls_payload },
+    Rule { name: "client closed before anybody sent a byte",                applies: nothing_sent },
+    Rule { name: "server handshake_failure/insufficient_security to a ClientHello", applies: no_shared_cipher },
+    Rule { name: "server handshake_failure after asking for a client certificate",  applies: handshake_failure_after_certificate_request },
+    Rule { name: "protocol_version alert",                                  applies: protocol_version },
+    Rule { name: "certificate alert",                                       applies: certificate_alert },
+    Rule { name: "certificate_required alert",                              applies: certificate_required },
+    Rule { name: "unrecognized_name alert",                                 applies: unrecognized_name },
+    Rule { name: "TLS 1.3 client alert hidden in its protected records",    applies: tls13_client_protected_alert },
+    Rule { name: "TLS 1.3 server alert hidden in its protected records",    applies: tls13_server_protected_alert },
+    Rule { name: "any other alert",                                         applies: other_alert },
+    Rule { name: "a FIN or RST before the handshake finished",              applies: closed },
+    Rule { name: "nothing ended it: the capture did",                       applies: capture_ended },
+];
+
+/// Runs the table. The last rule always applies.
+pub(crate) fn decide<'a>(i: &Input<'a>) -> Finding<'a> {
+    RULES
+        .iter()
+        .find_map(|r| {
+            (r.applies)(i).map(|mut f| {
+                f.rule = r.name;
+                f
+            })
+        })
+        .unwrap_or_else(|| capture_ended_finding(i))
+}
+
+fn credssp_ended<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    if !i.completed {
+        return None;
+    }
+    let rdp = i.rdp?;
+    let selected = rdp.selected?;
+    if selected.0 & (Protocols::HYBRID.0 | Protocols::HYBRID_EX.0) == 0 {
+        return None;
+    }
+    let (side, kind, at) = i.close_mark()?;
+    let tls = i.tls?;
+    if tls.application_records.client == 0 {
+        // CredSSP never started: not an authentication failure.
+        return None;
+    }
+    let records = tls.application_records.client + tls.application_records.server;
+    if records > MAX_CREDSSP_RECORDS {
+        return None;
+    }
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::NlaFailure,
+        Confidence::Probable,
+        Trigger::CredSspEnded {
+            side,
+            kind,
+            records,
+        },
+        [
+            i.last_step_of(side.peer(), at.frame),
+            i.close_evidence(side),
+        ],
+    ))
+}
+
+fn completed<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    i.completed.then(|| {
+        Finding::new(
+            Outcome::Completed,
+            CauseCode::None,
+            Confidence::Certain,
+            Trigger::Completed,
+            [],
+        )
+    })
+}
+
+/// A SYN and nothing else from either side but, perhaps, the server's RST.
+fn only_syn(i: &Input<'_>) -> bool {
+    i.tcp.syn.is_some()
+        && i.tcp.syn_ack.is_none()
+        && !i.payload_seen.server
+        && !i.payload_seen.client
+}
+
+fn syn_evidence(i: &Input<'_>) -> Option<Evidence> {
+    i.tcp
+        .syn
+        .map(|at| step_evidence(at, Side::Client, Step::Syn))
+}
+
+fn syn_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let rst = i.tcp.first_rst.filter(|r| r.side == Side::Server)?;
+    only_syn(i).then(|| {
+        Finding::new(
+            Outcome::Failed,
+            CauseCode::TcpRefused,
+            Confidence::Certain,
+            Trigger::SynRefused,
+            [
+                syn_evidence(i),
+                Some(step_evidence(rst.at, Side::Server, Step::Rst)),
+            ],
+        )
+    })
+}
+
+fn syn_unanswered<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    (only_syn(i) && i.packets.server == 0).then(|| {
+        Finding::new(
+            Outcome::Failed,
+            CauseCode::TcpUnanswered,
+            Confidence::Probable,
+            Trigger::SynUnanswered,
+            [syn_evidence(i), Some(i.last_packet())],
+        )
+    })
+}
+
+fn rdp_confirm_evidence(i: &Input<'_>) -> Option<Evidence> {
+    i.first_step(|s| matches!(s, Step::X224Confirm(_)))
+}
+
+fn rdp_failure<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let code = i.rdp?.failure?;
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::RdpNegotiationFailure,
+        Confidence::Certain,
+        Trigger::RdpFailure(code),
+        [
+            i.first_step(|s| matches!(s, Step::X224Request { .. })),
+            rdp_confirm_evidence(i),
+        ],
+    ))
+}
+
+fn rdp_standard_security<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let rdp = i.rdp?;
+    (rdp.confirmed && rdp.selected == Some(Protocols::RDP) && i.tls.is_none()).then(|| {
+        Finding::new(
+            Outcome::NotTls,
+            CauseCode::None,
+            Confidence::Certain,
+            Trigger::RdpStandardSecurity,
+            [rdp_confirm_evidence(i)],
+        )
+    })
+}
+
+fn not_tls_payload<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    (i.tls.is_none()
+        && i.protocol == Protocol::Other
+        && (i.payload_seen.client || i.payload_seen.server))
+        .then(|| {
+            Finding::new(
+                Outcome::NotTls,
+                CauseCode::None,
+                Confidence::Certain,
+                Trigger::NotTlsPayload,
+                [],
+            )
+        })
+}
+
+fn nothing_sent<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let nothing =
+        !i.payload_seen.client && !i.payload_seen.server && i.rdp.is_none() && i.tls.is_none();
+    (nothing && i.closed_by.is_some_and(|(side, _)| side == Side::Client)).then(|| {
+        Finding::new(
+            Outcome::NotTls,
+            CauseCode::None,
+            Confidence::Certain,
+            Trigger::NothingSent,
+            [i.close_evidence(Side::Client)],
+        )
+    })
+}
+
+/// The alert that ended the handshake, if an alert did.
+fn ending_alert<'a>(i: &Input<'a>) -> Option<&'a AlertRecord> {
+    match i.ending()? {
+        Ending::Alert(a) => Some(a),
+        Ending::Close { .. } => None,
+    }
+}
+
+/// A finding for an alert: certain when the alert was read, probable when only its record was seen
+/// or it was inferred. The evidence is what the alert answered (the peer's last step before it),
+/// the alert itself and its sender's close.
+fn alert_finding<'a>(i: &Input<'a>, a: &'a AlertRecord, code: CauseCode) -> Finding<'a> {
+    let confidence = if a.alert.description.is_some() {
+        Confidence::Certain
+    } else {
+        Confidence::Probable
+    };
+    Finding::new(
+        Outcome::Failed,
+        code,
+        confidence,
+        Trigger::Alert(a),
+        [
+            i.last_step_of(a.from.peer(), a.at.frame),
+            Some(step_evidence(
+                a.at,
+                a.from,
+                Step::Alert {
+                    alert: a.alert,
+                    inferred: a.inferred,
+                },
+            )),
+            i.close_evidence(a.from)
+                .filter(|c| c.at.frame >= a.at.frame),
+        ],
+    )
+}
+
+/// An ending alert with one of `descriptions`, sent by `from` (either side when `None`).
+fn alert_with<'a>(
+    i: &Input<'a>,
+    from: Option<Side>,
+    descriptions: &[AlertDescription],
+) -> Option<&'a AlertRecord> {
+    ending_alert(i).filter(|a| {
+        from.is_none_or(|s| a.from == s)
+            && a.alert
+                .description
+                .is_some_and(|d| descriptions.contains(&d))
+    })
+}
+
+const NO_COMMON_GROUND: [AlertDescription; 2] = [
+    AlertDescription::HANDSHAKE_FAILURE,
+    AlertDescription::INSUFFICIENT_SECURITY,
+];
+
+fn no_shared_cipher<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = alert_with(i, Some(Side::Server), &NO_COMMON_GROUND)?;
+    (i.stage <= Stage::ClientHello).then(|| alert_finding(i, a, CauseCode::NoSharedCipher))
+}
+
+fn handshake_failure_after_certificate_request<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = alert_with(i, Some(Side::Server), &NO_COMMON_GROUND)?;
+    i.certificate_requested()
+        .then(|| alert_finding(i, a, CauseCode::ClientCertificateRequired))
+}
+
+fn protocol_version<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = alert_with(i, None, &[AlertDescription::PROTOCOL_VERSION])?;
+    Some(alert_finding(i, a, CauseCode::ProtocolVersion))
+}
+
+fn certificate_alert<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = ending_alert(i)?;
+    a.alert
+        .description
+        .is_some_and(AlertDescription::is_certificate_problem)
+        .then(|| alert_finding(i, a, CauseCode::CertificateRejected))
+}
+
+fn certificate_required<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = alert_with(i, None, &[AlertDescription::CERTIFICATE_REQUIRED])?;
+    Some(alert_finding(i, a, CauseCode::ClientCertificateRequired))
+}
+
+fn unrecognized_name<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = alert_with(i, None, &[AlertDescription::UNRECOGNIZED_NAME])?;
+    Some(alert_finding(i, a, CauseCode::UnrecognizedName))
+}
+
+/// An alert whose description could not be read, in a TLS 1.3 handshake, from `side`.
+fn tls13_unread_alert<'a>(i: &Input<'a>, side: Side) -> Option<&'a AlertRecord> {
+    ending_alert(i).filter(|a| i.tls13 && a.from == side && a.alert.description.is_none())
+}
+
+/// In TLS 1.3 a client that aborts right after the server's encrypted flight is almost always
+/// rejecting the server's certificate.
+fn tls13_client_protected_alert<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = tls13_unread_alert(i, Side::Client)?;
+    Some(alert_finding(i, a, CauseCode::CertificateRejected))
+}
+
+/// In TLS 1.3 a server that aborts after the client's second flight is almost always refusing
+/// the client's certificate or its absence.
+fn tls13_server_protected_alert<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = tls13_unread_alert(i, Side::Server)?;
+    Some(alert_finding(i, a, CauseCode::ClientCertificateRequired))
+}
+
+fn other_alert<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let a = ending_alert(i)?;
+    Some(alert_finding(i, a, CauseCode::PeerAlert))
+}
+
+fn closed<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let Ending::Close { side, kind, at } = i.ending()? else {
+        return None;
+    };
+    let code = match (side, kind) {
+        (Side::Server, CloseKind::Rst) => CauseCode::ServerReset,
+        (Side::Server, CloseKind::Fin) => CauseCode::ServerClosed,
+        (Side::Client, CloseKind::Rst) => CauseCode::ClientReset,
+        (Side::Client, CloseKind::Fin) => CauseCode::ClientClosed,
+    };
+    Some(Finding::new(
+        Outcome::Failed,
+        code,
+        Confidence::Probable,
+        Trigger::Close { side, kind, at },
+        [
+            i.last_step_of(side.peer(), at.frame),
+            i.close_evidence(side),
+        ],
+    ))
+}
+
+fn capture_ended<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    Some(capture_ended_finding(i))
+}
+
+fn capture_ended_finding<'a>(i: &Input<'a>) -> Finding<'a> {
+    Finding::new(
+        Outcome::Incomplete,
+        CauseCode::CaptureIncomplete,
+        Confidence::Certain,
+        Trigger::CaptureEnded,
+        [Some(i.last_packet())],
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,749 @@
+//! One test per row of the rule table, each built from typed evidence (a timeline of steps, TCP
+//! marks, alerts) and asserting the rule that fired, the code, the confidence and the evidence
+//! frames; then the words for a few of them, and a check that every row is covered.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::Timestamp;
+use crate::rdp::FailureCode;
+use crate::tls::{Alert, AlertLevel, CipherSuite, TlsVersion};
+use crate::verdict::{Cause, SideMark, explain};
+
+thread_local! {
+    /// The rules that fired in this thread's tests (each test runs on its own thread; the
+    /// coverage test runs them all itself).
+    static FIRED: RefCell<BTreeSet<&'static str>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+fn mark(frame: u64) -> Mark {
+    Mark {
+        frame,
+        ts: Timestamp::from_secs_nanos(1_000, frame as u32 * 1_000_000),
+    }
+}
+
+fn plain_alert(level: AlertLevel, description: AlertDescription) -> Alert {
+    Alert {
+        level: Some(level),
+        description: Some(description),
+        encrypted: false,
+    }
+}
+
+const HIDDEN: Alert = Alert {
+    level: None,
+    description: None,
+    encrypted: true,
+};
+
+/// A connection's evidence, built step by step.
+struct Case {
+    completed: bool,
+    stage: Stage,
+    protocol: Protocol,
+    tcp: TcpFacts,
+    alerts: Vec<AlertRecord>,
+    rdp: Option<RdpFacts>,
+    tls: Option<TlsFacts>,
+    tls13: bool,
+    payload: PerSide<bool>,
+    packets: PerSide<u64>,
+    timeline: Vec<TimelineEntry>,
+    end: u64,
+}
+
+impl Case {
+    /// SYN, SYN-ACK and nothing else yet.
+    fn tcp() -> Self {
+        let mut c = Case {
+            completed: false,
+            stage: Stage::TcpEstablished,
+            protocol: Protocol::Other,
+            tcp: TcpFacts {
+                syn: Some(mark(1)),
+                syn_ack: Some(mark(2)),
+                ..TcpFacts::default()
+            },
+            alerts: Vec::new(),
+            rdp: None,
+            tls: None,
+            tls13: false,
+            payload: PerSide::default(),
+            packets: PerSide::new(2, 1),
+            timeline: Vec::new(),
+            end: 2,
+        };
+        c.step(1, Side::Client, Step::Syn);
+        c.step(2, Side::Server, Step::SynAck);
+        c
+    }
+
+    /// A TLS 1.2 ClientHello in frame 4.
+    fn hello() -> Self {
+        let mut c = Case::tcp();
+        c.protocol = Protocol::Tls;
+        c.stage = Stage::ClientHello;
+        c.payload.client = true;
+        c.tls = Some(TlsFacts {
+            client_hello_at: Some(mark(4)),
+            ..TlsFacts::default()
+        });
+        c.step(
+            4,
+            Side::Client,
+            Step::ClientHello {
+                version: TlsVersion(0x0303),
+                suites: 20,
+            },
+        );
+        c
+    }
+
+    /// A TLS 1.2 server flight (ServerHello 5, Certificate 6, ServerHelloDone 7).
+    fn server_flight() -> Self {
+        let mut c = Case::hello();
+        c.stage = Stage::ServerHelloDone;
+        c.payload.server = true;
+        c.step(
+            5,
+            Side::Server,
+            Step::ServerHello {
+                version: TlsVersion(0x0303),
+                suite: CipherSuite(0xc02f),
+            },
+        );
+        c.step(6, Side::Server, Step::Certificate { chain_len: 2 });
+        c.step(7, Side::Server, Step::ServerHelloDone);
+        c
+    }
+
+    /// A TLS 1.3 handshake up to the client's second flight (frames 5 and 8).
+    fn tls13_client_flight() -> Self {
+        let mut c = Case::hello();
+        c.tls13 = true;
+        c.stage = Stage::EncryptedHandshake;
+        c.payload.server = true;
+        c.step(
+            5,
+            Side::Server,
+            Step::ServerHello {
+                version: TlsVersion(0x0304),
+                suite: CipherSuite(0x1301),
+            },
+        );
+        c.step(
+            6,
+            Side::Server,
+            Step::ApplicationData {
+                protected_handshake: true,
+                bytes: 2000,
+            },
+        );
+        c.step(
+            8,
+            Side::Client,
+            Step::ApplicationData {
+                protected_handshake: true,
+                bytes: 94,
+            },
+        );
+        c
+    }
+
+    fn step(&mut self, frame: u64, from: Side, step: Step) -> &mut Self {
+        self.timeline
+            .push(TimelineEntry::new(mark(frame), from, step));
+        self.end = self.end.max(frame);
+        self.packets[from] += 1;
+        self
+    }
+
+    fn alert(&mut self, frame: u64, from: Side, alert: Alert, inferred: bool) -> &mut Self {
+        self.alerts.push(AlertRecord {
+            from,
+            alert,
+            inferred,
+            at: mark(frame),
+        });
+        self.step(frame, from, Step::Alert { alert, inferred })
+    }
+
+    fn fatal(&mut self, frame: u64, from: Side, description: AlertDescription) -> &mut Self {
+        self.alert(
+            frame,
+            from,
+            plain_alert(AlertLevel::FATAL, description),
+            false,
+        )
+    }
+
+    fn fin(&mut self, frame: u64, from: Side) -> &mut Self {
+        if self.tcp.first_fin.is_none() {
+            self.tcp.first_fin = Some(SideMark {
+                side: from,
+                at: mark(frame),
+            });
+        }
+        self.step(frame, from, Step::Fin)
+    }
+
+    fn rst(&mut self, frame: u64, from: Side) -> &mut Self {
+        if self.tcp.first_rst.is_none() {
+            self.tcp.first_rst = Some(SideMark {
+                side: from,
+                at: mark(frame),
+            });
+        }
+        self.step(frame, from, Step::Rst)
+    }
+
+    fn input(&self) -> Input<'_> {
+        Input {
+            completed: self.completed,
+            stage: self.stage,
+            protocol: self.protocol,
+            tcp: &self.tcp,
+            closed_by: self.tcp.closed_by(),
+            alerts: &self.alerts,
+            rdp: self.rdp.as_ref(),
+            tls: self.tls.as_ref(),
+            tls13: self.tls13,
+            payload_seen: self.payload,
+            packets: self.packets,
+            start: mark(1),
+            end: mark(self.end),
+            timeline: &self.timeline,
+        }
+    }
+
+    /// The rule that fired, the outcome, code, confidence and evidence frames.
+    fn decide(&self) -> (&'static str, Outcome, CauseCode, Confidence, Vec<u64>) {
+        let f = decide(&self.input());
+        FIRED.with(|s| s.borrow_mut().insert(f.rule));
+        let frames = f.evidence.iter().map(|e| e.at.frame).collect();
+        (f.rule, f.outcome, f.code, f.confidence, frames)
+    }
+
+    /// The cause in words.
+    fn cause(&self) -> Cause {
+        let i = self.input();
+        explain::explain(&i, decide(&i))
+    }
+}
+
+/// The row whose name is `name`, or the only one that starts with it.
+fn rule(name: &str) -> &'static str {
+    if let Some(r) = RULES.iter().find(|r| r.name == name) {
+        return r.name;
+    }
+    let starting: Vec<&'static str> = RULES
+        .iter()
+        .map(|r| r.name)
+        .filter(|n| n.starts_with(name))
+        .collect();
+    match starting[..] {
+        [one] => one,
+        _ => panic!("no single rule named {name}…: {starting:?}"),
+    }
+}
+
+use CauseCode as C;
+use Confidence::{Certain, Probable};
+
+fn rdp_case(selected: Option<Protocols>, failure: Option<FailureCode>) -> Case {
+    let mut c = Case::tcp();
+    c.protocol = Protocol::Rdp;
+    c.stage = Stage::RdpConfirm;
+    c.payload = PerSide::new(true, true);
+    c.rdp = Some(RdpFacts {
+        requested: Some(Protocols::SSL),
+        confirmed: true,
+        selected,
+        failure,
+        ..RdpFacts::default()
+    });
+    c.step(
+        4,
+        Side::Client,
+        Step::X224Request {
+            requested: Some(Protocols::SSL),
+        },
+    );
+    let answer = match (selected, failure) {
+        (_, Some(f)) => crate::verdict::RdpAnswer::Failure(f),
+        (Some(p), None) => crate::verdict::RdpAnswer::Selected(p),
+        (None, None) => crate::verdict::RdpAnswer::Legacy,
+    };
+    c.step(5, Side::Server, Step::X224Confirm(answer));
+    c
+}
+
+#[test]
+fn row_credssp_ended() {
+    let mut c = rdp_case(Some(Protocols::HYBRID), None);
+    c.completed = true;
+    c.tls = Some(TlsFacts {
+        application_records: PerSide::new(3, 2),
+        ..TlsFacts::default()
+    });
+    c.step(
+        20,
+        Side::Client,
+        Step::ApplicationData {
+            protected_handshake: false,
+            bytes: 300,
+        },
+    );
+    c.fin(22, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("TLS finished, then RDP's CredSSP"),
+            Outcome::Failed,
+            C::NlaFailure,
+            Probable,
+            vec![20, 22]
+        )
+    );
+    // A session that got far past CredSSP is not an authentication failure.
+    c.tls = Some(TlsFacts {
+        application_records: PerSide::new(30, 200),
+        ..TlsFacts::default()
+    });
+    assert_eq!(c.decide().2, C::None);
+}
+
+#[test]
+fn row_completed() {
+    let mut c = Case::server_flight();
+    c.completed = true;
+    assert_eq!(
+        c.decide(),
+        (
+            rule("TLS finished"),
+            Outcome::Completed,
+            C::None,
+            Certain,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn row_syn_refused() {
+    let mut c = Case::tcp();
+    c.tcp.syn_ack = None;
+    c.timeline.retain(|e| e.step != Step::SynAck);
+    c.rst(2, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("SYN answered by the server's RST"),
+            Outcome::Failed,
+            C::TcpRefused,
+            Certain,
+            vec![1, 2]
+        )
+    );
+}
+
+#[test]
+fn row_syn_unanswered() {
+    let mut c = Case::tcp();
+    c.tcp.syn_ack = None;
+    c.timeline.retain(|e| e.step != Step::SynAck);
+    c.packets = PerSide::new(3, 0);
+    c.end = 3; // the SYN's retransmissions
+    assert_eq!(
+        c.decide(),
+        (
+            rule("SYN never answered"),
+            Outcome::Failed,
+            C::TcpUnanswered,
+            Probable,
+            vec![1, 3]
+        )
+    );
+}
+
+#[test]
+fn row_rdp_failure() {
+    let mut c = rdp_case(None, Some(FailureCode::HYBRID_REQUIRED_BY_SERVER));
+    c.fin(6, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP server sent RDP_NEG_FAILURE"),
+            Outcome::Failed,
+            C::RdpNegotiationFailure,
+            Certain,
+            vec![4, 5]
+        )
+    );
+    let cause = c.cause();
+    assert!(
+        cause.hints.iter().any(|h| h.contains("NLA/CredSSP")),
+        "{:?}",
+        cause.hints
+    );
+}
+
+#[test]
+fn row_rdp_standard_security() {
+    let c = rdp_case(Some(Protocols::RDP), None);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP negotiated standard RDP security"),
+            Outcome::NotTls,
+            C::None,
+            Certain,
+            vec![5]
+        )
+    );
+}
+
+#[test]
+fn row_not_tls_payload() {
+    let mut c = Case::tcp();
+    c.payload = PerSide::new(true, true);
+    c.fin(9, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("payload that is neither TLS nor RDP"),
+            Outcome::NotTls,
+            C::None,
+            Certain,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn row_nothing_sent() {
+    let mut c = Case::tcp();
+    c.fin(3, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("client closed before anybody sent a byte"),
+            Outcome::NotTls,
+            C::None,
+            Certain,
+            vec![3]
+        )
+    );
+}
+
+#[test]
+fn row_no_shared_cipher() {
+    let mut c = Case::hello();
+    c.fatal(5, Side::Server, AlertDescription::HANDSHAKE_FAILURE)
+        .fin(6, Side::Server)
+        .fin(7, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("server handshake_failure/insufficient_security to a ClientHello"),
+            Outcome::Failed,
+            C::NoSharedCipher,
+            Certain,
+            vec![4, 5, 6]
+        )
+    );
+    let cause = c.cause();
+    let events: Vec<(u32, Side, Option<u8>)> = cause
+        .schannel_event
+        .iter()
+        .chain(&cause.related_events)
+        .map(|e| (e.id, e.logged_by, e.alert_code))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (36874, Side::Server, None),
+            (36888, Side::Server, Some(40)),
+            (36887, Side::Client, Some(40))
+        ]
+    );
+    // The same alert later in the handshake is not about the offer.
+    let mut later = Case::server_flight();
+    later.fatal(8, Side::Server, AlertDescription::HANDSHAKE_FAILURE);
+    assert_eq!(later.decide().2, C::PeerAlert);
+}
+
+#[test]
+fn row_handshake_failure_after_certificate_request() {
+    let mut c = Case::server_flight();
+    if let Some(t) = c.tls.as_mut() {
+        t.certificate_requested = true;
+    }
+    c.step(8, Side::Client, Step::Certificate { chain_len: 0 })
+        .step(9, Side::Client, Step::Finished)
+        .fatal(10, Side::Server, AlertDescription::HANDSHAKE_FAILURE)
+        .fin(11, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("server handshake_failure after asking"),
+            Outcome::Failed,
+            C::ClientCertificateRequired,
+            Certain,
+            vec![9, 10, 11]
+        )
+    );
+}
+
+#[test]
+fn row_protocol_version() {
+    let mut c = Case::hello();
+    c.fatal(5, Side::Server, AlertDescription::PROTOCOL_VERSION);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("protocol_version alert"),
+            Outcome::Failed,
+            C::ProtocolVersion,
+            Certain,
+            vec![4, 5]
+        )
+    );
+}
+
+#[test]
+fn row_certificate_alert() {
+    for (description, id) in [
+        (AlertDescription::CERTIFICATE_EXPIRED, 36881),
+        (AlertDescription::UNKNOWN_CA, 36882),
+        (AlertDescription::CERTIFICATE_REVOKED, 36883),
+        (AlertDescription::BAD_CERTIFICATE, 36876),
+    ] {
+        let mut c = Case::server_flight();
+        c.fatal(8, Side::Client, description).fin(9, Side::Client);
+        assert_eq!(
+            c.decide(),
+            (
+                rule("certificate alert"),
+                Outcome::Failed,
+                C::CertificateRejected,
+                Certain,
+                vec![7, 8, 9]
+            ),
+            "{description}"
+        );
+        assert_eq!(
+            c.cause().schannel_event.map(|e| (e.id, e.logged_by)),
+            Some((id, Side::Client)),
+            "{description}"
+        );
+    }
+}
+
+#[test]
+fn row_certificate_required() {
+    let mut c = Case::tls13_client_flight();
+    c.fatal(9, Side::Server, AlertDescription::CERTIFICATE_REQUIRED);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("certificate_required alert"),
+            Outcome::Failed,
+            C::ClientCertificateRequired,
+            Certain,
+            vec![8, 9]
+        )
+    );
+}
+
+#[test]
+fn row_unrecognized_name() {
+    let mut c = Case::hello();
+    c.fatal(5, Side::Server, AlertDescription::UNRECOGNIZED_NAME);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("unrecognized_name alert"),
+            Outcome::Failed,
+            C::UnrecognizedName,
+            Certain,
+            vec![4, 5]
+        )
+    );
+    // As a warning it ends nothing: the client closing later is the cause.
+    let mut warning = Case::hello();
+    warning
+        .alert(
+            5,
+            Side::Server,
+            plain_alert(AlertLevel::WARNING, AlertDescription::UNRECOGNIZED_NAME),
+            false,
+        )
+        .fin(9, Side::Client);
+    assert_eq!(warning.decide().2, C::ClientClosed);
+}
+
+#[test]
+fn row_tls13_client_protected_alert() {
+    // The client answers the server's encrypted flight with an alert-sized record and closes.
+    let mut c = Case::hello();
+    c.tls13 = true;
+    c.stage = Stage::EncryptedHandshake;
+    c.payload.server = true;
+    c.step(
+        5,
+        Side::Server,
+        Step::ApplicationData {
+            protected_handshake: true,
+            bytes: 2000,
+        },
+    );
+    c.alert(7, Side::Client, HIDDEN, true).fin(7, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("TLS 1.3 client alert hidden"),
+            Outcome::Failed,
+            C::CertificateRejected,
+            Probable,
+            vec![5, 7]
+        )
+    );
+}
+
+#[test]
+fn row_tls13_server_protected_alert() {
+    // The server wanted a client certificate: the client's whole second flight, then an
+    // alert-sized server record and the server's close.
+    let mut c = Case::tls13_client_flight();
+    c.alert(9, Side::Server, HIDDEN, true).fin(10, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("TLS 1.3 server alert hidden"),
+            Outcome::Failed,
+            C::ClientCertificateRequired,
+            Probable,
+            vec![8, 9, 10]
+        )
+    );
+}
+
+#[test]
+fn row_other_alert() {
+    let mut c = Case::server_flight();
+    c.fatal(8, Side::Client, AlertDescription(47)); // illegal_parameter
+    assert_eq!(
+        c.decide(),
+        (
+            rule("any other alert"),
+            Outcome::Failed,
+            C::PeerAlert,
+            Certain,
+            vec![7, 8]
+        )
+    );
+    // TLS 1.2: an encrypted alert after the keys changed is seen but not read.
+    let mut hidden = Case::server_flight();
+    hidden.alert(9, Side::Client, HIDDEN, false);
+    let (name, _, code, confidence, _) = hidden.decide();
+    assert_eq!(
+        (name, code, confidence),
+        (rule("any other alert"), C::PeerAlert, Probable)
+    );
+}
+
+#[test]
+fn row_closed() {
+    for (side, rst, code) in [
+        (Side::Server, false, C::ServerClosed),
+        (Side::Server, true, C::ServerReset),
+        (Side::Client, false, C::ClientClosed),
+        (Side::Client, true, C::ClientReset),
+    ] {
+        let mut c = Case::server_flight();
+        if rst {
+            c.rst(8, side);
+        } else {
+            c.fin(8, side);
+        }
+        // The peer answers the close with an alert: an effect, not the cause.
+        c.fatal(9, side.peer(), AlertDescription(50));
+        let peer_last = if side == Side::Server { 4 } else { 7 };
+        assert_eq!(
+            c.decide(),
+            (
+                rule("a FIN or RST before the handshake finished"),
+                Outcome::Failed,
+                code,
+                Probable,
+                vec![peer_last, 8]
+            ),
+            "{side} rst={rst}"
+        );
+    }
+}
+
+#[test]
+fn row_capture_ended() {
+    let c = Case::server_flight();
+    assert_eq!(
+        c.decide(),
+        (
+            rule("nothing ended it"),
+            Outcome::Incomplete,
+            C::CaptureIncomplete,
+            Certain,
+            vec![7]
+        )
+    );
+}
+
+#[test]
+fn every_failed_or_incomplete_case_has_evidence() {
+    // A connection seen only as pure ACKs in the middle: no step at all.
+    let mut c = Case::tcp();
+    c.timeline.clear();
+    c.tcp.syn = None;
+    c.tcp.syn_ack = None;
+    c.end = 40;
+    let (_, outcome, _, _, frames) = c.decide();
+    assert_eq!((outcome, frames), (Outcome::Incomplete, vec![40]));
+}
+
+#[test]
+fn every_row_is_tested() {
+    // Run every row test on this thread and collect the rules they fired.
+    for t in [
+        row_credssp_ended,
+        row_completed,
+        row_syn_refused,
+        row_syn_unanswered,
+        row_rdp_failure,
+        row_rdp_standard_security,
+        row_not_tls_payload,
+        row_nothing_sent,
+        row_no_shared_cipher,
+        row_handshake_failure_after_certificate_request,
+        row_protocol_version,
+        row_certificate_alert,
+        row_certificate_required,
+        row_unrecognized_name,
+        row_tls13_client_protected_alert,
+        row_tls13_server_protected_alert,
+        row_other_alert,
+        row_closed,
+        row_capture_ended,
+    ] {
+        t();
+    }
+    let fired = FIRED.with(|s| s.borrow().clone());
+    let missing: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.name)
+        .filter(|n| !fired.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "rules no test fires: {missing:?}");
+}
