@@ -186,3 +186,35 @@ fn fuzz_rdp_negotiation_reencode_length_indicator_255() {
         }
     }
 }
+
+/// Since ISO-on-TCP Connection Requests are told from RDP ones: a non-text routing token (a first
+/// byte >= 0x80) can re-encode, CRLF added and invalid UTF-8 bytes tripled, into an exact ISO 8073
+/// parameter list that the parser refuses as `IsoTransport`. The harness accepts exactly that case.
+#[test]
+fn rdp_negotiation_non_text_token_reencoding_as_iso_parameters() {
+    let cr = |variable: &[u8]| {
+        let mut cr = vec![3, 0, 0, 0, 0, 0xe0, 0, 0, 0, 0, 0];
+        cr.extend_from_slice(variable);
+        let len = u16::try_from(cr.len()).unwrap();
+        cr[2..4].copy_from_slice(&len.to_be_bytes());
+        cr[4] = u8::try_from(cr.len() - 5).unwrap();
+        cr
+    };
+    // Called TSAP of 128 bytes announced, 42 invalid UTF-8 bytes present: 3 * 42 + CRLF = 128.
+    let mut lossy = vec![0xc2, 0x80];
+    lossy.extend_from_slice(&[0xff; 42]);
+    // Valid UTF-8 (U+0080 and text), 126 + CRLF bytes, then a byte the re-encoding drops.
+    let mut dropped = vec![0xc2, 0x80];
+    dropped.extend_from_slice(&[b'a'; 126]);
+    dropped.extend_from_slice(b"\r\n\x05");
+    for variable in [lossy, dropped] {
+        let data = cr(&variable);
+        let req = parse_connection_request(&data).expect("read as RDP with a routing token");
+        assert!(req.anomalies.contains(&"routing_token_not_text"));
+        assert_eq!(
+            parse_connection_request(&req.to_bytes()),
+            Err(shakedown::rdp::RdpError::IsoTransport)
+        );
+        assert_eq!(harness::rdp_negotiation::run(&data), 1);
+    }
+}

@@ -2,8 +2,10 @@
 //! tests/fixtures/SCENARIOS.tsv and README.md there); the verdict must name exactly that outcome,
 //! stage, cause, closer and alerts.
 
-use shakedown::verdict::Verdict;
-use shakedown_tests::{analyze_file, fixtures};
+use shakedown::verdict::{Protocol, Verdict};
+use shakedown::{CauseCode, Config, Outcome};
+use shakedown_tests::flags::{ACK, FIN, PSH, SYN};
+use shakedown_tests::{PcapBuilder, analyze_bytes, analyze_file, fixtures};
 
 struct Row {
     file: String,
@@ -180,4 +182,107 @@ fn tls13_alerts_inside_protected_records_are_inferred_with_their_sender() {
         );
         assert_eq!(v.cause.code, cause, "{file}");
     }
+}
+
+/// One TCP connection from `client` to `server`: the handshake, each `(from_client, payload)` in turn,
+/// then the client's FIN.
+fn conversation(
+    p: &mut PcapBuilder,
+    client: ([u8; 4], u16),
+    server: ([u8; 4], u16),
+    payloads: &[(bool, &[u8])],
+) {
+    let (mut cseq, mut sseq) = (1_000u32, 9_000u32);
+    p.tcp(client, server, cseq, 0, SYN, &[]);
+    p.tcp(server, client, sseq, cseq + 1, SYN | ACK, &[]);
+    cseq += 1;
+    sseq += 1;
+    p.tcp(client, server, cseq, sseq, ACK, &[]);
+    for (from_client, payload) in payloads {
+        let len = payload.len() as u32;
+        if *from_client {
+            p.tcp(client, server, cseq, sseq, ACK | PSH, payload);
+            cseq += len;
+        } else {
+            p.tcp(server, client, sseq, cseq, ACK | PSH, payload);
+            sseq += len;
+        }
+    }
+    p.tcp(client, server, cseq, sseq, ACK | FIN, &[]);
+}
+
+/// A TPKT + X.224 Connection Request carrying ISO 8073 transport selectors (ISO-on-TCP, here a
+/// Siemens S7comm client on port 102) is not RDP: no RDP facts, `not_tls` with cause `none`, and no
+/// advice to enable NLA. A legacy RDP request with a cookie in the same capture stays RDP.
+#[test]
+fn iso_on_tcp_connection_request_is_other_not_rdp_standard_security() {
+    const S7_CR: &[u8] = b"\x03\x00\x00\x16\x11\xe0\x00\x00\x00\x01\x00\
+        \xc1\x02\x01\x00\xc2\x02\x01\x02\xc0\x01\x0a";
+    const S7_CC: &[u8] = b"\x03\x00\x00\x16\x11\xd0\x00\x01\x00\x02\x00\
+        \xc0\x01\x0a\xc1\x02\x01\x00\xc2\x02\x01\x02";
+    // COTP Data carrying an S7comm Setup Communication job, and the PLC's answer.
+    const S7_SETUP: &[u8] = b"\x03\x00\x00\x19\x02\xf0\x80\x32\x01\x00\x00\x00\x00\x00\x08\
+        \x00\x00\xf0\x00\x00\x01\x00\x01\x01\xe0";
+    const S7_SETUP_ACK: &[u8] = b"\x03\x00\x00\x1b\x02\xf0\x80\x32\x03\x00\x00\x00\x00\x00\x08\
+        \x00\x00\x00\x00\xf0\x00\x00\x01\x00\x01\x00\xf0";
+    // nDPI rdp3.pcap: a legacy RDP client (cookie, no RDP_NEG_REQ) and its server's bare confirm.
+    const RDP_LEGACY_CR: &[u8] =
+        b"\x03\x00\x00\x27\x22\xe0\x00\x00\x00\x00\x00Cookie: mstshash=Administr\r\n";
+    const RDP_LEGACY_CC: &[u8] = b"\x03\x00\x00\x0b\x06\xd0\x00\x00\x12\x34\x00";
+
+    let mut p = PcapBuilder::new();
+    let plc = ([10, 0, 0, 2], 102);
+    let rdp_server = ([10, 0, 0, 3], 3389);
+    conversation(
+        &mut p,
+        ([10, 0, 0, 1], 50_000),
+        plc,
+        &[
+            (true, S7_CR),
+            (false, S7_CC),
+            (true, S7_SETUP),
+            (false, S7_SETUP_ACK),
+        ],
+    );
+    conversation(
+        &mut p,
+        ([10, 0, 0, 1], 50_001),
+        rdp_server,
+        &[(true, RDP_LEGACY_CR), (false, RDP_LEGACY_CC)],
+    );
+    let (verdicts, _) = analyze_bytes(p.bytes(), &Config::default()).expect("analysis");
+    assert_eq!(verdicts.len(), 2);
+    let by_port = |port: u16| {
+        verdicts
+            .iter()
+            .find(|v| v.server.port == port)
+            .expect("a verdict per connection")
+    };
+
+    let s7 = by_port(102);
+    assert_eq!(s7.protocol, Protocol::Other);
+    assert!(s7.rdp.is_none(), "{:?}", s7.rdp);
+    assert!(s7.tls.is_none());
+    assert_eq!(s7.outcome, Outcome::NotTls);
+    assert_eq!(s7.cause.code, CauseCode::None, "{}", s7.cause.explanation);
+    assert!(s7.cause.hints.is_empty(), "{:?}", s7.cause.hints);
+    assert!(
+        !s7.cause.explanation.contains("RDP negotiated"),
+        "{}",
+        s7.cause.explanation
+    );
+
+    let rdp = by_port(3389);
+    assert_eq!(rdp.protocol, Protocol::Rdp);
+    let facts = rdp.rdp.as_ref().expect("RDP facts");
+    assert_eq!(facts.cookie.as_deref(), Some("Administr"));
+    assert_eq!(facts.requested, None);
+    assert_eq!(rdp.outcome, Outcome::NotTls);
+    assert_eq!(rdp.cause.code, CauseCode::None);
+    assert!(
+        rdp.cause.explanation.contains("standard RDP security"),
+        "{}",
+        rdp.cause.explanation
+    );
+    assert!(!rdp.cause.hints.is_empty());
 }

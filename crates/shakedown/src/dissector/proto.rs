@@ -1,5 +1,7 @@
 //! The protocol layer of one connection: classifies the first bytes (any port), walks the RDP
-//! negotiation, then hands TLS bytes to the TLS parser and every result to the observer.
+//! negotiation, then hands TLS bytes to the TLS parser and every result to the observer. A TPKT +
+//! X.224 Connection Request is RDP only once its whole frame parses as one: ISO-on-TCP clients
+//! (S7comm, IEC 61850 MMS) send the same first bytes with ISO 8073 parameters, and become `other`.
 //!
 //! It sits on the in-order byte streams the reassembler delivers. Everything it buffers is bounded:
 //! a few bytes for classification, one TPKT (at most 64 KiB) for the X.224 exchange, and the client
@@ -289,6 +291,9 @@ impl Proto {
                         self.rdp_step = RdpStep::AwaitConfirm;
                         self.hold_early(&rest);
                     }
+                    // The first bytes looked like a CR, the whole frame is not RDP's: another
+                    // RFC 1006 user (`IsoTransport`: S7comm, IEC 61850 MMS) or a broken frame. No
+                    // RDP facts are recorded, so the verdict says `other`, not standard RDP security.
                     Err(_) => self.mode = Mode::Other,
                 }
             }

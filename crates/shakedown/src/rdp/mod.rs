@@ -9,8 +9,9 @@
 //!
 //! The parsers are lenient the way real captures require: a length field that disagrees with data that
 //! is clearly present is tolerated and named in `anomalies`; legacy clients and servers send no
-//! negotiation structures at all. Only a frame too short for its own header, or bytes that are not
-//! TPKT / the expected TPDU, are errors.
+//! negotiation structures at all. Only a frame too short for its own header, bytes that are not
+//! TPKT / the expected TPDU, or a Connection Request that belongs to another RFC 1006 user (ISO 8073
+//! transport parameters instead of RDP data: S7comm, IEC 61850 MMS) are errors.
 //!
 //! ```
 //! use shakedown::rdp::{parse_connection_request, parse_connection_confirm, Protocols};
@@ -78,6 +79,12 @@ pub enum RdpError {
         /// The TPDU code byte found.
         code: u8,
     },
+    /// An X.224 Connection Request of an ISO transport user over RFC 1006 (Siemens S7comm, IEC 61850
+    /// MMS, … on port 102), not of RDP: its variable part is ISO 8073 parameters (transport
+    /// selectors 0xC1/0xC2, TPDU size 0xC0) where RDP puts a cookie, a routing token or RDP_NEG_REQ
+    /// (MS-RDPBCGR 2.2.1.1).
+    #[error("not RDP: X.224 connection request with ISO 8073 transport parameters (ISO-on-TCP)")]
+    IsoTransport,
 }
 
 /// Reads byte `i`, 0 past the end: views call it only on offsets their `new_checked` verified, and it

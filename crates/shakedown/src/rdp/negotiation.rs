@@ -434,8 +434,10 @@ fn take_neg<'a>(
 
 /// Decodes a client's X.224 Connection Request (MS-RDPBCGR 2.2.1.1) from one whole TPKT frame.
 ///
-/// Errors only when the bytes are not TPKT, not an X.224 CR, or shorter than the TPKT length or the
-/// CR's fixed part; anything odd after that is tolerated and listed in `anomalies`.
+/// Errors when the bytes are not TPKT, not an X.224 CR, or shorter than the TPKT length or the CR's
+/// fixed part, and with [`RdpError::IsoTransport`] when the variable part is ISO 8073 transport
+/// parameters (an S7comm or MMS client on port 102, not RDP); anything odd after that is tolerated
+/// and listed in `anomalies`.
 ///
 /// ```
 /// use shakedown::rdp::parse_connection_request;
@@ -443,10 +445,20 @@ fn take_neg<'a>(
 /// let req = parse_connection_request(cr)?;
 /// assert_eq!(req.cookie.as_deref(), Some("Administr"));
 /// assert_eq!(req.neg_request, None); // a legacy client
+///
+/// // A Siemens S7comm client: calling TSAP 01 00, called TSAP 01 02, TPDU size 1024.
+/// let s7 = b"\x03\x00\x00\x16\x11\xe0\x00\x00\x00\x01\x00\
+///            \xc1\x02\x01\x00\xc2\x02\x01\x02\xc0\x01\x0a";
+/// assert_eq!(parse_connection_request(s7), Err(shakedown::rdp::RdpError::IsoTransport));
 /// # Ok::<(), shakedown::rdp::RdpError>(())
 /// ```
 pub fn parse_connection_request(tpkt: &[u8]) -> Result<ConnectionRequest, RdpError> {
     let (mut rest, anomalies) = open(tpkt, X224Kind::ConnectionRequest, "connection request")?;
+    // Read as RDP data, these parameters would become a non-text routing token and the connection
+    // an RDP one with standard security: decide before that.
+    if x224::is_iso_transport_parameters(rest) {
+        return Err(RdpError::IsoTransport);
+    }
     let mut req = ConnectionRequest {
         anomalies,
         ..ConnectionRequest::default()

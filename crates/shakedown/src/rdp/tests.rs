@@ -83,6 +83,41 @@ fn cr_bare_no_variable_part() {
     assert_eq!(req, ConnectionRequest::default());
 }
 
+/// A Siemens S7comm client's COTP Connection Request (ISO-on-TCP, RFC 1006, port 102): calling TSAP
+/// `01 00`, called TSAP `01 02`, TPDU size 1024 (0x0a).
+const CR_S7COMM: &str = "03000016 11e00000000100 c1020100 c2020102 c0010a";
+/// An IEC 61850 MMS client's Connection Request: TPDU size 8192 first, then called and calling TSAP.
+const CR_MMS: &str = "03000016 11e00000000100 c0010d c2020001 c1020001";
+
+#[test]
+fn cr_with_iso_transport_parameters_is_not_rdp() {
+    for cr in [CR_S7COMM, CR_MMS] {
+        let bytes = hex(cr);
+        assert_eq!(
+            parse_connection_request(&bytes),
+            Err(RdpError::IsoTransport),
+            "{cr}"
+        );
+        // The first bytes alone look like any CR: the parser, with the whole frame, decides.
+        assert_eq!(looks_like_connection_request(&bytes), Some(true));
+        assert_eq!(x224_kind(&bytes), Some(X224Kind::ConnectionRequest));
+    }
+    assert_eq!(
+        RdpError::IsoTransport.to_string(),
+        "not RDP: X.224 connection request with ISO 8073 transport parameters (ISO-on-TCP)"
+    );
+    // Cut inside a parameter: no longer a parameter list, read as RDP data (a routing token).
+    let mut cut = hex(CR_S7COMM);
+    cut.truncate(cut.len() - 1);
+    cut[3] -= 1;
+    let req = parse_connection_request(&cut).unwrap();
+    assert!(req.routing_token.is_some());
+    // RDP requests stay RDP: a legacy cookie, RDP_NEG_REQ alone, a bare request.
+    for rdp in [CR_LEGACY, CR_NO_COOKIE, CR_TO_SSL, "0300000b06e00000000000"] {
+        assert!(parse_connection_request(&hex(rdp)).is_ok(), "{rdp}");
+    }
+}
+
 #[test]
 fn cr_routing_tokens() {
     for token in [

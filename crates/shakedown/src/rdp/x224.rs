@@ -34,6 +34,47 @@ const CODE_DR: u8 = 0x80;
 /// TPDU code of a Data TPDU (ISO 8073 §13.7).
 const CODE_DT: u8 = 0xf0;
 
+/// Parameter code of the TPDU size in the variable part of a CR / CC (ISO 8073 = ITU-T X.224
+/// §13.3.4): one byte, the size as a power of two. RFC 1006 users send it; RDP never does.
+const PARAM_TPDU_SIZE: u8 = 0xc0;
+/// Parameter code of the calling transport selector (TSAP-ID of the initiator, ISO 8073 §13.3.4),
+/// e.g. S7comm's `01 00`.
+const PARAM_CALLING_TSAP: u8 = 0xc1;
+/// Parameter code of the called transport selector (TSAP-ID of the responder, ISO 8073 §13.3.4),
+/// e.g. S7comm's rack/slot `01 02`.
+const PARAM_CALLED_TSAP: u8 = 0xc2;
+/// ISO 8073's parameter codes (0x85…, 0xc0–0xc7, 0xe0, 0xf0, …) all have the top bit set. RDP's
+/// variable part never starts so: it is a text line or a structure of type 0x01 or 0x06.
+const PARAM_CODE_BIT: u8 = 0x80;
+
+/// Whether the variable part of a Connection Request (the bytes after its fixed part) is a list of
+/// ISO 8073 parameters naming a transport selector or a TPDU size: the CR of an ISO transport user
+/// over RFC 1006 (Siemens S7comm, IEC 61850 MMS, … on port 102), not of RDP, whose variable part
+/// (MS-RDPBCGR 2.2.1.1) is a cookie or routing token line, RDP_NEG_REQ and
+/// RDP_NEG_CORRELATION_INFO.
+///
+/// Every parameter (code, length, value) must be complete and the list must end exactly at the end
+/// of the data, so a cookie, token or RDP_NEG_REQ cannot hide after it; an empty variable part (a
+/// bare legacy RDP request) is not such a list.
+pub(crate) fn is_iso_transport_parameters(variable: &[u8]) -> bool {
+    let mut rest = variable;
+    let mut transport = false;
+    while let [code, len, after @ ..] = rest {
+        if code & PARAM_CODE_BIT == 0 {
+            return false;
+        }
+        let Some(next) = after.get(usize::from(*len)..) else {
+            return false;
+        };
+        transport |= matches!(
+            *code,
+            PARAM_TPDU_SIZE | PARAM_CALLING_TSAP | PARAM_CALLED_TSAP
+        );
+        rest = next;
+    }
+    transport && rest.is_empty()
+}
+
 /// Which X.224 TPDU a frame carries (ISO 8073 §13.1, the codes RDP uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum X224Kind {
@@ -372,6 +413,58 @@ mod tests {
             looks_like_connection_request(b"GET / HTTP/1.1"),
             Some(false)
         );
+    }
+
+    /// The Connection Request of a Siemens S7comm client (COTP over RFC 1006): calling TSAP `01 00`,
+    /// called TSAP `01 02` (rack 0, slot 2), TPDU size 1024.
+    const S7_CR: &[u8] = b"\x03\x00\x00\x16\x11\xe0\x00\x00\x00\x01\x00\
+        \xc1\x02\x01\x00\xc2\x02\x01\x02\xc0\x01\x0a";
+
+    #[test]
+    fn iso_transport_parameters_are_told_from_rdp_data() {
+        let s7 = &S7_CR[4 + CONNECTION_FIXED_LEN..];
+        assert!(is_iso_transport_parameters(s7));
+        // IEC 61850 MMS order: TPDU size first, then the selectors.
+        assert!(is_iso_transport_parameters(
+            b"\xc0\x01\x0d\xc2\x02\x00\x01\xc1\x02\x00\x01"
+        ));
+        // One selector alone, and with another ISO 8073 parameter (additional options).
+        assert!(is_iso_transport_parameters(b"\xc2\x02\x01\x02"));
+        assert!(is_iso_transport_parameters(b"\xc6\x01\x01\xc1\x00"));
+        // RDP: a bare legacy request, a cookie, a routing token, RDP_NEG_REQ, correlation info.
+        assert!(!is_iso_transport_parameters(b""));
+        assert!(!is_iso_transport_parameters(b"Cookie: mstshash=eltons\r\n"));
+        assert!(!is_iso_transport_parameters(
+            b"Cookie: msts=3640205228.15629.0000\r\n"
+        ));
+        assert!(!is_iso_transport_parameters(&CR[11..]));
+        assert!(!is_iso_transport_parameters(b"\x06\x00\x24\x00"));
+        // Parameters, then something else: not a whole parameter list.
+        assert!(!is_iso_transport_parameters(
+            b"\xc1\x02\x01\x00\x01\x00\x08\x00"
+        ));
+        assert!(!is_iso_transport_parameters(
+            b"\xc1\x02\x01\x00Cookie: mstshash=a\r\n"
+        ));
+        // A parameter cut short or a lone code byte; cut between parameters, still a list.
+        for n in 1..s7.len() {
+            let whole_parameters = n == 4 || n == 8;
+            assert_eq!(
+                is_iso_transport_parameters(&s7[..n]),
+                whole_parameters,
+                "prefix {n}"
+            );
+        }
+        // ISO 8073 parameters but no selector or TPDU size (a checksum): not what we look for.
+        assert!(!is_iso_transport_parameters(b"\xc3\x02\x00\x00"));
+        // The whole S7comm frame is a CR by its first bytes; the parser tells it apart.
+        assert_eq!(looks_like_connection_request(S7_CR), Some(true));
+        let t = Tpkt::new_checked(S7_CR).unwrap();
+        let x = X224::new_checked(t.payload()).unwrap();
+        assert_eq!(x.kind(), X224Kind::ConnectionRequest);
+        assert_eq!(x.length_indicator(), 0x11);
+        assert_eq!(x.src_ref(), Some(1));
+        assert_eq!(x.user_data(), s7);
     }
 
     #[test]

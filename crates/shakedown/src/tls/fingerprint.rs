@@ -23,9 +23,17 @@
 //! Three deliberate readings of the JA4 text: ALPN letters are lowercased (the reference
 //! implementation prints `h2` for a client offering `H2`); the version is the numerically highest non-GREASE
 //! supported_versions entry (so a TLS 1.3 *draft* client gets `00`, "unknown", exactly as the spec and
-//! its reference implementation do), and the ALPN hex rule is applied to the protocol's bytes as
-//! stored in [`ClientHello::alpn`], which are lossily decoded UTF-8 (an ALPN that is not valid UTF-8
-//! is therefore hashed from its U+FFFD replacement bytes, `ef…bd`).
+//! its reference implementation do), and the ALPN rule reads the first protocol's bytes as sent
+//! ([`ClientHello::alpn_raw`]), never the display strings of [`ClientHello::alpn`]: a lossy UTF-8
+//! decoding would turn a non-UTF-8 name into U+FFFD bytes (`ef bf bd`) and print `eb` where the spec
+//! asks for the first and last hex digit of the real value (`0xBA 0xAD` gives `bd`).
+//!
+//! The ALPN rule follows the text of the spec (`technical_details/JA4.md`, "ALPN Extension Value"),
+//! not every FoxIO tool: their Python tool still prints `9` for a non-ASCII character (FoxIO-LLC/ja4
+//! issue #326), older releases of their Rust tool did too and printed `0` for the missing last
+//! character of a one-byte value; s2n-tls follows the spec as here. So: no ALPN or an empty first
+//! value gives `00`, a single alphanumeric byte is both first and last (`x` gives `xx`), and a single
+//! other byte gives its two hex digits (`0xAB` gives `ab`).
 
 use std::cell::RefCell;
 
@@ -295,6 +303,15 @@ impl ClientHello {
         Ja3::of(full)
     }
 
+    /// The bytes of the first ALPN protocol as sent. A hello built by hand may fill only
+    /// [`ClientHello::alpn`]; its strings' bytes stand in then (they are exact for valid UTF-8).
+    fn first_alpn(&self) -> Option<&[u8]> {
+        match self.alpn_raw.first() {
+            Some(raw) => Some(raw),
+            None => self.alpn.first().map(String::as_bytes),
+        }
+    }
+
     fn ja4_parts(&self) -> Ja4Parts {
         let version = self
             .supported_versions
@@ -316,7 +333,7 @@ impl ClientHello {
         } else {
             'i'
         };
-        let alpn = ja4_alpn(self.alpn.first().map(String::as_bytes));
+        let alpn = ja4_alpn(self.first_alpn());
         // `t13d1516h2`, with room for the two hashes `ja4` appends.
         let mut prefix = String::with_capacity(36);
         prefix.push('t');
@@ -352,7 +369,8 @@ impl ClientHello {
 
     /// The JA4 fingerprint of this ClientHello over TCP (FoxIO's JA4 specification), e.g.
     /// `t13d1516h2_8daaf6152771_e5627efa2ab1`. GREASE values are ignored everywhere; an empty cipher
-    /// or extension list hashes to `000000000000`.
+    /// or extension list hashes to `000000000000`. The ALPN characters come from the first entry of
+    /// [`ClientHello::alpn_raw`] (of [`ClientHello::alpn`] when `alpn_raw` is empty).
     ///
     /// ```
     /// use shakedown::tls::{CipherSuite, ClientHello, SignatureScheme, TlsVersion};
@@ -511,6 +529,79 @@ mod tests {
         assert_eq!(ja4_alpn(Some(&[0x30, 0xab])), "3b");
         assert_eq!(ja4_alpn(Some(&[0x30, 0x31, 0xab, 0xcd])), "3d");
         assert_eq!(ja4_alpn(Some(&[0x30, 0xab, 0xcd, 0x31])), "01");
+    }
+
+    /// A ClientHello body (after the handshake header) as a client sends it: TLS 1.2, one suite,
+    /// and an ALPN extension listing `alpn` when given, no extension at all otherwise.
+    fn hello_body(alpn: Option<&[&[u8]]>) -> Vec<u8> {
+        let mut body = vec![0x03, 0x03];
+        body.extend_from_slice(&[0x11; 32]); // random
+        body.push(0); // no session id
+        body.extend_from_slice(&[0x00, 0x02, 0xc0, 0x2f]); // one suite
+        body.extend_from_slice(&[0x01, 0x00]); // null compression
+        let mut exts = Vec::new();
+        if let Some(protocols) = alpn {
+            let mut list = Vec::new();
+            for p in protocols {
+                list.push(u8::try_from(p.len()).unwrap());
+                list.extend_from_slice(p);
+            }
+            let list_len = u16::try_from(list.len()).unwrap();
+            exts.extend_from_slice(&ext::ALPN.to_be_bytes());
+            exts.extend_from_slice(&(list_len + 2).to_be_bytes());
+            exts.extend_from_slice(&list_len.to_be_bytes());
+            exts.extend_from_slice(&list);
+        }
+        body.extend_from_slice(&u16::try_from(exts.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(&exts);
+        body
+    }
+
+    /// The JA4 `a` part of the hello [`hello_body`] builds, through the ClientHello parser.
+    fn ja4_a_of(alpn: Option<&[&[u8]]>) -> String {
+        let ch = crate::tls::hello::parse_client_hello(&hello_body(alpn), TlsVersion::TLS12)
+            .expect("a well-formed hello");
+        let ja4 = ch.ja4();
+        ja4.split('_').next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn ja4_alpn_from_the_raw_bytes_of_a_parsed_hello() {
+        // Not UTF-8: the hex digits of the value itself, not those of the U+FFFD replacements.
+        assert_eq!(ja4_a_of(Some(&[&[0xba, 0xad]])), "t12i0101bd");
+        // Only the first value counts.
+        assert_eq!(ja4_a_of(Some(&[&[0xba, 0xad], b"h2"])), "t12i0101bd");
+        // A non-alphanumeric first byte with an alphanumeric last one: hex of the whole value.
+        assert_eq!(ja4_a_of(Some(&[b"_h3"])), "t12i010153"); // 5f 68 33
+        assert_eq!(ja4_a_of(Some(&[&[0xff, b'a', b'z']])), "t12i0101fa");
+        assert_eq!(ja4_a_of(Some(&[b"h2", b"http/1.1"])), "t12i0101h2");
+        assert_eq!(ja4_a_of(Some(&[b"http/1.1"])), "t12i0101h1");
+        // A single alphanumeric byte is both first and last; a single other byte gives its hex.
+        assert_eq!(ja4_a_of(Some(&[b"x"])), "t12i0101xx");
+        assert_eq!(ja4_a_of(Some(&[&[0xab]])), "t12i0101ab");
+        // An empty first value, an empty list, no ALPN extension: `00`.
+        assert_eq!(ja4_a_of(Some(&[b"", b"h2"])), "t12i010100");
+        assert_eq!(ja4_a_of(Some(&[])), "t12i010100");
+        assert_eq!(ja4_a_of(None), "t12i010000");
+    }
+
+    #[test]
+    fn alpn_display_strings_stay_lossy_while_the_raw_bytes_are_kept() {
+        let body = hello_body(Some(&[&[0xba, 0xad], b"h2"]));
+        let ch = crate::tls::hello::parse_client_hello(&body, TlsVersion::TLS12).unwrap();
+        assert_eq!(ch.alpn, ["\u{fffd}\u{fffd}", "h2"]);
+        assert_eq!(ch.alpn_raw, [vec![0xba, 0xad], b"h2".to_vec()]);
+    }
+
+    #[test]
+    fn ja4_alpn_of_a_hand_built_hello_without_raw_bytes() {
+        // `alpn_raw` empty: the display strings stand in.
+        let mut ch = spec_hello();
+        assert!(ch.alpn_raw.is_empty());
+        assert!(ch.ja4().starts_with("t13d1516h2_"), "{}", ch.ja4());
+        // Both filled: the raw bytes win.
+        ch.alpn_raw = vec![vec![0xba, 0xad]];
+        assert!(ch.ja4().starts_with("t13d1516bd_"), "{}", ch.ja4());
     }
 
     #[test]

@@ -32,8 +32,12 @@ pub struct ClientHello {
     pub cipher_suites: Vec<CipherSuite>,
     /// The host_name of the server_name extension (0).
     pub sni: Option<String>,
-    /// Protocols of the ALPN extension (16), lossily decoded as UTF-8.
+    /// Protocols of the ALPN extension (16), lossily decoded as UTF-8 for display (the JSON record's
+    /// `alpn` list and the reports).
     pub alpn: Vec<String>,
+    /// The same protocols byte for byte as sent: RFC 7301 §3.1 makes a protocol name an opaque byte
+    /// string, and JA4 works on those bytes, not on the U+FFFD replacements in [`Self::alpn`].
+    pub alpn_raw: Vec<Vec<u8>>,
     /// The supported_groups extension (10).
     pub supported_groups: Vec<NamedGroup>,
     /// The signature_algorithms extension (13).
@@ -132,6 +136,7 @@ fn client_extension(ch: &mut ClientHello, typ: u16, mut data: Cursor<'_>) {
             while let Some(p) = list.vec8() {
                 let bytes = p.rest();
                 ch.alpn.push(String::from_utf8_lossy(bytes).into_owned());
+                ch.alpn_raw.push(bytes.to_vec());
             }
         }
         ext::SUPPORTED_GROUPS => {
