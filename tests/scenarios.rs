@@ -286,3 +286,68 @@ fn iso_on_tcp_connection_request_is_other_not_rdp_standard_security() {
     );
     assert!(!rdp.cause.hints.is_empty());
 }
+
+/// The cause's confidence and evidence frames for real-peer captures, checked against what TShark
+/// shows of each (frame numbers as in Wireshark). `certain` only where the wire states the cause.
+#[test]
+fn confidence_and_evidence_frames_of_real_captures() {
+    use shakedown::verdict::Confidence::{self, Certain, Probable};
+    #[rustfmt::skip]
+    let table: [(&str, u64, &str, Confidence, &[u64]); 10] = [
+        // TLS 1.3, openssl s_server -Verify 1, client without a certificate: the client's whole
+        // second flight (CCS, empty Certificate 25 B, Finished 69 B in frame 10), then one 19-byte
+        // protected server record (frame 11, the certificate_required alert) and the server's FIN.
+        ("tls/client-cert-required-tls13.pcap", 0, "client_certificate_required", Probable, &[10, 11, 12]),
+        // gnutls-cli rejects the certificate: a 19-byte client record and its FIN in frame 11.
+        ("tls/unknown-ca-tls13-gnutls.pcap", 0, "certificate_rejected", Probable, &[6, 11, 11]),
+        ("tls/unknown-ca-tls13.pcap", 0, "certificate_rejected", Certain, &[6, 8]),
+        ("tls/no-shared-cipher.pcap", 0, "no_shared_cipher", Certain, &[4, 6, 8]),
+        ("rdp/seed-handshake-failure.pcap", 0, "no_shared_cipher", Certain, &[8, 9]),
+        ("tls/client-abort-after-server-hello.pcap", 0, "client_closed", Probable, &[6, 8]),
+        ("tls/capture-ends-mid-handshake.pcap", 0, "capture_incomplete", Certain, &[5]),
+        ("lower/many-connections.pcapng", 1, "tcp_refused", Certain, &[24, 25]),
+        ("lower/many-connections.pcapng", 5, "tcp_unanswered", Probable, &[55, 58]),
+        ("rdp/tls-requested-server-nla-only.pcap", 0, "rdp_negotiation_failure", Certain, &[4, 6]),
+    ];
+    for (file, conn, code, confidence, frames) in table {
+        let (verdicts, _) =
+            analyze_file(&fixtures().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let v = verdicts
+            .iter()
+            .find(|v| v.conn == conn)
+            .unwrap_or_else(|| panic!("{file}: conn {conn}"));
+        let got: Vec<u64> = v.cause.evidence_frames().collect();
+        assert_eq!(
+            (v.cause.code.as_str(), v.cause.confidence, got.as_slice()),
+            (code, confidence, frames),
+            "{file} conn {conn}: {:?}",
+            v.cause.evidence
+        );
+    }
+}
+
+/// Every failed or incomplete connection of every fixture has evidence, and every completed one is
+/// `certain`.
+#[test]
+fn every_failure_has_evidence() {
+    for row in rows() {
+        let (verdicts, _) = analyze_file(&fixtures().join(&row.file)).expect("fixture");
+        for v in &verdicts {
+            match v.outcome {
+                shakedown::Outcome::Failed | shakedown::Outcome::Incomplete => assert!(
+                    !v.cause.evidence.is_empty(),
+                    "{} conn {} has no evidence",
+                    row.file,
+                    v.conn
+                ),
+                _ => assert_eq!(
+                    v.cause.confidence,
+                    shakedown::verdict::Confidence::Certain,
+                    "{} conn {}",
+                    row.file,
+                    v.conn
+                ),
+            }
+        }
+    }
+}

@@ -153,7 +153,8 @@ pub(crate) struct Finding<'a> {
     pub code: CauseCode,
     pub confidence: Confidence,
     pub trigger: Trigger<'a>,
-    /// The packets that show it, in frame order, each once.
+    /// The packets that show it, in frame order, each step once (a packet may show two: an alert
+    /// and the FIN that came with it).
     pub evidence: Vec<Evidence>,
 }
 
@@ -202,7 +203,7 @@ impl<'a> Finding<'a> {
     ) -> Self {
         let mut evidence: Vec<Evidence> = evidence.into_iter().flatten().collect();
         evidence.sort_by_key(|e| e.at.frame);
-        evidence.dedup_by_key(|e| e.at.frame);
+        evidence.dedup();
         Finding {
             rule: "",
             outcome,
