@@ -401,3 +401,48 @@ fn footer(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shakedown::verdict::Step;
+
+    fn seed() -> Verdict {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/rdp/seed-handshake-failure.pcap");
+        let mut reader = shakedown::capture::open(&path).expect("the seed fixture opens");
+        let mut verdicts = Vec::new();
+        shakedown::analyze(&mut reader, &shakedown::Config::default(), &mut verdicts)
+            .expect("the seed fixture parses");
+        verdicts.remove(0)
+    }
+
+    fn render(v: &Verdict) -> String {
+        let mut out = Vec::new();
+        detail(&mut out, v, Palette::new(true)).expect("writes to memory");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn alerts_are_painted_and_evidence_marked_by_what_a_step_is() {
+        let mut v = seed();
+        let painted = render(&v);
+        // One painted alert arrow (magenta) and two marked lines: the ClientHello and the alert.
+        assert_eq!(
+            painted.matches("\x1b[35mAlert fatal").count(),
+            1,
+            "{painted}"
+        );
+        assert_eq!(painted.matches("\n ▸").count(), 2, "{painted}");
+        assert!(painted.contains(
+            "Evidence (certain): frame 8 ClientHello TLS 1.2 (27 suites); frame 9 Alert fatal handshake_failure"
+        ));
+        // Steps whose words read like an alert are not painted as one; the alert still is.
+        v.timeline[0].step = Step::MalformedTls {
+            what: "Alert fatal handshake_failure",
+        };
+        let page = render(&v);
+        assert_eq!(page.matches("\x1b[35m").count(), 1, "{page}");
+        assert!(page.contains("malformed TLS: Alert fatal handshake_failure ──▶"));
+    }
+}
