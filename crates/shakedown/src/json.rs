@@ -20,7 +20,7 @@ use crate::verdict::{
 };
 
 /// Version of the record's layout, written as its `schema` field.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// SCHEMA.md's name of a protocol version: `SSL 2.0`, `SSL 3.0`, `TLS 1.0` … `TLS 1.3`, the TLS 1.3
 /// drafts as `TLS 1.3 draft N` (as Wireshark names them), anything else `0xHHHH`.
