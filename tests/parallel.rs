@@ -1131,7 +1131,9 @@ fn ip_fragments_in_different_stretches_are_put_together_as_one_thread_does() {
             );
             assert_eq!(v.cause.code, cause, "{name}");
             assert_eq!(
-                want.summary.skipped.get("fragment_held"),
+                want.summary
+                    .skipped
+                    .get(&shakedown::decode::SkipKind::FragmentHeld),
                 Some(&3),
                 "{name}"
             );

@@ -351,3 +351,33 @@ fn every_failure_has_evidence() {
         }
     }
 }
+
+/// A mirror port or a merge of two interfaces can put a data segment after the ACK that covers it.
+/// The capture still holds the bytes, so reassembly must use them: before the fix the ACK made the
+/// reassembler give the hole up at once (a 1448-byte server gap, the Certificate lost, the late copy
+/// counted as a retransmission).
+#[test]
+fn segment_after_the_ack_that_covers_it_fills_its_hole() {
+    use shakedown::{CauseCode, Outcome, Side, Stage};
+    let file = "tls/reordered-server-flight.pcap";
+    let (verdicts, _) = analyze_file(&fixtures().join(file)).expect(file);
+    assert_eq!(verdicts.len(), 1);
+    let v = &verdicts[0];
+    assert_eq!(v.outcome, Outcome::Failed);
+    assert_eq!(v.stage, Stage::ServerHelloDone);
+    assert_eq!(v.cause.code, CauseCode::CertificateRejected);
+    for side in [Side::Client, Side::Server] {
+        assert_eq!(v.tcp.gap_bytes[side], 0, "{side}: gap bytes");
+        assert_eq!(v.tcp.gaps[side], 0, "{side}: gaps");
+        assert_eq!(
+            v.tcp.retransmitted_bytes[side], 0,
+            "{side}: the late copy is new data"
+        );
+    }
+    let tls = v.tls.as_ref().expect("TLS facts");
+    assert!(tls.certificate.is_some(), "the Certificate was read");
+    assert!(tls.anomalies.is_empty(), "{:?}", tls.anomalies);
+    let alert = v.alerts.first().expect("the client's alert");
+    assert_eq!(alert.from, Side::Client);
+    assert_eq!(alert.alert.description.map(|d| d.0), Some(48), "unknown_ca");
+}

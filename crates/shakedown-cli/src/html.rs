@@ -343,7 +343,7 @@ fn notes(r: &CaptureReport) -> Vec<String> {
             let parts: Vec<String> = s
                 .skipped
                 .iter()
-                .map(|(k, n)| format!("{n} {}", escape(k)))
+                .map(|(k, n)| format!("{n} {}", escape(k.name())))
                 .collect();
             notes.push(format!("skipped frames: {}", parts.join(", ")));
         }

@@ -464,7 +464,7 @@ pub fn summary_record(s: &crate::Summary, capture: &str) -> Value {
     let skipped: Map<String, Value> = s
         .skipped
         .iter()
-        .map(|(k, v)| ((*k).to_string(), Value::from(*v)))
+        .map(|(k, v)| (k.name().to_string(), Value::from(*v)))
         .collect();
     json!({
         "record": "summary",

@@ -352,7 +352,7 @@ impl fmt::Display for FragmentDrop {
 ///
 /// ```
 /// use shakedown::decode::{Layer, Skip};
-/// assert_eq!(Skip::Truncated(Layer::Ipv4).kind(), "truncated_ipv4");
+/// assert_eq!(Skip::Truncated(Layer::Ipv4).kind().name(), "truncated_ipv4");
 /// assert!(!Skip::NotTcp { ip_proto: 17 }.is_anomaly());
 /// assert_eq!(Skip::NonIp { ethertype: 0x0806 }.to_string(), "not IP (ethertype 0x0806)");
 /// ```
@@ -392,15 +392,70 @@ pub enum Skip {
 }
 
 impl Skip {
+    /// What kind of skip this is, without its details: what an analysis counts frames by.
+    pub fn kind(&self) -> SkipKind {
+        match *self {
+            Skip::NotTcp { .. } => SkipKind::NotTcp,
+            Skip::NonIp { .. } => SkipKind::NonIp,
+            Skip::NonIpFamily { .. } => SkipKind::NonIpFamily,
+            Skip::UnsupportedLinkType(_) => SkipKind::UnsupportedLinkType,
+            Skip::Truncated(layer) => SkipKind::Truncated(layer),
+            Skip::Malformed(layer) => SkipKind::Malformed(layer),
+            Skip::FragmentHeld => SkipKind::FragmentHeld,
+            Skip::FragmentDropped(why) => SkipKind::FragmentDropped(why),
+            Skip::TunnelTooDeep => SkipKind::TunnelTooDeep,
+        }
+    }
+
+    /// Whether this is worth reporting as a problem of the capture or the traffic
+    /// ([`SkipKind::is_anomaly`]).
+    pub fn is_anomaly(&self) -> bool {
+        self.kind().is_anomaly()
+    }
+}
+
+/// The kind of a [`Skip`] without its details (which protocol, which EtherType): the key frames
+/// are counted by. Ordered by [`SkipKind::name`], so counts list alphabetically.
+///
+/// ```
+/// use shakedown::decode::{Layer, Skip, SkipKind};
+/// assert_eq!(Skip::Truncated(Layer::Ipv4).kind().name(), "truncated_ipv4");
+/// assert_eq!(Skip::NonIp { ethertype: 0x0806 }.kind(), SkipKind::NonIp);
+/// assert!(!SkipKind::NonIp.is_anomaly() && SkipKind::Malformed(Layer::Tcp).is_anomaly());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SkipKind {
+    /// [`Skip::NotTcp`].
+    NotTcp,
+    /// [`Skip::NonIp`].
+    NonIp,
+    /// [`Skip::NonIpFamily`].
+    NonIpFamily,
+    /// [`Skip::UnsupportedLinkType`].
+    UnsupportedLinkType,
+    /// [`Skip::Truncated`].
+    Truncated(Layer),
+    /// [`Skip::Malformed`].
+    Malformed(Layer),
+    /// [`Skip::FragmentHeld`].
+    FragmentHeld,
+    /// [`Skip::FragmentDropped`].
+    FragmentDropped(FragmentDrop),
+    /// [`Skip::TunnelTooDeep`].
+    TunnelTooDeep,
+}
+
+impl SkipKind {
     /// Short stable label, e.g. `not_tcp`, `non_ip`, `unsupported_link_type`, `truncated_ipv4`,
     /// `malformed_tcp`, `fragment_held`, `fragment_dropped_overlap`, `tunnel_too_deep`.
-    pub fn kind(&self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
-            Skip::NotTcp { .. } => "not_tcp",
-            Skip::NonIp { .. } => "non_ip",
-            Skip::NonIpFamily { .. } => "non_ip_family",
-            Skip::UnsupportedLinkType(_) => "unsupported_link_type",
-            Skip::Truncated(layer) => match layer {
+            SkipKind::NotTcp => "not_tcp",
+            SkipKind::NonIp => "non_ip",
+            SkipKind::NonIpFamily => "non_ip_family",
+            SkipKind::UnsupportedLinkType => "unsupported_link_type",
+            SkipKind::Truncated(layer) => match layer {
                 Layer::Link => "truncated_link",
                 Layer::Vlan => "truncated_vlan",
                 Layer::Ipv4 => "truncated_ipv4",
@@ -408,7 +463,7 @@ impl Skip {
                 Layer::Tcp => "truncated_tcp",
                 Layer::Tunnel => "truncated_tunnel",
             },
-            Skip::Malformed(layer) => match layer {
+            SkipKind::Malformed(layer) => match layer {
                 Layer::Link => "malformed_link",
                 Layer::Vlan => "malformed_vlan",
                 Layer::Ipv4 => "malformed_ipv4",
@@ -416,8 +471,8 @@ impl Skip {
                 Layer::Tcp => "malformed_tcp",
                 Layer::Tunnel => "malformed_tunnel",
             },
-            Skip::FragmentHeld => "fragment_held",
-            Skip::FragmentDropped(why) => match why {
+            SkipKind::FragmentHeld => "fragment_held",
+            SkipKind::FragmentDropped(why) => match why {
                 FragmentDrop::TooManySets => "fragment_dropped_too_many_sets",
                 FragmentDrop::TooManyBytes => "fragment_dropped_too_many_bytes",
                 FragmentDrop::Overlap => "fragment_dropped_overlap",
@@ -426,20 +481,37 @@ impl Skip {
                 FragmentDrop::Cut => "fragment_dropped_cut",
                 FragmentDrop::Nested => "fragment_dropped_nested",
             },
-            Skip::TunnelTooDeep => "tunnel_too_deep",
+            SkipKind::TunnelTooDeep => "tunnel_too_deep",
         }
     }
 
-    /// Whether this is worth reporting as a problem of the capture or the traffic: false for
-    /// ordinary non-TCP traffic and for fragments held for reassembly.
-    pub fn is_anomaly(&self) -> bool {
+    /// Whether frames of this kind are worth reporting as a problem of the capture or the
+    /// traffic: false for ordinary traffic that is not TCP (other IP protocols, ARP and other
+    /// link protocols, other address families) and for fragments held for reassembly. This is the
+    /// one definition the summary's `anomalies` count uses.
+    pub fn is_anomaly(self) -> bool {
         !matches!(
             self,
-            Skip::NotTcp { .. }
-                | Skip::NonIp { .. }
-                | Skip::NonIpFamily { .. }
-                | Skip::FragmentHeld
+            SkipKind::NotTcp | SkipKind::NonIp | SkipKind::NonIpFamily | SkipKind::FragmentHeld
         )
+    }
+}
+
+impl Ord for SkipKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl PartialOrd for SkipKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for SkipKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

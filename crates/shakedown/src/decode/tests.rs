@@ -1046,12 +1046,12 @@ fn random_bytes_never_panic() {
 
 #[test]
 fn skip_labels_and_display() {
-    assert_eq!(Skip::NotTcp { ip_proto: 17 }.kind(), "not_tcp");
+    assert_eq!(Skip::NotTcp { ip_proto: 17 }.kind().name(), "not_tcp");
     assert_eq!(
         Skip::UnsupportedLinkType(LinkType(147)).to_string(),
         "unsupported link type 147"
     );
-    assert_eq!(Skip::Malformed(Layer::Tcp).kind(), "malformed_tcp");
+    assert_eq!(Skip::Malformed(Layer::Tcp).kind().name(), "malformed_tcp");
     assert_eq!(
         Skip::FragmentDropped(FragmentDrop::Overlap).to_string(),
         "IP fragment dropped (overlap)"

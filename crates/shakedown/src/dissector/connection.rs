@@ -134,6 +134,17 @@ impl Connection {
             observer,
             ..
         } = self;
+        if !seg.payload.is_empty() || flags.fin() {
+            // This side moves on after its earlier ACKs: bytes of the other direction they cover that
+            // the capture still lacks will not come, and what follows them precedes this segment.
+            let o = Origin {
+                conn,
+                side: side.peer(),
+                at,
+            };
+            streams[side.peer()]
+                .peer_moved_on(budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
+        }
         if !seg.payload.is_empty() {
             observer.payload(side);
             let o = Origin { conn, side, at };
@@ -142,14 +153,8 @@ impl Connection {
             });
         }
         if flags.ack() && !flags.rst() {
-            let o = Origin {
-                conn,
-                side: side.peer(),
-                at,
-            };
-            streams[side.peer()].ack(seg.ack, budget, &mut |chunk| {
-                proto.chunk(o, chunk, observer, events)
-            });
+            // Only noted: a segment this ACK covers may still come later in the capture.
+            streams[side.peer()].ack(seg.ack);
         }
         if flags.fin() {
             let fin_seq = seq.wrapping_add(seg.wire_payload_len);

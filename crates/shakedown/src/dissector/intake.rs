@@ -50,7 +50,7 @@ impl Intake {
     }
 
     /// Counts what decoding gave: a TCP segment (`None`) or a skip of this kind.
-    pub(crate) fn decoded(s: &mut Summary, skipped: Option<&'static str>) {
+    pub(crate) fn decoded(s: &mut Summary, skipped: Option<crate::decode::SkipKind>) {
         match skipped {
             None => s.tcp_segments += 1,
             Some(kind) => *s.skipped.entry(kind).or_insert(0) += 1,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::Timestamp;
 use crate::capture::Truncation;
+use crate::decode::SkipKind;
 
 /// Counters of one analysis. Nothing the dissector drops goes uncounted here.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -16,7 +17,7 @@ pub struct Summary {
     /// Frames that gave a TCP segment.
     pub tcp_segments: u64,
     /// Frames that gave none, by kind (`not_tcp`, `unsupported_link_type`, `truncated_ipv4`, ...).
-    pub skipped: BTreeMap<&'static str, u64>,
+    pub skipped: BTreeMap<SkipKind, u64>,
     /// TCP connections seen.
     pub connections: u64,
     /// Connections ended early because the live-connection cap was reached.
@@ -64,12 +65,49 @@ impl Summary {
         self.out_of_order = order.out_of_order;
     }
 
-    /// Frames skipped for reasons other than simply not being TCP.
+    /// Frames skipped for a reason worth reporting ([`SkipKind::is_anomaly`]): not for ordinary
+    /// traffic that is not TCP (other IP protocols, ARP, ...) nor for fragments held for
+    /// reassembly.
     pub fn anomalies(&self) -> u64 {
         self.skipped
             .iter()
-            .filter(|(k, _)| **k != "not_tcp")
+            .filter(|(k, _)| k.is_anomaly())
             .map(|(_, v)| v)
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Layer, Skip};
+
+    #[test]
+    fn anomalies_leave_out_ordinary_traffic_and_held_fragments() {
+        let mut s = Summary::default();
+        for (skip, n) in [
+            (Skip::NonIp { ethertype: 0x0806 }, 5), // ARP
+            (Skip::NotTcp { ip_proto: 17 }, 3),
+            (Skip::NonIpFamily { family: 7 }, 1),
+            (Skip::FragmentHeld, 4),
+            (Skip::Malformed(Layer::Tcp), 2),
+            (Skip::Truncated(Layer::Ipv4), 1),
+        ] {
+            *s.skipped.entry(skip.kind()).or_insert(0) += n;
+        }
+        assert_eq!(s.anomalies(), 3);
+        // Counted by kind, listed by name.
+        let names: Vec<&str> = s.skipped.keys().map(|k| k.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "fragment_held",
+                "malformed_tcp",
+                "non_ip",
+                "non_ip_family",
+                "not_tcp",
+                "truncated_ipv4"
+            ]
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! Per-direction TCP stream reassembly for a passive observer (RFC 9293 §3.4 sequence numbers).
 //!
 //! Place in the flow: the `tcp` tracker feeds every segment of one direction of a connection into that
-//! direction's [`Reassembler`] (and every ACK of the *other* direction into [`Reassembler::ack`]); the
-//! reassembler pushes in-order [`Chunk`]s — bytes, or a [`Chunk::Gap`] for bytes the capture never saw —
-//! to the protocol classifier and TLS deframer.
+//! direction's [`Reassembler`] (every ACK of the *other* direction into [`Reassembler::ack`], and that
+//! side's next payload or FIN into [`Reassembler::peer_moved_on`]); the reassembler pushes in-order
+//! [`Chunk`]s — bytes, or a [`Chunk::Gap`] for bytes the capture never holds — to the protocol classifier
+//! and TLS deframer.
 //!
 //! # Positions
 //!
@@ -25,10 +26,18 @@
 //! # Gaps
 //!
 //! A hole (missing bytes followed by something seen) is declared a gap, delivered as
-//! [`Chunk::Gap`] with its length, after which the stream resumes:
-//! - when the peer's ACK covers the hole (the peer got bytes the capture missed);
+//! [`Chunk::Gap`] with its length, after which the stream resumes — only once the capture can no longer
+//! be expected to supply the bytes:
+//! - when the peer, after an ACK covering the hole, sends something new (payload or a FIN; see
+//!   [`Reassembler::peer_moved_on`]): the peer had the bytes and has acted on them, so a copy that a
+//!   mirror port or a merge of two interfaces delayed would have come by now;
 //! - when a cap forces it (see below);
-//! - at [`Reassembler::flush`] (FIN, RST, end of capture, eviction).
+//! - at [`Reassembler::flush`] (FIN, RST, end of capture, idle expiry, eviction).
+//!
+//! An ACK alone declares nothing: captures reorder data and ACKs, so a segment that comes after the ACK
+//! covering it still fills its hole. Until the peer moves on, bytes after the hole wait in the buffer,
+//! within the caps. A hole that is never filled is declared with the same length whichever rule
+//! declares it, so a true loss costs only the wait.
 //!
 //! Bytes after the last byte seen are not a gap unless the FIN (which occupies one sequence number, RFC
 //! 9293 §3.5) was seen after them. The FIN's position is given by [`Reassembler::fin`]: an ACK of FIN+1
@@ -213,6 +222,9 @@ pub struct Reassembler {
     fin_trim_pending: bool,
     /// Highest offset the peer acknowledged.
     acked: u64,
+    /// Highest acknowledged offset the peer has since moved on from ([`Reassembler::peer_moved_on`]):
+    /// holes below it (and below the FIN) are declared gaps.
+    acked_before_move: u64,
     done: bool,
     stats: StreamStats,
 }
@@ -233,6 +245,7 @@ impl Reassembler {
             fin: None,
             fin_trim_pending: false,
             acked: 0,
+            acked_before_move: 0,
             done: false,
             stats: StreamStats::default(),
         }
@@ -342,17 +355,29 @@ impl Reassembler {
         note
     }
 
-    /// The peer acknowledged everything before `ack` (taken from the OTHER direction's segments). Holes
-    /// below it that have seen bytes (or the FIN) after them are declared gaps.
-    pub fn ack(&mut self, ack: u32, budget: &mut Budget, out: &mut impl FnMut(Chunk<'_>)) {
+    /// The peer acknowledged everything before `ack` (taken from the OTHER direction's segments). Only
+    /// noted: a segment the capture holds may still come after the ACK that covers it (mirror ports and
+    /// merged captures reorder), so holes below it become gaps when the peer next moves on
+    /// ([`Reassembler::peer_moved_on`]), a cap forces it, or at [`Reassembler::flush`].
+    pub fn ack(&mut self, ack: u32) {
         if !self.started || self.done {
             return;
         }
-        self.apply_fin_trim(budget);
         let a = self.rel(ack);
         if a > self.acked as i64 {
             self.acked = a as u64;
         }
+    }
+
+    /// The peer sent something new (payload or a FIN) after the ACKs given so far; call it before that
+    /// segment's own ACK. Holes below those ACKs that have seen bytes (or the FIN) after them are
+    /// declared gaps: the peer had those bytes and acted on them, so the capture will not supply them.
+    pub fn peer_moved_on(&mut self, budget: &mut Budget, out: &mut impl FnMut(Chunk<'_>)) {
+        if !self.started || self.done || self.acked <= self.acked_before_move {
+            return;
+        }
+        self.acked_before_move = self.acked;
+        self.apply_fin_trim(budget);
         self.settle(budget, out);
     }
 
@@ -398,7 +423,8 @@ impl Reassembler {
         {
             self.gap(fin - self.next, out);
         }
-        self.stats.acked_unseen_bytes = self.ack_limit().saturating_sub(self.next);
+        let acked = self.acked.min(self.fin.unwrap_or(u64::MAX));
+        self.stats.acked_unseen_bytes = acked.saturating_sub(self.next);
     }
 
     /// The consumer needs no more of this direction: buffers are freed (the budget gets its bytes back)
@@ -439,9 +465,10 @@ impl Reassembler {
         (self.next as i64).saturating_add(i64::from(d))
     }
 
-    /// Where acknowledgements allow gaps up to: the peer's ACK, but never past the FIN.
+    /// Where acknowledgements allow gaps up to: the peer's ACK it has since moved on from, but never
+    /// past the FIN.
     fn ack_limit(&self) -> u64 {
-        self.acked.min(self.fin.unwrap_or(u64::MAX))
+        self.acked_before_move.min(self.fin.unwrap_or(u64::MAX))
     }
 
     fn first_start(&self) -> Option<u64> {
@@ -573,7 +600,7 @@ impl Reassembler {
             }
             let limit = self.ack_limit();
             if limit > self.next {
-                // The peer already acknowledged past the hole in front of this segment.
+                // The peer acknowledged past the hole in front of this segment, then moved on.
                 let to = limit.min(start).min(self.first_start().unwrap_or(u64::MAX));
                 self.gap(to - self.next, out);
                 self.drain(budget, out);

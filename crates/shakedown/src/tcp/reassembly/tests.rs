@@ -72,9 +72,23 @@ impl Rig {
         note
     }
 
+    /// The peer acknowledges `ack`, then sends something new (payload or FIN): what the dissector does
+    /// for a pure ACK followed by the peer's next data.
     fn ack(&mut self, ack: u32) {
+        self.ack_only(ack);
+        self.peer_moves_on();
+    }
+
+    /// The peer acknowledges `ack` and nothing else happens yet.
+    fn ack_only(&mut self, ack: u32) {
+        self.r.ack(ack);
+        self.check();
+    }
+
+    fn peer_moves_on(&mut self) {
         let sink = &mut self.sink;
-        self.r.ack(ack, &mut self.budget, &mut |c| sink.push(c));
+        self.r
+            .peer_moved_on(&mut self.budget, &mut |c| sink.push(c));
         self.check();
     }
 
@@ -333,7 +347,7 @@ fn conflicting_overlap_first_bytes_win() {
 }
 
 #[test]
-fn ack_beyond_hole_declares_gap() {
+fn acked_hole_is_a_gap_once_the_peer_moves_on() {
     let mut t = Rig::new(100, 100);
     t.r.start(ISN);
     t.seg(at(0), b"0123456789");
@@ -350,6 +364,125 @@ fn ack_beyond_hole_declares_gap() {
     assert_eq!(t.items().last(), Some(&d(b"z")));
     assert_eq!((t.r.stats().gaps, t.r.stats().gap_bytes), (2, 15));
     assert_eq!(t.budget.used(), 0);
+}
+
+#[test]
+fn segment_after_the_ack_that_covers_it_fills_the_hole() {
+    // A mirror port or a merge of two interfaces put the client's ACK of 0..30 before the server's
+    // segment 10..20: the capture holds every byte, so nothing is lost.
+    let mut t = Rig::new(100, 100);
+    t.r.start(ISN);
+    t.seg(at(0), b"0123456789");
+    t.seg(at(20), b"KLMNOPQRST");
+    t.ack_only(at(30));
+    assert_eq!(t.items(), vec![d(b"0123456789")]);
+    assert_eq!(t.r.buffered(), 10, "the bytes after the hole wait");
+    let n = t.seg(at(10), b"abcdefghij");
+    assert!(!n.retransmission && !n.cap_hit);
+    assert_eq!(t.items(), vec![d(b"0123456789abcdefghijKLMNOPQRST")]);
+    t.peer_moves_on();
+    t.flush();
+    assert_eq!((t.r.stats().gaps, t.r.stats().gap_bytes), (0, 0));
+    assert_eq!(t.r.stats().retransmitted_bytes, 0);
+    assert_eq!((t.budget.used(), t.r.buffered()), (0, 0));
+    // Later ACKs alone do not give up a new hole either, even with data after it.
+    t.seg(at(40), b"z");
+    t.ack_only(at(41));
+    t.seg(at(30), b"0123456789");
+    assert_eq!(
+        t.items().last(),
+        Some(&d(b"0123456789abcdefghijKLMNOPQRST0123456789z"))
+    );
+    assert_eq!(t.r.stats().gaps, 0);
+}
+
+#[test]
+fn hole_never_filled_is_a_gap_of_its_exact_length() {
+    // At the end (flush), when the peer never moved on after its ACK.
+    let mut t = Rig::new(100, 100);
+    t.r.start(ISN);
+    t.seg(at(0), b"0123456789");
+    t.seg(at(23), b"KLMNOPQ");
+    t.ack_only(at(30));
+    assert_eq!(t.r.stats().gaps, 0);
+    t.flush();
+    assert_eq!(
+        t.items(),
+        vec![d(b"0123456789"), Item::Gap(13), d(b"KLMNOPQ")]
+    );
+    assert_eq!((t.r.stats().gaps, t.r.stats().gap_bytes), (1, 13));
+    assert_eq!(t.budget.used(), 0);
+    // When the peer moves on after the ACK: at once, with the same length.
+    let mut u = Rig::new(100, 100);
+    u.r.start(ISN);
+    u.seg(at(0), b"0123456789");
+    u.seg(at(23), b"KLMNOPQ");
+    u.ack_only(at(30));
+    u.peer_moves_on();
+    assert_eq!(u.items(), t.items());
+    assert_eq!((u.r.stats().gaps, u.r.stats().gap_bytes), (1, 13));
+    // A late copy after that is old data.
+    assert!(u.seg(at(10), b"abcdefghijklm").retransmission);
+    u.flush();
+    assert_eq!(u.items(), t.items());
+}
+
+#[test]
+fn moving_on_counts_only_acks_given_before_it() {
+    // The segment that moves the peer on may carry a new ACK itself; that ACK waits for the next move.
+    let mut t = Rig::new(100, 100);
+    t.r.start(ISN);
+    t.seg(at(0), b"ab");
+    t.seg(at(5), b"fg");
+    t.peer_moves_on();
+    t.ack_only(at(7));
+    assert_eq!(t.items(), vec![d(b"ab")]);
+    t.peer_moves_on();
+    assert_eq!(t.items(), vec![d(b"ab"), Item::Gap(3), d(b"fg")]);
+}
+
+#[test]
+fn caps_bound_bytes_waiting_behind_an_acked_hole() {
+    // A true loss the peer acknowledged but never moves on from: what follows the hole is buffered only
+    // up to the caps, which then declare the hole a gap with its exact length.
+    let mut t = Rig::new(10, 1000);
+    t.r.start(ISN);
+    t.seg(at(0), b"ab");
+    t.ack_only(at(1000));
+    for i in 0..20u32 {
+        t.seg(at(5 + 4 * i), b"wxyz");
+        assert!(t.r.buffered() <= 10);
+    }
+    assert!(t.r.stats().cap_hits > 0);
+    assert_eq!(t.r.stats().gap_bytes, 3, "only the real hole is a gap");
+    t.flush();
+    assert_eq!(
+        t.items(),
+        vec![d(b"ab"), Item::Gap(3), d(&b"wxyz".repeat(20))]
+    );
+    assert_eq!(t.budget.used(), 0);
+    // The shared budget, over two streams, likewise.
+    let mut budget = Budget::new(12);
+    let mut a = Reassembler::new(1000);
+    let mut b = Reassembler::new(1000);
+    let (mut got_a, mut got_b) = (Sink::default(), Sink::default());
+    a.start(1);
+    b.start(5000);
+    a.ack(2 + 500);
+    b.ack(5001 + 500);
+    for i in 0..20u32 {
+        a.segment(2 + 3 + i * 4, b"aaaa", &mut budget, &mut |c| got_a.push(c));
+        b.segment(5001 + 3 + i * 4, b"bbbb", &mut budget, &mut |c| {
+            got_b.push(c)
+        });
+        assert!(budget.used() <= 12);
+    }
+    assert!(budget.hits() > 0);
+    a.flush(&mut budget, &mut |c| got_a.push(c));
+    b.flush(&mut budget, &mut |c| got_b.push(c));
+    assert_eq!(got_a.items, vec![Item::Gap(3), d(&b"aaaa".repeat(20))]);
+    assert_eq!(got_b.items, vec![Item::Gap(3), d(&b"bbbb".repeat(20))]);
+    assert_eq!(budget.used(), 0);
 }
 
 #[test]
@@ -780,6 +913,32 @@ proptest! {
     }
 
     #[test]
+    fn acks_alone_never_lose_captured_bytes(
+        (data, cuts, extras, dups, drops, order) in seg_strategy(),
+        isn in any::<u32>(),
+        acks in prop::collection::vec((any::<Index>(), any::<Index>()), 0..20),
+    ) {
+        // ACKs anywhere, even far ahead of the bytes seen, with the peer never moving on: the output is
+        // the model's, as if there had been no ACKs (holes become gaps only at the flush).
+        let ranges = build_segments(data.len(), &cuts, &extras, &dups, &drops, &order);
+        let segs: Vec<(usize, Vec<u8>)> = ranges.iter().map(|&(a, b)| (a, data[a..b].to_vec())).collect();
+        let mut t = Rig::new(1 << 20, 1 << 20);
+        t.r.start(isn);
+        for (k, (off, bytes)) in segs.iter().enumerate() {
+            for (when, ack) in &acks {
+                if when.index(segs.len()) == k {
+                    t.ack_only(isn.wrapping_add(1).wrapping_add(ack.index(2 * data.len() + 1) as u32));
+                }
+            }
+            t.seg(isn.wrapping_add(1).wrapping_add(*off as u32), bytes);
+        }
+        t.flush();
+        let (want, _) = model(data.len(), true, &segs);
+        prop_assert_eq!(t.items(), want);
+        prop_assert_eq!(t.budget.used(), 0);
+    }
+
+    #[test]
     fn conflicting_overlaps_first_bytes_win(
         (data, cuts, extras, dups, drops, order) in seg_strategy(),
         seeds in prop::collection::vec(any::<u8>(), 64),
@@ -812,7 +971,7 @@ proptest! {
         max_buffer in 0usize..400,
         budget in 0usize..400,
         max_segs in 0usize..8,
-        acks in prop::collection::vec((any::<Index>(), any::<Index>()), 0..10),
+        acks in prop::collection::vec((any::<Index>(), any::<Index>(), any::<bool>()), 0..10),
     ) {
         let ranges = build_segments(data.len(), &cuts, &extras, &dups, &drops, &order);
         let mut t = Rig::new(max_buffer, budget);
@@ -822,9 +981,14 @@ proptest! {
         for (k, &(a, b)) in ranges.iter().enumerate() {
             t.seg(isn.wrapping_add(1).wrapping_add(a as u32), &data[a..b]);
             end = end.max(b);
-            for (when, ack) in &acks {
+            for (when, ack, moves_on) in &acks {
                 if when.index(ranges.len()) == k {
-                    t.ack(isn.wrapping_add(1).wrapping_add(ack.index(data.len() + 1) as u32));
+                    let ack = isn.wrapping_add(1).wrapping_add(ack.index(data.len() + 1) as u32);
+                    if *moves_on {
+                        t.ack(ack);
+                    } else {
+                        t.ack_only(ack);
+                    }
                 }
             }
         }

@@ -608,7 +608,7 @@ fn row_tls13_client_protected_alert() {
             Outcome::Failed,
             C::CertificateRejected,
             Probable,
-            vec![5, 7]
+            vec![5, 7, 7]
         )
     );
 }
