@@ -725,6 +725,9 @@ mod tests {
     fn a_segment_in_flight_stays_88_bytes() {
         assert_eq!(std::mem::size_of::<Segment>(), 88);
         assert_eq!(std::mem::size_of::<Item>(), 88);
+        // What does not fit in the 32-bit offsets travels as a copy.
+        assert!(Payload::fits(&(0..u32::MAX as usize)));
+        assert!(!Payload::fits(&(1..1 << 32)));
     }
 
     #[test]
