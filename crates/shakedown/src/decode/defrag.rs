@@ -31,6 +31,15 @@ pub(crate) struct FragKey {
     pub proto: u8,
 }
 
+/// What a datagram takes from its fragment at offset 0 only: the upper-layer protocol (RFC 8200
+/// §4.5: only that fragment's Next Header counts) and the TTL or hop limit (fragments may have
+/// crossed different routers; the first is the one the segment reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FragHead {
+    pub proto: u8,
+    pub hop_limit: u8,
+}
+
 #[derive(Debug)]
 struct FragSet {
     /// Tells this datagram's entry in the expiry queue (which holds the time of its first fragment:
@@ -42,8 +51,8 @@ struct FragSet {
     ranges: Vec<(u32, u32)>,
     /// The datagram's end, once the last fragment (no More Fragments) arrived.
     end: Option<u32>,
-    /// Upper-layer protocol from the offset-zero fragment (RFC 8200 §4.5: only its value counts).
-    proto: u8,
+    /// From the offset-zero fragment (until it arrives, from the first to arrive).
+    head: FragHead,
 }
 
 /// Outcome of adding one fragment.
@@ -52,8 +61,8 @@ pub(crate) enum FragOutcome<'a> {
     Held,
     /// The fragment (and, except for `TooManySets`, its datagram) was thrown away.
     Dropped(FragmentDrop),
-    /// The datagram is complete: its upper-layer protocol and payload.
-    Complete(u8, &'a [u8]),
+    /// The datagram is complete: its offset-zero fragment's head and the payload.
+    Complete(FragHead, &'a [u8]),
 }
 
 #[derive(Debug)]
@@ -142,14 +151,15 @@ impl Defragmenter {
     }
 
     /// Adds the fragment of datagram `key` holding upper-layer bytes `payload` at byte `offset`;
-    /// `more` is the More Fragments flag and `proto` the fragment's upper-layer protocol.
+    /// `more` is the More Fragments flag and `head` the fragment's upper-layer protocol and TTL
+    /// or hop limit.
     pub fn add(
         &mut self,
         key: FragKey,
         now_ns: i64,
         offset: u32,
         more: bool,
-        proto: u8,
+        head: FragHead,
         payload: &[u8],
     ) -> FragOutcome<'_> {
         let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
@@ -169,7 +179,7 @@ impl Defragmenter {
                 data,
                 ranges: Vec::new(),
                 end: None,
-                proto,
+                head,
             };
             self.sets.insert(key, set);
             self.order.push_back((now_ns, generation, key));
@@ -221,7 +231,7 @@ impl Defragmenter {
             set.end = Some(end);
         }
         if offset == 0 {
-            set.proto = proto;
+            set.head = head;
         }
         insert_range(&mut set.ranges, offset, end);
 
@@ -237,7 +247,7 @@ impl Defragmenter {
         let old = std::mem::replace(&mut self.done, set.data);
         self.recycle(old);
         self.done.truncate(set.end.unwrap_or(end) as usize);
-        FragOutcome::Complete(set.proto, &self.done)
+        FragOutcome::Complete(set.head, &self.done)
     }
 
     /// Keeps the expiry queue proportional to the live datagrams: entries of completed or dropped
@@ -291,6 +301,11 @@ mod tests {
         }
     }
 
+    const TCP: FragHead = FragHead {
+        proto: 6,
+        hop_limit: 64,
+    };
+
     fn outcome(o: FragOutcome<'_>) -> Result<Option<Vec<u8>>, FragmentDrop> {
         match o {
             FragOutcome::Held => Ok(None),
@@ -341,7 +356,7 @@ mod tests {
             let mut result = None;
             for (n, &i) in order.iter().enumerate() {
                 let part = &data[i * 16..i * 16 + 16];
-                let r = outcome(d.add(key(1), 0, (i * 16) as u32, i != 2, 6, part)).unwrap();
+                let r = outcome(d.add(key(1), 0, (i * 16) as u32, i != 2, TCP, part)).unwrap();
                 if n < 2 {
                     assert_eq!(r, None);
                 } else {
@@ -356,10 +371,10 @@ mod tests {
     #[test]
     fn duplicate_ok_conflict_dropped() {
         let mut d = Defragmenter::new(10, 1 << 20, 1_000);
-        assert_eq!(outcome(d.add(key(1), 0, 0, true, 6, &[1; 16])), Ok(None));
-        assert_eq!(outcome(d.add(key(1), 0, 8, true, 6, &[1; 16])), Ok(None));
+        assert_eq!(outcome(d.add(key(1), 0, 0, true, TCP, &[1; 16])), Ok(None));
+        assert_eq!(outcome(d.add(key(1), 0, 8, true, TCP, &[1; 16])), Ok(None));
         assert_eq!(
-            outcome(d.add(key(1), 0, 16, true, 6, &[2; 16])),
+            outcome(d.add(key(1), 0, 16, true, TCP, &[2; 16])),
             Err(FragmentDrop::Overlap)
         );
         assert_eq!(d.pending(), 0);
@@ -369,14 +384,14 @@ mod tests {
     #[test]
     fn caps_and_timeout() {
         let mut d = Defragmenter::new(2, 40, 1_000);
-        assert_eq!(outcome(d.add(key(1), 0, 0, true, 6, &[0; 16])), Ok(None));
-        assert_eq!(outcome(d.add(key(2), 10, 0, true, 6, &[0; 16])), Ok(None));
+        assert_eq!(outcome(d.add(key(1), 0, 0, true, TCP, &[0; 16])), Ok(None));
+        assert_eq!(outcome(d.add(key(2), 10, 0, true, TCP, &[0; 16])), Ok(None));
         assert_eq!(
-            outcome(d.add(key(3), 20, 0, true, 6, &[0; 8])),
+            outcome(d.add(key(3), 20, 0, true, TCP, &[0; 8])),
             Err(FragmentDrop::TooManySets)
         );
         assert_eq!(
-            outcome(d.add(key(2), 20, 16, true, 6, &[0; 16])),
+            outcome(d.add(key(2), 20, 16, true, TCP, &[0; 16])),
             Err(FragmentDrop::TooManyBytes)
         );
         assert_eq!(d.pending(), 1);
@@ -385,7 +400,7 @@ mod tests {
         d.expire(1_001);
         assert_eq!((d.pending(), d.expired(), d.bytes()), (0, 1, 0));
         assert_eq!(
-            outcome(d.add(key(1), 0, 65_530, false, 6, &[0; 16])),
+            outcome(d.add(key(1), 0, 65_530, false, TCP, &[0; 16])),
             Err(FragmentDrop::TooBig)
         );
     }
@@ -393,14 +408,20 @@ mod tests {
     #[test]
     fn inconsistent_end() {
         let mut d = Defragmenter::new(10, 1 << 20, 1_000);
-        assert_eq!(outcome(d.add(key(1), 0, 16, false, 6, &[0; 16])), Ok(None));
         assert_eq!(
-            outcome(d.add(key(1), 0, 8, false, 6, &[0; 8])),
+            outcome(d.add(key(1), 0, 16, false, TCP, &[0; 16])),
+            Ok(None)
+        );
+        assert_eq!(
+            outcome(d.add(key(1), 0, 8, false, TCP, &[0; 8])),
             Err(FragmentDrop::Inconsistent)
         );
-        assert_eq!(outcome(d.add(key(1), 0, 16, false, 6, &[0; 16])), Ok(None));
         assert_eq!(
-            outcome(d.add(key(1), 0, 24, true, 6, &[0; 16])),
+            outcome(d.add(key(1), 0, 16, false, TCP, &[0; 16])),
+            Ok(None)
+        );
+        assert_eq!(
+            outcome(d.add(key(1), 0, 24, true, TCP, &[0; 16])),
             Err(FragmentDrop::Inconsistent)
         );
     }
@@ -409,9 +430,9 @@ mod tests {
     fn order_queue_stays_bounded() {
         let mut d = Defragmenter::new(10, 1 << 20, i64::MAX);
         for id in 0..10_000 {
-            assert_eq!(outcome(d.add(key(id), 0, 8, false, 6, &[0; 8])), Ok(None));
+            assert_eq!(outcome(d.add(key(id), 0, 8, false, TCP, &[0; 8])), Ok(None));
             assert!(
-                outcome(d.add(key(id), 0, 0, true, 6, &[0; 8]))
+                outcome(d.add(key(id), 0, 0, true, TCP, &[0; 8]))
                     .unwrap()
                     .is_some()
             );

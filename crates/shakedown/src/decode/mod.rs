@@ -158,6 +158,33 @@ pub struct TcpSegment<'a> {
     /// Payload length by the IP header (`> payload.len()` when the frame was cut by the snap
     /// length).
     pub wire_payload_len: u32,
+    /// Facts of the innermost IP header (the one holding [`TcpSegment::src`] and
+    /// [`TcpSegment::dst`]).
+    pub ip: IpFacts,
+}
+
+/// What the innermost IP header of a segment says about its path, beyond the addresses: what
+/// tells a packet forged on the way (a middlebox's RST) from the claimed sender's own.
+///
+/// For a datagram put together from fragments, the facts of the fragment at offset 0 (the one
+/// whose upper-layer protocol counts, RFC 8200 §4.5); the IPv4 identification is the same in
+/// every fragment.
+///
+/// ```
+/// use shakedown::decode::IpFacts;
+/// let v4 = IpFacts { hop_limit: 64, id: Some(0x1c46) };
+/// let v6 = IpFacts { hop_limit: 255, id: None };
+/// assert_ne!(v4, v6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct IpFacts {
+    /// IPv4 Time to Live (RFC 791 §3.1) or IPv6 Hop Limit (RFC 8200 §3), as captured: what is
+    /// left of the sender's initial value after the routers on the way.
+    pub hop_limit: u8,
+    /// IPv4 Identification (RFC 791 §3.1); `None` for IPv6 (its header has none, and the
+    /// Fragment header's 32-bit identification, RFC 8200 §4.5, is only in fragments). So `Some`
+    /// exactly when the segment's addresses are IPv4.
+    pub id: Option<u16>,
 }
 
 impl TcpSegment<'_> {

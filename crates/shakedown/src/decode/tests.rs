@@ -129,6 +129,7 @@ struct Seg {
     window: u16,
     payload: Vec<u8>,
     wire: u32,
+    ip: IpFacts,
 }
 
 fn decode_at(
@@ -188,6 +189,7 @@ fn seg_of(decoded: Decoded<'_>) -> Result<Seg, Skip> {
             window: s.window,
             payload: s.payload.to_vec(),
             wire: s.wire_payload_len,
+            ip: s.ip,
         }),
         Decoded::Skipped(skip) => Err(skip),
     }
@@ -456,6 +458,127 @@ fn ipv6_extension_headers() {
     assert_eq!(
         dec(101, &ipv6(60, &many)),
         Err(Skip::Malformed(Layer::Ipv6))
+    );
+}
+
+/// `pkt` (an IPv4 header first) with TTL `ttl` (the checksum is not checked).
+fn with_ttl(mut pkt: Vec<u8>, ttl: u8) -> Vec<u8> {
+    pkt[8] = ttl;
+    pkt
+}
+
+/// `pkt` (an IPv6 header first) with hop limit `hop`.
+fn with_hop_limit(mut pkt: Vec<u8>, hop: u8) -> Vec<u8> {
+    pkt[7] = hop;
+    pkt
+}
+
+fn ip_of(r: Result<Seg, Skip>) -> IpFacts {
+    r.unwrap_or_else(|e| panic!("skipped: {e:?}")).ip
+}
+
+#[test]
+fn ip_facts_ttl_id_and_hop_limit() {
+    let mut h = V4::new(6);
+    h.id = 0xBEEF;
+    let p = with_ttl(h.build(&tcp_default()), 57);
+    let facts = IpFacts {
+        hop_limit: 57,
+        id: Some(0xBEEF),
+    };
+    assert_eq!(ip_of(dec(101, &p)), facts);
+    assert_eq!(ip_of(dec(1, &eth(0x0800, &p))), facts);
+    // ID 0 (what Linux sends with DF set) is an ID, not its absence.
+    h.id = 0;
+    assert_eq!(
+        ip_of(dec(101, &with_ttl(h.build(&tcp_default()), 1))),
+        IpFacts {
+            hop_limit: 1,
+            id: Some(0)
+        }
+    );
+    let p6 = with_hop_limit(ipv6(6, &tcp_default()), 33);
+    let v6_facts = IpFacts {
+        hop_limit: 33,
+        id: None,
+    };
+    assert_eq!(ip_of(dec(101, &p6)), v6_facts);
+    // Through extension headers, and an atomic fragment (which is just a packet).
+    let chain = cat(&[&ext(44, 0), &frag6(6, 0, false, 7), &tcp_default()]);
+    let p6 = with_hop_limit(ipv6(0, &chain), 255);
+    assert_eq!(ip_of(dec(101, &p6)).hop_limit, 255);
+}
+
+#[test]
+fn ip_facts_of_a_tunnel_are_the_innermost_header() {
+    let mut inner = V4::new(6);
+    inner.id = 0x4321;
+    let inner = with_ttl(inner.build(&tcp_default()), 57);
+    let inner_facts = IpFacts {
+        hop_limit: 57,
+        id: Some(0x4321),
+    };
+    // IP-in-IP (outer TTL 64, ID 0x1234), GRE, VXLAN.
+    assert_eq!(ip_of(dec(101, &ipv4(4, &inner))), inner_facts);
+    let over_gre = ipv4(47, &gre(0, 0x0800, &[], &inner));
+    assert_eq!(ip_of(dec(101, &over_gre)), inner_facts);
+    let vxlan = cat(&[&[0x08, 0, 0, 0, 0, 0, 1, 0], &eth(0x0800, &inner)]);
+    let over_vxlan = with_hop_limit(ipv6(17, &udp(50000, 4789, &vxlan)), 9);
+    assert_eq!(ip_of(dec(101, &over_vxlan)), inner_facts);
+    // IPv6 inside IPv4: the inner hop limit and no ID, not the outer TTL and ID.
+    let inner6 = with_hop_limit(ipv6(6, &tcp_default()), 3);
+    assert_eq!(
+        ip_of(dec(101, &with_ttl(ipv4(41, &inner6), 200))),
+        IpFacts {
+            hop_limit: 3,
+            id: None
+        }
+    );
+    // IPv4 inside IPv6.
+    assert_eq!(ip_of(dec(101, &ipv6(4, &inner))), inner_facts);
+}
+
+#[test]
+fn ip_facts_of_a_reassembled_datagram_are_the_first_fragments() {
+    let t = big_tcp();
+    let parts = pieces(&t, 32);
+    // The offset-zero fragment has TTL / hop limit 50, the others 60 + their index, whichever
+    // order they arrive in (first, last, in between).
+    for v6 in [false, true] {
+        for order in [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]] {
+            let mut d = Decoder::new(&Config::default());
+            let mut last = None;
+            for i in order {
+                let (off, more, bytes) = &parts[i];
+                let hop = if *off == 0 { 50 } else { 60 + i as u8 };
+                let pkt = if v6 {
+                    with_hop_limit(frag6_pkt(9, *off, *more, bytes), hop)
+                } else {
+                    with_ttl(frag4(9, *off, *more, bytes), hop)
+                };
+                last = Some(decode_at(&mut d, 101, &pkt, pkt.len(), 0));
+            }
+            let expected = IpFacts {
+                hop_limit: 50,
+                id: (!v6).then_some(9),
+            };
+            assert_eq!(ip_of(last.unwrap()), expected, "v6={v6} {order:?}");
+        }
+    }
+    // A fragmented inner datagram in a tunnel: the inner first fragment's TTL and ID.
+    let mut d = Decoder::new(&Config::default());
+    let mut last = None;
+    for (off, more, bytes) in pieces(&t, 64).into_iter().rev() {
+        let hop = if off == 0 { 40 } else { 41 };
+        let p = with_ttl(ipv4(4, &with_ttl(frag4(3, off, more, &bytes), hop)), 99);
+        last = Some(decode_at(&mut d, 101, &p, p.len(), 0));
+    }
+    assert_eq!(
+        ip_of(last.unwrap()),
+        IpFacts {
+            hop_limit: 40,
+            id: Some(3)
+        }
     );
 }
 

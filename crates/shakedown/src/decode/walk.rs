@@ -7,11 +7,11 @@ use std::net::IpAddr;
 use etherparse::err::{ipv4, ipv6};
 use etherparse::{Ipv4HeaderSlice, Ipv6HeaderSlice};
 
-use super::defrag::{Defragmenter, FragKey, FragOutcome};
+use super::defrag::{Defragmenter, FragHead, FragKey, FragOutcome};
 use super::link;
 use super::{
-    FragmentDrop, Layer, MAX_IPV6_EXT_HEADERS, MAX_TUNNEL_DEPTH, MAX_VLAN_TAGS, Skip, TcpFlags,
-    TcpSegment,
+    FragmentDrop, IpFacts, Layer, MAX_IPV6_EXT_HEADERS, MAX_TUNNEL_DEPTH, MAX_VLAN_TAGS, Skip,
+    TcpFlags, TcpSegment,
 };
 use crate::capture::{Frame, LinkType};
 
@@ -247,6 +247,10 @@ impl<'a> Walker<'a> {
             IpAddr::V4(h.destination_addr()),
         );
         let proto = h.protocol().0;
+        let ip = IpFacts {
+            hop_limit: h.ttl(),
+            id: Some(h.identification()),
+        };
         let offset = u32::from(h.fragments_offset().value()) * 8;
         if h.more_fragments() || offset != 0 {
             if usize_u32(payload.len()) < wire {
@@ -260,10 +264,18 @@ impl<'a> Walker<'a> {
                 id,
                 proto,
             };
-            let (proto, data) = self.reassemble(key, offset, h.more_fragments(), proto, payload)?;
-            return self.transport(proto, src, dst, data, usize_u32(data.len()));
+            let head = FragHead {
+                proto,
+                hop_limit: ip.hop_limit,
+            };
+            let (head, data) = self.reassemble(key, offset, h.more_fragments(), head, payload)?;
+            let ip = IpFacts {
+                hop_limit: head.hop_limit,
+                ..ip
+            };
+            return self.transport(head.proto, src, dst, ip, data, usize_u32(data.len()));
         }
-        self.transport(proto, src, dst, payload, wire)
+        self.transport(proto, src, dst, ip, payload, wire)
     }
 
     /// IPv6 (RFC 8200 §3) and its extension headers.
@@ -285,21 +297,30 @@ impl<'a> Walker<'a> {
             IpAddr::V6(h.source_addr()),
             IpAddr::V6(h.destination_addr()),
         );
-        let (proto, data, wire) =
-            self.ipv6_exts(src, dst, h.next_header().0, body, usize_u32(wire))?;
-        self.transport(proto, src, dst, data, wire)
+        let first = FragHead {
+            proto: h.next_header().0,
+            hop_limit: h.hop_limit(),
+        };
+        let (head, data, wire) = self.ipv6_exts(src, dst, first, body, usize_u32(wire))?;
+        let ip = IpFacts {
+            hop_limit: head.hop_limit,
+            id: None,
+        };
+        self.transport(head.proto, src, dst, ip, data, wire)
     }
 
-    /// Walks IPv6 extension headers (RFC 8200 §4) up to the upper-layer header, reassembling at a
-    /// Fragment header (§4.5) and continuing in the reassembled payload.
+    /// Walks IPv6 extension headers (RFC 8200 §4) from `head` (the IPv6 header's Next Header and
+    /// Hop Limit) up to the upper-layer header, reassembling at a Fragment header (§4.5) and
+    /// continuing in the reassembled payload (with the offset-zero fragment's hop limit).
     fn ipv6_exts(
         &mut self,
         src: IpAddr,
         dst: IpAddr,
-        mut next: u8,
+        mut head: FragHead,
         mut body: &'a [u8],
         mut wire: u32,
-    ) -> Result<(u8, &'a [u8], u32), Skip> {
+    ) -> Result<(FragHead, &'a [u8], u32), Skip> {
+        let mut next = head.proto;
         let mut reassembled = false;
         for _ in 0..MAX_IPV6_EXT_HEADERS {
             let len = match next {
@@ -319,7 +340,16 @@ impl<'a> Walker<'a> {
                     (usize::from(units) + 2) * 4
                 }
                 44 => 8,
-                _ => return Ok((next, body, wire)),
+                _ => {
+                    return Ok((
+                        FragHead {
+                            proto: next,
+                            ..head
+                        },
+                        body,
+                        wire,
+                    ));
+                }
             };
             if usize_u32(len) > wire {
                 return Err(Skip::Malformed(Layer::Ipv6));
@@ -358,8 +388,12 @@ impl<'a> Walker<'a> {
                 id,
                 proto: 0,
             };
-            let (proto, data) = self.reassemble(key, offset, more, next, body)?;
-            next = proto;
+            let fragment = FragHead {
+                proto: next,
+                ..head
+            };
+            let (first, data) = self.reassemble(key, offset, more, fragment, body)?;
+            (head, next) = (first, first.proto);
             body = data;
             wire = usize_u32(data.len());
             reassembled = true;
@@ -372,9 +406,9 @@ impl<'a> Walker<'a> {
         key: FragKey,
         offset: u32,
         more: bool,
-        proto: u8,
+        head: FragHead,
         payload: &[u8],
-    ) -> Result<(u8, &'a [u8]), Skip> {
+    ) -> Result<(FragHead, &'a [u8]), Skip> {
         let Some(defrag) = self.defrag.take() else {
             if self.stateless {
                 self.deferred = true;
@@ -382,27 +416,29 @@ impl<'a> Walker<'a> {
             }
             return Err(Skip::FragmentDropped(FragmentDrop::Nested));
         };
-        match defrag.add(key, self.ts_ns, offset, more, proto, payload) {
+        match defrag.add(key, self.ts_ns, offset, more, head, payload) {
             FragOutcome::Held => Err(Skip::FragmentHeld),
             FragOutcome::Dropped(why) => Err(Skip::FragmentDropped(why)),
-            FragOutcome::Complete(proto, data) => {
+            FragOutcome::Complete(head, data) => {
                 self.cut = false;
-                Ok((proto, data))
+                Ok((head, data))
             }
         }
     }
 
-    /// The IP payload: TCP, or a tunnel to peel, or something else.
+    /// The IP payload: TCP, or a tunnel to peel, or something else. `src`, `dst` and `ip` are
+    /// the IP header's (a tunnel's inner header replaces them).
     fn transport(
         &mut self,
         proto: u8,
         src: IpAddr,
         dst: IpAddr,
+        ip: IpFacts,
         data: &'a [u8],
         wire: u32,
     ) -> Result<Next<'a>, Skip> {
         match proto {
-            6 => self.tcp(src, dst, data, wire).map(Next::Done),
+            6 => self.tcp(src, dst, ip, data, wire).map(Next::Done),
             4 => self.tunnel().map(|()| Next::Ipv4(data)),
             41 => self.tunnel().map(|()| Next::Ipv6(data)),
             47 => self.gre(data),
@@ -418,6 +454,7 @@ impl<'a> Walker<'a> {
         &self,
         src: IpAddr,
         dst: IpAddr,
+        ip: IpFacts,
         data: &'a [u8],
         wire: u32,
     ) -> Result<TcpSegment<'a>, Skip> {
@@ -451,6 +488,7 @@ impl<'a> Walker<'a> {
             window: be16(h, 14),
             payload,
             wire_payload_len,
+            ip,
         })
     }
 

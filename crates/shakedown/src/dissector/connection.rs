@@ -1,7 +1,7 @@
 //! One tracked TCP connection: its ends, counters, SYN/FIN/RST per side, the two reassembled
 //! streams, the protocol layer above them and the observer that builds its verdict.
 
-use crate::decode::TcpSegment;
+use crate::decode::{IpFacts, TcpSegment};
 use crate::flow::{ClientInference, Endpoint};
 use crate::tcp::{Budget, Reassembler};
 use crate::verdict::observer::{ConnectionFacts, Observer};
@@ -22,6 +22,10 @@ pub(crate) struct Connection {
     streams: PerSide<Reassembler>,
     fin: PerSide<bool>,
     rst: bool,
+    /// Each side's last segment's IP facts. [`Connection::segment`] updates them after its
+    /// observer calls: there, `seg.ip` is the segment's and this its sender's segment before (what
+    /// tells a forged RST by its TTL or IP ID).
+    last_ip: PerSide<Option<IpFacts>>,
     /// The client's initial sequence number, to tell a retransmitted SYN from a new connection.
     client_isn: Option<u32>,
     max_stream_buffer: usize,
@@ -63,6 +67,7 @@ impl Connection {
             ),
             fin: PerSide::default(),
             rst: false,
+            last_ip: PerSide::default(),
             client_isn: None,
             max_stream_buffer: config.max_stream_buffer,
             proto: Proto::new(config.max_handshake_message, record_events),
@@ -178,6 +183,7 @@ impl Connection {
             self.streams.server.set_done(budget);
             self.proto.want_done = false;
         }
+        self.last_ip[side] = Some(seg.ip);
     }
 
     /// Without a SYN the ends were guessed by port; the first payload can tell better: a ClientHello
@@ -199,6 +205,7 @@ impl Connection {
             self.bytes.swap();
             self.streams.swap();
             self.fin.swap();
+            self.last_ip.swap();
             self.observer.swap_roles();
             self.proto.swap_roles();
         }
@@ -265,5 +272,77 @@ mod size_probe {
             std::mem::size_of::<crate::tcp::Reassembler>(),
             std::mem::size_of::<crate::Verdict>()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+    use crate::Timestamp;
+    use crate::decode::TcpFlags;
+
+    const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    const SERVER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+
+    fn seg(from_client: bool, flags: u8, hop_limit: u8, id: u16) -> TcpSegment<'static> {
+        let ((src, src_port), (dst, dst_port)) = if from_client {
+            ((CLIENT, 40000), (SERVER, 443))
+        } else {
+            ((SERVER, 443), (CLIENT, 40000))
+        };
+        TcpSegment {
+            src,
+            dst,
+            src_port,
+            dst_port,
+            seq: if from_client { 100 } else { 500 },
+            ack: if from_client { 501 } else { 101 },
+            flags: TcpFlags(flags),
+            window: 1024,
+            payload: &[],
+            wire_payload_len: 0,
+            ip: IpFacts {
+                hop_limit,
+                id: Some(id),
+            },
+        }
+    }
+
+    #[test]
+    fn keeps_each_sides_last_ip_facts() {
+        let config = Config::default();
+        let mut budget = Budget::new(1 << 20);
+        let mut events = Vec::new();
+        let at = |frame| Mark {
+            frame,
+            ts: Timestamp(0),
+        };
+        let syn = seg(true, TcpFlags::SYN, 64, 1);
+        let mut conn = Connection::new(0, &syn, at(1), &config, false);
+        assert_eq!(conn.last_ip, PerSide::default());
+        let ack = TcpFlags::SYN | TcpFlags::ACK;
+        for (n, s) in [syn, seg(false, ack, 52, 7), seg(true, TcpFlags::ACK, 64, 2)]
+            .iter()
+            .enumerate()
+        {
+            conn.segment(s, at(n as u64 + 1), &mut budget, &mut events);
+        }
+        let ip = |hop_limit, id| {
+            Some(IpFacts {
+                hop_limit,
+                id: Some(id),
+            })
+        };
+        assert_eq!(conn.last_ip, PerSide::new(ip(64, 2), ip(52, 7)));
+        // An RST claiming to be the server's, from a middlebox closer to the client.
+        conn.segment(
+            &seg(false, TcpFlags::RST, 61, 0),
+            at(4),
+            &mut budget,
+            &mut events,
+        );
+        assert_eq!(conn.last_ip, PerSide::new(ip(64, 2), ip(61, 0)));
     }
 }

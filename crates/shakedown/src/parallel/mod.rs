@@ -43,7 +43,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 mod stretched;
 
 use crate::capture::{CaptureError, CaptureReader, SharedBytes};
-use crate::decode::{Decoded, TcpFlags, TcpSegment};
+use crate::decode::{Decoded, IpFacts, TcpFlags, TcpSegment};
 use crate::dissector::intake::Intake;
 use crate::dissector::order::Order;
 use crate::dissector::shard::{Shard, ShardEvent, Stamped, Tracking};
@@ -174,7 +174,8 @@ fn start_workers<'scope>(
 }
 
 /// A TCP segment on its way to a worker, packed small (the worker often reads it from another
-/// core's cache): its addresses are its key's, its payload is in the batch (see [`Payload`]).
+/// core's cache; 88 bytes on 64-bit targets): its addresses are its key's, its payload is in the
+/// batch (see [`Payload`]).
 struct Segment {
     /// The connection's key (worked out once, by the reader, to choose the worker).
     key: FlowKey,
@@ -185,6 +186,10 @@ struct Segment {
     seq: u32,
     ack: u32,
     wire_payload_len: u32,
+    /// [`IpFacts::hop_limit`].
+    hop_limit: u8,
+    /// [`IpFacts::id`], which is there exactly when the key's addresses are IPv4 (0 otherwise).
+    ip_id: u16,
     at: Mark,
     payload: Payload,
 }
@@ -192,9 +197,14 @@ struct Segment {
 /// Where a segment's payload is: `len` bytes from `start` of one of the batch's shares of the
 /// reader's blocks (where the frame was read), or of the batch's own bytes (`block` is
 /// [`Payload::COPIED`]: put together from IP fragments, so not in the capture's blocks).
+///
+/// Offsets are 32 bits to keep [`Segment`] small: a payload further than 4 GiB into a block (only
+/// in a capture held whole in memory) travels as a copy instead, and a batch's own bytes stay far
+/// below that (a batch holds the frames of one stretch or at most [`BATCH_FRAMES`], each giving at
+/// most one reassembled datagram of 64 KiB).
 #[derive(Clone, Copy)]
 struct Payload {
-    start: usize,
+    start: u32,
     len: u32,
     block: u32,
 }
@@ -202,9 +212,14 @@ struct Payload {
 impl Payload {
     const COPIED: u32 = u32::MAX;
 
+    /// Whether a payload at `range` of a block can be told as a range of it.
+    fn fits(range: &std::ops::Range<usize>) -> bool {
+        u32::try_from(range.end).is_ok()
+    }
+
     fn new(block: u32, range: std::ops::Range<usize>) -> Self {
         Payload {
-            start: range.start,
+            start: u32::try_from(range.start).unwrap_or(u32::MAX),
             len: u32::try_from(range.len()).unwrap_or(u32::MAX),
             block,
         }
@@ -240,6 +255,8 @@ impl Segment {
             seq: seg.seq,
             ack: seg.ack,
             wire_payload_len: seg.wire_payload_len,
+            hop_limit: seg.ip.hop_limit,
+            ip_id: seg.ip.id.unwrap_or_default(),
             at,
             payload,
         }
@@ -259,6 +276,10 @@ impl Segment {
             window: self.window,
             payload,
             wire_payload_len: self.wire_payload_len,
+            ip: IpFacts {
+                hop_limit: self.hop_limit,
+                id: src.ip.is_ipv4().then_some(self.ip_id),
+            },
         }
     }
 }
@@ -266,16 +287,21 @@ impl Segment {
 impl Batch {
     /// Adds a segment with a copy of its payload.
     fn push_copied(&mut self, key: FlowKey, from_lo: bool, seg: &TcpSegment<'_>, at: Mark) {
+        let packed = Segment::of(key, from_lo, seg, at, Payload::new(0, 0..0));
+        self.push_bytes(packed, seg.payload);
+    }
+
+    /// Adds a segment with a copy of `payload`.
+    fn push_bytes(&mut self, mut seg: Segment, payload: &[u8]) {
         let start = self.bytes.len();
-        self.bytes.extend_from_slice(seg.payload);
-        let payload = Payload::new(Payload::COPIED, start..self.bytes.len());
-        self.items
-            .push(Item::Segment(Segment::of(key, from_lo, seg, at, payload)));
+        self.bytes.extend_from_slice(payload);
+        seg.payload = Payload::new(Payload::COPIED, start..self.bytes.len());
+        self.items.push(Item::Segment(seg));
     }
 
     /// Adds a segment whose payload lies in `whole`, the bytes of `block` (at `span` in memory),
     /// as a range of them; or a copy of the payload if it lies elsewhere (put together from IP
-    /// fragments, or an empty slice of no frame's).
+    /// fragments, or an empty slice of no frame's) or too far in (see [`Payload`]).
     fn push(
         &mut self,
         key: FlowKey,
@@ -285,7 +311,7 @@ impl Batch {
         whole: &[u8],
         (block, span): (&SharedBytes, (usize, usize)),
     ) {
-        let Some(range) = range_within(whole, seg.payload) else {
+        let Some(range) = range_within(whole, seg.payload).filter(Payload::fits) else {
             return self.push_copied(key, from_lo, seg, at);
         };
         let payload = Payload::new(self.share(span, || std::sync::Arc::clone(block)), range);
@@ -293,13 +319,18 @@ impl Batch {
         self.items.push(Item::Segment(seg));
     }
 
-    /// Adds a segment whose payload is `range` of the reader's current block.
+    /// Adds a segment whose payload is `range` of the reader's current block (or a copy of it,
+    /// too far in: see [`Payload`]).
     fn push_in_block<R: Read>(
         &mut self,
         mut seg: Segment,
         range: std::ops::Range<usize>,
         reader: &CaptureReader<R>,
     ) {
+        if !Payload::fits(&range) {
+            let block = reader.share_block();
+            return self.push_bytes(seg, (*block).as_ref().get(range).unwrap_or_default());
+        }
         seg.payload = Payload::new(
             self.share(reader.block_span(), || reader.share_block()),
             range,
@@ -331,9 +362,10 @@ impl Payload {
             Payload::COPIED => copied,
             i => blocks.get(i as usize).copied().unwrap_or_default(),
         };
-        self.start
+        let start = self.start as usize;
+        start
             .checked_add(self.len as usize)
-            .and_then(|end| bytes.get(self.start..end))
+            .and_then(|end| bytes.get(start..end))
             .unwrap_or_default()
     }
 }
@@ -683,7 +715,58 @@ fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::share_of;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use super::*;
+    use crate::Timestamp;
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_segment_in_flight_stays_88_bytes() {
+        assert_eq!(std::mem::size_of::<Segment>(), 88);
+        assert_eq!(std::mem::size_of::<Item>(), 88);
+        // What does not fit in the 32-bit offsets travels as a copy.
+        assert!(Payload::fits(&(0..u32::MAX as usize)));
+        assert!(!Payload::fits(&(1..1 << 32)));
+    }
+
+    #[test]
+    fn a_segment_in_flight_is_the_decoded_one_again() {
+        let payload = b"hello";
+        let v4 = |a| IpAddr::V4(Ipv4Addr::new(10, 0, 0, a));
+        let v6 = |a| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, a));
+        for (src, dst, id) in [(v4(2), v4(1), Some(0)), (v4(1), v4(2), Some(0xBEEF))]
+            .into_iter()
+            .chain([(v6(2), v6(1), None), (v6(1), v6(2), None)])
+        {
+            let seg = TcpSegment {
+                src,
+                dst,
+                src_port: 40000,
+                dst_port: 443,
+                seq: 7,
+                ack: 9,
+                flags: TcpFlags(TcpFlags::PSH | TcpFlags::ACK),
+                window: 513,
+                payload,
+                wire_payload_len: 9,
+                ip: IpFacts { hop_limit: 42, id },
+            };
+            let (key, from_lo) = FlowKey::of_sent(&seg);
+            let at = Mark {
+                frame: 3,
+                ts: Timestamp(4),
+            };
+            let mut batch = Batch::default();
+            batch.push_copied(key, from_lo, &seg, at);
+            let Some(Item::Segment(packed)) = batch.items.first() else {
+                panic!("no segment");
+            };
+            let blocks = batch.block_bytes();
+            let again = packed.segment(packed.payload.of(&batch.bytes, &blocks));
+            assert_eq!(again, seg);
+        }
+    }
 
     #[test]
     fn hashes_spread_over_every_worker_and_no_further() {
