@@ -39,7 +39,7 @@ pub struct Args {
     /// Capture files (pcap or pcapng, optionally gzip- or zstd-compressed); `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
-    /// Write one JSON object per connection (JSON Lines, see SCHEMA.md) instead of the report.
+    /// Write one JSON object per connection (JSON Lines, see docs/SCHEMA.md) instead of the report.
     #[arg(long)]
     pub json: bool,
     /// After each capture's records, write one JSON summary record (`"record": "summary"`: frames,

@@ -1,4 +1,4 @@
-//! The JSON Lines record of a verdict: the contract other tools parse (SCHEMA.md in the repository,
+//! The JSON Lines record of a verdict: the contract other tools parse (docs/SCHEMA.md in the repository,
 //! versioned by the `schema` field). Names are stable: fields are added, never renamed or dropped;
 //! unknown values are `null`, never omitted.
 //!
@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::side::PerSide;
 use crate::tls::{CertificateInfo, ClientHello, ServerHello, TlsVersion};
 use crate::verdict::{
-    AlertRecord, Cause, Evidence, RdpFacts, SchannelEvent, TcpFacts, TlsFacts, Verdict,
+    AlertRecord, Cause, Evidence, HopLimits, RdpFacts, SchannelEvent, TcpFacts, TlsFacts, Verdict,
 };
 
 /// Version of the record's layout, written as its `schema` field.
@@ -380,6 +380,21 @@ impl Serialize for Tcp<'_> {
         m.serialize_entry("gap_bytes", &Pair::sides(&t.gap_bytes))?;
         m.serialize_entry("retransmitted_bytes", &Pair::sides(&t.retransmitted_bytes))?;
         m.serialize_entry("overlap_conflicts", &Pair::sides(&t.overlap_conflicts))?;
+        m.serialize_entry("hop_limits", &HopLimitsJson(&t.hop_limits))?;
+        m.end()
+    }
+}
+
+/// `tcp.hop_limits`: `{"client": {"min": …, "max": …}/null, "server": …}`.
+struct HopLimitsJson<'a>(&'a PerSide<Option<HopLimits>>);
+
+impl Serialize for HopLimitsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let range =
+            |r: Option<HopLimits>| r.map(|r| Pair("min", r.min.into(), "max", r.max.into()));
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("client", &range(self.0.client))?;
+        m.serialize_entry("server", &range(self.0.server))?;
         m.end()
     }
 }

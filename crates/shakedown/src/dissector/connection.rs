@@ -1,7 +1,7 @@
 //! One tracked TCP connection: its ends, counters, SYN/FIN/RST per side, the two reassembled
 //! streams, the protocol layer above them and the observer that builds its verdict.
 
-use crate::decode::{IpFacts, TcpSegment};
+use crate::decode::TcpSegment;
 use crate::flow::{ClientInference, Endpoint};
 use crate::tcp::{Budget, Reassembler};
 use crate::verdict::observer::{ConnectionFacts, Observer};
@@ -22,10 +22,6 @@ pub(crate) struct Connection {
     streams: PerSide<Reassembler>,
     fin: PerSide<bool>,
     rst: bool,
-    /// Each side's last segment's IP facts. [`Connection::segment`] updates them after its
-    /// observer calls: there, `seg.ip` is the segment's and this its sender's segment before (what
-    /// tells a forged RST by its TTL or IP ID).
-    last_ip: PerSide<Option<IpFacts>>,
     /// The client's initial sequence number, to tell a retransmitted SYN from a new connection.
     client_isn: Option<u32>,
     max_stream_buffer: usize,
@@ -67,7 +63,6 @@ impl Connection {
             ),
             fin: PerSide::default(),
             rst: false,
-            last_ip: PerSide::default(),
             client_isn: None,
             max_stream_buffer: config.max_stream_buffer,
             proto: Proto::new(config.max_handshake_message, record_events),
@@ -109,6 +104,8 @@ impl Connection {
         self.last = at;
         self.packets[side] += 1;
         self.bytes[side] += u64::from(seg.wire_payload_len);
+        // Every step this segment shows is written with the IP facts of the packet that carried it.
+        self.observer.ip_packet(side, seg.ip, seg.flags.rst());
 
         let flags = seg.flags;
         let mut seq = seg.seq;
@@ -183,7 +180,6 @@ impl Connection {
             self.streams.server.set_done(budget);
             self.proto.want_done = false;
         }
-        self.last_ip[side] = Some(seg.ip);
     }
 
     /// Without a SYN the ends were guessed by port; the first payload can tell better: a ClientHello
@@ -205,7 +201,6 @@ impl Connection {
             self.bytes.swap();
             self.streams.swap();
             self.fin.swap();
-            self.last_ip.swap();
             self.observer.swap_roles();
             self.proto.swap_roles();
         }
@@ -281,7 +276,8 @@ mod tests {
 
     use super::*;
     use crate::Timestamp;
-    use crate::decode::TcpFlags;
+    use crate::decode::{IpFacts, TcpFlags};
+    use crate::verdict::Step;
 
     const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
     const SERVER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
@@ -311,7 +307,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_each_sides_last_ip_facts() {
+    fn steps_carry_the_ip_facts_of_their_packets() {
         let config = Config::default();
         let mut budget = Budget::new(1 << 20);
         let mut events = Vec::new();
@@ -321,28 +317,43 @@ mod tests {
         };
         let syn = seg(true, TcpFlags::SYN, 64, 1);
         let mut conn = Connection::new(0, &syn, at(1), &config, false);
-        assert_eq!(conn.last_ip, PerSide::default());
         let ack = TcpFlags::SYN | TcpFlags::ACK;
-        for (n, s) in [syn, seg(false, ack, 52, 7), seg(true, TcpFlags::ACK, 64, 2)]
-            .iter()
-            .enumerate()
-        {
+        // The SYN, the SYN-ACK, the client's ACK, then an RST claiming to be the server's from a
+        // middlebox closer to the client (TTL 61 where the server's packets arrive with 52).
+        let segments = [
+            syn,
+            seg(false, ack, 52, 7),
+            seg(true, TcpFlags::ACK, 64, 2),
+            seg(false, TcpFlags::RST, 61, 0),
+        ];
+        for (n, s) in segments.iter().enumerate() {
             conn.segment(s, at(n as u64 + 1), &mut budget, &mut events);
         }
+        let v = conn.finish(false, &mut budget, &mut events);
+        let facts: Vec<(Step, Option<IpFacts>)> =
+            v.timeline.iter().map(|e| (e.step, e.ip)).collect();
         let ip = |hop_limit, id| {
             Some(IpFacts {
                 hop_limit,
                 id: Some(id),
             })
         };
-        assert_eq!(conn.last_ip, PerSide::new(ip(64, 2), ip(52, 7)));
-        // An RST claiming to be the server's, from a middlebox closer to the client.
-        conn.segment(
-            &seg(false, TcpFlags::RST, 61, 0),
-            at(4),
-            &mut budget,
-            &mut events,
+        assert_eq!(
+            facts,
+            [
+                (Step::Syn, ip(64, 1)),
+                (Step::SynAck, ip(52, 7)),
+                (Step::Rst, ip(61, 0)),
+            ]
         );
-        assert_eq!(conn.last_ip, PerSide::new(ip(64, 2), ip(61, 0)));
+        // The RST is not one of the server's own packets' hop limits.
+        assert_eq!(
+            v.tcp.hop_limits.server.map(|r| (r.min, r.max)),
+            Some((52, 52))
+        );
+        assert_eq!(
+            v.tcp.hop_limits.client.map(|r| (r.min, r.max)),
+            Some((64, 64))
+        );
     }
 }

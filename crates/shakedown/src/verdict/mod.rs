@@ -17,6 +17,7 @@ pub use step::{RdpAnswer, Step};
 
 use std::fmt;
 
+use crate::decode::IpFacts;
 use crate::flow::{ClientInference, Endpoint};
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{Alert, CertificateInfo, ClientHello, ServerHello, TlsVersion};
@@ -178,6 +179,39 @@ pub struct TcpFacts {
     pub retransmitted_bytes: PerSide<u64>,
     /// Overlapping segments whose bytes disagreed with those already received.
     pub overlap_conflicts: PerSide<u64>,
+    /// The IPv4 TTLs / IPv6 hop limits each side's packets arrived with, RSTs left out (what an
+    /// RST's own hop limit is compared with).
+    pub hop_limits: PerSide<Option<HopLimits>>,
+}
+
+/// The range of IPv4 TTLs / IPv6 hop limits of a side's packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HopLimits {
+    /// The lowest seen.
+    pub min: u8,
+    /// The highest seen.
+    pub max: u8,
+}
+
+impl HopLimits {
+    /// Widens the range to take in `hop_limit`.
+    pub fn add(range: Option<HopLimits>, hop_limit: u8) -> HopLimits {
+        match range {
+            Some(r) => HopLimits {
+                min: r.min.min(hop_limit),
+                max: r.max.max(hop_limit),
+            },
+            None => HopLimits {
+                min: hop_limit,
+                max: hop_limit,
+            },
+        }
+    }
+
+    /// Whether `hop_limit` lies within the range.
+    pub fn contains(&self, hop_limit: u8) -> bool {
+        (self.min..=self.max).contains(&hop_limit)
+    }
 }
 
 impl TcpFacts {
@@ -332,6 +366,9 @@ pub struct TimelineEntry {
     pub from: Side,
     /// What it was.
     pub step: Step,
+    /// The IP facts (TTL / hop limit, IPv4 ID) of the packet that carried it (for folded steps,
+    /// the first), when known.
+    pub ip: Option<IpFacts>,
     /// How many consecutive times it happened (a side's application data records fold into one
     /// step).
     pub count: u64,
@@ -344,6 +381,7 @@ impl TimelineEntry {
             at,
             from,
             step,
+            ip: None,
             count: 1,
         }
     }

@@ -4,6 +4,7 @@
 //! Every transition of the handshake's stage is in [`Observer::tls`], one `match` on the event and its
 //! sender; events that make no sense where they arrive are kept as anomalies, never errors.
 
+use crate::decode::IpFacts;
 use crate::flow::{ClientInference, Endpoint};
 use crate::rdp::{ConnectionConfirm, ConnectionRequest, NegResponse, Protocols};
 use crate::tls::{Alert, CipherSuite, TlsEvent};
@@ -11,8 +12,9 @@ use crate::{PerSide, Side};
 
 use super::rules::{self, Input};
 use super::{
-    AlertRecord, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step, TcpFacts,
-    TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain, wireshark_filter,
+    AlertRecord, HopLimits, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step,
+    TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
+    wireshark_filter,
 };
 
 /// The body of a TLS 1.3 protected record holding an alert with no padding (RFC 8446 §5.2): two
@@ -78,6 +80,8 @@ pub(crate) struct Observer {
     pending_alert: PerSide<Option<PendingAlert>>,
     /// The length of a protected alert with the negotiated suite.
     protected_alert_len: u16,
+    /// The IP facts of each side's latest packet: the steps it shows are written with them.
+    ip: PerSide<Option<IpFacts>>,
 }
 
 impl Observer {
@@ -104,6 +108,7 @@ impl Observer {
             first_tls_protected: None,
             pending_alert: PerSide::default(),
             protected_alert_len: PROTECTED_ALERT_LEN,
+            ip: PerSide::default(),
         }
     }
 
@@ -125,6 +130,8 @@ impl Observer {
             e.from = e.from.peer();
         }
         self.pending_alert.swap();
+        self.ip.swap();
+        self.tcp.hop_limits.swap();
     }
 
     pub(crate) fn completed(&self) -> bool {
@@ -149,7 +156,9 @@ impl Observer {
             return Some(self.timeline.len() - 1);
         }
         if self.timeline.len() < self.max_timeline {
-            self.timeline.push(TimelineEntry::new(at, from, step));
+            let mut entry = TimelineEntry::new(at, from, step);
+            entry.ip = self.ip[from];
+            self.timeline.push(entry);
             Some(self.timeline.len() - 1)
         } else {
             self.timeline_omitted += 1;
@@ -159,6 +168,16 @@ impl Observer {
 
     fn advance(&mut self, stage: Stage) {
         self.stage = self.stage.max(stage);
+    }
+
+    /// A packet from `side` with these IP facts: the steps it shows carry them, and its hop limit
+    /// joins the side's range unless it is an RST (whose own hop limit is what gets compared).
+    pub(crate) fn ip_packet(&mut self, side: Side, ip: IpFacts, rst: bool) {
+        self.ip[side] = Some(ip);
+        if !rst {
+            let range = &mut self.tcp.hop_limits[side];
+            *range = Some(HopLimits::add(*range, ip.hop_limit));
+        }
     }
 
     pub(crate) fn syn(&mut self, at: Mark) {
