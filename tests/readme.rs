@@ -16,6 +16,10 @@ fn readme_sample_is_a_fresh_run() {
     assert_eq!(code, 1, "a failure was found");
     let out = out.replace(&path, "tests/fixtures/rdp/seed-handshake-failure.pcap");
     let last = shown.lines().last().expect("a non-empty block");
-    let cut = out.find(last).expect("the README's last line is in the output") + last.len() + 1;
+    let cut = out
+        .find(last)
+        .expect("the README's last line is in the output")
+        + last.len()
+        + 1;
     assert_eq!(shown, &out[..cut], "README block differs from a fresh run");
 }

@@ -33,6 +33,27 @@ pub struct Config {
     pub max_pending_verdicts: usize,
     /// Whether the dissector also emits every protocol step as an event (for custom summaries).
     pub protocol_events: bool,
+    /// Server ports where TLS is customary ([`DEFAULT_TLS_PORTS`]). A connection that never
+    /// carried a byte, or whose SYN was refused or never answered, is a failed TLS handshake only on
+    /// one of these (or to a server that spoke TLS on that port elsewhere in the capture); elsewhere
+    /// it is `not_tls` with its TCP cause: a health check, a probe or a scan.
+    pub tls_ports: Vec<u16>,
+}
+
+/// Ports where TLS is customary: HTTPS (443, 8443, 4443, 9443, 6443 Kubernetes), SMTPS/submissions
+/// (465), LDAPS (636, 3269), DNS over TLS (853), FTPS (989, 990), telnets (992), IMAPS (993),
+/// IRCS (994, 6697), POP3S (995), RDP (3389), SIP-TLS (5061), WinRM over HTTPS (5986), AMQPS
+/// (5671), MQTT over TLS (8883), Docker over TLS (2376), OpenSSL's `s_server` default (4433).
+pub const DEFAULT_TLS_PORTS: [u16; 23] = [
+    443, 465, 636, 853, 989, 990, 992, 993, 994, 995, 2376, 3269, 3389, 4433, 4443, 5061, 5671,
+    5986, 6443, 6697, 8443, 8883, 9443,
+];
+
+impl Config {
+    /// Whether TLS is customary on `port`.
+    pub fn is_tls_port(&self, port: u16) -> bool {
+        self.tls_ports.contains(&port)
+    }
 }
 
 impl Default for Config {
@@ -49,6 +70,7 @@ impl Default for Config {
             max_timeline: 64,
             max_pending_verdicts: 10_000,
             protocol_events: false,
+            tls_ports: DEFAULT_TLS_PORTS.to_vec(),
         }
     }
 }

@@ -25,6 +25,8 @@ pub(crate) struct Connection {
     /// The client's initial sequence number, to tell a retransmitted SYN from a new connection.
     client_isn: Option<u32>,
     max_stream_buffer: usize,
+    /// Whether TLS is customary on each end's port.
+    tls_port: PerSide<bool>,
     proto: Proto,
     observer: Observer,
 }
@@ -65,6 +67,10 @@ impl Connection {
             rst: false,
             client_isn: None,
             max_stream_buffer: config.max_stream_buffer,
+            tls_port: PerSide::new(
+                config.is_tls_port(client.port),
+                config.is_tls_port(server.port),
+            ),
             proto: Proto::new(config.max_handshake_message, record_events),
             observer: Observer::new(config.max_timeline),
         }
@@ -201,6 +207,7 @@ impl Connection {
             self.bytes.swap();
             self.streams.swap();
             self.fin.swap();
+            self.tls_port.swap();
             self.observer.swap_roles();
             self.proto.swap_roles();
         }
@@ -250,6 +257,7 @@ impl Connection {
             packets: self.packets,
             bytes: self.bytes,
             unfinished: unfinished && !self.closed(),
+            tls_port: self.tls_port.server,
         };
         self.observer.finish(facts)
     }

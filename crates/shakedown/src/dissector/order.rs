@@ -109,6 +109,7 @@ mod tests {
             packets: crate::PerSide::default(),
             bytes: crate::PerSide::default(),
             unfinished: false,
+            tls_port: true,
         }))
     }
 

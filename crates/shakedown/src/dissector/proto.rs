@@ -10,8 +10,8 @@
 use crate::rdp::{self, NegResponse, TpktStatus};
 use crate::tcp::Chunk;
 use crate::tls::{self, TlsConnection, TlsEvent};
-use crate::verdict::Mark;
 use crate::verdict::observer::Observer;
+use crate::verdict::{BytesPreview, Mark};
 use crate::{PerSide, Side};
 
 use super::{ProtocolEvent, ProtocolEventKind};
@@ -56,6 +56,9 @@ pub(crate) struct Proto {
     tls: Option<Box<TlsConnection>>,
     max_handshake_message: usize,
     other_seen: PerSide<u64>,
+    /// Whether a side's first bytes in TLS mode were looked at (to tell a peer that speaks
+    /// something else: an HTTP answer to a ClientHello, a banner).
+    tls_first_seen: PerSide<bool>,
     scratch: Vec<TlsEvent>,
     /// Set when the streams below may stop buffering (nothing more to learn).
     pub(crate) want_done: bool,
@@ -81,6 +84,7 @@ impl Proto {
             tls: None,
             max_handshake_message,
             other_seen: PerSide::default(),
+            tls_first_seen: PerSide::default(),
             scratch: Vec::new(),
             want_done: false,
             record_events,
@@ -95,6 +99,7 @@ impl Proto {
     pub(crate) fn swap_roles(&mut self) {
         self.held.swap();
         self.other_seen.swap();
+        self.tls_first_seen.swap();
     }
 
     /// One chunk of in-order bytes (or a gap) from `o.side`.
@@ -165,6 +170,14 @@ impl Proto {
                     self.mode = Mode::Rdp;
                     self.rdp(o, bytes, obs, events);
                     return;
+                }
+                if seen == 0 && !bytes.is_empty() {
+                    obs.not_tls(o.side, BytesPreview::of(bytes), o.at);
+                    if o.side == Side::Server && tls::looks_like_tls(bytes) == Some(true) {
+                        // A TLS server answering bytes that are not TLS (a plain HTTP request
+                        // to an HTTPS port) with an alert: read what it said.
+                        self.feed_tls(o, bytes, obs, events);
+                    }
                 }
                 self.other_seen[o.side] = seen.saturating_add(bytes.len() as u64);
                 if self.other_seen.client >= STARTTLS_WINDOW
@@ -245,9 +258,21 @@ impl Proto {
         obs: &mut Observer,
         events: &mut Vec<ProtocolEvent>,
     ) {
-        if let Some(tls) = self.tls.as_mut() {
-            tls.feed(o.side, bytes, &mut self.scratch);
+        if !self.tls_first_seen[o.side] && !bytes.is_empty() {
+            match tls::looks_like_tls(bytes) {
+                Some(false) => {
+                    self.tls_first_seen[o.side] = true;
+                    obs.not_tls(o.side, BytesPreview::of(bytes), o.at);
+                }
+                Some(true) => self.tls_first_seen[o.side] = true,
+                // Too few bytes to tell: the next chunk decides.
+                None => {}
+            }
         }
+        let tls = self
+            .tls
+            .get_or_insert_with(|| Box::new(TlsConnection::new(self.max_handshake_message)));
+        tls.feed(o.side, bytes, &mut self.scratch);
         self.drain_tls(o, obs, events);
     }
 

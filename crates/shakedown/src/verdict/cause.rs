@@ -46,8 +46,20 @@ pub enum CauseCode {
     TcpRefused,
     /// The SYN was never answered.
     TcpUnanswered,
-    /// The capture ends before the handshake did.
+    /// The capture ends before the handshake did, or holds only one direction of the connection.
     CaptureIncomplete,
+    /// The server answered the ClientHello with bytes that are not TLS (an HTTP response, an SSH
+    /// or SMTP banner): the port serves something else.
+    ServerNotTls,
+    /// The client sent bytes that are not TLS (a plain HTTP request) to a TLS server, which then
+    /// alerted or closed.
+    ClientNotTls,
+    /// An RST that its claimed sender did not send: its IP TTL / hop limit does not fit that side's
+    /// other packets; a firewall, IPS or proxy cut the connection.
+    MiddleboxReset,
+    /// One side's large segments never reach the other (retransmitted, never acknowledged, while
+    /// small packets pass), or a handshake reply acknowledged at TCP level never arrives.
+    PathMtuBlackhole,
 }
 
 impl CauseCode {
@@ -70,11 +82,15 @@ impl CauseCode {
             CauseCode::TcpRefused => "tcp_refused",
             CauseCode::TcpUnanswered => "tcp_unanswered",
             CauseCode::CaptureIncomplete => "capture_incomplete",
+            CauseCode::ServerNotTls => "server_not_tls",
+            CauseCode::ClientNotTls => "client_not_tls",
+            CauseCode::MiddleboxReset => "middlebox_reset",
+            CauseCode::PathMtuBlackhole => "path_mtu_blackhole",
         }
     }
 
     /// Every code, in documentation order.
-    pub const ALL: [CauseCode; 16] = [
+    pub const ALL: [CauseCode; 20] = [
         CauseCode::None,
         CauseCode::NoSharedCipher,
         CauseCode::ProtocolVersion,
@@ -91,6 +107,10 @@ impl CauseCode {
         CauseCode::TcpRefused,
         CauseCode::TcpUnanswered,
         CauseCode::CaptureIncomplete,
+        CauseCode::ServerNotTls,
+        CauseCode::ClientNotTls,
+        CauseCode::MiddleboxReset,
+        CauseCode::PathMtuBlackhole,
     ];
 }
 

@@ -21,16 +21,24 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
             ),
         )
         .hint("Check the user name, password and domain, that the account may log on remotely, and the server's Security log (event 4625)."),
-        Trigger::SynRefused => Cause::new(
+        Trigger::SynRefused if i.tls_port => Cause::new(
             CauseCode::TcpRefused,
             "The server answered the SYN with RST: nothing listens on that port, or a firewall rejects the connection.",
         )
         .hint("Check that the service runs and listens on this port, and the host firewall allows it."),
-        Trigger::SynUnanswered => Cause::new(
+        Trigger::SynRefused => Cause::new(
+            CauseCode::TcpRefused,
+            format!("The server answered the SYN with RST: nothing listens on port {}. TLS is not customary there, so this is counted as a port probe or scan, not a failed TLS handshake.", i.server_port),
+        ),
+        Trigger::SynUnanswered if i.tls_port => Cause::new(
             CauseCode::TcpUnanswered,
             "The SYN was never answered: the server is down or unreachable, or a firewall drops the connection silently.",
         )
         .hint("Check routing and firewalls (network security groups, host firewall) between the client and the server."),
+        Trigger::SynUnanswered => Cause::new(
+            CauseCode::TcpUnanswered,
+            format!("The SYN was never answered. TLS is not customary on port {}, so this is counted as a probe or scan, not a failed TLS handshake.", i.server_port),
+        ),
         Trigger::RdpFailure(code) => match i.rdp {
             Some(rdp) => rdp_failure(rdp, code),
             None => Cause::new(CauseCode::RdpNegotiationFailure, format!("The RDP server refused the negotiation with {code}.")),
@@ -43,6 +51,31 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
         Trigger::NotTlsPayload => Cause::new(
             CauseCode::None,
             "The connection carried data that is not TLS (nor RDP negotiation).",
+        ),
+        Trigger::ServerNotTls { preview } => server_not_tls(i, preview),
+        Trigger::ClientNotTls { preview } => Cause::new(
+            CauseCode::ClientNotTls,
+            format!(
+                "The client sent bytes that are not TLS (\"{preview}\"{}) to a server that {}: the client speaks the plain protocol to a TLS port.",
+                if preview.is_text() { "" } else { ", not text" },
+                if i.alerts.iter().any(|a| a.from == Side::Server) {
+                    "answered with a TLS alert"
+                } else {
+                    "then closed"
+                }
+            ),
+        )
+        .hint("Point the client at the port that serves the plain protocol, or make it use TLS (https://, ldaps://, the client's TLS or SSL option) for this port."),
+        Trigger::NotTlsAfterAll => Cause::new(
+            CauseCode::None,
+            "The first bytes looked like a TLS record header, but nothing that followed was TLS: the connection carried another protocol.",
+        ),
+        Trigger::NoPayloadOffTlsPort => Cause::new(
+            CauseCode::None,
+            format!(
+                "The connection was opened and closed without a byte of payload, on port {} where TLS is not customary: a health check, a probe or a scan rather than a TLS attempt.",
+                i.server_port
+            ),
         ),
         Trigger::NothingSent => Cause::new(
             CauseCode::None,
@@ -364,6 +397,38 @@ fn from_close(i: &Input<'_>, code: CauseCode, side: Side, kind: CloseKind, m: Ma
         _ => {}
     }
     c
+}
+
+fn server_not_tls(i: &Input<'_>, preview: crate::verdict::BytesPreview) -> Cause {
+    let what = if preview.is_text() {
+        format!("\"{preview}\"")
+    } else {
+        format!("bytes that are not text (\"{preview}\")")
+    };
+    let service = match preview.bytes() {
+        [b'H', b'T', b'T', b'P', b'/', ..] => {
+            " It is an HTTP server speaking plain HTTP on this port."
+        }
+        [b'S', b'S', b'H', b'-', ..] => " It is an SSH server.",
+        [b'2', b'2', b'0', ..] => {
+            " It looks like an SMTP or FTP banner: the port may need a STARTTLS-style upgrade (the client must send STARTTLS or AUTH TLS first), or serves the plain protocol."
+        }
+        [b'*', b' ', b'O', b'K', ..] | [b'+', b'O', b'K', ..] => {
+            " It looks like an IMAP or POP3 greeting: the port needs STARTTLS first, or serves the plain protocol."
+        }
+        _ => "",
+    };
+    Cause::new(
+        CauseCode::ServerNotTls,
+        format!(
+            "The client sent a ClientHello{}, and the server answered with {what}, not TLS: this port serves something else.{service}",
+            i.client_hello().map(|ch| format!(" ({})", ch.highest_version())).unwrap_or_default()
+        ),
+    )
+    .hint(format!(
+        "Check the port: the TLS service may listen on another one (443/8443 for HTTPS, 636 for LDAPS, 993 for IMAPS), or this service needs a STARTTLS-style upgrade before the ClientHello. Port {} answered in clear text.",
+        i.server_port
+    ))
 }
 
 fn rdp_failure(rdp: &RdpFacts, code: FailureCode) -> Cause {

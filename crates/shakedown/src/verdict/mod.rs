@@ -13,7 +13,7 @@ mod step;
 
 pub use cause::{Cause, CauseCode, Confidence, Evidence, EvidenceKind, SchannelEvent};
 pub use filter::wireshark_filter;
-pub use step::{RdpAnswer, Step};
+pub use step::{BytesPreview, RdpAnswer, Step};
 
 use std::fmt;
 

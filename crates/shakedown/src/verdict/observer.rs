@@ -12,8 +12,8 @@ use crate::{PerSide, Side};
 
 use super::rules::{self, Input};
 use super::{
-    AlertRecord, HopLimits, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step,
-    TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
+    AlertRecord, BytesPreview, HopLimits, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark,
+    Stage, Step, TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
     wireshark_filter,
 };
 
@@ -47,6 +47,8 @@ pub(crate) struct ConnectionFacts {
     pub packets: PerSide<u64>,
     pub bytes: PerSide<u64>,
     pub unfinished: bool,
+    /// Whether the server's port is one where TLS is customary ([`crate::Config::tls_ports`]).
+    pub tls_port: bool,
 }
 
 /// Collects the facts of one connection as they happen.
@@ -82,6 +84,8 @@ pub(crate) struct Observer {
     protected_alert_len: u16,
     /// The IP facts of each side's latest packet: the steps it shows are written with them.
     ip: PerSide<Option<IpFacts>>,
+    /// Each side's first bytes that were neither TLS nor RDP negotiation, and where.
+    not_tls: PerSide<Option<(Mark, BytesPreview)>>,
 }
 
 impl Observer {
@@ -109,6 +113,7 @@ impl Observer {
             pending_alert: PerSide::default(),
             protected_alert_len: PROTECTED_ALERT_LEN,
             ip: PerSide::default(),
+            not_tls: PerSide::default(),
         }
     }
 
@@ -131,6 +136,7 @@ impl Observer {
         }
         self.pending_alert.swap();
         self.ip.swap();
+        self.not_tls.swap();
         self.tcp.hop_limits.swap();
     }
 
@@ -277,6 +283,14 @@ impl Observer {
             }
         };
         self.note(at, Side::Server, Step::X224Confirm(answer));
+    }
+
+    /// `from`'s first bytes are neither TLS nor RDP negotiation.
+    pub(crate) fn not_tls(&mut self, from: Side, preview: BytesPreview, at: Mark) {
+        if self.not_tls[from].is_none() {
+            self.not_tls[from] = Some((at, preview));
+            self.note(at, from, Step::NotTls { preview });
+        }
     }
 
     /// The connection carries TLS from now on (from its first byte, or after RDP negotiation).
@@ -495,7 +509,10 @@ impl Observer {
             }
             (TlsEvent::Malformed { what }, _) => {
                 tls.anomalies.push(TlsAnomaly { side: from, kind: TlsAnomalyKind::Malformed { what } });
-                self.note(at, from, Step::MalformedTls { what });
+                // Bytes already drawn as not TLS are not drawn again.
+                if self.not_tls[from].is_none() {
+                    self.note(at, from, Step::MalformedTls { what });
+                }
             }
             (TlsEvent::Resync { skipped }, _) => {
                 tls.anomalies.push(TlsAnomaly { side: from, kind: TlsAnomalyKind::Resynced { skipped: *skipped } });
@@ -559,6 +576,9 @@ impl Observer {
             start: facts.start,
             end: facts.end,
             timeline: &self.timeline,
+            not_tls: self.not_tls,
+            tls_port: facts.tls_port,
+            server_port: facts.server.port,
         };
         let finding = rules::decide(&input);
         let outcome = finding.outcome;

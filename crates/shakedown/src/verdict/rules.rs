@@ -12,8 +12,8 @@ use crate::tls::{AlertDescription, AlertLevel, ClientHello};
 use crate::{PerSide, Side};
 
 use super::{
-    AlertRecord, CauseCode, CloseKind, Confidence, Evidence, EvidenceKind, Mark, Outcome, Protocol,
-    RdpFacts, Stage, Step, TcpFacts, TimelineEntry, TlsFacts,
+    AlertRecord, BytesPreview, CauseCode, CloseKind, Confidence, Evidence, EvidenceKind, Mark,
+    Outcome, Protocol, RdpFacts, Stage, Step, TcpFacts, TimelineEntry, TlsAnomalyKind, TlsFacts,
 };
 
 /// CredSSP is a few round trips; a session that got past it carries far more records than this.
@@ -35,6 +35,11 @@ pub(crate) struct Input<'a> {
     pub start: Mark,
     pub end: Mark,
     pub timeline: &'a [TimelineEntry],
+    /// Each side's first bytes that were neither TLS nor RDP negotiation.
+    pub not_tls: PerSide<Option<(Mark, BytesPreview)>>,
+    /// Whether TLS is customary on the server's port.
+    pub tls_port: bool,
+    pub server_port: u16,
 }
 
 /// What ended the handshake first.
@@ -179,6 +184,14 @@ pub(crate) enum Trigger<'a> {
     RdpStandardSecurity,
     /// Payload that is neither TLS nor RDP negotiation.
     NotTlsPayload,
+    /// Bytes that first looked like TLS but never gave a hello or a record that parsed.
+    NotTlsAfterAll,
+    /// The server answered the ClientHello with these bytes.
+    ServerNotTls { preview: BytesPreview },
+    /// The client sent these bytes to a TLS server.
+    ClientNotTls { preview: BytesPreview },
+    /// A connection that carried no byte, on a port where TLS is not customary, ended by a close.
+    NoPayloadOffTlsPort,
     /// The client closed without either side sending a byte.
     NothingSent,
     /// An alert ended the handshake.
@@ -230,8 +243,12 @@ pub(crate) const RULES: &[Rule] = &[
     Rule { name: "SYN never answered",                                      applies: syn_unanswered },
     Rule { name: "RDP server sent RDP_NEG_FAILURE",                         applies: rdp_failure },
     Rule { name: "RDP negotiated standard RDP security",                    applies: rdp_standard_security },
+    Rule { name: "server answered a ClientHello with bytes that are not TLS", applies: server_not_tls },
+    Rule { name: "client sent bytes that are not TLS to a TLS server",       applies: client_not_tls },
     Rule { name: "payload that is neither TLS nor RDP",                     applies: not_tls_payload },
+    Rule { name: "bytes that looked like TLS but gave nothing TLS",          applies: not_tls_after_all },
     Rule { name: "client closed before anybody sent a byte",                applies: nothing_sent },
+    Rule { name: "no byte on a port where TLS is not customary",            applies: no_payload_off_tls_port },
     Rule { name: "server handshake_failure/insufficient_security to a ClientHello", applies: no_shared_cipher },
     Rule { name: "server handshake_failure after asking for a client certificate",  applies: handshake_failure_after_certificate_request },
     Rule { name: "protocol_version alert",                                  applies: protocol_version },
@@ -305,6 +322,16 @@ fn completed<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
     })
 }
 
+/// A connection that failed before any byte is a failed TLS handshake only where TLS was expected:
+/// elsewhere it is a health check, a probe or a scan.
+fn tls_expected(i: &Input<'_>) -> Outcome {
+    if i.tls_port {
+        Outcome::Failed
+    } else {
+        Outcome::NotTls
+    }
+}
+
 /// A SYN and nothing else from either side but, perhaps, the server's RST.
 fn only_syn(i: &Input<'_>) -> bool {
     i.tcp.syn.is_some()
@@ -323,7 +350,7 @@ fn syn_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
     let rst = i.tcp.first_rst.filter(|r| r.side == Side::Server)?;
     only_syn(i).then(|| {
         Finding::new(
-            Outcome::Failed,
+            tls_expected(i),
             CauseCode::TcpRefused,
             Confidence::Certain,
             Trigger::SynRefused,
@@ -338,7 +365,7 @@ fn syn_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
 fn syn_unanswered<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
     (only_syn(i) && i.packets.server == 0).then(|| {
         Finding::new(
-            Outcome::Failed,
+            tls_expected(i),
             CauseCode::TcpUnanswered,
             Confidence::Probable,
             Trigger::SynUnanswered,
@@ -391,6 +418,115 @@ fn not_tls_payload<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
                 [],
             )
         })
+}
+
+fn server_not_tls<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let hello = i.tls?.client_hello_at?;
+    let (at, preview) = i.not_tls.server?;
+    (at.frame >= hello.frame).then(|| {
+        let close = i.close_mark().map(|(side, _, _)| side);
+        Finding::new(
+            Outcome::Failed,
+            CauseCode::ServerNotTls,
+            Confidence::Certain,
+            Trigger::ServerNotTls { preview },
+            [
+                i.first_step(|s| matches!(s, Step::ClientHello { .. })),
+                Some(step_evidence(at, Side::Server, Step::NotTls { preview })),
+                close.and_then(|side| i.close_evidence(side)),
+            ],
+        )
+    })
+}
+
+fn client_not_tls<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let (at, preview) = i.not_tls.client?;
+    if i.not_tls.server.is_some() || i.client_hello().is_some() {
+        return None;
+    }
+    // The server alerted (it speaks TLS), or closed on a port where TLS is customary.
+    let alert = i.alerts.iter().find(|a| a.from == Side::Server);
+    let close = i
+        .close_mark()
+        .filter(|(side, _, m)| *side == Side::Server && m.frame >= at.frame);
+    let confidence = match (alert, close) {
+        (Some(_), _) => Confidence::Certain,
+        (None, Some(_)) if i.tls_port => Confidence::Probable,
+        _ => return None,
+    };
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::ClientNotTls,
+        confidence,
+        Trigger::ClientNotTls { preview },
+        [
+            Some(step_evidence(at, Side::Client, Step::NotTls { preview })),
+            alert.map(|a| {
+                step_evidence(
+                    a.at,
+                    Side::Server,
+                    Step::Alert {
+                        alert: a.alert,
+                        inferred: a.inferred,
+                    },
+                )
+            }),
+            close.and_then(|_| i.close_evidence(Side::Server)),
+        ],
+    ))
+}
+
+/// Whether a timeline step is TLS that parsed: a handshake message, a record of a known type.
+fn is_tls_step(s: &Step) -> bool {
+    !matches!(
+        s,
+        Step::Syn
+            | Step::SynAck
+            | Step::Fin
+            | Step::Rst
+            | Step::Gap { .. }
+            | Step::X224Request { .. }
+            | Step::X224Confirm(_)
+            | Step::NotTls { .. }
+            | Step::MalformedTls { .. }
+    )
+}
+
+fn not_tls_after_all<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let tls = i.tls?;
+    let nothing_tls = tls.client_hello.is_none()
+        && tls.server_hello.is_none()
+        && i.alerts.is_empty()
+        && !tls.anomalies.is_empty()
+        && tls
+            .anomalies
+            .iter()
+            .all(|a| matches!(a.kind, TlsAnomalyKind::Malformed { .. }))
+        && !i.timeline.iter().any(|e| is_tls_step(&e.step));
+    (nothing_tls && i.rdp.is_none()).then(|| {
+        Finding::new(
+            Outcome::NotTls,
+            CauseCode::None,
+            Confidence::Certain,
+            Trigger::NotTlsAfterAll,
+            [],
+        )
+    })
+}
+
+fn no_payload_off_tls_port<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let nothing =
+        !i.payload_seen.client && !i.payload_seen.server && i.rdp.is_none() && i.tls.is_none();
+    let (side, _, _) = i.close_mark()?;
+    (nothing && !i.tls_port).then(|| {
+        Finding::new(
+            Outcome::NotTls,
+            CauseCode::None,
+            Confidence::Certain,
+            Trigger::NoPayloadOffTlsPort,
+            [i.close_evidence(side)],
+        )
+    })
 }
 
 fn nothing_sent<'a>(i: &Input<'a>) -> Option<Finding<'a>> {

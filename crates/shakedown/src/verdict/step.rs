@@ -9,6 +9,70 @@ use std::fmt;
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{Alert, AlertLevel, CipherSuite, NamedGroup, TlsVersion};
 
+/// The first bytes of a stream that is not what was expected (a plain HTTP answer to a
+/// ClientHello, an SSH banner), kept to show them: at most [`BytesPreview::MAX`] bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BytesPreview {
+    bytes: [u8; BytesPreview::MAX],
+    len: u8,
+}
+
+impl BytesPreview {
+    /// How many bytes are kept.
+    pub const MAX: usize = 40;
+
+    /// The first [`BytesPreview::MAX`] bytes of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        let mut p = BytesPreview {
+            bytes: [0; BytesPreview::MAX],
+            len: 0,
+        };
+        let n = bytes.len().min(BytesPreview::MAX);
+        if let (Some(dst), Some(src)) = (p.bytes.get_mut(..n), bytes.get(..n)) {
+            dst.copy_from_slice(src);
+            p.len = n as u8;
+        }
+        p
+    }
+
+    /// The bytes kept.
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// Whether they read as text: printable ASCII, tabs and line ends.
+    pub fn is_text(&self) -> bool {
+        let b = self.bytes();
+        !b.is_empty()
+            && b.iter()
+                .all(|&c| c.is_ascii_graphic() || matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+    }
+}
+
+impl fmt::Debug for BytesPreview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BytesPreview(\"{self}\")")
+    }
+}
+
+impl fmt::Display for BytesPreview {
+    /// Printable ASCII as it is, `\r`, `\n`, `\t`, `\\` and `\"` escaped, anything else as `\xHH`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for &c in self.bytes() {
+            match c {
+                b'\r' => f.write_str("\\r")?,
+                b'\n' => f.write_str("\\n")?,
+                b'\t' => f.write_str("\\t")?,
+                b'\\' => f.write_str("\\\\")?,
+                b'"' => f.write_str("\\\"")?,
+                0x20..=0x7e => write!(f, "{}", c as char)?,
+                _ => write!(f, "\\x{c:02x}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What the server answered in its X.224 Connection Confirm (MS-RDPBCGR 2.2.1.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -121,6 +185,12 @@ pub enum Step {
     SslV2ClientMasterKey,
     /// An encrypted SSL 2.0 record.
     SslV2Record,
+    /// The first bytes of a side that are neither TLS nor RDP negotiation, where TLS was expected or
+    /// where they answer TLS: a plain HTTP response, a banner, a request in clear text.
+    NotTls {
+        /// How they began.
+        preview: BytesPreview,
+    },
     /// Bytes that could not be read as TLS.
     MalformedTls {
         /// What was wrong.
@@ -238,6 +308,7 @@ impl fmt::Display for Step {
             Step::SslV2ClientMasterKey => f.write_str("SSLv2 CLIENT-MASTER-KEY"),
             Step::SslV2Record => f.write_str("SSLv2 record (encrypted)"),
             Step::MalformedTls { what } => write!(f, "malformed TLS: {what}"),
+            Step::NotTls { preview } => write!(f, "not TLS: \"{preview}\""),
         }
     }
 }
@@ -282,6 +353,21 @@ mod tests {
             .to_string(),
             "ApplicationData (protected, 19 B)"
         );
+    }
+
+    #[test]
+    fn previews_escape_what_is_not_printable() {
+        let p = BytesPreview::of(b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n<html>");
+        assert_eq!(p.bytes().len(), BytesPreview::MAX);
+        assert!(p.is_text());
+        assert_eq!(
+            Step::NotTls { preview: p }.to_string(),
+            "not TLS: \"HTTP/1.1 400 Bad Request\\r\\nServer: nginx\\r\""
+        );
+        let bin = BytesPreview::of(&[0xc1, 0x01, b'"', b'\\', 0x00]);
+        assert!(!bin.is_text());
+        assert_eq!(bin.to_string(), "\\xc1\\x01\\\"\\\\\\x00");
+        assert_eq!(BytesPreview::of(&[]).bytes(), &[] as &[u8]);
     }
 
     #[test]

@@ -52,6 +52,8 @@ struct Case {
     packets: PerSide<u64>,
     timeline: Vec<TimelineEntry>,
     end: u64,
+    not_tls: PerSide<Option<(Mark, BytesPreview)>>,
+    tls_port: bool,
 }
 
 impl Case {
@@ -74,6 +76,8 @@ impl Case {
             packets: PerSide::new(2, 1),
             timeline: Vec::new(),
             end: 2,
+            not_tls: PerSide::default(),
+            tls_port: true,
         };
         c.step(1, Side::Client, Step::Syn);
         c.step(2, Side::Server, Step::SynAck);
@@ -215,6 +219,9 @@ impl Case {
             start: mark(1),
             end: mark(self.end),
             timeline: &self.timeline,
+            not_tls: self.not_tls,
+            tls_port: self.tls_port,
+            server_port: 443,
         }
     }
 
@@ -701,6 +708,175 @@ fn row_capture_ended() {
     );
 }
 
+fn preview(text: &str) -> BytesPreview {
+    BytesPreview::of(text.as_bytes())
+}
+
+impl Case {
+    fn not_tls(&mut self, frame: u64, from: Side, text: &str) -> &mut Self {
+        let p = preview(text);
+        self.not_tls[from] = Some((mark(frame), p));
+        self.payload[from] = true;
+        self.step(frame, from, Step::NotTls { preview: p })
+    }
+}
+
+#[test]
+fn row_server_not_tls() {
+    let mut c = Case::hello();
+    c.not_tls(5, Side::Server, "HTTP/1.1 400 Bad Request\r\n")
+        .fin(6, Side::Server)
+        .fatal(7, Side::Client, AlertDescription(50));
+    assert_eq!(
+        c.decide(),
+        (
+            rule("server answered a ClientHello with bytes that are not TLS"),
+            Outcome::Failed,
+            C::ServerNotTls,
+            Certain,
+            vec![4, 5, 6]
+        )
+    );
+    let cause = c.cause();
+    assert!(
+        cause
+            .explanation
+            .contains("\"HTTP/1.1 400 Bad Request\\r\\n\"")
+            && cause.explanation.contains("HTTP server"),
+        "{}",
+        cause.explanation
+    );
+    // Near miss: a banner before the ClientHello is a STARTTLS exchange, not a wrong service.
+    let mut starttls = Case::tcp();
+    starttls.protocol = Protocol::Tls;
+    starttls.not_tls(3, Side::Server, "220 mail.example ESMTP\r\n");
+    starttls.tls = Some(TlsFacts {
+        client_hello_at: Some(mark(6)),
+        ..TlsFacts::default()
+    });
+    starttls.stage = Stage::ClientHello;
+    starttls.fin(8, Side::Server);
+    assert_eq!(starttls.decide().2, C::ServerClosed);
+}
+
+#[test]
+fn row_client_not_tls() {
+    let mut c = Case::tcp();
+    c.protocol = Protocol::Tls;
+    c.tls = Some(TlsFacts::default());
+    c.not_tls(4, Side::Client, "GET / HTTP/1.1\r\nHost: x\r\n")
+        .fatal(5, Side::Server, AlertDescription::PROTOCOL_VERSION)
+        .fin(6, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("client sent bytes that are not TLS to a TLS server"),
+            Outcome::Failed,
+            C::ClientNotTls,
+            Certain,
+            vec![4, 5, 6]
+        )
+    );
+    // Without an alert, only a close on a port where TLS is customary says it was a TLS server.
+    let mut closed = Case::tcp();
+    closed.not_tls(4, Side::Client, "GET / HTTP/1.1\r\n");
+    closed.fin(5, Side::Server);
+    assert_eq!(
+        (closed.decide().2, closed.decide().3),
+        (C::ClientNotTls, Probable)
+    );
+    closed.tls_port = false;
+    assert_eq!(
+        closed.decide().1,
+        Outcome::NotTls,
+        "a plain service elsewhere"
+    );
+    // Near miss: the server answered in clear text too: a plain service on a TLS port.
+    let mut plain = Case::tcp();
+    plain
+        .not_tls(4, Side::Client, "GET / HTTP/1.1\r\n")
+        .not_tls(5, Side::Server, "HTTP/1.1 200 OK\r\n")
+        .fin(6, Side::Server);
+    assert_eq!(plain.decide().1, Outcome::NotTls);
+}
+
+#[test]
+fn row_not_tls_after_all() {
+    let mut c = Case::tcp();
+    c.payload = PerSide::new(true, true);
+    c.protocol = Protocol::Tls;
+    c.tls = Some(TlsFacts {
+        anomalies: vec![crate::verdict::TlsAnomaly {
+            side: Side::Client,
+            kind: crate::verdict::TlsAnomalyKind::Malformed {
+                what: "unknown record content type",
+            },
+        }],
+        ..TlsFacts::default()
+    });
+    c.step(
+        4,
+        Side::Client,
+        Step::MalformedTls {
+            what: "unknown record content type",
+        },
+    )
+    .fin(6, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("bytes that looked like TLS but gave nothing TLS"),
+            Outcome::NotTls,
+            C::None,
+            Certain,
+            vec![]
+        )
+    );
+}
+
+#[test]
+fn row_no_payload_off_tls_port() {
+    let mut c = Case::tcp();
+    c.tls_port = false;
+    c.rst(3, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("no byte on a port where TLS is not customary"),
+            Outcome::NotTls,
+            C::None,
+            Certain,
+            vec![3]
+        )
+    );
+    // Near miss: the same on a TLS port is a server that reset a TLS attempt.
+    c.tls_port = true;
+    assert_eq!(
+        (c.decide().1, c.decide().2),
+        (Outcome::Failed, C::ServerReset)
+    );
+}
+
+#[test]
+fn tcp_failures_off_tls_ports_are_not_tls() {
+    let mut c = Case::tcp();
+    c.tcp.syn_ack = None;
+    c.timeline.retain(|e| e.step != Step::SynAck);
+    c.rst(2, Side::Server);
+    c.tls_port = false;
+    assert_eq!(
+        (c.decide().1, c.decide().2, c.decide().3),
+        (Outcome::NotTls, C::TcpRefused, Certain)
+    );
+    c.tcp.first_rst = None;
+    c.timeline.retain(|e| e.step != Step::Rst);
+    c.packets = PerSide::new(3, 0);
+    assert_eq!(
+        (c.decide().1, c.decide().2),
+        (Outcome::NotTls, C::TcpUnanswered)
+    );
+}
+
 #[test]
 fn every_failed_or_incomplete_case_has_evidence() {
     // A connection seen only as pure ACKs in the middle: no step at all.
@@ -725,6 +901,10 @@ fn every_row_is_tested() {
         row_rdp_standard_security,
         row_not_tls_payload,
         row_nothing_sent,
+        row_server_not_tls,
+        row_client_not_tls,
+        row_not_tls_after_all,
+        row_no_payload_off_tls_port,
         row_no_shared_cipher,
         row_handshake_failure_after_certificate_request,
         row_protocol_version,
