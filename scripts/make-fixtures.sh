@@ -34,12 +34,12 @@ die() { log "ERROR: $*"; exit 1; }
 check_tools() {
     local missing=() t
     for t in tcpdump tshark editcap capinfos dumpcap openssl gnutls-cli gnutls-serv certtool \
-             xfreerdp freerdp-shadow-cli winpr-hash Xvfb ethtool ip ss sysctl timeout "$PY"; do
+             xfreerdp freerdp-shadow-cli winpr-hash Xvfb ethtool ip ss sysctl timeout curl "$PY"; do
         command -v "$t" >/dev/null 2>&1 || missing+=("$t")
     done
     if [ ${#missing[@]} -gt 0 ]; then
         log "missing tools: ${missing[*]}"
-        log "install with: apt-get install -y tcpdump tshark gnutls-bin freerdp2-x11 freerdp2-shadow-x11 winpr-utils xvfb ethtool openssl iproute2 procps coreutils python3"
+        log "install with: apt-get install -y tcpdump tshark gnutls-bin freerdp2-x11 freerdp2-shadow-x11 winpr-utils xvfb ethtool openssl iproute2 procps coreutils curl python3"
         exit 1
     fi
     [ "$(id -u)" = 0 ] || die "run as root (network namespaces and tcpdump)"
