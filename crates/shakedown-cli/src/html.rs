@@ -347,6 +347,12 @@ fn notes(r: &CaptureReport) -> Vec<String> {
                 .collect();
             notes.push(format!("skipped frames: {}", parts.join(", ")));
         }
+        if s.cut_frames > 0 {
+            notes.push(format!(
+                "<span class=\"warning\">{} frames cut at {} bytes by the snap length</span>",
+                s.cut_frames, s.snap_len
+            ));
+        }
         if let Some(t) = &s.truncation {
             notes.push(format!(
                 "<span class=\"warning\">cut short after {} frames (byte {}): {}</span>",

@@ -385,6 +385,13 @@ fn footer(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         write!(out, "; skipped: {}", parts.join(", "))?;
     }
     writeln!(out)?;
+    if s.cut_frames > 0 {
+        writeln!(
+            out,
+            "note: {} frames were cut at {} bytes by the capture's snap length; handshakes in them may not be readable (capture with tcpdump -s 0, or pktmon --pkt-size 0)",
+            s.cut_frames, s.snap_len
+        )?;
+    }
     if s.evicted > 0 || s.expired > 0 || s.budget_hits > 0 || s.out_of_order > 0 {
         writeln!(
             out,

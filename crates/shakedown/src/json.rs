@@ -381,6 +381,8 @@ impl Serialize for Tcp<'_> {
         m.serialize_entry("retransmitted_bytes", &Pair::sides(&t.retransmitted_bytes))?;
         m.serialize_entry("overlap_conflicts", &Pair::sides(&t.overlap_conflicts))?;
         m.serialize_entry("hop_limits", &HopLimitsJson(&t.hop_limits))?;
+        m.serialize_entry("cut_segments", &Pair::sides(&t.cut_segments))?;
+        m.serialize_entry("acked_bytes", &Pair::sides(&t.acked_bytes))?;
         m.end()
     }
 }
@@ -487,6 +489,8 @@ pub fn summary_record(s: &crate::Summary, capture: &str) -> Value {
         "capture": capture,
         "frames": s.frames,
         "captured_bytes": s.captured_bytes,
+        "cut_frames": s.cut_frames,
+        "snap_len": (s.cut_frames > 0).then_some(s.snap_len),
         "tcp_segments": s.tcp_segments,
         "skipped": skipped,
         "anomalies": s.anomalies(),

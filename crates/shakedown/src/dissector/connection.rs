@@ -111,7 +111,9 @@ impl Connection {
         self.packets[side] += 1;
         self.bytes[side] += u64::from(seg.wire_payload_len);
         // Every step this segment shows is written with the IP facts of the packet that carried it.
-        self.observer.ip_packet(side, seg.ip, seg.flags.rst());
+        let ack = seg.flags.ack().then_some(seg.ack);
+        self.observer
+            .packet(side, seg.ip, seg.flags.rst(), seg.is_cut(), ack);
 
         let flags = seg.flags;
         let mut seq = seg.seq;
@@ -159,6 +161,13 @@ impl Connection {
             streams[side].segment(seq, seg.payload, budget, &mut |chunk| {
                 proto.chunk(o, chunk, observer, events)
             });
+            if seg.is_cut() {
+                let kept = u32::try_from(seg.payload.len()).unwrap_or(u32::MAX);
+                let lost = seg.wire_payload_len.saturating_sub(kept);
+                streams[side].cut(seq.wrapping_add(kept), lost, budget, &mut |chunk| {
+                    proto.chunk(o, chunk, observer, events)
+                });
+            }
         }
         if flags.ack() && !flags.rst() {
             // Only noted: a segment this ACK covers may still come later in the capture.

@@ -67,20 +67,26 @@ impl Clock {
     /// Counts a frame (its number, captured bytes and time) and moves the clock; returns where
     /// the frame is.
     pub(crate) fn count(&mut self, frame: &Frame<'_>, s: &mut Summary) -> Mark {
-        self.count_record(frame.index, frame.ts, frame.data.len(), s)
+        self.count_record(frame.index, frame.ts, frame.data.len(), frame.orig_len, s)
     }
 
-    /// [`Clock::count`] for frame number `index` of `captured` bytes at time `at`.
+    /// [`Clock::count`] for frame number `index` of `captured` bytes (of `orig_len` on the wire)
+    /// at time `at`.
     #[inline]
     pub(crate) fn count_record(
         &mut self,
         index: u64,
         at: Timestamp,
         captured: usize,
+        orig_len: u32,
         s: &mut Summary,
     ) -> Mark {
         s.frames += 1;
         s.captured_bytes += captured as u64;
+        if (captured as u64) < u64::from(orig_len) {
+            s.cut_frames += 1;
+            s.snap_len = s.snap_len.max(u32::try_from(captured).unwrap_or(u32::MAX));
+        }
         let ts = at.as_nanos();
         if s.first_ts.is_none() {
             s.first_ts = Some(at);

@@ -113,6 +113,12 @@ impl Proto {
         match chunk {
             Chunk::Gap(n) => {
                 obs.gap(o.side, n, o.at);
+                // What follows a gap is not a side's first bytes: it says nothing of what the side
+                // speaks.
+                self.tls_first_seen[o.side] = true;
+                if self.other_seen[o.side] == 0 {
+                    self.other_seen[o.side] = 1;
+                }
                 if self.record_events {
                     events.push(ProtocolEvent {
                         conn: o.conn,

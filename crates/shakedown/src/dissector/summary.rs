@@ -14,6 +14,11 @@ pub struct Summary {
     pub frames: u64,
     /// Captured bytes of those frames.
     pub captured_bytes: u64,
+    /// Frames the capture holds fewer bytes of than were on the wire (cut by its snap length).
+    pub cut_frames: u64,
+    /// The most bytes kept of a cut frame: the capture's snap length, as far as the cut frames
+    /// show it (0 when no frame was cut).
+    pub snap_len: u32,
     /// Frames that gave a TCP segment.
     pub tcp_segments: u64,
     /// Frames that gave none, by kind (`not_tcp`, `unsupported_link_type`, `truncated_ipv4`, ...).

@@ -604,7 +604,7 @@ impl<'a, 'b> Thread<'a, 'b> {
         let (records, expiries) = (&mut self.records, &mut self.expiries);
         let (clock, headers) = (&mut walk.clock, &mut walk.headers);
         let walked = fetched.walk(stretches, k, from, &mut walk.walking, |meta, index| {
-            clock.count_record(index, meta.ts, meta.len, headers);
+            clock.count_record(index, meta.ts, meta.len, meta.orig_len, headers);
             if let Some(now) = clock.expiry_due() {
                 expiries.push((records.len(), now));
             }

@@ -381,6 +381,31 @@ impl Reassembler {
         self.settle(budget, out);
     }
 
+    /// `len` bytes from sequence number `seq` were on the wire but are not in the capture (the snap
+    /// length cut the segment that carried them): when they are the next bytes in order they are
+    /// declared a gap at once, so what follows them is read as soon as it comes (and what was cut
+    /// is told where it happened, not at the end). Bytes some buffered segment holds are kept.
+    pub fn cut(
+        &mut self,
+        seq: u32,
+        len: u32,
+        budget: &mut Budget,
+        out: &mut impl FnMut(Chunk<'_>),
+    ) {
+        if !self.started || self.done || len == 0 || self.rel(seq) != self.next as i64 {
+            return;
+        }
+        let mut n = u64::from(len);
+        if let Some(first) = self.first_start() {
+            n = n.min(first.saturating_sub(self.next));
+        }
+        if let Some(fin) = self.fin {
+            n = n.min(fin.saturating_sub(self.next));
+        }
+        self.gap(n, out);
+        self.drain(budget, out);
+    }
+
     /// A FIN was seen at sequence number `seq` (the number it occupies: the segment's seq plus its
     /// payload length). Payload at or after it is ignored from now on. A FIN elsewhere than an earlier
     /// one, or before bytes already delivered, is counted as a conflict and ignored.

@@ -550,6 +550,27 @@ pub(crate) mod hs {
     pub const CLIENT_KEY_EXCHANGE: u8 = 16;
     pub const FINISHED: u8 = 20;
     pub const CERTIFICATE_STATUS: u8 = 22;
+
+    /// The RFC's name of a handshake message type.
+    pub fn name(msg_type: u8) -> Option<&'static str> {
+        Some(match msg_type {
+            0 => "HelloRequest",
+            CLIENT_HELLO => "ClientHello",
+            SERVER_HELLO => "ServerHello",
+            NEW_SESSION_TICKET => "NewSessionTicket",
+            ENCRYPTED_EXTENSIONS => "EncryptedExtensions",
+            CERTIFICATE => "Certificate",
+            SERVER_KEY_EXCHANGE => "ServerKeyExchange",
+            CERTIFICATE_REQUEST => "CertificateRequest",
+            SERVER_HELLO_DONE => "ServerHelloDone",
+            CERTIFICATE_VERIFY => "CertificateVerify",
+            CLIENT_KEY_EXCHANGE => "ClientKeyExchange",
+            FINISHED => "Finished",
+            CERTIFICATE_STATUS => "CertificateStatus",
+            24 => "KeyUpdate",
+            _ => return None,
+        })
+    }
 }
 
 /// Extension types used by the hello parsers (IANA "TLS ExtensionType Values").

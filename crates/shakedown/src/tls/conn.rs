@@ -161,6 +161,9 @@ impl TlsConnection {
     pub fn gap(&mut self, from: Side, missing: u64, out: &mut Vec<TlsEvent>) {
         let dir = &mut self.dirs[from];
         let lost_handshake = !matches!(dir.body, Body::Skip);
+        if let Some(msg_type) = dir.defrag.partial_type() {
+            out.push(TlsEvent::HandshakeCut { msg_type });
+        }
         match dir.deframer.gap(missing) {
             GapEffect::None => {}
             GapEffect::WithinRecord | GapEffect::AtRecordEnd => {

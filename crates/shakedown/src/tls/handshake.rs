@@ -68,6 +68,15 @@ impl Defragmenter {
         self.release();
     }
 
+    /// The type of the message being put together, when its first byte was seen.
+    pub(crate) fn partial_type(&self) -> Option<u8> {
+        match self.state {
+            State::Header { hdr, have } if have > 0 => Some(hdr[0]),
+            State::Body { msg_type, .. } => Some(msg_type),
+            _ => None,
+        }
+    }
+
     /// No partial message is pending.
     pub(crate) fn is_idle(&self) -> bool {
         matches!(self.state, State::Header { have: 0, .. })

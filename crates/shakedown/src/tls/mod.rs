@@ -43,6 +43,7 @@ mod sslv2;
 mod tests;
 
 pub use cert::{CertificateInfo, KeyAlgorithm, KeyType};
+pub(crate) use codes::hs;
 pub use codes::{
     AlertDescription, AlertLevel, CipherSuite, NamedGroup, SignatureScheme, SuiteAuth, SuiteKx,
     TlsVersion,
@@ -116,6 +117,12 @@ pub enum TlsEvent {
         msg_type: u8,
         /// The claimed body length.
         len: u32,
+    },
+    /// A handshake message lost part of its bytes to a gap (bytes the capture never held, e.g. cut by
+    /// its snap length): its type is known, its content is not.
+    HandshakeCut {
+        /// `HandshakeType`.
+        msg_type: u8,
     },
     /// Something could not be parsed. For the record layer (not TLS, unknown content type, a record
     /// over 2^14+2048 bytes, no header found after a gap) the direction stops: its bytes are only

@@ -7,20 +7,68 @@ use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{AlertDescription, ClientHello, KeyAlgorithm, SuiteAuth};
 
 use super::rules::{Finding, Input, Trigger};
-use super::{AlertRecord, Cause, CauseCode, CloseKind, Mark, RdpFacts, Stage};
+use super::{AlertRecord, Cause, CauseCode, CloseKind, Mark, RdpFacts, Stage, Step};
 
 /// The cause of a finding, in words.
 pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
     let mut c = match f.trigger {
         Trigger::Completed => Cause::new(CauseCode::None, "The TLS handshake completed."),
-        Trigger::CredSspEnded { side, kind, records } => Cause::new(
-            CauseCode::NlaFailure,
-            format!(
-                "TLS completed and CredSSP (NLA) started, then the {side} closed with {} after {records} encrypted records: a probable authentication failure.",
-                kind.as_str().to_uppercase()
-            ),
-        )
-        .hint("Check the user name, password and domain, that the account may log on remotely, and the server's Security log (event 4625)."),
+        Trigger::CredSspEnded { side, kind, records } => {
+            let c = Cause::new(
+                CauseCode::NlaFailure,
+                format!(
+                    "TLS completed and CredSSP (NLA) started, then the {side} closed with {} after {records} encrypted records: a probable authentication failure.",
+                    kind.as_str().to_uppercase()
+                ),
+            );
+            match side {
+                // The server ends CredSSP when it refuses the credentials.
+                Side::Server => c
+                    .hint("Check the user name, password and domain, that the account is not locked out, disabled or expired, that it may log on remotely (Remote Desktop Users, 'Allow log on through Remote Desktop Services'), and the server's Security log (event 4625 with its status code).")
+                    .hint("Decrypt with a key log to read CredSSP's errorCode (e.g. 0xC000006D logon failure, 0xC0000071 password expired, 0xC0000234 account locked)."),
+                // The client ends it when it refuses the server's CredSSP version or answer.
+                Side::Client => c
+                    .hint("A client that ends CredSSP itself often refuses the server's CredSSP version: the CredSSP encryption-oracle remediation (CVE-2018-0886). Update both ends, or align the client's 'Encryption Oracle Remediation' policy (registry AllowEncryptionOracle under CredSSP\\Parameters: 0 Force Updated Clients, 1 Mitigated, 2 Vulnerable) with the server's patch level.")
+                    .hint("Check also the credentials the client holds for this server (saved credentials, smart card, Kerberos tickets)."),
+            }
+        }
+        Trigger::RdpSelectionRefused { requested, selected, kind } => {
+            let c = Cause::new(
+                CauseCode::RdpNegotiationFailure,
+                format!(
+                    "The client asked for {} and the server selected {}; the client then hung up ({}) before any TLS byte: it will not use what the server offers.",
+                    requested.names().join(", "),
+                    selected.selected_name(),
+                    kind.as_str().to_uppercase()
+                ),
+            );
+            if requested.0 & 0x0a != 0 && selected.0 & 0x0a == 0 {
+                c.hint("The client requires Network Level Authentication (CredSSP) and the server does not offer it: on the server enable 'Require user authentication for remote connections by using Network Level Authentication' (System Properties > Remote, or the GPO of that name; registry UserAuthentication=1 under the RDP-Tcp WinStation), and check that SecurityLayer is 1 (Negotiate) or 2 (TLS) — or, less safely, allow the client to connect without NLA (mstsc: enablecredsspsupport:i:0).")
+            } else {
+                c.hint("The client requires TLS and the server selected standard RDP security: set the server's Security Layer to Negotiate or SSL (TLS) and check its certificate.")
+            }
+        }
+        Trigger::RdpCertificateRefused { kind } => {
+            let c = Cause::new(
+                CauseCode::CertificateRejected,
+                format!(
+                    "TLS completed, then the client closed ({}) without sending any RDP data (the MCS Connect Initial or CredSSP that follows TLS){}: the client refused the server's certificate, or the user cancelled at the certificate prompt.",
+                    kind.as_str().to_uppercase(),
+                    if i.after_completion.client.records > 0 { ", only an alert-sized record" } else { "" }
+                ),
+            );
+            let c = cert_time_hint(c, i);
+            let c = match i.tls.and_then(|t| t.certificate.as_ref()) {
+                Some(cert) => c.hint(format!(
+                    "The server's certificate: {} issued by {}{}. The client must trust its issuer and the name it connects to must be in it.",
+                    cert.subject,
+                    cert.issuer,
+                    if cert.dns_names.is_empty() { String::new() } else { format!(", names {}", cert.dns_names.join(", ")) }
+                )),
+                None => c.hint("The certificate was sent encrypted (TLS 1.3): decrypt with a key log, or check it with the client's certificate warning."),
+            };
+            c.hint("On Windows the RDP listener's certificate is set in the WinStation (SSLCertificateSHA1Hash) or by GPO; mstsc shows why it distrusts it when run interactively. FreeRDP: /cert:tofu or /cert:ignore to test.")
+        }
         Trigger::SynRefused if i.tls_port => Cause::new(
             CauseCode::TcpRefused,
             "The server answered the SYN with RST: nothing listens on that port, or a firewall rejects the connection.",
@@ -83,6 +131,48 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
         ),
         Trigger::Alert(a) => from_alert(i, a, f.code),
         Trigger::Close { side, kind, at } => from_close(i, f.code, side, kind, at),
+        Trigger::OneSided { captured } => Cause::new(
+            CauseCode::CaptureIncomplete,
+            format!(
+                "The capture holds only the {captured}'s packets, yet the {missing} answered: the {captured} acknowledged bytes of it{went}. The {missing}'s direction was not captured (asymmetric routing, a capture filter on one direction, a mirror port that sees one way): nothing can be said of how the handshake went.",
+                missing = captured.peer(),
+                went = if captured == Side::Client && i.stage >= Stage::ClientKeyExchange {
+                    " and went on past its hello"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .hint("Capture where both directions pass (on one of the two hosts, or on a port that mirrors both directions), or drop the direction filter."),
+        Trigger::ServerSilent { kind, waited_ms, acked } => {
+            let how = match kind {
+                CloseKind::Fin => "closed the connection (FIN)",
+                CloseKind::Rst => "reset the connection (RST)",
+            };
+            let waited = if waited_ms >= 1000.0 {
+                format!("{:.1} s", waited_ms / 1000.0)
+            } else {
+                format!("{waited_ms:.0} ms")
+            };
+            let reached = if acked {
+                "The server acknowledged the ClientHello at TCP level, so it arrived, but never answered it"
+            } else {
+                "The server never acknowledged the ClientHello, so it may not have arrived at all"
+            };
+            let mut c = Cause::new(
+                f.code,
+                format!(
+                    "The server never answered: the client sent {}, waited {waited} and {how}. {reached}.",
+                    i.client_hello().map(hello_summary).unwrap_or_else(|| "its ClientHello".into())
+                ),
+            );
+            c = if acked {
+                c.hint("A server that takes the connection but stays silent: its TLS stack is stuck (no certificate loaded, a hung worker), or it is a service that waits for the client to speak its own protocol first; a proxy or IPS holding the ClientHello (SNI filtering) looks the same from the client.")
+            } else {
+                c.hint("Nothing acknowledged the ClientHello: a firewall dropping it (an SNI filter), or a path that loses large packets (a big ClientHello, e.g. with post-quantum key shares, needs more than one full-size segment).")
+            };
+            c.hint("Capture on the server as well to see whether the ClientHello arrives and what the server does with it.")
+        }
         Trigger::CaptureEnded => Cause::new(
             CauseCode::CaptureIncomplete,
             format!(
@@ -92,11 +182,33 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
         )
         .hint("Capture for longer, or start the capture before the client connects."),
     };
+    c = cut_by_snap_length(i, c);
     // The finding decides; the words only follow it.
     c.code = f.code;
     c.confidence = f.confidence;
     c.evidence = f.evidence;
     c
+}
+
+/// Packets cut by the capture's snap length before a handshake message could be read whole: say
+/// so, and how to capture them whole.
+fn cut_by_snap_length(i: &Input<'_>, mut c: Cause) -> Cause {
+    let cut = i.tcp.cut_segments.client + i.tcp.cut_segments.server;
+    let lost: Vec<String> = i
+        .timeline
+        .iter()
+        .filter(|e| matches!(e.step, Step::HandshakeCut { .. }))
+        .map(|e| format!("the {} {}", e.from, e.step))
+        .collect();
+    if cut == 0 || lost.is_empty() {
+        return c;
+    }
+    c.explanation.push_str(&format!(
+        " The capture cut {cut} packet{} of this connection short (its snap length), so {} could not be read: the verdict rests on what survived (record headers, alerts, who closed).",
+        if cut == 1 { "" } else { "s" },
+        lost.join(" and ")
+    ));
+    c.hint("Capture whole packets: tcpdump -s 0 (the default in current tcpdump), Wireshark/dumpcap without a snapshot length, or on Windows pktmon start --capture --pkt-size 0 (pktmon keeps 128 bytes by default).")
 }
 
 fn ms(from: Option<Mark>, to: Mark) -> String {
@@ -421,7 +533,7 @@ fn server_not_tls(i: &Input<'_>, preview: crate::verdict::BytesPreview) -> Cause
     Cause::new(
         CauseCode::ServerNotTls,
         format!(
-            "The client sent a ClientHello{}, and the server answered with {what}, not TLS: this port serves something else.{service}",
+            "The client sent a ClientHello{}, and the server sent {what}, not TLS: this port serves something else.{service}",
             i.client_hello().map(|ch| format!(" ({})", ch.highest_version())).unwrap_or_default()
         ),
     )

@@ -182,6 +182,13 @@ pub struct TcpFacts {
     /// The IPv4 TTLs / IPv6 hop limits each side's packets arrived with, RSTs left out (what an
     /// RST's own hop limit is compared with).
     pub hop_limits: PerSide<Option<HopLimits>>,
+    /// Segments of each side that the capture holds fewer bytes of than were on the wire (cut by
+    /// its snap length).
+    pub cut_segments: PerSide<u64>,
+    /// How far each side's acknowledgment numbers moved from its first one: the peer's bytes (and
+    /// SYN/FIN) it told it had received. Bytes acknowledged but never captured show a capture that
+    /// holds only one direction; a ClientHello acknowledged but never answered, a silent server.
+    pub acked_bytes: PerSide<u64>,
 }
 
 /// The range of IPv4 TTLs / IPv6 hop limits of a side's packets.

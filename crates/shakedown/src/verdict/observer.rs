@@ -7,7 +7,7 @@
 use crate::decode::IpFacts;
 use crate::flow::{ClientInference, Endpoint};
 use crate::rdp::{ConnectionConfirm, ConnectionRequest, NegResponse, Protocols};
-use crate::tls::{Alert, CipherSuite, TlsEvent};
+use crate::tls::{Alert, CipherSuite, TlsEvent, hs};
 use crate::{PerSide, Side};
 
 use super::rules::{self, Input};
@@ -86,6 +86,22 @@ pub(crate) struct Observer {
     ip: PerSide<Option<IpFacts>>,
     /// Each side's first bytes that were neither TLS nor RDP negotiation, and where.
     not_tls: PerSide<Option<(Mark, BytesPreview)>>,
+    /// Each side's first acknowledgment number.
+    first_ack: PerSide<Option<u32>>,
+    /// Payload sent after the RDP Connection Confirm, per side.
+    payload_after_confirm: PerSide<bool>,
+    /// Application data records after the handshake completed, per side, and whether any was not
+    /// of an alert's size (data, not a close).
+    after_completion: PerSide<AfterCompletion>,
+}
+
+/// What a side sent once the handshake had completed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AfterCompletion {
+    /// Application data records.
+    pub records: u64,
+    /// Whether one of them was larger or smaller than an alert: data.
+    pub data: bool,
 }
 
 impl Observer {
@@ -114,6 +130,9 @@ impl Observer {
             protected_alert_len: PROTECTED_ALERT_LEN,
             ip: PerSide::default(),
             not_tls: PerSide::default(),
+            first_ack: PerSide::default(),
+            payload_after_confirm: PerSide::default(),
+            after_completion: PerSide::default(),
         }
     }
 
@@ -137,7 +156,10 @@ impl Observer {
         self.pending_alert.swap();
         self.ip.swap();
         self.not_tls.swap();
+        self.first_ack.swap();
+        self.tcp.acked_bytes.swap();
         self.tcp.hop_limits.swap();
+        self.tcp.cut_segments.swap();
     }
 
     pub(crate) fn completed(&self) -> bool {
@@ -178,8 +200,37 @@ impl Observer {
 
     /// A packet from `side` with these IP facts: the steps it shows carry them, and its hop limit
     /// joins the side's range unless it is an RST (whose own hop limit is what gets compared).
-    pub(crate) fn ip_packet(&mut self, side: Side, ip: IpFacts, rst: bool) {
+    /// `cut` tells that the capture holds fewer of its bytes than were on the wire.
+    /// `ack` is its acknowledgment number when it carries one.
+    pub(crate) fn packet(
+        &mut self,
+        side: Side,
+        ip: IpFacts,
+        rst: bool,
+        cut: bool,
+        ack: Option<u32>,
+    ) {
         self.ip[side] = Some(ip);
+        if cut {
+            self.tcp.cut_segments[side] += 1;
+        }
+        if let Some(ack) = ack
+            && !rst
+        {
+            // How far this side's acknowledgments moved: the peer's bytes it received (an RST's
+            // acknowledgment number proves nothing).
+            match self.first_ack[side] {
+                None => self.first_ack[side] = Some(ack),
+                Some(first) => {
+                    let moved = u64::from(ack.wrapping_sub(first));
+                    // Sequence numbers going back (a reordered old ACK) are not progress.
+                    if moved < 1 << 31 {
+                        let acked = &mut self.tcp.acked_bytes[side];
+                        *acked = (*acked).max(moved);
+                    }
+                }
+            }
+        }
         if !rst {
             let range = &mut self.tcp.hop_limits[side];
             *range = Some(HopLimits::add(*range, ip.hop_limit));
@@ -219,6 +270,9 @@ impl Observer {
 
     pub(crate) fn payload(&mut self, from: Side) {
         self.payload_seen[from] = true;
+        if self.rdp.as_ref().is_some_and(|r| r.confirmed) {
+            self.payload_after_confirm[from] = true;
+        }
         self.advance(Stage::TcpEstablished);
     }
 
@@ -428,6 +482,21 @@ impl Observer {
             (TlsEvent::CertificateStatus, _) => { self.note(at, from, Step::CertificateStatus); }
             (TlsEvent::EncryptedExtensions, _) => { self.note(at, from, Step::EncryptedExtensions); }
             (TlsEvent::OtherHandshake(t), _) => { self.note(at, from, Step::OtherHandshake(*t)); }
+            (TlsEvent::HandshakeCut { msg_type }, _) => {
+                // The message is known by its type only: the stage moves on all the same.
+                let stage = match (*msg_type, from) {
+                    (hs::CLIENT_HELLO, Side::Client) => Some(Stage::ClientHello),
+                    (hs::SERVER_HELLO, Side::Server) => Some(Stage::ServerHello),
+                    (hs::CERTIFICATE, Side::Server) => Some(Stage::ServerCertificate),
+                    (hs::SERVER_HELLO_DONE, Side::Server) => Some(Stage::ServerHelloDone),
+                    (hs::CLIENT_KEY_EXCHANGE, Side::Client) => Some(Stage::ClientKeyExchange),
+                    _ => None,
+                };
+                if let Some(stage) = stage {
+                    self.advance(stage);
+                }
+                self.note(at, from, Step::HandshakeCut { msg_type: *msg_type });
+            }
             (TlsEvent::Heartbeat, _) => { self.note(at, from, Step::Heartbeat); }
             (TlsEvent::ChangeCipherSpec { compat: true }, _) => { self.note(at, from, Step::ChangeCipherSpec { compat: true }); }
             (TlsEvent::ChangeCipherSpec { .. }, _) => {
@@ -471,6 +540,11 @@ impl Observer {
                         self.pending_alert[from] = Some(PendingAlert { at, len: *len, entry });
                     }
                 } else {
+                    if self.completed_at.is_some_and(|c| c.frame < at.frame) {
+                        let after = &mut self.after_completion[from];
+                        after.records += 1;
+                        after.data |= *len != self.protected_alert_len;
+                    }
                     if tls.application_records.client > 0 && tls.application_records.server > 0 {
                         self.complete(at);
                     }
@@ -557,6 +631,9 @@ impl Observer {
             if !server_objected {
                 self.completed_at = Some(second);
                 self.advance(Stage::ApplicationData);
+                // That second record was beyond the client's Finished: data.
+                self.after_completion.client.records += 1;
+                self.after_completion.client.data = true;
             }
         }
         self.timeline.sort_by_key(|e| e.at.frame);
@@ -577,6 +654,8 @@ impl Observer {
             end: facts.end,
             timeline: &self.timeline,
             not_tls: self.not_tls,
+            payload_after_confirm: self.payload_after_confirm,
+            after_completion: self.after_completion,
             tls_port: facts.tls_port,
             server_port: facts.server.port,
         };

@@ -9,6 +9,7 @@
 
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{AlertDescription, AlertLevel, ClientHello};
+use crate::verdict::observer::AfterCompletion;
 use crate::{PerSide, Side};
 
 use super::{
@@ -37,6 +38,10 @@ pub(crate) struct Input<'a> {
     pub timeline: &'a [TimelineEntry],
     /// Each side's first bytes that were neither TLS nor RDP negotiation.
     pub not_tls: PerSide<Option<(Mark, BytesPreview)>>,
+    /// Payload sent after the RDP Connection Confirm, per side.
+    pub payload_after_confirm: PerSide<bool>,
+    /// What each side sent once the handshake had completed.
+    pub after_completion: PerSide<AfterCompletion>,
     /// Whether TLS is customary on the server's port.
     pub tls_port: bool,
     pub server_port: u16,
@@ -88,6 +93,12 @@ impl<'a> Input<'a> {
             (_, Some((side, kind, at))) => Some(Ending::Close { side, kind, at }),
             (None, None) => None,
         }
+    }
+
+    /// Whether the ClientHello was seen (the handshake happened in the capture, which did not begin
+    /// after it).
+    fn tls_completed_by_hellos(&self) -> bool {
+        self.client_hello().is_some()
     }
 
     pub(crate) fn client_hello(&self) -> Option<&'a ClientHello> {
@@ -180,6 +191,14 @@ pub(crate) enum Trigger<'a> {
     SynUnanswered,
     /// RDP_NEG_FAILURE.
     RdpFailure(FailureCode),
+    /// The RDP client hung up on the protocol the server selected, before any TLS.
+    RdpSelectionRefused {
+        requested: Protocols,
+        selected: Protocols,
+        kind: CloseKind,
+    },
+    /// RDP: TLS completed, then the client closed without sending RDP data.
+    RdpCertificateRefused { kind: CloseKind },
     /// RDP negotiated standard RDP security.
     RdpStandardSecurity,
     /// Payload that is neither TLS nor RDP negotiation.
@@ -204,6 +223,16 @@ pub(crate) enum Trigger<'a> {
     },
     /// Nothing ended it within the capture.
     CaptureEnded,
+    /// The capture holds only `captured`'s packets, yet the other side's show in their effects.
+    OneSided { captured: Side },
+    /// The client gave up on a server that never answered its ClientHello.
+    ServerSilent {
+        kind: CloseKind,
+        /// From the ClientHello to the client's close.
+        waited_ms: f64,
+        /// Whether the server acknowledged the ClientHello at TCP level.
+        acked: bool,
+    },
 }
 
 impl<'a> Finding<'a> {
@@ -237,11 +266,14 @@ pub(crate) struct Rule {
 /// The rules, in order: the first that applies decides.
 #[rustfmt::skip]
 pub(crate) const RULES: &[Rule] = &[
+    Rule { name: "RDP: TLS finished, then the client left without a byte of RDP", applies: rdp_certificate_refused },
     Rule { name: "TLS finished, then RDP's CredSSP ended in a close",       applies: credssp_ended },
     Rule { name: "TLS finished",                                            applies: completed },
+    Rule { name: "only one side's packets, the other's effects plain",      applies: one_sided },
     Rule { name: "SYN answered by the server's RST",                        applies: syn_refused },
     Rule { name: "SYN never answered",                                      applies: syn_unanswered },
     Rule { name: "RDP server sent RDP_NEG_FAILURE",                         applies: rdp_failure },
+    Rule { name: "RDP client hung up on the protocol the server selected",  applies: rdp_selection_refused },
     Rule { name: "RDP negotiated standard RDP security",                    applies: rdp_standard_security },
     Rule { name: "server answered a ClientHello with bytes that are not TLS", applies: server_not_tls },
     Rule { name: "client sent bytes that are not TLS to a TLS server",       applies: client_not_tls },
@@ -258,6 +290,7 @@ pub(crate) const RULES: &[Rule] = &[
     Rule { name: "TLS 1.3 client alert hidden in its protected records",    applies: tls13_client_protected_alert },
     Rule { name: "TLS 1.3 server alert hidden in its protected records",    applies: tls13_server_protected_alert },
     Rule { name: "any other alert",                                         applies: other_alert },
+    Rule { name: "client gave up on a server that never answered its ClientHello", applies: server_silent },
     Rule { name: "a FIN or RST before the handshake finished",              applies: closed },
     Rule { name: "nothing ended it: the capture did",                       applies: capture_ended },
 ];
@@ -273,6 +306,80 @@ pub(crate) fn decide<'a>(i: &Input<'a>) -> Finding<'a> {
             })
         })
         .unwrap_or_else(|| capture_ended_finding(i))
+}
+
+/// CredSSP (NLA) in either form.
+const NLA: Protocols = Protocols(Protocols::HYBRID.0 | Protocols::HYBRID_EX.0);
+
+fn rdp_certificate_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let rdp = i.rdp?;
+    let selected = rdp.selected?;
+    if !i.completed || !selected.is_external_security() {
+        return None;
+    }
+    let (side, kind, at) = i.close_mark()?;
+    // The client's next move after TLS is RDP data (MCS Connect Initial, or CredSSP's TSRequest):
+    // none at all, or only an alert-sized record, means it left at the certificate.
+    let client = i.after_completion.client;
+    if client.data || client.records > 1 || !i.tls_completed_by_hellos() {
+        return None;
+    }
+    let alert = i
+        .timeline
+        .iter()
+        .find(|e| {
+            e.from == Side::Client
+                && (e.step.is_alert()
+                    || matches!(
+                        e.step,
+                        Step::ApplicationData {
+                            protected_handshake: false,
+                            ..
+                        }
+                    ))
+        })
+        .filter(|e| e.at.frame <= at.frame)
+        .map(|e| step_evidence(e.at, e.from, e.step));
+    let server_cert = i
+        .first_step(|s| matches!(s, Step::Certificate { .. }))
+        .filter(|e| e.side == Some(Side::Server));
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::CertificateRejected,
+        Confidence::Probable,
+        Trigger::RdpCertificateRefused { kind },
+        [server_cert, alert, i.close_evidence(side)],
+    ))
+}
+
+fn rdp_selection_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let rdp = i.rdp?;
+    let (requested, selected) = (rdp.requested?, rdp.selected?);
+    if rdp.failure.is_some() || i.payload_after_confirm.client || i.client_hello().is_some() {
+        return None;
+    }
+    let (side, kind, _) = i.close_mark()?;
+    // A client that asked for NLA and was offered less, or was offered standard security after
+    // asking for more: it hangs up at once.
+    let wanted_nla = requested.0 & NLA.0 != 0 && selected.0 & NLA.0 == 0;
+    let wanted_tls = requested.is_external_security() && !selected.is_external_security();
+    (side == Side::Client && (wanted_nla || wanted_tls)).then(|| {
+        Finding::new(
+            Outcome::Failed,
+            CauseCode::RdpNegotiationFailure,
+            Confidence::Probable,
+            Trigger::RdpSelectionRefused {
+                requested,
+                selected,
+                kind,
+            },
+            [
+                i.first_step(|s| matches!(s, Step::X224Request { .. })),
+                rdp_confirm_evidence(i),
+                i.close_evidence(Side::Client),
+            ],
+        )
+    })
 }
 
 fn credssp_ended<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
@@ -320,6 +427,80 @@ fn completed<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
             [],
         )
     })
+}
+
+fn one_sided<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let captured = match (i.packets.client, i.packets.server) {
+        (0, 0) => return None,
+        (_, 0) => Side::Client,
+        (0, _) => Side::Server,
+        _ => return None,
+    };
+    // The other side's effects: bytes of it acknowledged (beyond its SYN), a client going on past
+    // its hello, a server answering a client never seen.
+    let acked = i.tcp.acked_bytes[captured] > 1;
+    let went_on = match captured {
+        Side::Client => i.stage >= Stage::ClientKeyExchange,
+        Side::Server => i.payload_seen.server,
+    };
+    (acked || went_on).then(|| {
+        let first = i
+            .timeline
+            .iter()
+            .find(|e| e.from == captured && !matches!(e.step, Step::Syn | Step::SynAck))
+            .map(|e| step_evidence(e.at, e.from, e.step));
+        Finding::new(
+            Outcome::Incomplete,
+            CauseCode::CaptureIncomplete,
+            Confidence::Probable,
+            Trigger::OneSided { captured },
+            [first, Some(i.last_packet())],
+        )
+    })
+}
+
+fn server_silent<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let Ending::Close {
+        side: Side::Client,
+        kind,
+        at,
+    } = i.ending()?
+    else {
+        return None;
+    };
+    let hello = i.first_step(|s| matches!(s, Step::ClientHello { .. }))?;
+    let answered = i.payload_seen.server
+        && i.timeline.iter().any(|e| {
+            e.from == Side::Server && e.at.frame > hello.at.frame && is_payload_step(&e.step)
+        });
+    if answered || i.stage != Stage::ClientHello || i.not_tls.server.is_some() {
+        return None;
+    }
+    let waited_ms = at.ts.millis_since(hello.at.ts).max(0.0);
+    let acked = i.tcp.acked_bytes.server > 1;
+    let code = match kind {
+        CloseKind::Fin => CauseCode::ClientClosed,
+        CloseKind::Rst => CauseCode::ClientReset,
+    };
+    Some(Finding::new(
+        Outcome::Failed,
+        code,
+        Confidence::Probable,
+        Trigger::ServerSilent {
+            kind,
+            waited_ms,
+            acked,
+        },
+        [Some(hello), i.close_evidence(Side::Client)],
+    ))
+}
+
+/// Whether a step carried payload (not a TCP control packet or a gap).
+fn is_payload_step(s: &Step) -> bool {
+    !matches!(
+        s,
+        Step::Syn | Step::SynAck | Step::Fin | Step::Rst | Step::Gap { .. }
+    )
 }
 
 /// A connection that failed before any byte is a failed TLS handshake only where TLS was expected:
@@ -423,7 +604,11 @@ fn not_tls_payload<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
 fn server_not_tls<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
     let hello = i.tls?.client_hello_at?;
     let (at, preview) = i.not_tls.server?;
-    (at.frame >= hello.frame).then(|| {
+    // Its answer to the hello; or a banner before it that the client did not talk to first (a
+    // STARTTLS exchange has the client speak in clear text before its hello).
+    let answer = at.frame >= hello.frame;
+    let banner = at.frame < hello.frame && i.not_tls.client.is_none();
+    (answer || banner).then(|| {
         let close = i.close_mark().map(|(side, _, _)| side);
         Finding::new(
             Outcome::Failed,

@@ -152,6 +152,12 @@ pub enum Step {
     EncryptedExtensions,
     /// Another plaintext handshake message, by type.
     OtherHandshake(u8),
+    /// A handshake message of which the capture lacks bytes (cut by the snap length, or lost):
+    /// its type is known, its content is not.
+    HandshakeCut {
+        /// `HandshakeType`.
+        msg_type: u8,
+    },
     /// A ChangeCipherSpec record; `compat` for TLS 1.3's middlebox-compatibility record.
     ChangeCipherSpec {
         /// TLS 1.3 compatibility record (RFC 8446 §D.4).
@@ -279,6 +285,10 @@ impl fmt::Display for Step {
             Step::CertificateStatus => f.write_str("CertificateStatus"),
             Step::EncryptedExtensions => f.write_str("EncryptedExtensions"),
             Step::OtherHandshake(t) => write!(f, "handshake message type {t}"),
+            Step::HandshakeCut { msg_type } => match crate::tls::hs::name(*msg_type) {
+                Some(name) => write!(f, "{name} (not captured whole)"),
+                None => write!(f, "handshake message type {msg_type} (not captured whole)"),
+            },
             Step::ChangeCipherSpec { compat: true } => {
                 f.write_str("ChangeCipherSpec (compatibility)")
             }

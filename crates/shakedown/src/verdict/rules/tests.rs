@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::Timestamp;
 use crate::rdp::FailureCode;
+use crate::tls::ClientHello;
 use crate::tls::{Alert, AlertLevel, CipherSuite, TlsVersion};
 use crate::verdict::{Cause, SideMark, explain};
 
@@ -17,10 +18,11 @@ thread_local! {
     static FIRED: RefCell<BTreeSet<&'static str>> = const { RefCell::new(BTreeSet::new()) };
 }
 
+/// Frame `frame`, `frame` milliseconds into the capture.
 fn mark(frame: u64) -> Mark {
     Mark {
         frame,
-        ts: Timestamp::from_secs_nanos(1_000, frame as u32 * 1_000_000),
+        ts: Timestamp(1_000_000_000_000 + frame as i64 * 1_000_000),
     }
 }
 
@@ -53,6 +55,8 @@ struct Case {
     timeline: Vec<TimelineEntry>,
     end: u64,
     not_tls: PerSide<Option<(Mark, BytesPreview)>>,
+    payload_after_confirm: PerSide<bool>,
+    after_completion: PerSide<AfterCompletion>,
     tls_port: bool,
 }
 
@@ -77,6 +81,8 @@ impl Case {
             timeline: Vec::new(),
             end: 2,
             not_tls: PerSide::default(),
+            payload_after_confirm: PerSide::default(),
+            after_completion: PerSide::default(),
             tls_port: true,
         };
         c.step(1, Side::Client, Step::Syn);
@@ -220,6 +226,8 @@ impl Case {
             end: mark(self.end),
             timeline: &self.timeline,
             not_tls: self.not_tls,
+            payload_after_confirm: self.payload_after_confirm,
+            after_completion: self.after_completion,
             tls_port: self.tls_port,
             server_port: 443,
         }
@@ -746,10 +754,20 @@ fn row_server_not_tls() {
         "{}",
         cause.explanation
     );
-    // Near miss: a banner before the ClientHello is a STARTTLS exchange, not a wrong service.
+    // A banner before the ClientHello, which the client did not talk to: a wrong service too.
+    let mut banner = Case::hello();
+    banner
+        .not_tls(3, Side::Server, "SSH-2.0-OpenSSH_9.2p1\r\n")
+        .fin(6, Side::Client);
+    assert_eq!(
+        (banner.decide().2, banner.decide().4),
+        (C::ServerNotTls, vec![3, 4, 6])
+    );
+    // Near miss: a banner, the client's STARTTLS in clear text, then its ClientHello.
     let mut starttls = Case::tcp();
     starttls.protocol = Protocol::Tls;
     starttls.not_tls(3, Side::Server, "220 mail.example ESMTP\r\n");
+    starttls.not_tls(4, Side::Client, "STARTTLS\r\n");
     starttls.tls = Some(TlsFacts {
         client_hello_at: Some(mark(6)),
         ..TlsFacts::default()
@@ -878,6 +896,141 @@ fn tcp_failures_off_tls_ports_are_not_tls() {
 }
 
 #[test]
+fn row_one_sided() {
+    // Only the client's packets: its ACKs acknowledge server bytes the capture never holds.
+    let mut c = Case::hello();
+    c.packets.server = 0;
+    c.timeline.retain(|e| e.from == Side::Client);
+    c.tcp.syn_ack = None;
+    c.tcp.acked_bytes.client = 2_900;
+    c.fin(9, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("only one side's packets, the other's effects plain"),
+            Outcome::Incomplete,
+            C::CaptureIncomplete,
+            Probable,
+            vec![4, 9]
+        )
+    );
+    // Near miss: a lone SYN acknowledges nothing: a SYN never answered.
+    let mut lone = Case::tcp();
+    lone.tcp.syn_ack = None;
+    lone.timeline.retain(|e| e.step != Step::SynAck);
+    lone.packets = PerSide::new(3, 0);
+    assert_eq!(lone.decide().2, C::TcpUnanswered);
+}
+
+#[test]
+fn row_server_silent() {
+    let mut c = Case::hello();
+    c.tcp.acked_bytes.server = 518;
+    c.fin(5_000, Side::Client);
+    let (name, outcome, code, confidence, frames) = c.decide();
+    assert_eq!(
+        (name, outcome, code, confidence, frames),
+        (
+            rule("client gave up on a server that never answered its ClientHello"),
+            Outcome::Failed,
+            C::ClientClosed,
+            Probable,
+            vec![4, 5_000]
+        )
+    );
+    let cause = c.cause();
+    assert!(
+        cause.explanation.contains("never answered")
+            && cause.explanation.contains("waited 5.0 s")
+            && cause.explanation.contains("acknowledged the ClientHello"),
+        "{}",
+        cause.explanation
+    );
+    // Near miss: a server that answers at last is not silent.
+    let mut late = Case::hello();
+    late.payload.server = true;
+    late.step(
+        4_000,
+        Side::Server,
+        Step::ServerHello {
+            version: TlsVersion(0x0303),
+            suite: CipherSuite(0xc02f),
+        },
+    );
+    late.stage = Stage::ServerHello;
+    late.fin(5_000, Side::Client);
+    assert_eq!(
+        late.decide().0,
+        rule("a FIN or RST before the handshake finished")
+    );
+}
+
+#[test]
+fn row_rdp_selection_refused() {
+    let mut c = rdp_case(Some(Protocols::SSL), None);
+    if let Some(r) = c.rdp.as_mut() {
+        r.requested = Some(Protocols(0x03)); // ssl|hybrid
+    }
+    c.fin(7, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP client hung up on the protocol the server selected"),
+            Outcome::Failed,
+            C::RdpNegotiationFailure,
+            Probable,
+            vec![4, 5, 7]
+        )
+    );
+    assert!(
+        c.cause()
+            .hints
+            .iter()
+            .any(|h| h.contains("Network Level Authentication"))
+    );
+    // Near miss: the client went on (TLS bytes after the Confirm).
+    c.payload_after_confirm.client = true;
+    assert_ne!(c.decide().2, C::RdpNegotiationFailure);
+}
+
+#[test]
+fn row_rdp_certificate_refused() {
+    let mut c = rdp_case(Some(Protocols::SSL), None);
+    c.completed = true;
+    c.tls = Some(TlsFacts {
+        client_hello: Some(ClientHello::default()),
+        ..TlsFacts::default()
+    });
+    c.step(9, Side::Server, Step::Certificate { chain_len: 1 });
+    c.after_completion.client = AfterCompletion {
+        records: 1,
+        data: false,
+    };
+    c.step(
+        16,
+        Side::Client,
+        Step::ApplicationData {
+            protected_handshake: false,
+            bytes: 19,
+        },
+    )
+    .fin(19, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP: TLS finished, then the client left without a byte of RDP"),
+            Outcome::Failed,
+            C::CertificateRejected,
+            Probable,
+            vec![9, 16, 19]
+        )
+    );
+    // Near miss: the client sent RDP data after TLS.
+    c.after_completion.client.data = true;
+    assert_eq!(c.decide().1, Outcome::Completed);
+}
+
+#[test]
 fn every_failed_or_incomplete_case_has_evidence() {
     // A connection seen only as pure ACKs in the middle: no step at all.
     let mut c = Case::tcp();
@@ -901,6 +1054,10 @@ fn every_row_is_tested() {
         row_rdp_standard_security,
         row_not_tls_payload,
         row_nothing_sent,
+        row_one_sided,
+        row_server_silent,
+        row_rdp_selection_refused,
+        row_rdp_certificate_refused,
         row_server_not_tls,
         row_client_not_tls,
         row_not_tls_after_all,
