@@ -61,7 +61,7 @@ ns_down() {
     ip netns del "$NS" 2>/dev/null || true
 }
 CAPPID=
-cleanup() { [ -n "$CAPPID" ] && kill -INT "$CAPPID" 2>/dev/null; ns_down; rm -rf "$WORK"; }
+cleanup() { [ -n "$CAPPID" ] && kill -INT "$CAPPID" 2>/dev/null; ns_down; net_down; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 nsx() { ip netns exec "$NS" "$@"; }
@@ -221,6 +221,7 @@ ossl_server() { # PORT ARGS... : one connection, echoes lines reversed (-rev)
 }
 
 . "$FX/scenarios.sh"
+. "$FX/routed.sh"   # net/...: routed and bridged namespaces
 
 # ---------------------------------------------------------------- main
 main() {
