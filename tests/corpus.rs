@@ -89,9 +89,18 @@ fn corpus_agrees_with_zeek_baselines() {
                 {
                     checked += 1;
                     // Zeek's `established` is about TLS alone; an NLA failure is a completed TLS
-                    // handshake followed by a failed CredSSP exchange.
+                    // handshake followed by a failed CredSSP exchange, and an RDP client that
+                    // leaves right after TLS without a byte of RDP refused the certificate after
+                    // a completed handshake.
+                    let after_tls = matches!(
+                        v.stage,
+                        shakedown::Stage::Finished | shakedown::Stage::ApplicationData
+                    );
                     let ours = v.outcome == shakedown::Outcome::Completed
-                        || v.cause.code == shakedown::CauseCode::NlaFailure;
+                        || v.cause.code == shakedown::CauseCode::NlaFailure
+                        || (v.protocol == shakedown::verdict::Protocol::Rdp
+                            && v.cause.code == shakedown::CauseCode::CertificateRejected
+                            && after_tls);
                     if (est == "T") != ours {
                         bad.push(format!(
                             "{label} c{}: Zeek established={est}, ours {} / {}",

@@ -17,8 +17,18 @@ struct Row {
     conn: Option<u64>,
 }
 
+/// Every row of the scenario tables: SCENARIOS.tsv (scripts/fixtures/scenarios.sh), SCENARIOS-PLAIN.tsv
+/// (wrong services, silent servers, snap lengths) and SCENARIOS-NET.tsv (scripts/fixtures/routed.sh:
+/// middleboxes, MTU black holes, one-sided and duplicated captures).
 fn rows() -> Vec<Row> {
-    let text = std::fs::read_to_string(fixtures().join("SCENARIOS.tsv")).expect("SCENARIOS.tsv");
+    ["SCENARIOS.tsv", "SCENARIOS-PLAIN.tsv", "SCENARIOS-NET.tsv"]
+        .iter()
+        .flat_map(|name| table(name))
+        .collect()
+}
+
+fn table(name: &str) -> Vec<Row> {
+    let text = std::fs::read_to_string(fixtures().join(name)).expect(name);
     let mut lines = text
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));

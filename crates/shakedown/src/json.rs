@@ -383,6 +383,16 @@ impl Serialize for Tcp<'_> {
         m.serialize_entry("hop_limits", &HopLimitsJson(&t.hop_limits))?;
         m.serialize_entry("cut_segments", &Pair::sides(&t.cut_segments))?;
         m.serialize_entry("acked_bytes", &Pair::sides(&t.acked_bytes))?;
+        m.serialize_entry("duplicate_frames", &Pair::sides(&t.duplicate_frames))?;
+        m.serialize_entry(
+            "largest_segment",
+            &Pair(
+                "client",
+                t.largest_segment.client.into(),
+                "server",
+                t.largest_segment.server.into(),
+            ),
+        )?;
         m.end()
     }
 }
@@ -498,6 +508,7 @@ pub fn summary_record(s: &crate::Summary, capture: &str) -> Value {
         "evicted": s.evicted,
         "expired": s.expired,
         "port_reuse": s.port_reuse,
+        "duplicate_frames": s.duplicate_frames,
         "peak_connections": s.peak_connections,
         "peak_buffered_bytes": s.peak_buffered,
         "budget_hits": s.budget_hits,

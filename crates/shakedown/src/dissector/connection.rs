@@ -27,6 +27,9 @@ pub(crate) struct Connection {
     max_stream_buffer: usize,
     /// Whether TLS is customary on each end's port.
     tls_port: PerSide<bool>,
+    /// Each side's last segment, to tell the same packet captured twice.
+    last_seen: PerSide<Option<Seen>>,
+    duplicates: PerSide<u64>,
     proto: Proto,
     observer: Observer,
 }
@@ -67,6 +70,8 @@ impl Connection {
             rst: false,
             client_isn: None,
             max_stream_buffer: config.max_stream_buffer,
+            last_seen: PerSide::default(),
+            duplicates: PerSide::default(),
             tls_port: PerSide::new(
                 config.is_tls_port(client.port),
                 config.is_tls_port(server.port),
@@ -110,10 +115,24 @@ impl Connection {
         self.last = at;
         self.packets[side] += 1;
         self.bytes[side] += u64::from(seg.wire_payload_len);
+        let seen = Seen::of(seg, at);
+        if self.last_seen[side].is_some_and(|last| last.same_packet(&seen)) {
+            // The same packet captured a second time (counted as a frame of the capture, as every
+            // tool counts it, but not taken as a retransmission or anything else).
+            self.duplicates[side] += 1;
+            return;
+        }
+        self.last_seen[side] = Some(seen);
         // Every step this segment shows is written with the IP facts of the packet that carried it.
         let ack = seg.flags.ack().then_some(seg.ack);
-        self.observer
-            .packet(side, seg.ip, seg.flags.rst(), seg.is_cut(), ack);
+        self.observer.packet(
+            side,
+            seg.ip,
+            seg.flags.rst(),
+            seg.is_cut(),
+            ack,
+            seg.wire_payload_len,
+        );
 
         let flags = seg.flags;
         let mut seq = seg.seq;
@@ -217,6 +236,8 @@ impl Connection {
             self.streams.swap();
             self.fin.swap();
             self.tls_port.swap();
+            self.last_seen.swap();
+            self.duplicates.swap();
             self.observer.swap_roles();
             self.proto.swap_roles();
         }
@@ -268,7 +289,55 @@ impl Connection {
             unfinished: unfinished && !self.closed(),
             tls_port: self.tls_port.server,
         };
-        self.observer.finish(facts)
+        let mut verdict = self.observer.finish(facts);
+        verdict.tcp.duplicate_frames = self.duplicates;
+        verdict
+    }
+}
+
+/// Copies of one packet captured twice arrive within this long of each other (both copies are
+/// taken by the same capture, a few microseconds apart).
+const DUPLICATE_WINDOW_NS: i64 = 1_000_000;
+
+/// What tells a segment from the same packet captured again: its TCP header fields, its length and
+/// its IP identification (a retransmission carries a new one; IPv6 has none, so there the header
+/// and the time alone tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    window: u16,
+    len: u32,
+    ip_id: Option<u16>,
+    hop_limit: u8,
+    ts: i64,
+}
+
+impl Seen {
+    fn of(seg: &TcpSegment<'_>, at: Mark) -> Self {
+        Seen {
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: seg.flags.0,
+            window: seg.window,
+            len: seg.wire_payload_len,
+            ip_id: seg.ip.id,
+            hop_limit: seg.ip.hop_limit,
+            ts: at.ts.as_nanos(),
+        }
+    }
+
+    /// Whether `next` is this packet captured again: the same headers within the window, told
+    /// apart by a nonzero IPv4 identification, or, where there is none (IPv6, or stacks that send 0
+    /// with DF), carrying payload (two identical empty RSTs or ACKs in a row are ordinary: one per
+    /// packet they answer).
+    fn same_packet(&self, next: &Seen) -> bool {
+        let close = next.ts.saturating_sub(self.ts).abs() <= DUPLICATE_WINDOW_NS;
+        let identified = matches!(self.ip_id, Some(id) if id != 0);
+        close
+            && (identified || self.len > 0)
+            && Seen { ts: 0, ..*self } == Seen { ts: 0, ..*next }
     }
 }
 

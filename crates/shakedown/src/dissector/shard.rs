@@ -48,6 +48,8 @@ pub(crate) struct ShardCounts {
     pub(crate) evicted: u64,
     pub(crate) expired: u64,
     pub(crate) port_reuse: u64,
+    /// Frames that were the same packet captured again (see [`crate::Summary::duplicate_frames`]).
+    pub(crate) duplicates: u64,
 }
 
 /// What one shard, or several added up, tracked: its counters and its reassembly budget's figures.
@@ -67,6 +69,7 @@ impl Tracking {
         c.evicted += o.evicted;
         c.expired += o.expired;
         c.port_reuse += o.port_reuse;
+        c.duplicates += o.duplicates;
         self.peak_buffered += other.peak_buffered;
         self.budget_hits += other.budget_hits;
     }
@@ -231,6 +234,8 @@ impl Shard {
 
     fn conclude(&mut self, conn: Box<Connection>, unfinished: bool, frame: u64, after_frame: bool) {
         let verdict = conn.finish(unfinished, &mut self.budget, &mut self.protocol);
+        let dups = verdict.tcp.duplicate_frames;
+        self.counts.duplicates += dups.client + dups.server;
         self.events.push(Stamped {
             frame,
             after_frame,

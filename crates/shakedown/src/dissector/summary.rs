@@ -31,6 +31,10 @@ pub struct Summary {
     pub expired: u64,
     /// New connections on a 5-tuple whose previous connection had closed.
     pub port_reuse: u64,
+    /// Frames that were a packet captured a second time (the same TCP segment with the same IP
+    /// identification within a millisecond: `tcpdump -i any` across a bridge, Windows pktmon's
+    /// per-component copies). Each is left out, as if the capture held it once.
+    pub duplicate_frames: u64,
     /// The most connections live at once.
     pub peak_connections: u64,
     /// The most out-of-order bytes buffered at once over all connections.
@@ -63,6 +67,7 @@ impl Summary {
             self.expired,
             self.port_reuse,
         ) = (c.connections, c.evicted, c.expired, c.port_reuse);
+        self.duplicate_frames = c.duplicates;
         self.peak_buffered = t.peak_buffered;
         self.budget_hits = t.budget_hits;
         self.peak_connections = order.peak_live;

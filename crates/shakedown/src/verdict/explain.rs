@@ -173,6 +173,58 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
             };
             c.hint("Capture on the server as well to see whether the ClientHello arrives and what the server does with it.")
         }
+        Trigger::MiddleboxReset { claimed, rst_hop_limit, usual, ids } => {
+            let range = if usual.min == usual.max {
+                format!("{}", usual.min)
+            } else {
+                format!("{} to {}", usual.min, usual.max)
+            };
+            let id = ids
+                .map(|(id, prev)| format!(", and its IP ID {id} is out of the {claimed}'s sequence (its packet before had {prev})"))
+                .unwrap_or_default();
+            let when = match (claimed, i.stage) {
+                (Side::Server, Stage::ClientHello) => " right after the ClientHello (typical of a firewall or IPS that blocks by SNI)",
+                _ => "",
+            };
+            let sni = i
+                .client_hello()
+                .and_then(|ch| ch.sni.as_deref())
+                .map(|s| format!(" The ClientHello asked for {s}."))
+                .unwrap_or_default();
+            Cause::new(
+                CauseCode::MiddleboxReset,
+                format!(
+                    "The connection was reset{when} by an RST that claims to come from the {claimed}, but it arrived with TTL/hop limit {rst_hop_limit} where every other packet of the {claimed} arrived with {range}{id}: the {claimed} did not send it. A firewall, IPS or proxy between the peers cut the connection.{sni}"
+                ),
+            )
+            .hint("Look in the logs of the firewalls, IPS/IDS and proxies on the path for this connection (policies that block by SNI or certificate name, TLS inspection, geo-blocking).")
+            .hint(format!("A capture at the {claimed} would show no RST sent by it; the TTL difference tells how many hops from the capture point the device is."))
+        }
+        Trigger::PathMtuBlackhole { sender, near_sender } => {
+            let largest = i.tcp.largest_segment[sender];
+            let seen = if near_sender {
+                format!(
+                    "The {sender} sent segments of up to {largest} bytes and retransmitted {} bytes of them, and the {peer} never acknowledged them, while its small packets got through",
+                    i.tcp.retransmitted_bytes[sender],
+                    peer = sender.peer()
+                )
+            } else {
+                format!(
+                    "The {peer} acknowledged what it sent, yet of the {sender}'s answer only small pieces arrived (segments of up to {largest} bytes, {} bytes missing that were never captured)",
+                    i.tcp.gap_bytes[sender],
+                    peer = sender.peer()
+                )
+            };
+            Cause::new(
+                CauseCode::PathMtuBlackhole,
+                format!(
+                    "{seen}: full-size packets from the {sender} do not reach the {peer}, and the handshake stalls until the {peer} gives up. This is a path MTU black hole: a link with a smaller MTU drops them and the ICMP \"fragmentation needed\" (IPv6 \"packet too big\") that should tell the {sender} to send smaller ones is filtered.",
+                    peer = sender.peer()
+                ),
+            )
+            .hint("Let ICMP type 3 code 4 (IPv6: type 2) through the firewalls on the path, or clamp the TCP MSS on the VPN/tunnel device (iptables --clamp-mss-to-pmtu, 'ip tcp adjust-mss').")
+            .hint("As a quick test, lower the MTU of the sender's interface (e.g. 1400; Windows: netsh interface ipv4 set subinterface \"NAME\" mtu=1400 store=persistent) or enable TCP MTU probing (Linux net.ipv4.tcp_mtu_probing=1).")
+        }
         Trigger::CaptureEnded => Cause::new(
             CauseCode::CaptureIncomplete,
             format!(

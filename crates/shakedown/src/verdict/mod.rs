@@ -189,6 +189,10 @@ pub struct TcpFacts {
     /// SYN/FIN) it told it had received. Bytes acknowledged but never captured show a capture that
     /// holds only one direction; a ClientHello acknowledged but never answered, a silent server.
     pub acked_bytes: PerSide<u64>,
+    /// The largest TCP payload each side sent in one segment (as the IP header says).
+    pub largest_segment: PerSide<u32>,
+    /// Frames of each side that were the same packet captured again, left out of everything else.
+    pub duplicate_frames: PerSide<u64>,
 }
 
 /// The range of IPv4 TTLs / IPv6 hop limits of a side's packets.

@@ -160,6 +160,7 @@ impl Observer {
         self.tcp.acked_bytes.swap();
         self.tcp.hop_limits.swap();
         self.tcp.cut_segments.swap();
+        self.tcp.largest_segment.swap();
     }
 
     pub(crate) fn completed(&self) -> bool {
@@ -209,8 +210,11 @@ impl Observer {
         rst: bool,
         cut: bool,
         ack: Option<u32>,
+        payload_len: u32,
     ) {
         self.ip[side] = Some(ip);
+        let largest = &mut self.tcp.largest_segment[side];
+        *largest = (*largest).max(payload_len);
         if cut {
             self.tcp.cut_segments[side] += 1;
         }
@@ -650,6 +654,7 @@ impl Observer {
             tls13: self.tls13,
             payload_seen: self.payload_seen,
             packets: facts.packets,
+            bytes: facts.bytes,
             start: facts.start,
             end: facts.end,
             timeline: &self.timeline,

@@ -13,8 +13,9 @@ use crate::verdict::observer::AfterCompletion;
 use crate::{PerSide, Side};
 
 use super::{
-    AlertRecord, BytesPreview, CauseCode, CloseKind, Confidence, Evidence, EvidenceKind, Mark,
-    Outcome, Protocol, RdpFacts, Stage, Step, TcpFacts, TimelineEntry, TlsAnomalyKind, TlsFacts,
+    AlertRecord, BytesPreview, CauseCode, CloseKind, Confidence, Evidence, EvidenceKind, HopLimits,
+    Mark, Outcome, Protocol, RdpFacts, Stage, Step, TcpFacts, TimelineEntry, TlsAnomalyKind,
+    TlsFacts,
 };
 
 /// CredSSP is a few round trips; a session that got past it carries far more records than this.
@@ -33,6 +34,8 @@ pub(crate) struct Input<'a> {
     pub tls13: bool,
     pub payload_seen: PerSide<bool>,
     pub packets: PerSide<u64>,
+    /// TCP payload bytes per side (as the IP headers say).
+    pub bytes: PerSide<u64>,
     pub start: Mark,
     pub end: Mark,
     pub timeline: &'a [TimelineEntry],
@@ -225,6 +228,24 @@ pub(crate) enum Trigger<'a> {
     CaptureEnded,
     /// The capture holds only `captured`'s packets, yet the other side's show in their effects.
     OneSided { captured: Side },
+    /// An RST that its claimed sender's other packets say it did not send.
+    MiddleboxReset {
+        /// Who it claims to come from.
+        claimed: Side,
+        /// Its TTL / hop limit.
+        rst_hop_limit: u8,
+        /// The claimed sender's other packets' range.
+        usual: HopLimits,
+        /// Its IPv4 ID and the sender's previous one, when they are far apart.
+        ids: Option<(u16, u16)>,
+    },
+    /// Large segments of `sender` never reached the peer.
+    PathMtuBlackhole {
+        sender: Side,
+        /// Whether the capture was taken on the sender's side (retransmissions seen) or the
+        /// receiver's (holes in the sender's stream).
+        near_sender: bool,
+    },
     /// The client gave up on a server that never answered its ClientHello.
     ServerSilent {
         kind: CloseKind,
@@ -277,6 +298,7 @@ pub(crate) const RULES: &[Rule] = &[
     Rule { name: "RDP negotiated standard RDP security",                    applies: rdp_standard_security },
     Rule { name: "server answered a ClientHello with bytes that are not TLS", applies: server_not_tls },
     Rule { name: "client sent bytes that are not TLS to a TLS server",       applies: client_not_tls },
+    Rule { name: "an RST whose TTL its claimed sender's packets never had", applies: middlebox_reset },
     Rule { name: "payload that is neither TLS nor RDP",                     applies: not_tls_payload },
     Rule { name: "bytes that looked like TLS but gave nothing TLS",          applies: not_tls_after_all },
     Rule { name: "client closed before anybody sent a byte",                applies: nothing_sent },
@@ -290,6 +312,7 @@ pub(crate) const RULES: &[Rule] = &[
     Rule { name: "TLS 1.3 client alert hidden in its protected records",    applies: tls13_client_protected_alert },
     Rule { name: "TLS 1.3 server alert hidden in its protected records",    applies: tls13_server_protected_alert },
     Rule { name: "any other alert",                                         applies: other_alert },
+    Rule { name: "full-size segments never got through while small ones did", applies: path_mtu_blackhole },
     Rule { name: "client gave up on a server that never answered its ClientHello", applies: server_silent },
     Rule { name: "a FIN or RST before the handshake finished",              applies: closed },
     Rule { name: "nothing ended it: the capture did",                       applies: capture_ended },
@@ -457,6 +480,119 @@ fn one_sided<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
             [first, Some(i.last_packet())],
         )
     })
+}
+
+/// IPv4 IDs this far apart (either way) are not one sender's sequence.
+const IP_ID_JUMP: u16 = 1024;
+
+fn middlebox_reset<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let Ending::Close {
+        side: claimed,
+        kind: CloseKind::Rst,
+        at,
+    } = i.ending()?
+    else {
+        return None;
+    };
+    let usual = i.tcp.hop_limits[claimed]?;
+    let rst = i
+        .timeline
+        .iter()
+        .find(|e| e.from == claimed && e.step == Step::Rst && e.at.frame == at.frame)?;
+    let rst_ip = rst.ip?;
+    if usual.contains(rst_ip.hop_limit) {
+        return None;
+    }
+    // The claimed sender's last packet before the RST, to show its usual TTL (and IP ID).
+    let before = i
+        .timeline
+        .iter()
+        .rev()
+        .find(|e| e.from == claimed && e.at.frame < at.frame && e.ip.is_some());
+    let ids = match (before.and_then(|e| e.ip).and_then(|ip| ip.id), rst_ip.id) {
+        (Some(prev), Some(id)) => {
+            let d = id.wrapping_sub(prev).min(prev.wrapping_sub(id));
+            (d >= IP_ID_JUMP).then_some((id, prev))
+        }
+        _ => None,
+    };
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::MiddleboxReset,
+        Confidence::Probable,
+        Trigger::MiddleboxReset {
+            claimed,
+            rst_hop_limit: rst_ip.hop_limit,
+            usual,
+            ids,
+        },
+        [
+            before.map(|e| step_evidence(e.at, e.from, e.step)),
+            i.last_step_of(claimed.peer(), at.frame),
+            Some(step_evidence(at, claimed, Step::Rst)),
+        ],
+    ))
+}
+
+/// A segment this large is a full-size one on common paths (Ethernet MSS 1460, less tunnel and
+/// option overhead); smaller ones are what gets through a path that drops big packets.
+const FULL_SIZE_SEGMENT: u32 = 1200;
+
+fn path_mtu_blackhole<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    if i.completed {
+        return None;
+    }
+    let (closer, _, _) = i.close_mark()?;
+    for sender in [Side::Server, Side::Client] {
+        let largest = i.tcp.largest_segment[sender];
+        if largest < FULL_SIZE_SEGMENT {
+            continue;
+        }
+        // Near the sender: its big segments were sent again and again and the peer never
+        // acknowledged all it sent.
+        let resent = i.tcp.retransmitted_bytes[sender] >= u64::from(largest);
+        let sent = i.tcp.acked_bytes[sender.peer()];
+        let unacked = i.bytes[sender].saturating_sub(i.tcp.retransmitted_bytes[sender]) > sent;
+        // Near the receiver: the sender's stream has holes never filled, with bytes after them
+        // (the small tails of its writes got through), and nothing came of the handshake.
+        let holes = i.tcp.gap_bytes[sender] >= u64::from(FULL_SIZE_SEGMENT);
+        let stuck = match sender {
+            Side::Server => i.stage <= Stage::ClientHello,
+            Side::Client => i.stage < Stage::ServerHello,
+        };
+        let near_sender = resent && unacked;
+        let near_receiver = holes && stuck && !resent;
+        if near_sender || (near_receiver && closer == sender.peer()) {
+            // What the receiver sent (its hello), the sender's first big answer where the capture
+            // holds it (near the sender; near the receiver its steps come only when the capture
+            // ends), and the close.
+            let first_payload = |side: Side| {
+                i.timeline
+                    .iter()
+                    .find(|e| e.from == side && is_payload_step(&e.step))
+                    .map(|e| step_evidence(e.at, e.from, e.step))
+            };
+            return Some(Finding::new(
+                Outcome::Failed,
+                CauseCode::PathMtuBlackhole,
+                Confidence::Probable,
+                Trigger::PathMtuBlackhole {
+                    sender,
+                    near_sender,
+                },
+                [
+                    first_payload(sender.peer()),
+                    if near_sender {
+                        first_payload(sender)
+                    } else {
+                        None
+                    },
+                    i.close_evidence(closer),
+                ],
+            ));
+        }
+    }
+    None
 }
 
 fn server_silent<'a>(i: &Input<'a>) -> Option<Finding<'a>> {

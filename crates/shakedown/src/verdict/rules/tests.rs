@@ -52,6 +52,7 @@ struct Case {
     tls13: bool,
     payload: PerSide<bool>,
     packets: PerSide<u64>,
+    bytes: PerSide<u64>,
     timeline: Vec<TimelineEntry>,
     end: u64,
     not_tls: PerSide<Option<(Mark, BytesPreview)>>,
@@ -78,6 +79,7 @@ impl Case {
             tls13: false,
             payload: PerSide::default(),
             packets: PerSide::new(2, 1),
+            bytes: PerSide::default(),
             timeline: Vec::new(),
             end: 2,
             not_tls: PerSide::default(),
@@ -222,6 +224,7 @@ impl Case {
             tls13: self.tls13,
             payload_seen: self.payload,
             packets: self.packets,
+            bytes: self.bytes,
             start: mark(1),
             end: mark(self.end),
             timeline: &self.timeline,
@@ -1030,6 +1033,130 @@ fn row_rdp_certificate_refused() {
     assert_eq!(c.decide().1, Outcome::Completed);
 }
 
+/// Writes `hop_limit` (and IPv4 ID `id`) as the IP facts of `side`'s steps and range.
+fn with_ip(c: &mut Case, side: Side, hop_limit: u8, first_id: u16) {
+    let mut id = first_id;
+    for e in c.timeline.iter_mut().filter(|e| e.from == side) {
+        e.ip = Some(crate::decode::IpFacts {
+            hop_limit,
+            id: Some(id),
+        });
+        id = id.wrapping_add(1);
+    }
+    c.tcp.hop_limits[side] = Some(crate::verdict::HopLimits {
+        min: hop_limit,
+        max: hop_limit,
+    });
+}
+
+fn forged_rst(c: &mut Case, frame: u64, from: Side, hop_limit: u8, id: u16) {
+    c.rst(frame, from);
+    if let Some(e) = c.timeline.last_mut() {
+        e.ip = Some(crate::decode::IpFacts {
+            hop_limit,
+            id: Some(id),
+        });
+    }
+}
+
+#[test]
+fn row_middlebox_reset() {
+    // Captured near the client: the RST "from the server" left a device one hop closer.
+    let mut c = Case::hello();
+    with_ip(&mut c, Side::Client, 64, 0x9468);
+    with_ip(&mut c, Side::Server, 63, 0);
+    forged_rst(&mut c, 5, Side::Server, 64, 0);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("an RST whose TTL its claimed sender's packets never had"),
+            Outcome::Failed,
+            C::MiddleboxReset,
+            Probable,
+            vec![2, 4, 5]
+        )
+    );
+    let cause = c.cause();
+    assert!(
+        cause.explanation.contains("TTL/hop limit 64")
+            && cause.explanation.contains("arrived with 63"),
+        "{}",
+        cause.explanation
+    );
+    // Captured near the server: the RST "from the client", with an IP ID out of its sequence.
+    let mut at_server = Case::hello();
+    with_ip(&mut at_server, Side::Client, 63, 0xb1f2);
+    with_ip(&mut at_server, Side::Server, 64, 0);
+    forged_rst(&mut at_server, 6, Side::Client, 64, 1);
+    assert_eq!(at_server.decide().2, C::MiddleboxReset);
+    assert!(
+        at_server
+            .cause()
+            .explanation
+            .contains("IP ID 1 is out of the client's sequence")
+    );
+    // Near miss: an RST with the sender's own TTL is its own.
+    let mut own = Case::hello();
+    with_ip(&mut own, Side::Client, 64, 100);
+    with_ip(&mut own, Side::Server, 63, 7);
+    forged_rst(&mut own, 5, Side::Server, 63, 8);
+    assert_eq!(own.decide().2, C::ServerReset);
+}
+
+#[test]
+fn row_path_mtu_blackhole() {
+    // Near the server: its full-size segments resent again and again, never acknowledged.
+    let mut c = Case::hello();
+    c.tls13 = true;
+    c.stage = Stage::EncryptedHandshake;
+    c.payload.server = true;
+    c.step(
+        6,
+        Side::Server,
+        Step::ServerHello {
+            version: TlsVersion(0x0304),
+            suite: CipherSuite(0x1301),
+        },
+    );
+    c.tcp.largest_segment.server = 1448;
+    c.tcp.retransmitted_bytes.server = 11_584;
+    c.bytes.server = 11_584 + 4_400;
+    c.tcp.acked_bytes.client = 1;
+    c.fin(22, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("full-size segments never got through while small ones did"),
+            Outcome::Failed,
+            C::PathMtuBlackhole,
+            Probable,
+            vec![4, 6, 22]
+        )
+    );
+    // Near the client: the server acknowledged the hello, only its small tails arrived, after
+    // holes never filled.
+    let mut near_client = Case::hello();
+    near_client.payload.server = true;
+    near_client.tcp.largest_segment.server = 1200;
+    near_client.tcp.gap_bytes.server = 5_792;
+    near_client.tcp.acked_bytes.server = 518;
+    near_client.fin(10, Side::Client);
+    assert_eq!(
+        (near_client.decide().2, near_client.decide().4),
+        (C::PathMtuBlackhole, vec![4, 10])
+    );
+    // Near miss: a retransmission that was then acknowledged is an ordinary loss.
+    let mut healed = Case::hello();
+    healed.payload.server = true;
+    healed.stage = Stage::ServerHelloDone;
+    healed.tcp.largest_segment.server = 1448;
+    healed.tcp.retransmitted_bytes.server = 1448;
+    healed.bytes.server = 4_000 + 1448;
+    healed.tcp.acked_bytes.client = 4_001;
+    healed.fin(30, Side::Client);
+    assert_eq!(healed.decide().2, C::ClientClosed);
+}
+
 #[test]
 fn every_failed_or_incomplete_case_has_evidence() {
     // A connection seen only as pure ACKs in the middle: no step at all.
@@ -1054,6 +1181,8 @@ fn every_row_is_tested() {
         row_rdp_standard_security,
         row_not_tls_payload,
         row_nothing_sent,
+        row_middlebox_reset,
+        row_path_mtu_blackhole,
         row_one_sided,
         row_server_silent,
         row_rdp_selection_refused,
