@@ -335,9 +335,7 @@ impl Seen {
     fn same_packet(&self, next: &Seen) -> bool {
         let close = next.ts.saturating_sub(self.ts).abs() <= DUPLICATE_WINDOW_NS;
         let identified = matches!(self.ip_id, Some(id) if id != 0);
-        close
-            && (identified || self.len > 0)
-            && Seen { ts: 0, ..*self } == Seen { ts: 0, ..*next }
+        close && (identified || self.len > 0) && Seen { ts: 0, ..*self } == Seen { ts: 0, ..*next }
     }
 }
 

@@ -516,8 +516,15 @@ fn middlebox_reset<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
         }
         _ => None,
     };
+    // Without TLS, RDP or a port where TLS is customary it was no TLS attempt: not_tls, with the
+    // reset as its TCP cause.
+    let attempt = i.tls.is_some() || i.rdp.is_some() || i.tls_port;
     Some(Finding::new(
-        Outcome::Failed,
+        if attempt {
+            Outcome::Failed
+        } else {
+            Outcome::NotTls
+        },
         CauseCode::MiddleboxReset,
         Confidence::Probable,
         Trigger::MiddleboxReset {

@@ -1095,6 +1095,16 @@ fn row_middlebox_reset() {
             .explanation
             .contains("IP ID 1 is out of the client's sequence")
     );
+    // Before any byte on a port where TLS is not customary: no TLS attempt, the reset its TCP cause.
+    let mut probe = Case::tcp();
+    probe.tls_port = false;
+    with_ip(&mut probe, Side::Client, 63, 0xb1f2);
+    with_ip(&mut probe, Side::Server, 64, 0);
+    forged_rst(&mut probe, 4, Side::Client, 64, 1);
+    assert_eq!(
+        (probe.decide().1, probe.decide().2),
+        (Outcome::NotTls, C::MiddleboxReset)
+    );
     // Near miss: an RST with the sender's own TTL is its own.
     let mut own = Case::hello();
     with_ip(&mut own, Side::Client, 64, 100);
