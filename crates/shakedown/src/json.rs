@@ -304,6 +304,17 @@ impl Serialize for Tls<'_> {
             &t.second_client_hello.as_ref().map(ClientHelloJson),
         )?;
         m.serialize_entry("certificate_requested", &t.certificate_requested)?;
+        m.serialize_entry(
+            "client_hello_size",
+            &t.client_hello_at.map(|_| {
+                Pair(
+                    "bytes",
+                    t.client_hello_bytes.into(),
+                    "segments",
+                    t.client_hello_segments.into(),
+                )
+            }),
+        )?;
         m.serialize_entry("application_records", &Pair::sides(&t.application_records))?;
         m.serialize_entry("anomalies", &Seq(|| t.anomalies.iter().map(AsStr)))?;
         m.end()

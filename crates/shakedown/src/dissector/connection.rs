@@ -175,7 +175,7 @@ impl Connection {
                 .peer_moved_on(budget, &mut |chunk| proto.chunk(o, chunk, observer, events));
         }
         if !seg.payload.is_empty() {
-            observer.payload(side);
+            observer.payload(side, seg.wire_payload_len);
             let o = Origin { conn, side, at };
             streams[side].segment(seq, seg.payload, budget, &mut |chunk| {
                 proto.chunk(o, chunk, observer, events)

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::Event;
 use crate::verdict::Verdict;
+use crate::verdict::context::CaptureContext;
 
 /// The ordering state of one analysis.
 #[derive(Default)]
@@ -28,6 +29,8 @@ pub(crate) struct Order {
     pub(crate) peak_live: u64,
     pub(crate) peak_waiting: u64,
     pub(crate) out_of_order: u64,
+    /// What the verdicts put out so far showed of their servers.
+    context: CaptureContext,
 }
 
 impl Order {
@@ -55,7 +58,8 @@ impl Order {
             if *entry.key() >= self.next {
                 break;
             }
-            out.push_back(Event::Verdict(entry.remove()));
+            let v = entry.remove();
+            self.put_out(v, out);
         }
         self.advance(out);
         self.peak_waiting = self.peak_waiting.max(self.ready.len() as u64);
@@ -73,16 +77,22 @@ impl Order {
         self.peak_waiting = self.peak_waiting.max(self.ready.len() as u64);
         for (conn, verdict) in std::mem::take(&mut self.ready) {
             self.next = self.next.max(conn + 1);
-            out.push_back(Event::Verdict(verdict));
+            self.put_out(verdict, out);
         }
         self.arrived = false;
     }
 
     fn advance(&mut self, out: &mut VecDeque<Event>) {
         while let Some(v) = self.ready.remove(&self.next) {
-            out.push_back(Event::Verdict(v));
+            self.put_out(v, out);
             self.next += 1;
         }
+    }
+
+    /// Puts a verdict out, with what the connections put out before it showed of its server.
+    fn put_out(&mut self, mut v: Box<Verdict>, out: &mut VecDeque<Event>) {
+        self.context.judge(&mut v);
+        out.push_back(Event::Verdict(v));
     }
 }
 

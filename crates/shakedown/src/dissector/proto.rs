@@ -20,6 +20,8 @@ use super::{ProtocolEvent, ProtocolEventKind};
 const STARTTLS_WINDOW: u64 = 64 * 1024;
 /// Client bytes held between the X.224 Connection Request and the Confirm.
 const MAX_HELD: usize = 64 * 1024;
+/// A side's first bytes kept to show them when they are not TLS.
+const FIRST_BYTES: usize = BytesPreview::MAX;
 /// Bytes needed to classify a stream's first bytes.
 const CLASSIFY_BYTES: usize = 16;
 
@@ -59,6 +61,8 @@ pub(crate) struct Proto {
     /// Whether a side's first bytes in TLS mode were looked at (to tell a peer that speaks
     /// something else: an HTTP answer to a ClientHello, a banner).
     tls_first_seen: PerSide<bool>,
+    /// Those first bytes, while too few to tell (at most [`FIRST_BYTES`]).
+    tls_first: PerSide<Vec<u8>>,
     scratch: Vec<TlsEvent>,
     /// Set when the streams below may stop buffering (nothing more to learn).
     pub(crate) want_done: bool,
@@ -85,6 +89,7 @@ impl Proto {
             max_handshake_message,
             other_seen: PerSide::default(),
             tls_first_seen: PerSide::default(),
+            tls_first: PerSide::default(),
             scratch: Vec::new(),
             want_done: false,
             record_events,
@@ -100,6 +105,7 @@ impl Proto {
         self.held.swap();
         self.other_seen.swap();
         self.tls_first_seen.swap();
+        self.tls_first.swap();
     }
 
     /// One chunk of in-order bytes (or a gap) from `o.side`.
@@ -265,12 +271,21 @@ impl Proto {
         events: &mut Vec<ProtocolEvent>,
     ) {
         if !self.tls_first_seen[o.side] && !bytes.is_empty() {
-            match tls::looks_like_tls(bytes) {
+            // A side's first bytes may come a few at a time: judge them together.
+            let first = &mut self.tls_first[o.side];
+            let room = FIRST_BYTES.saturating_sub(first.len());
+            first.extend_from_slice(bytes.get(..bytes.len().min(room)).unwrap_or_default());
+            match tls::looks_like_tls(first) {
                 Some(false) => {
                     self.tls_first_seen[o.side] = true;
-                    obs.not_tls(o.side, BytesPreview::of(bytes), o.at);
+                    let preview = BytesPreview::of(first);
+                    obs.not_tls(o.side, preview, o.at);
+                    self.tls_first[o.side] = Vec::new();
                 }
-                Some(true) => self.tls_first_seen[o.side] = true,
+                Some(true) => {
+                    self.tls_first_seen[o.side] = true;
+                    self.tls_first[o.side] = Vec::new();
+                }
                 // Too few bytes to tell: the next chunk decides.
                 None => {}
             }

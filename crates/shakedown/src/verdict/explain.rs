@@ -235,6 +235,17 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
         .hint("Capture for longer, or start the capture before the client connects."),
     };
     c = cut_by_snap_length(i, c);
+    if matches!(
+        f.code,
+        CauseCode::ServerReset
+            | CauseCode::ServerClosed
+            | CauseCode::MiddleboxReset
+            | CauseCode::ClientClosed
+            | CauseCode::ClientReset
+    ) && i.stage <= Stage::ClientHello
+    {
+        c = large_hello_hint(c, i);
+    }
     // The finding decides; the words only follow it.
     c.code = f.code;
     c.confidence = f.confidence;
@@ -339,6 +350,16 @@ fn key_type_hint(mut c: Cause, i: &Input<'_>) -> Cause {
                 algs.join(", ")
             ));
         }
+        _ if ecdsa == 0 && rsa > 0 && tls13 == 0 => {
+            c = c.hint(format!(
+                "The client offers {rsa} cipher suites for an RSA certificate and none for an ECDSA one: a server whose certificate has an ECDSA key (P-256, P-384) can serve none of them. Give the server an RSA certificate as well, or enable ECDHE_ECDSA suites on the client."
+            ));
+        }
+        _ if rsa == 0 && ecdsa > 0 && tls13 == 0 => {
+            c = c.hint(format!(
+                "The client offers {ecdsa} cipher suites for an ECDSA certificate and none for an RSA one: a server with an RSA certificate (most Windows and RDP servers) can serve none of them. Enable ECDHE_RSA suites on the client, or give the server an ECDSA certificate."
+            ));
+        }
         _ => {
             c = c.hint(format!(
                 "Check the server certificate's key type against the client's suites: it offers {rsa} suites for an RSA certificate, {ecdsa} for an ECDSA certificate{}.",
@@ -347,6 +368,67 @@ fn key_type_hint(mut c: Cause, i: &Input<'_>) -> Cause {
         }
     }
     c
+}
+
+/// What the client's suites are made of, for hints: only NULL/export/anonymous ones, or none a
+/// FIPS-mode server accepts.
+fn weak_offer_hints(mut c: Cause, ch: &ClientHello) -> Cause {
+    let names: Vec<&str> = ch
+        .cipher_suites
+        .iter()
+        .filter(|s| !s.is_grease() && !s.is_signalling())
+        .map(|s| s.name().unwrap_or(""))
+        .collect();
+    if names.is_empty() {
+        return c;
+    }
+    let weak = |n: &str| n.contains("_NULL_") || n.contains("EXPORT") || n.contains("_anon_");
+    if names.iter().all(|n| weak(n)) {
+        c = c.hint(format!(
+            "The client offers only NULL, export or anonymous cipher suites ({}): no current server enables them. Fix the client's cipher configuration (a test or legacy setting such as OpenSSL's -cipher NULL or @SECLEVEL=0).",
+            names.join(", ")
+        ));
+        return c;
+    }
+    // Schannel's FIPS policy leaves AES with SHA-1/SHA-2 (and, on old versions, 3DES).
+    let fips_ok = |n: &str| n.contains("_AES_");
+    if !names.iter().any(|n| fips_ok(n)) {
+        c = c.hint(format!(
+            "None of the client's suites is AES-based ({}): a server in FIPS mode (Windows policy 'System cryptography: Use FIPS compliant algorithms', or an OpenSSL FIPS provider) accepts only AES suites, so it shares none with this client.",
+            names.join(", ")
+        ));
+    }
+    c
+}
+
+/// A ClientHello that took several segments, answered by a reset, a close or silence: name its
+/// size (servers and middleboxes that fail on large hellos, as with post-quantum key shares).
+fn large_hello_hint(c: Cause, i: &Input<'_>) -> Cause {
+    let Some(tls) = i.tls else { return c };
+    let Some(ch) = tls.client_hello.as_ref() else {
+        return c;
+    };
+    if tls.client_hello_segments < 2 {
+        return c;
+    }
+    let pq: Vec<String> = ch
+        .key_share_groups
+        .iter()
+        .filter(|g| matches!(g.0, 0x11eb..=0x11ee | 0x6399 | 0x639a | 0x0200..=0x0202))
+        .map(|g| g.to_string())
+        .collect();
+    let pq = if pq.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " It carries post-quantum key shares ({}), which make a ClientHello about 1.2 KB larger.",
+            pq.join(", ")
+        )
+    };
+    c.hint(format!(
+        "The ClientHello took {} bytes in {} segments.{pq} Some servers, load balancers and firewalls fail on a ClientHello that does not fit one packet: test with a client that offers only classic groups (OpenSSL -groups X25519:P-256, or turn off the post-quantum option in the browser) and, if that works, update the device that resets it.",
+        tls.client_hello_bytes, tls.client_hello_segments
+    ))
 }
 
 fn cert_time_hint(mut c: Cause, i: &Input<'_>) -> Cause {
@@ -423,6 +505,7 @@ fn from_alert(i: &Input<'_>, a: &AlertRecord, decided: CauseCode) -> Cause {
             c = c.hint("On a Windows server the enabled suites come from the cipher suite order policy (Get-TlsCipherSuite, GPO 'SSL Cipher Suite Order'); the SCHANNEL\\Protocols registry keys only switch protocol versions, not suites.");
             c = key_type_hint(c, i);
             if let Some(ch) = i.client_hello() {
+                c = weak_offer_hints(c, ch);
                 if ch.highest_version().is_tls13_or_draft() && !ch.supported_groups.is_empty() {
                     let groups: Vec<String> = ch.supported_groups.iter().filter(|g| !g.is_grease()).map(|g| g.to_string()).collect();
                     c = c.hint(format!("The client offered the key-exchange groups {}; a TLS 1.3 server needs one of them enabled too.", groups.join(", ")));

@@ -5,6 +5,7 @@
 //! capture) it is turned into a [`Verdict`], whose fields follow SCHEMA.md (the JSON contract).
 
 mod cause;
+pub(crate) mod context;
 mod explain;
 mod filter;
 pub(crate) mod observer;
@@ -296,6 +297,11 @@ pub struct TlsFacts {
     pub client_hello: Option<ClientHello>,
     /// Where the first ClientHello was completed.
     pub client_hello_at: Option<Mark>,
+    /// The TCP segments that carried the first ClientHello (more than one for a large hello, e.g.
+    /// with post-quantum key shares), and their payload bytes.
+    pub client_hello_segments: u32,
+    /// See [`TlsFacts::client_hello_segments`].
+    pub client_hello_bytes: u32,
     /// The ClientHello sent again after a HelloRetryRequest.
     pub second_client_hello: Option<ClientHello>,
     /// The first ServerHello that is not a HelloRetryRequest.

@@ -90,6 +90,8 @@ pub(crate) struct Observer {
     first_ack: PerSide<Option<u32>>,
     /// Payload sent after the RDP Connection Confirm, per side.
     payload_after_confirm: PerSide<bool>,
+    /// The client's payload segments and bytes since its last step (what its next step took).
+    client_since_step: (u32, u32),
     /// Application data records after the handshake completed, per side, and whether any was not
     /// of an alert's size (data, not a close).
     after_completion: PerSide<AfterCompletion>,
@@ -132,6 +134,7 @@ impl Observer {
             not_tls: PerSide::default(),
             first_ack: PerSide::default(),
             payload_after_confirm: PerSide::default(),
+            client_since_step: (0, 0),
             after_completion: PerSide::default(),
         }
     }
@@ -169,6 +172,9 @@ impl Observer {
 
     /// Writes a step into the timeline; returns its index there, if it was kept.
     fn note(&mut self, at: Mark, from: Side, step: Step) -> Option<usize> {
+        if from == Side::Client && !matches!(step, Step::Syn | Step::Gap { .. }) {
+            self.client_since_step = (0, 0);
+        }
         if let Some(last) = self.timeline.last_mut()
             && last.from == from
             && last.step.folds_with(&step)
@@ -272,8 +278,13 @@ impl Observer {
         }
     }
 
-    pub(crate) fn payload(&mut self, from: Side) {
+    pub(crate) fn payload(&mut self, from: Side, len: u32) {
         self.payload_seen[from] = true;
+        if from == Side::Client {
+            let (segments, bytes) = &mut self.client_since_step;
+            *segments += 1;
+            *bytes += len;
+        }
         if self.rdp.as_ref().is_some_and(|r| r.confirmed) {
             self.payload_after_confirm[from] = true;
         }
@@ -430,6 +441,7 @@ impl Observer {
                 if tls.client_hello.is_none() {
                     tls.client_hello = Some((**ch).clone());
                     tls.client_hello_at = Some(at);
+                    (tls.client_hello_segments, tls.client_hello_bytes) = self.client_since_step;
                 } else if tls.hello_retry_request.is_some() && tls.second_client_hello.is_none() {
                     tls.second_client_hello = Some((**ch).clone());
                 }

@@ -1223,3 +1223,65 @@ fn every_row_is_tested() {
         .collect();
     assert!(missing.is_empty(), "rules no test fires: {missing:?}");
 }
+
+#[test]
+fn hints_name_weak_offers_and_large_hellos() {
+    let hello_with = |suites: &[u16]| {
+        let mut c = Case::hello();
+        let ch = ClientHello {
+            cipher_suites: suites.iter().map(|&s| CipherSuite(s)).collect(),
+            ..ClientHello::default()
+        };
+        if let Some(t) = c.tls.as_mut() {
+            t.client_hello = Some(ch);
+        }
+        c.fatal(5, Side::Server, AlertDescription::HANDSHAKE_FAILURE);
+        c.cause().hints
+    };
+    // Only NULL suites.
+    let hints = hello_with(&[0x003b]);
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.contains("only NULL, export or anonymous")),
+        "{hints:?}"
+    );
+    // Only ChaCha20: nothing a FIPS-mode server accepts.
+    let hints = hello_with(&[0xcca8, 0xcca9]);
+    assert!(hints.iter().any(|h| h.contains("FIPS mode")), "{hints:?}");
+    // Near miss: an ordinary offer gets neither.
+    let hints = hello_with(&[0xc02f, 0xc030]);
+    assert!(
+        !hints
+            .iter()
+            .any(|h| h.contains("FIPS") || h.contains("NULL")),
+        "{hints:?}"
+    );
+
+    // A ClientHello in two segments with a post-quantum key share, reset by the server.
+    let mut big = Case::hello();
+    if let Some(t) = big.tls.as_mut() {
+        t.client_hello = Some(ClientHello {
+            key_share_groups: vec![
+                crate::tls::NamedGroup(0x11ec),
+                crate::tls::NamedGroup(0x001d),
+            ],
+            ..ClientHello::default()
+        });
+        t.client_hello_segments = 2;
+        t.client_hello_bytes = 1_800;
+    }
+    big.rst(5, Side::Server);
+    let hints = big.cause().hints;
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.contains("1800 bytes in 2 segments") && h.contains("post-quantum")),
+        "{hints:?}"
+    );
+    // Near miss: a hello in one segment.
+    if let Some(t) = big.tls.as_mut() {
+        t.client_hello_segments = 1;
+    }
+    assert!(!big.cause().hints.iter().any(|h| h.contains("segments")));
+}
