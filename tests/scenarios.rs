@@ -303,7 +303,7 @@ fn iso_on_tcp_connection_request_is_other_not_rdp_standard_security() {
 fn confidence_and_evidence_frames_of_real_captures() {
     use shakedown::verdict::Confidence::{self, Certain, Probable};
     #[rustfmt::skip]
-    let table: [(&str, u64, &str, Confidence, &[u64]); 10] = [
+    let table: [(&str, u64, &str, Confidence, &[u64]); 30] = [
         // TLS 1.3, openssl s_server -Verify 1, client without a certificate: the client's whole
         // second flight (CCS, empty Certificate 25 B, Finished 69 B in frame 10), then one 19-byte
         // protected server record (frame 11, the certificate_required alert) and the server's FIN.
@@ -319,6 +319,33 @@ fn confidence_and_evidence_frames_of_real_captures() {
         ("lower/many-connections.pcapng", 1, "tcp_refused", Certain, &[24, 25]),
         ("lower/many-connections.pcapng", 5, "tcp_unanswered", Probable, &[55, 58]),
         ("rdp/tls-requested-server-nla-only.pcap", 0, "rdp_negotiation_failure", Certain, &[4, 6]),
+        // Failures the wire leaves unsaid (routed topologies, scripts/fixtures/routed.sh): the
+        // server's SYN-ACK shows its usual TTL, the ClientHello what the RST answered.
+        ("net/sni-reject-at-client.pcap", 0, "middlebox_reset", Probable, &[2, 4, 5]),
+        ("net/ips-reset-both-at-client.pcap", 0, "middlebox_reset", Probable, &[2, 4, 6]),
+        ("net/ips-reset-both-at-server.pcap", 0, "middlebox_reset", Probable, &[2, 4, 6]),
+        ("net/ips-drop-reset-at-client.pcap", 0, "middlebox_reset", Probable, &[2, 4, 5]),
+        ("net/ips-drop-reset-at-server.pcap", 0, "middlebox_reset", Probable, &[1, 2, 4]),
+        // The ClientHello, the server's first full-size segment (near it), the client's FIN.
+        ("net/mtu-blackhole-at-server.pcap", 0, "path_mtu_blackhole", Probable, &[4, 6, 22]),
+        ("net/mtu-blackhole-at-client.pcap", 0, "path_mtu_blackhole", Probable, &[4, 10]),
+        ("net/one-sided.pcap", 0, "capture_incomplete", Probable, &[3, 14]),
+        ("net/one-sided-server.pcap", 0, "capture_incomplete", Probable, &[3, 9]),
+        // Every packet twice: the verdict of the clean capture, on the first copies.
+        ("net/bridge-duplicates.pcap", 0, "certificate_rejected", Certain, &[11, 15]),
+        ("tls/server-speaks-http.pcap", 0, "server_not_tls", Certain, &[4, 6, 8]),
+        // The SSH banner (frame 4) came before the ClientHello (frame 6).
+        ("tls/server-speaks-ssh.pcap", 0, "server_not_tls", Certain, &[4, 6, 8]),
+        ("tls/client-speaks-http.pcap", 0, "client_not_tls", Probable, &[4, 6]),
+        ("tls/silent-server.pcap", 0, "client_closed", Probable, &[4, 6]),
+        // The ClientHello cut at 128 bytes still counts as the step the alert answered.
+        ("tls/snaplen-128.pcap", 0, "no_shared_cipher", Certain, &[4, 6, 8]),
+        ("tls/snaplen-128-unknown-ca.pcap", 0, "certificate_rejected", Certain, &[6, 8, 9]),
+        ("tls/client-offers-null-only.pcap", 0, "no_shared_cipher", Certain, &[4, 6]),
+        ("tls/ecdsa-cert-rsa-client.pcap", 0, "no_shared_cipher", Certain, &[4, 6, 8]),
+        ("rdp/nla-requested-server-tls-only.pcap", 0, "rdp_negotiation_failure", Probable, &[4, 6, 8]),
+        // TLS 1.3 completed; the client's one 19-byte record (frame 16), the server's FIN.
+        ("rdp/client-rejects-certificate.pcap", 0, "certificate_rejected", Probable, &[16, 19]),
     ];
     for (file, conn, code, confidence, frames) in table {
         let (verdicts, _) =
@@ -396,4 +423,72 @@ fn segment_after_the_ack_that_covers_it_fills_its_hole() {
     let alert = v.alerts.first().expect("the client's alert");
     assert_eq!(alert.from, Side::Client);
     assert_eq!(alert.alert.description.map(|d| d.0), Some(48), "unknown_ca");
+}
+
+/// The explanations of failures the wire leaves unsaid name what shows them: the TTLs of a forged
+/// RST, the bytes a wrong service answered, how long a client waited, the segment sizes of a black
+/// hole, the missing direction, the cut messages.
+#[test]
+fn silent_failures_are_explained_with_their_facts() {
+    let cases: [(&str, &[&str]); 8] = [
+        (
+            "net/sni-reject-at-client.pcap",
+            &[
+                "claims to come from the server",
+                "TTL/hop limit 64",
+                "arrived with 63",
+                "blocked.example",
+            ],
+        ),
+        (
+            "net/ips-reset-both-at-server.pcap",
+            &[
+                "claims to come from the client",
+                "TTL/hop limit 64",
+                "arrived with 63",
+            ],
+        ),
+        (
+            "net/mtu-blackhole-at-server.pcap",
+            &[
+                "The server sent segments of up to 1448 bytes",
+                "retransmitted",
+                "fragmentation needed",
+            ],
+        ),
+        (
+            "net/one-sided.pcap",
+            &["only the client's packets", "the server answered"],
+        ),
+        (
+            "tls/server-speaks-http.pcap",
+            &["\"HTTP/1.1 400 Bad Request\\r\\n", "HTTP server"],
+        ),
+        (
+            "tls/silent-server.pcap",
+            &[
+                "never answered",
+                "waited 5.0 s",
+                "acknowledged the ClientHello",
+            ],
+        ),
+        (
+            "tls/snaplen-128.pcap",
+            &[
+                "cut 1 packet",
+                "the client ClientHello (not captured whole)",
+            ],
+        ),
+        (
+            "rdp/nla-requested-server-tls-only.pcap",
+            &["asked for ssl, hybrid", "selected ssl"],
+        ),
+    ];
+    for (file, phrases) in cases {
+        let (verdicts, _) = analyze_file(&fixtures().join(file)).expect("fixture");
+        let text = &verdicts[0].cause.explanation;
+        for p in phrases {
+            assert!(text.contains(p), "{file}: {p:?} not in {text}");
+        }
+    }
 }
