@@ -23,6 +23,38 @@ pub struct Limits {
     /// back is passed over and reported when it ends.
     #[arg(long, value_name = "N", default_value_t = Config::default().max_pending_verdicts)]
     pub max_pending_verdicts: usize,
+    /// Server ports where TLS is customary, comma-separated; `+` first adds them to the defaults
+    /// (443, 465, 636, 853, 989-995, 2376, 3269, 3389, 4433, 4443, 5061, 5671, 5986, 6443, 6697,
+    /// 8443, 8883, 9443). A refused, unanswered or empty connection elsewhere is not counted as a
+    /// failed TLS handshake (unless its server spoke TLS earlier in the capture).
+    #[arg(long, value_name = "[+]PORT,...", value_parser = tls_ports)]
+    pub tls_ports: Option<TlsPorts>,
+}
+
+/// The `--tls-ports` list: replacing the defaults, or added to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsPorts {
+    /// Added to the defaults (`+` first) rather than replacing them.
+    pub add: bool,
+    /// The ports.
+    pub ports: Vec<u16>,
+}
+
+fn tls_ports(s: &str) -> Result<TlsPorts, String> {
+    let (add, list) = match s.trim().strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, s.trim()),
+    };
+    let ports = list
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            p.trim()
+                .parse::<u16>()
+                .map_err(|_| format!("`{p}` is not a port number (0-65535)"))
+        })
+        .collect::<Result<Vec<u16>, String>>()?;
+    Ok(TlsPorts { add, ports })
 }
 
 impl Limits {
@@ -35,6 +67,15 @@ impl Limits {
             max_stream_buffer: self.max_stream_buffer,
             max_total_buffer: self.max_total_buffer,
             max_pending_verdicts: self.max_pending_verdicts,
+            tls_ports: match &self.tls_ports {
+                None => shakedown::config::DEFAULT_TLS_PORTS.to_vec(),
+                Some(TlsPorts { add: true, ports }) => {
+                    let mut all = shakedown::config::DEFAULT_TLS_PORTS.to_vec();
+                    all.extend(ports);
+                    all
+                }
+                Some(TlsPorts { add: false, ports }) => ports.clone(),
+            },
             ..Config::default()
         }
     }
@@ -95,5 +136,11 @@ mod tests {
         ]);
         assert_eq!(cli.limits.config().max_total_buffer, 8 << 20);
         assert_eq!(cli.limits.config().max_pending_verdicts, 5);
+        let cli = Cli::parse_from(["x", "--tls-ports", "+4441,4444"]);
+        let config = cli.limits.config();
+        assert!(config.is_tls_port(4441) && config.is_tls_port(4444) && config.is_tls_port(443));
+        let cli = Cli::parse_from(["x", "--tls-ports", "8443"]);
+        assert_eq!(cli.limits.config().tls_ports, [8443]);
+        assert!(tls_ports("443,https").is_err());
     }
 }
