@@ -173,15 +173,20 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
             };
             c.hint("Capture on the server as well to see whether the ClientHello arrives and what the server does with it.")
         }
-        Trigger::MiddleboxReset { claimed, rst_hop_limit, usual, ids } => {
+        Trigger::MiddleboxReset { claimed, rst_hop_limit, usual, ids, too_soon } => {
             let range = if usual.min == usual.max {
                 format!("{}", usual.min)
             } else {
                 format!("{} to {}", usual.min, usual.max)
             };
-            let id = ids
+            let mut id = ids
                 .map(|(id, prev)| format!(", and its IP ID {id} is out of the {claimed}'s sequence (its packet before had {prev})"))
                 .unwrap_or_default();
+            if let Some((delay, rtt)) = too_soon {
+                id.push_str(&format!(
+                    "; it came {delay:.2} ms after the packet it answers, sooner than the {claimed} can answer (the handshake's round trip was {rtt:.2} ms)"
+                ));
+            }
             let when = match (claimed, i.stage) {
                 (Side::Server, Stage::ClientHello) => " right after the ClientHello (typical of a firewall or IPS that blocks by SNI)",
                 _ => "",

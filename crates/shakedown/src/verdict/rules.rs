@@ -238,6 +238,9 @@ pub(crate) enum Trigger<'a> {
         usual: HopLimits,
         /// Its IPv4 ID and the sender's previous one, when they are far apart.
         ids: Option<(u16, u16)>,
+        /// How soon after the packet it answers it came, and the round trip the handshake showed,
+        /// when it came sooner than the claimed sender could have answered (milliseconds).
+        too_soon: Option<(f64, f64)>,
     },
     /// Large segments of `sender` never reached the peer.
     PathMtuBlackhole {
@@ -516,6 +519,17 @@ fn middlebox_reset<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
         }
         _ => None,
     };
+    // Near the client, the server's answers take the round trip the SYN and SYN-ACK showed; an
+    // RST "from the server" that comes in less than half of it was sent from closer by.
+    let answered = i.last_step_of(claimed.peer(), at.frame);
+    let too_soon = match (claimed, i.tcp.syn, i.tcp.syn_ack, answered) {
+        (Side::Server, Some(syn), Some(syn_ack), Some(a)) => {
+            let rtt = syn_ack.ts.millis_since(syn.ts);
+            let delay = at.ts.millis_since(a.at.ts);
+            (rtt > 0.0 && delay >= 0.0 && delay < rtt / 2.0).then_some((delay, rtt))
+        }
+        _ => None,
+    };
     // Without TLS, RDP or a port where TLS is customary it was no TLS attempt: not_tls, with the
     // reset as its TCP cause.
     let attempt = i.tls.is_some() || i.rdp.is_some() || i.tls_port;
@@ -532,10 +546,11 @@ fn middlebox_reset<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
             rst_hop_limit: rst_ip.hop_limit,
             usual,
             ids,
+            too_soon,
         },
         [
             before.map(|e| step_evidence(e.at, e.from, e.step)),
-            i.last_step_of(claimed.peer(), at.frame),
+            answered,
             Some(step_evidence(at, claimed, Step::Rst)),
         ],
     ))

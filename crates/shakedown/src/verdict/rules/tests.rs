@@ -1083,6 +1083,18 @@ fn row_middlebox_reset() {
         "{}",
         cause.explanation
     );
+    // The SYN-ACK took 39 ms to come back, the RST 1 ms after the ClientHello: sooner than the
+    // server could answer.
+    c.tcp.syn_ack = Some(mark(40));
+    let cause = c.cause();
+    assert!(
+        cause
+            .explanation
+            .contains("came 1.00 ms after the packet it answers")
+            && cause.explanation.contains("round trip was 39.00 ms"),
+        "{}",
+        cause.explanation
+    );
     // Captured near the server: the RST "from the client", with an IP ID out of its sequence.
     let mut at_server = Case::hello();
     with_ip(&mut at_server, Side::Client, 63, 0xb1f2);
