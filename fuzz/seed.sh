@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 corpus="$here/corpus"
-mkdir -p "$corpus"/{capture_reader,decode_frame,tls_stream,rdp_negotiation,dissector,parallel}
+mkdir -p "$corpus"/{capture_reader,decode_frame,tls_stream,rdp_negotiation,dissector,parallel,tsrequest}
 
 mapfile -t caps < <(find "$root/tests/fixtures" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' -o -name '*.zst' \) | sort)
 
@@ -24,8 +24,15 @@ if [ "${#caps[@]}" -gt 0 ]; then
   head -c 300 "${caps[0]}" > "$corpus/capture_reader/cut-$(basename "${caps[0]}")"
 fi
 
+# tsrequest: hand-made TSRequests (MS-CSSP 2.2.1): the client's NTLM NEGOTIATE (version 6), a server
+# errorCode STATUS_LOGON_FAILURE (signed and unsigned INTEGER), and an Early User Authorization Result.
+printf '\x30\x2f\xa0\x03\x02\x01\x06\xa1\x28\x30\x26\x30\x24\xa0\x22\x04\x20NTLMSSP\x00\x01\x00\x00\x00\xb7\x82\x08\xe2\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' > "$corpus/tsrequest/client-negotiate"
+printf '\x30\x0d\xa0\x03\x02\x01\x06\xa4\x06\x02\x04\xc0\x00\x00\x6d' > "$corpus/tsrequest/server-logon-failure"
+printf '\x30\x0e\xa0\x03\x02\x01\x06\xa4\x07\x02\x05\x00\xc0\x00\x00\x6d\x30\x05\xa0\x03\x02\x01\x02' > "$corpus/tsrequest/two-messages"
+printf '\x05\x00\x00\x00' > "$corpus/tsrequest/authz-denied"
+
 if ! command -v tshark >/dev/null || ! command -v editcap >/dev/null; then
-  echo "seed.sh: tshark/editcap not found; only capture_reader seeded" >&2
+  echo "seed.sh: tshark/editcap not found; only capture_reader and tsrequest seeded" >&2
   exit 0
 fi
 
@@ -132,6 +139,6 @@ for fn in sorted(os.listdir(tmp)):
         nxt[key] = (r[3] + len(r[6]) + (1 if r[4] & 3 else 0)) % 2**32
     write("dissector", base, bytes(out))
 PY
-for t in capture_reader decode_frame tls_stream rdp_negotiation dissector parallel; do
+for t in capture_reader decode_frame tls_stream rdp_negotiation dissector parallel tsrequest; do
   echo "$t: $(ls "$corpus/$t" | wc -l) seeds"
 done

@@ -20,6 +20,7 @@ pub mod dissector;
 pub mod parallel;
 pub mod rdp_negotiation;
 pub mod tls_stream;
+pub mod tsrequest;
 
 use shakedown::capture::LinkType;
 
