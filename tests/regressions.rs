@@ -59,6 +59,7 @@ fn every_reproducer_replays_cleanly() {
             "rdp_negotiation" => drop(harness::rdp_negotiation::run(&data)),
             "dissector" => drop(harness::dissector::run(&data)),
             "parallel" => drop(harness::parallel::run(&data)),
+            "tsrequest" => drop(harness::tsrequest::run(&data)),
             other => panic!("{name}: unknown target {other}"),
         }
     }
