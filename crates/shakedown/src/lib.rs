@@ -11,7 +11,8 @@
 //!      └ flow  FlowTable: canonical 5-tuple -> connection; roles; expiry; caps
 //!        └ tcp Reassembler per side -> in-order chunks, gaps  (SYN/FIN/RST tracked per side)
 //!          └ proto  classify first bytes (any port): rdp negotiation -> tls | tls | other
-//!            └ tls   deframer -> [decrypt: key log secrets] -> handshake defragmenter -> messages -> TlsEvent
+//!            └ tls   deframer -> handshake defragmenter -> messages -> TlsEvent
+//!                    (decrypt: with key log secrets, records are read between deframer and defragmenter)
 //!              └ verdict  one observer per connection -> Verdict { outcome, stage, closer, alerts, cause }
 //!                └ Sink   (library consumers, the CLI's text and JSON renderers)
 //! ```

@@ -10,7 +10,8 @@
 //!
 //! ```
 //! use shakedown::decrypt::{KeyLog, Label};
-//! let log = KeyLog::parse(&format!("CLIENT_TRAFFIC_SECRET_0 {} {}\n", "01".repeat(32), "02".repeat(32)));
+//! let text = format!("CLIENT_TRAFFIC_SECRET_0 {} {}\n", "01".repeat(32), "02".repeat(32));
+//! let log = KeyLog::parse(&text);
 //! assert!(log.secret(&[1; 32], Label::ClientTrafficSecret0).is_some());
 //! ```
 
