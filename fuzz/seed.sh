@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 corpus="$here/corpus"
-mkdir -p "$corpus"/{capture_reader,decode_frame,tls_stream,rdp_negotiation,dissector,parallel,tsrequest}
+mkdir -p "$corpus"/{capture_reader,decode_frame,tls_stream,rdp_negotiation,dissector,parallel,tsrequest,keylog}
 
 mapfile -t caps < <(find "$root/tests/fixtures" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' -o -name '*.zst' \) | sort)
 
@@ -31,8 +31,22 @@ printf '\x30\x0d\xa0\x03\x02\x01\x06\xa4\x06\x02\x04\xc0\x00\x00\x6d' > "$corpus
 printf '\x30\x0e\xa0\x03\x02\x01\x06\xa4\x07\x02\x05\x00\xc0\x00\x00\x6d\x30\x05\xa0\x03\x02\x01\x02' > "$corpus/tsrequest/two-messages"
 printf '\x05\x00\x00\x00' > "$corpus/tsrequest/authz-denied"
 
+
+# keylog: a key log with every kept label, CRLF, a comment, an ignored label and bad lines.
+r="$(printf '5e%.0s' {1..32})"
+{
+  printf '# SSL/TLS secrets log file\r\n'
+  printf 'CLIENT_RANDOM %s %s\r\n' "$r" "$(printf 'AB%.0s' {1..48})"
+  printf 'CLIENT_HANDSHAKE_TRAFFIC_SECRET %s %s\n' "$r" "$(printf '01%.0s' {1..32})"
+  printf 'SERVER_HANDSHAKE_TRAFFIC_SECRET %s %s\n' "$r" "$(printf '02%.0s' {1..48})"
+  printf 'CLIENT_TRAFFIC_SECRET_0 %s %s\n' "$r" "$(printf '03%.0s' {1..32})"
+  printf 'SERVER_TRAFFIC_SECRET_0 %s %s\n' "$r" "$(printf '04%.0s' {1..32})"
+  printf 'EXPORTER_SECRET %s %s\n' "$r" "$(printf '05%.0s' {1..32})"
+  printf 'CLIENT_RANDOM %s 00\n\nnot a key log\n' "$r"
+} > "$corpus/keylog/all-labels.txt"
+
 if ! command -v tshark >/dev/null || ! command -v editcap >/dev/null; then
-  echo "seed.sh: tshark/editcap not found; only capture_reader and tsrequest seeded" >&2
+  echo "seed.sh: tshark/editcap not found; only capture_reader, tsrequest and keylog seeded" >&2
   exit 0
 fi
 
@@ -139,6 +153,6 @@ for fn in sorted(os.listdir(tmp)):
         nxt[key] = (r[3] + len(r[6]) + (1 if r[4] & 3 else 0)) % 2**32
     write("dissector", base, bytes(out))
 PY
-for t in capture_reader decode_frame tls_stream rdp_negotiation dissector parallel tsrequest; do
+for t in capture_reader decode_frame tls_stream rdp_negotiation dissector parallel tsrequest keylog; do
   echo "$t: $(ls "$corpus/$t" | wc -l) seeds"
 done

@@ -13,7 +13,7 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
 [ -d corpus ] || ./seed.sh
 cargo fuzz build
-targets=(capture_reader decode_frame tls_stream rdp_negotiation dissector parallel tsrequest)
+targets=(capture_reader decode_frame tls_stream rdp_negotiation dissector parallel tsrequest keylog)
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   echo "== $t (${secs}s)"

@@ -27,6 +27,12 @@ pub fn run(data: &[u8]) -> u64 {
         }
     }
     assert_eq!(reader.frames_read(), frames);
+    // Every TLS key log a Decryption Secrets Block held is one text of the embedded key log.
+    let blocks = reader.secrets_blocks();
+    match reader.embedded_key_log() {
+        Some(log) => assert_eq!(u64::from(log.texts()), blocks.tls_key_logs),
+        None => assert_eq!(blocks.tls_key_logs, 0),
+    }
     let _ = reader.truncation();
     std::hint::black_box(checksum);
     frames

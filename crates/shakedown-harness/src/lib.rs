@@ -17,6 +17,7 @@
 pub mod capture_reader;
 pub mod decode_frame;
 pub mod dissector;
+pub mod keylog;
 pub mod parallel;
 pub mod rdp_negotiation;
 pub mod tls_stream;

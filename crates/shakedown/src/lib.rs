@@ -12,6 +12,7 @@
 //!        └ tcp Reassembler per side -> in-order chunks, gaps  (SYN/FIN/RST tracked per side)
 //!          └ proto  classify first bytes (any port): rdp negotiation -> tls | tls | other
 //!            └ tls   deframer -> handshake defragmenter -> messages -> TlsEvent
+//!                    (decrypt: with key log secrets, records are read between deframer and defragmenter)
 //!              └ verdict  one observer per connection -> Verdict { outcome, stage, closer, alerts, cause }
 //!                └ Sink   (library consumers, the CLI's text and JSON renderers)
 //! ```
@@ -44,6 +45,7 @@ mod analyze;
 pub mod capture;
 pub mod config;
 pub mod decode;
+pub mod decrypt;
 mod digits;
 mod dissector;
 pub mod flow;

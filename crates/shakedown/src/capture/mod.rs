@@ -4,7 +4,8 @@
 //! [`CaptureReader`] streams pcap (both byte orders, microsecond and nanosecond magics, and the
 //! "modified" Kuznetzov variant) and pcapng (several sections, each with its own byte order and its
 //! own interface table; EPB, SPB and the obsolete Packet Block; `if_tsresol` as a power of 10 or 2 and
-//! `if_tsoffset`; every other block skipped). The format is recognised by its magic bytes, never by
+//! `if_tsoffset`; Decryption Secrets Blocks holding TLS key logs, whose secrets
+//! [`CaptureReader::embedded_key_log`] gives; every other block skipped). The format is recognised by its magic bytes, never by
 //! the file name. Memory is bounded: one window of [`INITIAL_WINDOW_BYTES`], grown only for a larger
 //! record and never beyond [`MAX_BLOCK_BYTES`] plus a header, so a 20 GB capture reads in a few MiB.
 //!
@@ -65,6 +66,10 @@ pub const MAX_BLOCK_BYTES: usize = 64 << 20;
 
 /// Most interfaces one pcapng section may describe; more is treated as damage (bounds memory).
 pub const MAX_INTERFACES_PER_SECTION: usize = 1 << 16;
+
+/// Most bytes of TLS key log read from a capture's pcapng Decryption Secrets Blocks (16 MiB, some
+/// 90,000 secrets); blocks past it are skipped and counted in [`SecretsBlockCounts::over_limit`].
+pub const MAX_EMBEDDED_KEY_LOG_BYTES: usize = 16 << 20;
 
 /// Most interfaces listed in [`CaptureDescription::interfaces`] (the count goes on).
 pub const MAX_LISTED_INTERFACES: usize = 4096;
@@ -291,6 +296,21 @@ impl fmt::Display for CaptureDescription {
     }
 }
 
+/// What the pcapng Decryption Secrets Blocks (DSB, pcapng §4.7) read so far held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SecretsBlockCounts {
+    /// DSBs holding a TLS key log (secrets type `TLSK`, `0x544c534b`) that were read into
+    /// [`CaptureReader::embedded_key_log`].
+    pub tls_key_logs: u64,
+    /// Bytes of key log text in them.
+    pub tls_key_log_bytes: u64,
+    /// DSBs with other secrets (WireGuard, ZigBee, SSH, OPC UA...), skipped.
+    pub other: u64,
+    /// TLS key log DSBs skipped because [`MAX_EMBEDDED_KEY_LOG_BYTES`] had been reached.
+    pub over_limit: u64,
+}
+
 /// Why a capture could not be read at all.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -411,6 +431,8 @@ pub struct CaptureReader<R: Read> {
     truncation: Option<Truncation>,
     /// The same capture, readable at any offset (see [`CaptureReader::with_read_at`]).
     positional: Option<Positional>,
+    /// Secrets from pcapng Decryption Secrets Blocks.
+    embedded: pcapng::Embedded,
 }
 
 impl<R: Read> fmt::Debug for CaptureReader<R> {
@@ -494,6 +516,7 @@ impl<R: Read> CaptureReader<R> {
             frames: 0,
             truncation: None,
             positional: None,
+            embedded: pcapng::Embedded::default(),
         };
         reader.read_file_header()?;
         Ok(reader)
@@ -642,6 +665,32 @@ impl<R: Read> CaptureReader<R> {
         &self.description
     }
 
+    /// The TLS key log read from the capture's pcapng Decryption Secrets Blocks so far (all of
+    /// them, in file order, later secrets replacing earlier ones as [`KeyLog::add`] says); `None`
+    /// when no such block was read (a pcap file, or a pcapng file without one). Those blocks
+    /// usually come before the packets they unlock (`editcap --inject-secrets` puts them first),
+    /// but may come anywhere: all of them are read once [`CaptureReader::next_frame`] gave `None`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tls/tls12-ok.pcap");
+    /// let mut reader = shakedown::capture::open(std::path::Path::new(path))?;
+    /// while reader.next_frame()?.is_some() {}
+    /// assert!(reader.embedded_key_log().is_none()); // pcap has no room for secrets
+    /// assert_eq!(reader.secrets_blocks().tls_key_logs, 0);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// [`KeyLog::add`]: crate::decrypt::KeyLog::add
+    pub fn embedded_key_log(&self) -> Option<&crate::decrypt::KeyLog> {
+        (self.embedded.counts.tls_key_logs > 0).then_some(&self.embedded.key_log)
+    }
+
+    /// What the pcapng Decryption Secrets Blocks read so far held.
+    pub fn secrets_blocks(&self) -> SecretsBlockCounts {
+        self.embedded.counts
+    }
+
     /// Bytes taken from the underlying input so far (compressed bytes if compressed), for progress.
     pub fn bytes_read(&self) -> u64 {
         self.source.counted().count
@@ -685,7 +734,11 @@ impl<R: Read> CaptureReader<R> {
     pub(crate) fn stretches(&self, size: usize) -> Option<Stretches> {
         let first = match &self.state {
             State::Pcap(pcap) => Walking::Pcap(*pcap),
-            State::PcapNg(ng) => Walking::PcapNg(Box::new((ng.clone(), self.description.clone()))),
+            State::PcapNg(ng) => Walking::PcapNg(Box::new((
+                ng.clone(),
+                self.description.clone(),
+                self.embedded.clone(),
+            ))),
             State::Done => return None,
         };
         if self.description.compression != Compression::None || self.truncation.is_some() {
@@ -700,15 +753,17 @@ impl<R: Read> CaptureReader<R> {
 
     /// Records that the capture was read elsewhere (in stretches) up to `next`, ending as
     /// `truncation` says, with `walking` as the last walk left it (pcapng: the description of the
-    /// sections and interfaces met): later calls to [`CaptureReader::next_frame`] give nothing.
+    /// sections and interfaces met, the secrets found): later calls to
+    /// [`CaptureReader::next_frame`] give nothing.
     pub(crate) fn read_elsewhere(
         &mut self,
         next: Resume,
         truncation: Option<Truncation>,
         walking: Walking,
     ) {
-        if let Some(description) = walking.description() {
+        if let Some((description, embedded)) = walking.found() {
             self.description = description;
+            self.embedded = embedded;
         }
         self.state = State::Done;
         self.frames = next.frames;

@@ -2,7 +2,9 @@
 //! in sections that each start with a Section Header Block (SHB, §4.1) giving the section's byte
 //! order and resetting its interface table; Interface Description Blocks (IDB, §4.2) append to that
 //! table; packets come in Enhanced Packet Blocks (EPB, §4.3), Simple Packet Blocks (SPB, §4.4, always
-//! interface 0) or the obsolete Packet Block (PB, Appendix A). Every other block is skipped.
+//! interface 0) or the obsolete Packet Block (PB, Appendix A). Decryption Secrets Blocks (DSB,
+//! §4.7) holding a TLS key log are read into a [`KeyLog`] kept for the whole file (not reset by a
+//! new section: secrets belong to connections, not to interfaces). Every other block is skipped.
 //!
 //! Block framing is done here (see `input` for why not pcap-parser's `PcapNGReader`). SHB and IDB
 //! bodies go through pcap-parser's parsers; the `if_tsresol` unit and the `if_tsoffset` value are
@@ -21,15 +23,24 @@ use pcap_parser::{
 use super::pcap::{Record, RecordFrame};
 use super::{
     ByteOrder, CaptureDescription, CaptureError, CaptureFormat, CaptureReader, FrameMeta,
-    InterfaceInfo, LinkType, MAX_BLOCK_BYTES, MAX_INTERFACES_PER_SECTION, State, Step,
+    InterfaceInfo, LinkType, MAX_BLOCK_BYTES, MAX_EMBEDDED_KEY_LOG_BYTES,
+    MAX_INTERFACES_PER_SECTION, SecretsBlockCounts, State, Step,
 };
 use crate::Timestamp;
+use crate::decrypt::KeyLog;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
 const PB: u32 = 0x0000_0002;
 const SPB: u32 = 0x0000_0003;
 const EPB: u32 = 0x0000_0006;
+const DSB: u32 = 0x0000_000A;
+
+/// DSB secrets type of an NSS key log (§4.7: `TLSK`).
+const SECRETS_TLS_KEY_LOG: u32 = 0x544C_534B;
+
+/// Smallest DSB: type, length, secrets type, secrets length, length.
+const DSB_MIN: usize = 20;
 
 /// Smallest SHB: type, length, byte-order magic, version, section length, length.
 const SHB_MIN: usize = 28;
@@ -61,9 +72,42 @@ fn block_name(t: u32) -> std::borrow::Cow<'static, str> {
         PB => "packet".into(),
         SPB => "simple packet".into(),
         EPB => "enhanced packet".into(),
+        DSB => "decryption secrets".into(),
         5 => "interface statistics".into(),
         4 => "name resolution".into(),
         _ => format!("0x{t:08x}").into(),
+    }
+}
+
+/// What the Decryption Secrets Blocks read so far held: the TLS key logs in one [`KeyLog`], and
+/// counts. Carried from block to block like the description (and from stretch to stretch).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Embedded {
+    pub(crate) key_log: KeyLog,
+    pub(crate) counts: SecretsBlockCounts,
+}
+
+impl Embedded {
+    /// Takes the secrets of one DSB of `secrets_type`.
+    fn add(&mut self, secrets_type: u32, secrets: &[u8]) {
+        if secrets_type != SECRETS_TLS_KEY_LOG {
+            self.counts.other += 1;
+            return;
+        }
+        // Some writers count the block's zero padding in the secrets length; NULs are no text.
+        let end = secrets.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        let text = secrets.get(..end).unwrap_or_default();
+        let total = self
+            .counts
+            .tls_key_log_bytes
+            .saturating_add(text.len() as u64);
+        if total > MAX_EMBEDDED_KEY_LOG_BYTES as u64 {
+            self.counts.over_limit += 1;
+            return;
+        }
+        self.counts.tls_key_logs += 1;
+        self.counts.tls_key_log_bytes = total;
+        self.key_log.add(text);
     }
 }
 
@@ -191,7 +235,12 @@ impl<R: Read> CaptureReader<R> {
                     return Err(e);
                 }
             };
-            let record = st.block(self.window.data(), !complete, &mut self.description);
+            let record = st.block(
+                self.window.data(),
+                !complete,
+                &mut self.description,
+                &mut self.embedded,
+            );
             match record {
                 Record::Need(n) => want = n,
                 Record::End => return Ok(Step::End),
@@ -217,12 +266,14 @@ impl NgState {
     /// capture's description) as the blocks before it left them; `at_end` says that no bytes
     /// follow `data` (the input ended). The one reading of pcapng blocks, whether the capture is
     /// read front to back or in stretches: a damaged file ends at the same block with the same
-    /// reason either way. Never asks for more than [`MAX_BLOCK_BYTES`].
+    /// reason either way. Never asks for more than [`MAX_BLOCK_BYTES`]. A Decryption Secrets Block
+    /// is read into `secrets` once whole (never when more bytes are asked for first).
     pub(crate) fn block(
         &mut self,
         data: &[u8],
         at_end: bool,
         desc: &mut CaptureDescription,
+        secrets: &mut Embedded,
     ) -> Record {
         let need = |n: usize, what: &dyn Fn(usize) -> String| {
             if data.len() >= n {
@@ -289,7 +340,8 @@ impl NgState {
             SHB => self.section(block, order, desc),
             IDB => self.interface(block, order, desc),
             EPB | SPB | PB => self.packet(btype, block, order),
-            // Unknown, statistics, name resolution, custom, decryption secrets...: not packets.
+            DSB => decryption_secrets(block, order, secrets),
+            // Unknown, statistics, name resolution, custom...: not packets.
             _ => Record::Skipped(len),
         }
     }
@@ -440,4 +492,29 @@ impl NgState {
             meta,
         })
     }
+}
+
+/// A Decryption Secrets Block (§4.7): secrets type, secrets length, the secrets (padded to 4
+/// bytes), options. The secrets must fit between the fixed fields and the trailing length; a
+/// block claiming more is damage, as a packet block claiming more captured bytes than it holds.
+fn decryption_secrets(block: &[u8], order: ByteOrder, found: &mut Embedded) -> Record {
+    let len = block.len();
+    if len < DSB_MIN {
+        return Record::Damaged(format!(
+            "a decryption secrets block is too short ({len} bytes): the file is damaged from here"
+        ));
+    }
+    let secrets_type = order.u32_at(block, 8).unwrap_or(0);
+    let secrets_len = order.u32_at(block, 12).unwrap_or(0) as usize;
+    let Some(secrets) = block
+        .get(16..)
+        .and_then(|rest| rest.get(..secrets_len))
+        .filter(|_| secrets_len <= len - DSB_MIN)
+    else {
+        return Record::Damaged(format!(
+            "a decryption secrets block claims {secrets_len} bytes of secrets, more than it holds: the file is damaged from here"
+        ));
+    };
+    found.add(secrets_type, secrets);
+    Record::Skipped(len)
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use super::input::read_up_to;
 use super::pcap::{PcapState, Record};
-use super::pcapng::NgState;
+use super::pcapng::{Embedded, NgState};
 use super::{CaptureDescription, CaptureError, Frame, FrameMeta, SharedBytes, Truncation};
 
 /// A capture that can be read at any offset, by several threads at once: a file
@@ -108,9 +108,9 @@ pub(crate) struct Stretches {
 pub(crate) enum Walking {
     /// pcap records, all alike.
     Pcap(PcapState),
-    /// pcapng blocks: the current section's byte order and interfaces, and the capture's
-    /// description (sections, interfaces) as far as walked.
-    PcapNg(Box<(NgState, CaptureDescription)>),
+    /// pcapng blocks: the current section's byte order and interfaces, the capture's description
+    /// (sections, interfaces) and the Decryption Secrets Blocks' secrets as far as walked.
+    PcapNg(Box<(NgState, CaptureDescription, Embedded)>),
 }
 
 impl Walking {
@@ -119,17 +119,20 @@ impl Walking {
         match self {
             Walking::Pcap(pcap) => pcap.record(data, at_end, record),
             Walking::PcapNg(ng) => {
-                let (state, description) = &mut **ng;
-                state.block(data, at_end, description)
+                let (state, description, secrets) = &mut **ng;
+                state.block(data, at_end, description, secrets)
             }
         }
     }
 
-    /// The capture's description as far as walked (pcapng), to replace the reader's.
-    pub(crate) fn description(self) -> Option<CaptureDescription> {
+    /// The capture's description and secrets as far as walked (pcapng), to replace the reader's.
+    pub(crate) fn found(self) -> Option<(CaptureDescription, Embedded)> {
         match self {
             Walking::Pcap(_) => None,
-            Walking::PcapNg(ng) => Some(ng.1),
+            Walking::PcapNg(ng) => {
+                let (_, description, secrets) = *ng;
+                Some((description, secrets))
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::io::{self, Read};
 
 use super::*;
+use crate::decrypt::Label;
 
 // ---------- fixture builders ----------
 
@@ -189,6 +190,13 @@ fn frames_of(bytes: &[u8]) -> (Vec<Owned>, Option<Truncation>, CaptureDescriptio
     let mut r = CaptureReader::new(bytes).unwrap();
     let f = read_all(&mut r).unwrap();
     (f, r.truncation().cloned(), r.description().clone())
+}
+
+/// What the Decryption Secrets Blocks held, once the whole capture was read.
+fn secrets_of(bytes: &[u8]) -> pcapng::Embedded {
+    let mut r = CaptureReader::new(bytes).unwrap();
+    read_all(&mut r).unwrap();
+    r.embedded.clone()
 }
 
 const LE: ByteOrder = ByteOrder::Little;
@@ -1023,6 +1031,7 @@ fn walk_in_stretches(
 /// asked, gives the frames, truncation and (pcapng) description the reader gives.
 fn same_in_stretches(bytes: &[u8], sizes: &[usize]) {
     let (whole, truncation, description) = frames_of(bytes);
+    let secrets = secrets_of(bytes);
     for &size in sizes {
         for chunk in [0, 1, 5] {
             let reader = CaptureReader::new(bytes)
@@ -1038,9 +1047,13 @@ fn same_in_stretches(bytes: &[u8], sizes: &[usize]) {
                 (&whole, &truncation),
                 "size {size}, chunk {chunk}"
             );
-            let walked = walking.description();
+            let walked = walking.found();
             if description.format == CaptureFormat::PcapNg {
-                assert_eq!(walked.as_ref(), Some(&description), "size {size}");
+                assert_eq!(
+                    walked.as_ref(),
+                    Some(&(description.clone(), secrets.clone())),
+                    "size {size}"
+                );
             } else {
                 assert!(walked.is_none());
             }
@@ -1206,4 +1219,383 @@ fn failing_reads_at_offsets_are_errors() {
     let (f, t, e) = frames_in_stretches(&reader, 64);
     assert!(f.is_empty() && t.is_none());
     assert!(matches!(e, Some(CaptureError::Io { .. })), "{e:?}");
+}
+
+// ---------- decryption secrets ----------
+
+const TLSK: u32 = 0x544c_534b;
+
+/// A Decryption Secrets Block (pcapng §4.7) of `stype` holding `secrets`, then `options`.
+fn dsb(order: ByteOrder, stype: u32, secrets: &[u8], options: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    put32(&mut body, order, stype);
+    put32(&mut body, order, secrets.len() as u32);
+    body.extend_from_slice(secrets);
+    pad4(&mut body);
+    body.extend_from_slice(options);
+    block(order, 0x0000_000a, &body)
+}
+
+fn key_line(label: &str, random: u8, secret: u8, len: usize) -> String {
+    format!(
+        "{label} {} {}\n",
+        format!("{random:02x}").repeat(32),
+        format!("{secret:02x}").repeat(len)
+    )
+}
+
+/// Two sections (one of each byte order), TLS key logs before, between and after the packets, a
+/// WireGuard DSB, a DSB with options and one with a malformed line.
+fn pcapng_with_secrets() -> Vec<u8> {
+    let mut bytes = shb(LE);
+    let first = key_line("CLIENT_RANDOM", 1, 0xa1, 48) + &key_line("EXPORTER_SECRET", 1, 2, 32);
+    bytes.extend(dsb(LE, TLSK, first.as_bytes(), &[]));
+    bytes.extend(idb(LE, 1, 0, None, None));
+    bytes.extend(epb(LE, 0, 1, b"first", 5));
+    bytes.extend(dsb(LE, 0x5747_4b4c, &[7; 44], &[])); // WireGuard keys: skipped
+    let comment = option(LE, 1, b"a comment");
+    let with_options = key_line("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 2, 0xb2, 32);
+    let mut options = comment.clone();
+    options.extend(option(LE, 0, &[]));
+    bytes.extend(dsb(LE, TLSK, with_options.as_bytes(), &options));
+    bytes.extend(spb(LE, b"second", 6));
+    bytes.extend(shb(BE));
+    // Secrets are not reset by a new section; a later one for the same random and label wins.
+    let third = "# comment\r\nnot a key log line\r\n".to_string()
+        + &key_line("CLIENT_RANDOM", 1, 0xc3, 48).replace('\n', "\r\n");
+    bytes.extend(dsb(BE, TLSK, third.as_bytes(), &[]));
+    bytes.extend(idb(BE, 101, 0, None, None));
+    bytes.extend(epb(BE, 0, 2, b"third", 5));
+    bytes
+}
+
+#[test]
+fn decryption_secrets_blocks_are_read_in_both_byte_orders() {
+    let bytes = pcapng_with_secrets();
+    let mut r = CaptureReader::new(&bytes[..]).unwrap();
+    assert!(r.embedded_key_log().is_none(), "nothing read yet");
+    // The first DSB comes before the first packet: read by the time the first frame is given.
+    assert_eq!(r.next_frame().unwrap().unwrap().data, b"first");
+    let log = r.embedded_key_log().expect("first DSB read");
+    assert_eq!(
+        log.secret(&[1; 32], Label::ClientRandom)
+            .unwrap()
+            .as_bytes(),
+        &[0xa1; 48]
+    );
+    let rest = read_all(&mut r).unwrap();
+    assert_eq!(rest.len(), 2);
+    assert!(r.truncation().is_none());
+    let counts = r.secrets_blocks();
+    assert_eq!(
+        (counts.tls_key_logs, counts.other, counts.over_limit),
+        (3, 1, 0)
+    );
+    let log = r.embedded_key_log().unwrap();
+    assert_eq!(u64::from(log.texts()), counts.tls_key_logs);
+    assert_eq!(log.entries(), 2);
+    assert_eq!(
+        log.secret(&[1; 32], Label::ClientRandom)
+            .unwrap()
+            .as_bytes(),
+        &[0xc3; 48],
+        "the later block wins"
+    );
+    assert_eq!(
+        log.secret(&[2; 32], Label::ClientHandshakeTrafficSecret)
+            .unwrap()
+            .as_bytes(),
+        &[0xb2; 32]
+    );
+    let c = log.counts();
+    assert_eq!(
+        (
+            c.lines,
+            c.skipped,
+            c.secrets,
+            c.replaced,
+            c.ignored,
+            c.malformed
+        ),
+        (6, 1, 3, 1, 1, 1)
+    );
+    assert_eq!(
+        log.malformed_lines()[0],
+        crate::decrypt::MalformedLine {
+            source: 2,
+            line: 2,
+            reason: crate::decrypt::Malformed::NotALabel
+        }
+    );
+    let text_bytes: usize = [
+        key_line("CLIENT_RANDOM", 1, 0xa1, 48) + &key_line("EXPORTER_SECRET", 1, 2, 32),
+        key_line("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 2, 0xb2, 32),
+        "# comment\r\nnot a key log line\r\n".to_string()
+            + &key_line("CLIENT_RANDOM", 1, 0xc3, 48).replace('\n', "\r\n"),
+    ]
+    .iter()
+    .map(String::len)
+    .sum();
+    assert_eq!(counts.tls_key_log_bytes, text_bytes as u64);
+    // The frames are those of the same file without the secrets.
+    let (f, _, d) = frames_of(&bytes);
+    assert_eq!(
+        f.iter().map(|f| &f.data[..]).collect::<Vec<_>>(),
+        [&b"first"[..], b"second", b"third"]
+    );
+    assert_eq!((d.sections, d.interface_count), (2, 2));
+    // Secrets are never printed by the reader's Debug.
+    assert!(!format!("{r:?}").contains("a1a1"));
+}
+
+#[test]
+fn padding_counted_in_the_secrets_length_is_not_a_line() {
+    let mut text = key_line("CLIENT_RANDOM", 4, 0xd4, 48).into_bytes();
+    text.extend([0, 0, 0]);
+    let mut bytes = shb(LE);
+    bytes.extend(dsb(LE, TLSK, &text, &[]));
+    let mut r = CaptureReader::new(&bytes[..]).unwrap();
+    assert!(read_all(&mut r).unwrap().is_empty());
+    let log = r.embedded_key_log().unwrap();
+    assert_eq!((log.entries(), log.counts().malformed), (1, 0));
+    assert_eq!(r.secrets_blocks().tls_key_log_bytes, text.len() as u64 - 3);
+}
+
+#[test]
+fn damaged_decryption_secrets_blocks_stop_the_reading_like_other_damaged_blocks() {
+    let mut good = shb(LE);
+    good.extend(idb(LE, 1, 0, None, None));
+    good.extend(epb(LE, 0, 1, b"ok", 2));
+    let line = key_line("CLIENT_RANDOM", 5, 0xe5, 48);
+    // Secrets length beyond the block.
+    let mut claims_more = dsb(LE, TLSK, line.as_bytes(), &[]);
+    claims_more[12..16].copy_from_slice(&(line.len() as u32 + 5).to_le_bytes());
+    // Too short for its two fixed fields (a secrets type and nothing else).
+    let short = block(LE, 0x0000_000a, &[0x4b, 0x53, 0x4c, 0x54]);
+    // The two block lengths disagree.
+    let mut disagree = dsb(LE, TLSK, line.as_bytes(), &[]);
+    let n = disagree.len();
+    disagree[n - 4] ^= 8;
+    let cases: [(&[u8], &str); 3] = [
+        (
+            &claims_more,
+            "a decryption secrets block claims 181 bytes of secrets, more than it holds: the file is damaged from here",
+        ),
+        (
+            &short,
+            "a decryption secrets block is too short (16 bytes): the file is damaged from here",
+        ),
+        (
+            &disagree,
+            "a decryption secrets block's two length fields disagree (196 and 204): the file is damaged from here",
+        ),
+    ];
+    for (damaged, reason) in cases {
+        let mut bytes = good.clone();
+        bytes.extend_from_slice(damaged);
+        bytes.extend(epb(LE, 0, 2, b"never", 5));
+        let mut r = CaptureReader::new(&bytes[..]).unwrap();
+        let f = read_all(&mut r).unwrap();
+        assert_eq!(f.len(), 1);
+        let t = r.truncation().unwrap();
+        assert_eq!(t.reason, reason);
+        assert_eq!(t.byte_offset, good.len() as u64);
+        assert!(
+            r.embedded_key_log().is_none(),
+            "nothing kept from a damaged block"
+        );
+        same_in_stretches(&bytes, &[1, 7, 64, 1000]);
+    }
+}
+
+#[test]
+fn truncation_sweep_over_decryption_secrets_blocks() {
+    let bytes = pcapng_with_secrets();
+    let (whole, _, _) = frames_of(&bytes);
+    let full = secrets_of(&bytes);
+    // Block boundaries, each with the block's type.
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    let mut order = LE;
+    while at < bytes.len() {
+        if bytes[at + 8..at + 12] == [0x1a, 0x2b, 0x3c, 0x4d] {
+            order = BE;
+        }
+        let btype = order.u32_at(&bytes, at).unwrap();
+        let len = order.u32_at(&bytes, at + 4).unwrap() as usize;
+        blocks.push((at, at + len, btype));
+        at += len;
+    }
+    assert_eq!(at, bytes.len());
+    for len in 0..=bytes.len() {
+        let Ok(mut r) = CaptureReader::new(&bytes[..len]) else {
+            assert!(len < 28, "prefix {len}");
+            continue;
+        };
+        let f = read_all(&mut r).unwrap();
+        assert_eq!(&whole[..f.len()], &f[..], "prefix {len}");
+        // The secrets of the whole blocks before the cut, no more.
+        let whole_dsbs = blocks
+            .iter()
+            .filter(|&&(_, end, t)| t == 0xa && end <= len)
+            .count();
+        let counts = r.secrets_blocks();
+        assert_eq!(
+            counts.tls_key_logs + counts.other,
+            whole_dsbs as u64,
+            "prefix {len}"
+        );
+        let cut_in = blocks
+            .iter()
+            .find(|&&(start, end, _)| start < len && len < end);
+        match (cut_in, r.truncation()) {
+            (None, None) => {}
+            (Some(&(start, end, t)), Some(trunc)) => {
+                assert_eq!(trunc.byte_offset, start as u64, "prefix {len}");
+                let have = len - start;
+                if t == 0xa && have >= 8 {
+                    assert_eq!(
+                        trunc.reason,
+                        format!(
+                            "the input ends inside a decryption secrets block ({have} of {} bytes)",
+                            end - start
+                        )
+                    );
+                }
+            }
+            other => panic!("prefix {len}: {other:?}"),
+        }
+        same_in_stretches(&bytes[..len], &[1, 13, 64]);
+    }
+    assert_eq!(secrets_of(&bytes), full);
+}
+
+#[test]
+fn decryption_secrets_in_stretches_are_those_the_reader_finds() {
+    let bytes = pcapng_with_secrets();
+    same_in_stretches(&bytes, &[1, 2, 3, 7, 16, 19, 64, 1000, 1 << 18]);
+    // Read partly by the reader, then in stretches: the secrets of both parts.
+    let mut r = CaptureReader::new(&bytes[..])
+        .unwrap()
+        .with_read_at(Arc::new(Mem {
+            bytes: bytes.clone(),
+            chunk: 0,
+        }));
+    r.next_frame().unwrap().unwrap();
+    let (_, _, _, walking) = walk_in_stretches(&r, 16);
+    let (_, embedded) = walking.found().unwrap();
+    assert_eq!(embedded, secrets_of(&bytes));
+    // A parallel analysis leaves the reader with every block's secrets, as reading it through does.
+    let mut shared = CaptureReader::from_shared(Arc::new(bytes.clone())).unwrap();
+    let mut verdicts: Vec<crate::Verdict> = Vec::new();
+    crate::analyze_parallel_in_stretches(
+        &mut shared,
+        &crate::Config::default(),
+        2,
+        16,
+        &mut verdicts,
+    )
+    .unwrap();
+    assert_eq!(shared.embedded, secrets_of(&bytes));
+    assert_eq!(shared.secrets_blocks().tls_key_logs, 3);
+    assert_eq!(shared.embedded_key_log().unwrap().entries(), 2);
+}
+
+#[test]
+fn key_logs_beyond_the_limit_are_skipped_and_counted() {
+    // One comment line filling the limit, then a block with a secret: skipped, as a whole.
+    let mut big = vec![b'x'; MAX_EMBEDDED_KEY_LOG_BYTES];
+    big[0] = b'#';
+    big[MAX_EMBEDDED_KEY_LOG_BYTES - 1] = b'\n';
+    let mut bytes = shb(LE);
+    bytes.extend(dsb(LE, TLSK, &big, &[]));
+    bytes.extend(dsb(
+        LE,
+        TLSK,
+        key_line("CLIENT_RANDOM", 6, 6, 48).as_bytes(),
+        &[],
+    ));
+    bytes.extend(dsb(LE, 0x5353_484b, b"ssh keys", &[]));
+    let mut r = CaptureReader::new(&bytes[..]).unwrap();
+    assert!(read_all(&mut r).unwrap().is_empty());
+    assert!(r.truncation().is_none());
+    let counts = r.secrets_blocks();
+    assert_eq!(
+        (
+            counts.tls_key_logs,
+            counts.tls_key_log_bytes,
+            counts.over_limit,
+            counts.other
+        ),
+        (1, MAX_EMBEDDED_KEY_LOG_BYTES as u64, 1, 1)
+    );
+    let log = r.embedded_key_log().unwrap();
+    assert_eq!((log.entries(), log.counts().skipped), (0, 1));
+}
+
+/// `editcap --inject-secrets` (Wireshark's way to put a key log into a capture) on a real capture:
+/// the secrets come back, the frames are unchanged.
+#[test]
+fn secrets_injected_by_editcap_are_read_back() {
+    let have_editcap = std::process::Command::new("editcap")
+        .arg("-h")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_editcap {
+        println!("editcap not installed (Wireshark): skipped");
+        return;
+    }
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tls");
+    let input = fixtures.join("tls13-ok.pcap");
+    let dir = std::env::temp_dir().join(format!("shakedown-editcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keylog = dir.join("keys.txt");
+    let output = dir.join("with-secrets.pcapng");
+    let text = "# made up: these secrets unlock nothing\n".to_string()
+        + &key_line("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 0x31, 0x41, 32)
+        + &key_line("SERVER_HANDSHAKE_TRAFFIC_SECRET", 0x31, 0x42, 32)
+        + &key_line("CLIENT_TRAFFIC_SECRET_0", 0x31, 0x43, 48)
+        + &key_line("SERVER_TRAFFIC_SECRET_0", 0x31, 0x44, 48)
+        + &key_line("CLIENT_RANDOM", 0x32, 0x45, 48)
+        + &key_line("EXPORTER_SECRET", 0x31, 0x46, 32);
+    std::fs::write(&keylog, &text).unwrap();
+    let status = std::process::Command::new("editcap")
+        .arg("--inject-secrets")
+        .arg(format!("tls,{}", keylog.display()))
+        .arg(&input)
+        .arg(&output)
+        .status()
+        .unwrap();
+    assert!(status.success(), "editcap failed: {status}");
+    let injected = std::fs::read(&output).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut r = CaptureReader::new(&injected[..]).unwrap();
+    let frames = read_all(&mut r).unwrap();
+    assert!(r.truncation().is_none());
+    assert_eq!(r.description().format, CaptureFormat::PcapNg);
+    let mut original = open(&input).unwrap();
+    let original_frames = read_all(&mut original).unwrap();
+    assert_eq!(
+        frames.iter().map(|f| &f.data).collect::<Vec<_>>(),
+        original_frames.iter().map(|f| &f.data).collect::<Vec<_>>()
+    );
+    assert_eq!(r.secrets_blocks().tls_key_logs, 1);
+    let log = r.embedded_key_log().unwrap();
+    let s = log.secrets(&[0x31; 32]).unwrap();
+    assert_eq!(s.client_handshake_traffic.unwrap().as_bytes(), &[0x41; 32]);
+    assert_eq!(s.server_handshake_traffic.unwrap().as_bytes(), &[0x42; 32]);
+    assert_eq!(s.client_traffic_0.unwrap().as_bytes(), &[0x43; 48]);
+    assert_eq!(s.server_traffic_0.unwrap().as_bytes(), &[0x44; 48]);
+    assert!(s.master_secret.is_none());
+    assert_eq!(
+        log.secret(&[0x32; 32], Label::ClientRandom)
+            .unwrap()
+            .as_bytes(),
+        &[0x45; 48]
+    );
+    assert_eq!(log.counts().malformed, 0);
+    // The parallel reading finds the same.
+    same_in_stretches(&injected, &[64, 4096]);
 }
