@@ -31,7 +31,27 @@ fn sweep(file: &str) {
         frames_seen = summary.frames;
         let clean_end = summary.truncation.is_none();
         if len < data.len() && !clean_end {
-            assert!(v.len() <= whole.len());
+            // A cut capture holds a prefix of the connections: each is one of the whole capture's,
+            // with the same number, ends and first frame, and no more packets than there.
+            assert!(v.len() <= whole.len(), "{file} cut at {len}");
+            for cut_v in &v {
+                let w = whole
+                    .iter()
+                    .find(|w| w.conn == cut_v.conn)
+                    .unwrap_or_else(|| {
+                        panic!("{file} cut at {len}: conn {} not in the whole", cut_v.conn)
+                    });
+                assert_eq!(
+                    (cut_v.client, cut_v.server, cut_v.start.frame),
+                    (w.client, w.server, w.start.frame),
+                    "{file} cut at {len}"
+                );
+                assert!(
+                    cut_v.packets.client <= w.packets.client
+                        && cut_v.packets.server <= w.packets.server,
+                    "{file} cut at {len}: more packets than the whole capture"
+                );
+            }
         }
     }
     assert!(

@@ -84,8 +84,9 @@ pub(crate) struct Observer {
     protected_alert_len: u16,
     /// The IP facts of each side's latest packet: the steps it shows are written with them.
     ip: PerSide<Option<IpFacts>>,
-    /// Each side's first bytes that were neither TLS nor RDP negotiation, and where.
-    not_tls: PerSide<Option<(Mark, BytesPreview)>>,
+    /// Each side's first bytes that were neither TLS nor RDP negotiation, and where (boxed: rare,
+    /// and a tracked connection should stay small).
+    not_tls: PerSide<Option<Box<(Mark, BytesPreview)>>>,
     /// Each side's first acknowledgment number.
     first_ack: PerSide<Option<u32>>,
     /// Payload sent after the RDP Connection Confirm, per side.
@@ -357,7 +358,7 @@ impl Observer {
     /// `from`'s first bytes are neither TLS nor RDP negotiation.
     pub(crate) fn not_tls(&mut self, from: Side, preview: BytesPreview, at: Mark) {
         if self.not_tls[from].is_none() {
-            self.not_tls[from] = Some((at, preview));
+            self.not_tls[from] = Some(Box::new((at, preview)));
             self.note(at, from, Step::NotTls { preview });
         }
     }
@@ -670,7 +671,10 @@ impl Observer {
             start: facts.start,
             end: facts.end,
             timeline: &self.timeline,
-            not_tls: self.not_tls,
+            not_tls: PerSide::new(
+                self.not_tls.client.as_deref().copied(),
+                self.not_tls.server.as_deref().copied(),
+            ),
             payload_after_confirm: self.payload_after_confirm,
             after_completion: self.after_completion,
             tls_port: facts.tls_port,
