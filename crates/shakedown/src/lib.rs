@@ -44,6 +44,7 @@ mod analyze;
 pub mod capture;
 pub mod config;
 pub mod decode;
+pub mod decrypt;
 mod digits;
 mod dissector;
 pub mod flow;
