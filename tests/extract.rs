@@ -211,7 +211,10 @@ fn failed_connections_only() {
     assert!(err.is_empty(), "{err}");
     // One failed TLS handshake (conn 3); the refused and the unanswered SYN are on ports where TLS
     // is not customary (4441, 4444): probes, not failed handshakes.
-    assert!(stdout.contains("1 connections"), "{stdout}");
+    assert!(
+        stdout.contains("1 connection, 8 frames written"),
+        "{stdout}"
+    );
     let n = check(&out, &[input], |v| v.outcome == Outcome::Failed);
     assert_eq!(n, 8);
     // The failure, and nothing else.
@@ -397,7 +400,7 @@ fn to_standard_output() {
         &mut err,
     );
     assert_eq!(status.code(), 0);
-    assert!(String::from_utf8_lossy(&err).contains("1 connections, 8 frames"));
+    assert!(String::from_utf8_lossy(&err).contains("1 connection, 8 frames written"));
     let mut r = shakedown::capture::CaptureReader::new(&out[..]).unwrap();
     let mut n = 0;
     while r.next_frame().unwrap().is_some() {
