@@ -291,3 +291,61 @@ fn plurals_are_right() {
     );
     assert!(!out.contains(" 1 connections"), "{out}");
 }
+
+/// One page: no references to pages that do not exist, every example block as written, the JSON
+/// contract named.
+#[test]
+fn man_page_is_one_page_with_verbatim_examples() {
+    let (code, man, _) = run(&["manpage"]);
+    assert_eq!(code, 0);
+    assert!(!man.contains("(1)"), "a reference to another page");
+    assert!(!man.contains("shakedown\\-help"), "no help subcommand");
+    for section in [
+        ".SH \"SHAKEDOWN EXTRACT\"",
+        ".SH \"SHAKEDOWN SUMMARY\"",
+        ".SH \"SHAKEDOWN REPORT\"",
+        ".SH \"SEE ALSO\"",
+    ] {
+        assert!(man.contains(section), "{section}");
+    }
+    assert!(man.contains("docs/SCHEMA.md"));
+    // Each example block is in no-fill mode, its lines as in --help (minus signs escaped).
+    let example =
+        "  shakedown \\-\\-failed \\-\\-port 3389 cap.pcap  only failed connections on port 3389\n";
+    let at = man.find(example).expect("the example, verbatim");
+    let before = &man[..at];
+    assert!(before.rfind(".nf\n") > before.rfind(".fi\n"), "inside .nf");
+    let blocks = man.matches(".nf\n").count();
+    assert_eq!(blocks, man.matches(".fi\n").count());
+    assert!(blocks >= 6, "{blocks}");
+}
+
+/// Every subcommand's help names the program, and points to the JSON contract where it writes JSON.
+#[test]
+fn subcommand_help_shows_the_program_name() {
+    for sub in ["extract", "summary", "report", "completions", "manpage"] {
+        let (code, out, _) = run(&[sub, "--help"]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains(&format!("Usage: shakedown {sub}")),
+            "{sub}: {out}"
+        );
+    }
+    let (_, out, _) = run(&["--help"]);
+    assert!(out.contains("docs/SCHEMA.md"));
+    let (_, out, _) = run(&["summary", "--help"]);
+    assert!(out.contains("docs/SCHEMA.md"));
+    for flag in [
+        "--failed",
+        "--cause",
+        "--host",
+        "--port",
+        "--conn",
+        "--max-connections",
+        "--tls-ports",
+    ] {
+        assert!(out.contains(flag), "summary --help lacks {flag}");
+        let (_, report, _) = run(&["report", "--help"]);
+        assert!(report.contains(flag), "report --help lacks {flag}");
+    }
+}

@@ -38,7 +38,7 @@ use crate::report::plural;
 /// Selects connections like the report does (filters of different kinds combine with AND,
 /// repeated ones with OR); at least one filter, or --all, is required.
 #[derive(Debug, Parser)]
-#[command(name = "extract", bin_name = "shakedown extract", after_help = EXAMPLES)]
+#[command(name = "shakedown extract", bin_name = "shakedown extract", after_help = EXAMPLES)]
 pub(crate) struct ExtractArgs {
     /// Capture files (pcap or pcapng, optionally gzip- or zstd-compressed). Each is read twice, so
     /// standard input (`-`) is not accepted: save it to a file first.

@@ -33,10 +33,14 @@ const MAX_DETAILED: usize = 500;
 #[derive(Debug, Parser)]
 #[command(
     name = "shakedown report",
+    bin_name = "shakedown report",
     about = "Write one self-contained HTML page: the summary, then a ladder diagram, the cause, hints, Schannel events and the Wireshark filter of each failing connection.",
     after_help = "Examples:
   shakedown report --html out.html capture.pcapng
   shakedown report --html all.html --all rdp.pcap.gz other.pcap
+
+Filters (--failed, --conn, --cause, --host, --port) select the connections counted and drawn, as for
+the main command; the exit status counts only those.
 
 Exit status: 0 no failure found, 1 failures found, 2 an input or the output could not be used."
 )]

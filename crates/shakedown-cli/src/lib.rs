@@ -100,7 +100,11 @@ Subcommands:
   shakedown manpage > shakedown.1                           the man page (roff)
 (`shakedown SUBCOMMAND --help` for more; a capture named like a subcommand can be given as ./NAME.)
 
-Exit status: 0 no failure found, 1 failures found, 2 an input could not be read.";
+On a terminal the report fits its width (COLUMNS, else the terminal's); --wide keeps whole lines.
+The JSON records (--json, --summary-json, summary --json) are described in docs/SCHEMA.md.
+
+Exit status: 0 no failure found, 1 failures found, 2 an input could not be read. A capture cut short
+is not an error: its interrupted handshakes are incomplete, not failed.";
 
 /// The outcome of a run, as an exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
