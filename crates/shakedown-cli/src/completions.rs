@@ -124,7 +124,7 @@ fn render_manpage(w: &mut Vec<u8>) -> std::io::Result<()> {
         .filter(|s| s.get_name() != "help")
     {
         let name = format!("shakedown {}", sub.get_name());
-        let _ = write!(w, ".SH \"{}\"\n", name.to_uppercase());
+        let _ = writeln!(w, ".SH \"{}\"", name.to_uppercase());
         if let Some(about) = sub.get_long_about().or(sub.get_about()) {
             w.extend_from_slice(b".PP\n");
             w.extend_from_slice(roff_lines(&about.to_string()).as_bytes());
