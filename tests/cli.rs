@@ -167,3 +167,28 @@ fn held_verdicts_written_together_are_the_lines_of_one_thread() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// A capture cut short in the middle of a handshake: the connection is `incomplete`
+/// (`capture_incomplete`), which is not a failed handshake, so the status is 0 (1 only if another
+/// connection failed); a warning says where the file ends. Documented in the README.
+#[test]
+fn a_capture_cut_in_a_handshake_is_status_0_with_a_warning() {
+    let bytes = std::fs::read(fixture("rdp/seed-handshake-failure.pcap")).unwrap();
+    let path = std::env::temp_dir().join(format!("shakedown-cut-{}.pcap", std::process::id()));
+    std::fs::write(&path, &bytes[..900]).unwrap();
+    let p = path.to_string_lossy().into_owned();
+    let (code, out, err) = run(&["--json", &p]);
+    assert_eq!(code, 0, "{out}");
+    assert!(err.contains("warning: the capture is cut short"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (v["outcome"].as_str(), v["cause"]["code"].as_str()),
+        (Some("incomplete"), Some("capture_incomplete"))
+    );
+    for sub in [&["summary"][..], &["report", "--html", "-"][..]] {
+        let mut args = sub.to_vec();
+        args.push(&p);
+        assert_eq!(run(&args).0, 0, "{sub:?}");
+    }
+    let _ = std::fs::remove_file(&path);
+}

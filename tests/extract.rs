@@ -197,8 +197,75 @@ fn check(out: &Path, inputs: &[String], pick: impl Fn(&Verdict) -> bool) -> usiz
         // Nanosecond timestamps, as written.
         let info = tool("capinfos", &["-T", "-m", "-a", &p]);
         assert!(!info.is_empty());
+        filters_of_the_extract_select_their_frames(out, &verdicts);
     }
     got.len()
+}
+
+/// `frame N of CAPTURE`, the comment `extract` puts on each packet, as (CAPTURE, N).
+fn origin(comment: &str) -> (String, u64) {
+    let rest = comment.strip_prefix("frame ").expect(comment);
+    let (n, capture) = rest.split_once(" of ").expect(comment);
+    (capture.to_string(), n.parse().expect(comment))
+}
+
+/// Each connection's Wireshark filter in a report of the extracted file (whose frame numbers are
+/// its own) makes TShark select exactly that connection's frames there: by their comments, the
+/// very frames the original report's filter selects in the original capture.
+fn filters_of_the_extract_select_their_frames(out: &Path, verdicts: &[Verdict]) {
+    let comments = |path: &Path, filter: &str, field: &str| -> Vec<String> {
+        let p = path.to_string_lossy();
+        tool(
+            "tshark",
+            &["-r", &p, "-Y", filter, "-T", "fields", "-e", field],
+        )
+        .lines()
+        .map(str::to_string)
+        .collect()
+    };
+    // Every packet says where it came from.
+    assert!(
+        comments(out, "frame", "frame.comment")
+            .iter()
+            .all(|c| c.starts_with("frame "))
+    );
+    for v in verdicts {
+        let here: Vec<(String, u64)> = comments(out, &v.wireshark_filter, "frame.comment")
+            .iter()
+            .map(|c| origin(c))
+            .collect();
+        assert_eq!(
+            here.len() as u64,
+            v.packets.client + v.packets.server,
+            "{}: {}",
+            out.display(),
+            v.wireshark_filter
+        );
+        let capture = here[0].0.clone();
+        assert!(here.iter().all(|(c, _)| *c == capture));
+        let (originals, _) = analyze_file(Path::new(&capture)).unwrap();
+        let first = here[0].1;
+        let original = originals
+            .iter()
+            .find(|o| {
+                let mut a = [o.client, o.server];
+                let mut b = [v.client, v.server];
+                a.sort();
+                b.sort();
+                a == b && (o.start.frame..=o.end.frame).contains(&first)
+            })
+            .expect("the original connection");
+        let there: Vec<u64> = comments(
+            Path::new(&capture),
+            &original.wireshark_filter,
+            "frame.number",
+        )
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+        let here: Vec<u64> = here.into_iter().map(|(_, n)| n).collect();
+        assert_eq!(here, there, "{}", v.wireshark_filter);
+    }
 }
 
 #[test]
@@ -211,7 +278,10 @@ fn failed_connections_only() {
     assert!(err.is_empty(), "{err}");
     // One failed TLS handshake (conn 3); the refused and the unanswered SYN are on ports where TLS
     // is not customary (4441, 4444): probes, not failed handshakes.
-    assert!(stdout.contains("1 connections"), "{stdout}");
+    assert!(
+        stdout.contains("1 connection, 8 frames written"),
+        "{stdout}"
+    );
     let n = check(&out, &[input], |v| v.outcome == Outcome::Failed);
     assert_eq!(n, 8);
     // The failure, and nothing else.
@@ -397,7 +467,7 @@ fn to_standard_output() {
         &mut err,
     );
     assert_eq!(status.code(), 0);
-    assert!(String::from_utf8_lossy(&err).contains("1 connections, 8 frames"));
+    assert!(String::from_utf8_lossy(&err).contains("1 connection, 8 frames written"));
     let mut r = shakedown::capture::CaptureReader::new(&out[..]).unwrap();
     let mut n = 0;
     while r.next_frame().unwrap().is_some() {

@@ -163,6 +163,215 @@ fn all_includes_completed_connections_and_exit_status_follows_the_main_command()
 }
 
 /// The Chromium binary, or `None` (the browser checks are then skipped unless required).
+/// The page's text, tags removed and character references resolved, spaces collapsed.
+fn page_text(page: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in page.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A capture with a little of everything the footer counts: the frames of many-connections, an
+/// ARP frame (skipped), and a tail cut off in the middle of a block.
+fn crafted_capture(dir: &Path) -> String {
+    use shakedown::capture::{LinkType, PcapNgWriter};
+    let mut r = shakedown::capture::open(Path::new(&fixture("lower/many-connections.pcapng")))
+        .expect("fixture");
+    let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+    let mut ifaces = std::collections::HashMap::new();
+    let mut last_ts = shakedown::Timestamp(0);
+    while let Some(f) = r.next_frame().unwrap() {
+        let i = match ifaces.get(&f.link_type) {
+            Some(i) => *i,
+            None => {
+                let i = w.add_interface(f.link_type, 0).unwrap();
+                ifaces.insert(f.link_type, i);
+                i
+            }
+        };
+        w.write_frame(i, &f).unwrap();
+        last_ts = f.ts;
+    }
+    let eth = w.add_interface(LinkType::ETHERNET, 0).unwrap();
+    let mut arp = vec![0xff; 6];
+    arp.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+    arp.extend_from_slice(&[0; 28]);
+    w.write_packet(eth, last_ts, &arp, arp.len() as u32)
+        .unwrap();
+    w.write_packet(eth, last_ts, &arp, arp.len() as u32)
+        .unwrap();
+    let mut bytes = w.finish().unwrap();
+    bytes.truncate(bytes.len() - 20);
+    let path = dir.join("crafted.pcapng");
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Text and HTML render one report model: the same captures give the same figures in both, and
+/// those figures are the JSON records' (outcomes, frames, skipped, cut, duplicates, caps,
+/// truncation, suites with signalling values apart).
+#[test]
+fn text_and_html_show_the_same_figures() {
+    let dir = workdir("same-figures");
+    let crafted = crafted_capture(&dir);
+    let captures = [
+        fixture("rdp/seed-handshake-failure.pcap"),
+        fixture("net/bridge-duplicates.pcap"),
+        fixture("tls/snaplen-128-unknown-ca.pcap"),
+        crafted,
+    ];
+    let caps: Vec<&str> = captures.iter().map(String::as_str).collect();
+    // A live-connection cap of 2 makes the crafted capture evict connections. One thread, as the
+    // page is made with: with several, the cap is shared among them and evicts other connections.
+    let limit = ["--max-connections", "2"];
+    let mut text_args = vec!["--color", "never", "--all", "-j", "1"];
+    text_args.extend(limit);
+    text_args.extend(&caps);
+    let (text_code, text, _) = run(&text_args);
+    let mut html_extra = vec!["--all"];
+    html_extra.extend(limit);
+    let (html_code, page, _, _) = report(&dir, "same.html", &html_extra, &caps);
+    assert_eq!(text_code, html_code, "one exit status");
+    let html = page_text(&page);
+    let mut checked = 0;
+    for c in &caps {
+        let mut json_args = vec!["--summary-json", "-j", "1"];
+        json_args.extend(limit);
+        json_args.push(c);
+        let (_, json, _) = run(&json_args);
+        let records: Vec<serde_json::Value> = json
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let (summary, conns) = records.split_last().expect("a summary record");
+        let n = |k: &str| summary[k].as_u64().unwrap_or(0);
+        let count = |o: &str| conns.iter().filter(|r| r["outcome"] == o).count();
+        let mut figures = vec![
+            format!(
+                "{}: {} failed, {} incomplete, {} completed, {} not TLS",
+                plural(conns.len() as u64, "connection"),
+                count("failed"),
+                count("incomplete"),
+                count("completed"),
+                count("not_tls")
+            ),
+            format!(
+                "{}, {}",
+                plural(n("frames"), "frame"),
+                plural(n("tcp_segments"), "TCP segment")
+            ),
+        ];
+        if let Some(skipped) = summary["skipped"].as_object().filter(|m| !m.is_empty()) {
+            let list: Vec<String> = skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            figures.push(format!("skipped: {}", list.join(", ")));
+        }
+        if n("cut_frames") > 0 {
+            figures.push(format!(
+                "{} cut at {} bytes by the capture's snap length",
+                plural(n("cut_frames"), "frame"),
+                n("snap_len")
+            ));
+        }
+        if n("duplicate_frames") > 0 {
+            figures.push(format!(
+                "{} captured twice",
+                plural(n("duplicate_frames"), "duplicate frame")
+            ));
+        }
+        if n("evicted") + n("expired") + n("out_of_order") + n("budget_hits") > 0 {
+            figures.push(format!(
+                "caps: {} evicted (live-connection cap), {} expired idle, {} reported out of order",
+                plural(n("evicted"), "connection"),
+                n("expired"),
+                n("out_of_order")
+            ));
+        }
+        if let Some(t) = summary["truncated"].as_object() {
+            figures.push(format!(
+                "the capture is cut short after {}",
+                plural(t["frames_read"].as_u64().unwrap(), "frame")
+            ));
+        }
+        for r in conns {
+            let Some(suites) = r["tls"]["client_hello"]["cipher_suites"].as_array() else {
+                continue;
+            };
+            let names: Vec<&str> = suites.iter().filter_map(|s| s.as_str()).collect();
+            let signalling: Vec<&&str> = names.iter().filter(|s| s.ends_with("_SCSV")).collect();
+            let real = names
+                .iter()
+                .filter(|s| !s.ends_with("_SCSV") && !s.starts_with("GREASE"))
+                .count();
+            let mut phrase = plural(real as u64, "cipher suite");
+            for s in &signalling {
+                phrase.push_str(&format!(" (+ {s})"));
+            }
+            // The text lists the suites between the count and the signalling values.
+            assert!(
+                text.contains(&plural(real as u64, "cipher suite")),
+                "{c}: {phrase}"
+            );
+            for s in &signalling {
+                assert!(text.contains(&format!(" (+ {s})")), "{c}: {s} in the text");
+            }
+            let html_phrase = format!(
+                "{} offered{}",
+                plural(real as u64, "cipher suite"),
+                &phrase[plural(real as u64, "cipher suite").len()..]
+            );
+            assert!(
+                html.contains(&html_phrase),
+                "{c}: {html_phrase} in the page"
+            );
+            checked += 1;
+        }
+        for f in &figures {
+            assert!(
+                text.contains(f.as_str()),
+                "{c}: the text lacks {f:?}\n{text}"
+            );
+            assert!(
+                html.contains(f.as_str()),
+                "{c}: the page lacks {f:?}\n{html}"
+            );
+        }
+        checked += figures.len();
+    }
+    // Every kind of figure was met at least once.
+    for kind in [
+        "skipped: ",
+        "cut at 128 bytes",
+        "duplicate frames captured twice",
+        "caps: ",
+        "cut short after",
+        "(+ TLS_EMPTY_RENEGOTIATION_INFO_SCSV)",
+    ] {
+        assert!(text.contains(kind) && html.contains(kind), "{kind}");
+    }
+    assert!(checked >= 14, "{checked}");
+}
+
 fn chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SHAKEDOWN_CHROMIUM") {
         return Some(PathBuf::from(p));

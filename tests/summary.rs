@@ -182,3 +182,43 @@ fn missing_path_and_empty_folder() {
     assert_eq!(s["connections"], 0);
     assert_eq!(s["servers"], Value::Array(vec![]));
 }
+
+/// `summary` takes the main command's filters and limits, and its JSON says its layout version.
+#[test]
+fn filters_limits_and_schema() {
+    let d = sample("filters");
+    let p = d.path().to_string_lossy().into_owned();
+    let (_, all, _) = run(&["--json", &p]);
+    let all: Value = serde_json::from_str(&all).unwrap();
+    assert_eq!(all["schema"], shakedown::json::SCHEMA_VERSION);
+    assert_eq!(all["unselected"], 0);
+    // Only port 3389: the three RDP captures (seed, nla-auth-fail, tls-ok).
+    let (code, rdp, _) = run(&["--json", "--port", "3389", &p]);
+    let rdp: Value = serde_json::from_str(&rdp).unwrap();
+    assert_eq!(code, 1);
+    assert_eq!(rdp["connections"], 3, "{rdp}");
+    assert_eq!(rdp["unselected"], 2, "{rdp}");
+    assert_eq!(rdp["outcomes"]["completed"], 1, "{rdp}");
+    // Completed ones only: no failure, status 0.
+    let (code, text, _) = run(&["--cause", "none", &p]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.starts_with("5 captures, 1 connection selected (of 5), 0 failed"),
+        "{text}"
+    );
+    let (code, _, _) = run(&["--failed", "--host", "192.0.2.99", &p]);
+    assert_eq!(code, 0, "nothing selected, nothing failed");
+    // The limits are the main command's flags.
+    let (code, _, err) = run(&["--max-connections", "1", "--tls-ports", "+4485", &p]);
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = run(&["--max-connections", "lots", &p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--max-connections"), "{err}");
+    // Signalling values are not counted as offered suites.
+    let servers = all["servers"].as_array().unwrap();
+    for s in servers {
+        for suite in s["offered"]["suites"].as_array().unwrap() {
+            assert!(!suite["suite"].as_str().unwrap().ends_with("_SCSV"), "{s}");
+        }
+    }
+}

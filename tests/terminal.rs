@@ -115,7 +115,7 @@ fn filters_narrow_the_report_and_json() {
     assert_eq!(out.lines().count(), 6, "--json without filters: everything");
     // Text: the header says what was selected; details and table follow the filters.
     let (_, out, _) = run(&["--color", "never", "--host", "127.0.0.1", "--conn", "3", &f]);
-    assert!(out.contains("1 connections selected (of 6)"), "{out}");
+    assert!(out.contains("1 connection selected (of 6)"), "{out}");
     assert!(out.contains("[conn 3] FAILED"), "{out}");
     assert!(!out.contains("[conn 1]"), "{out}");
     // Completed connections are detailed only with --all.
@@ -188,5 +188,164 @@ fn help_has_examples_and_goes_to_stdout() {
         let (code, out, err) = run(&[sub, "--help"]);
         assert_eq!((code, err.as_str()), (0, ""), "{sub} --help");
         assert!(out.contains(word), "{sub} --help lacks {word}: {out}");
+    }
+}
+
+/// The lines of `out` from the one starting with `start`, while they continue it (start with
+/// `indent`), joined by spaces: the words of one wrapped paragraph.
+fn paragraph(out: &str, start: &str, indent: &str) -> String {
+    let mut lines = out.lines().skip_while(|l| !l.starts_with(start));
+    let first = lines.next().unwrap_or_default().trim().to_string();
+    let rest: Vec<&str> = lines
+        .take_while(|l| l.starts_with(indent) && !l.trim_start().starts_with("also "))
+        .map(str::trim)
+        .collect();
+    std::iter::once(first.as_str())
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn fitted_to_80_columns_with_the_same_words() {
+    let f = fixture("rdp/seed-handshake-failure.pcap");
+    let (_, whole, _) = run(&["--color", "never", &f]);
+    let (_, wide, _) = run(&["--wide", "--color", "never", &f]);
+    assert_eq!(whole, wide, "not a terminal: whole lines, as --wide");
+    let (code, narrow, _) = run(&["--width", "80", "--color", "never", &f]);
+    assert_eq!(code, 1);
+    let detail = narrow.split("\nconn  client").next().unwrap();
+    for l in detail.lines() {
+        // The Wireshark filter stays whole, to be copied.
+        if !l.starts_with("  Wireshark: ") {
+            assert!(
+                l.chars().count() <= 80,
+                "{} columns: {l}",
+                l.chars().count()
+            );
+        }
+    }
+    // Explanation and hints: wrapped at word boundaries with a hanging indent, no word lost.
+    for (start, indent) in [
+        ("  The server sent", "    "),
+        ("    - On a Windows server", "      "),
+        ("  Schannel: event 36874", "            "),
+    ] {
+        let wrapped = paragraph(&narrow, start, indent);
+        assert_eq!(wrapped, paragraph(&whole, start, indent), "{start}");
+        let lines = narrow.lines().skip_while(|l| !l.starts_with(start)).skip(1);
+        assert!(
+            lines.take_while(|l| l.starts_with(indent)).count() >= 1,
+            "{start}: wrapped with a hanging indent\n{narrow}"
+        );
+    }
+    // The suite list: as many as fit, then how many more; the signalling value apart.
+    assert!(whole.contains("27 cipher suites: TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 "));
+    assert!(
+        narrow.contains("\n    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (+26 more)\n    (+ TLS_EMPTY_RENEGOTIATION_INFO_SCSV)\n"),
+        "{narrow}"
+    );
+    // Ladder labels cut to their column, every arrow of a side at the same column.
+    assert!(
+        narrow.contains("◀── X.224 Connection Confirm [sel…\n"),
+        "{narrow}"
+    );
+    assert!(whole.contains("◀── X.224 Connection Confirm [selected ssl]\n"));
+    let column = |arrow: &str| -> Vec<usize> {
+        detail
+            .lines()
+            .filter_map(|l| l.find(arrow).map(|b| l[..b].chars().count()))
+            .collect()
+    };
+    for arrow in ["──▶", "◀──"] {
+        let cols = column(arrow);
+        assert!(
+            cols.len() >= 3 && cols.windows(2).all(|w| w[0] == w[1]),
+            "{arrow}: {cols:?}"
+        );
+    }
+    // Colour does not move a break.
+    let (_, painted, _) = run(&["--width", "80", "--color", "always", &f]);
+    assert_eq!(strip_ansi(&painted), narrow);
+    // A tiny width is raised to a floor rather than breaking every word.
+    let (_, tiny, _) = run(&["--width", "5", "--color", "never", &f]);
+    let (_, forty, _) = run(&["--width", "40", "--color", "never", &f]);
+    assert_eq!(tiny, forty);
+    let (code, _, err) = run(&["--wide", "--width", "80", &f]);
+    assert_eq!(code, 2, "--wide and --width conflict: {err}");
+}
+
+#[test]
+fn plurals_are_right() {
+    let f = fixture("lower/many-connections.pcapng");
+    let (_, out, _) = run(&["--color", "never", "--conn", "3", &f]);
+    assert!(
+        out.contains(": 1 connection selected (of 6): 1 failed,"),
+        "{out}"
+    );
+    let seed = fixture("rdp/seed-handshake-failure.pcap");
+    let (_, out, _) = run(&["--color", "never", &seed]);
+    assert!(
+        out.contains(": 1 connection: 1 failed, 0 incomplete"),
+        "{out}"
+    );
+    assert!(!out.contains(" 1 connections"), "{out}");
+}
+
+/// One page: no references to pages that do not exist, every example block as written, the JSON
+/// contract named.
+#[test]
+fn man_page_is_one_page_with_verbatim_examples() {
+    let (code, man, _) = run(&["manpage"]);
+    assert_eq!(code, 0);
+    assert!(!man.contains("(1)"), "a reference to another page");
+    assert!(!man.contains("shakedown\\-help"), "no help subcommand");
+    for section in [
+        ".SH \"SHAKEDOWN EXTRACT\"",
+        ".SH \"SHAKEDOWN SUMMARY\"",
+        ".SH \"SHAKEDOWN REPORT\"",
+        ".SH \"SEE ALSO\"",
+    ] {
+        assert!(man.contains(section), "{section}");
+    }
+    assert!(man.contains("docs/SCHEMA.md"));
+    // Each example block is in no-fill mode, its lines as in --help (minus signs escaped).
+    let example =
+        "  shakedown \\-\\-failed \\-\\-port 3389 cap.pcap  only failed connections on port 3389\n";
+    let at = man.find(example).expect("the example, verbatim");
+    let before = &man[..at];
+    assert!(before.rfind(".nf\n") > before.rfind(".fi\n"), "inside .nf");
+    let blocks = man.matches(".nf\n").count();
+    assert_eq!(blocks, man.matches(".fi\n").count());
+    assert!(blocks >= 6, "{blocks}");
+}
+
+/// Every subcommand's help names the program, and points to the JSON contract where it writes JSON.
+#[test]
+fn subcommand_help_shows_the_program_name() {
+    for sub in ["extract", "summary", "report", "completions", "manpage"] {
+        let (code, out, _) = run(&[sub, "--help"]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains(&format!("Usage: shakedown {sub}")),
+            "{sub}: {out}"
+        );
+    }
+    let (_, out, _) = run(&["--help"]);
+    assert!(out.contains("docs/SCHEMA.md"));
+    let (_, out, _) = run(&["summary", "--help"]);
+    assert!(out.contains("docs/SCHEMA.md"));
+    for flag in [
+        "--failed",
+        "--cause",
+        "--host",
+        "--port",
+        "--conn",
+        "--max-connections",
+        "--tls-ports",
+    ] {
+        assert!(out.contains(flag), "summary --help lacks {flag}");
+        let (_, report, _) = run(&["report", "--help"]);
+        assert!(report.contains(flag), "report --help lacks {flag}");
     }
 }

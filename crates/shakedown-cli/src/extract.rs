@@ -7,7 +7,10 @@
 //! frame again and copies those whose TCP endpoints and frame number fall in a selected range,
 //! retransmissions included, in capture order, with their original timestamps (nanoseconds), bytes,
 //! wire lengths and link types: one Interface Description Block per distinct (capture, interface,
-//! link type). IP fragments are held until their datagram is complete and then copied with it if its
+//! link type). Each packet carries a pcapng comment (`opt_comment`, Wireshark's `frame.comment`)
+//! naming its frame number in the original and that capture, `frame 8 of day1.pcap`: frame numbers
+//! start again at 1 in the new file, so a report of the new file (whose Wireshark filters count its
+//! own frames) can be matched back to the original. IP fragments are held until their datagram is complete and then copied with it if its
 //! connection is selected (frames behind a held fragment wait, so the order stays); fragments whose
 //! datagram never completes within the engine's fragment timeout are left out.
 //!
@@ -28,13 +31,14 @@ use shakedown::{Config, Endpoint, Sink, Timestamp, Verdict};
 
 use crate::Status;
 use crate::filter::Selection;
+use crate::report::plural;
 
 /// Copy the packets of the selected connections into a new pcapng file.
 ///
 /// Selects connections like the report does (filters of different kinds combine with AND,
 /// repeated ones with OR); at least one filter, or --all, is required.
 #[derive(Debug, Parser)]
-#[command(name = "extract", bin_name = "shakedown extract", after_help = EXAMPLES)]
+#[command(name = "shakedown extract", bin_name = "shakedown extract", after_help = EXAMPLES)]
 pub(crate) struct ExtractArgs {
     /// Capture files (pcap or pcapng, optionally gzip- or zstd-compressed). Each is read twice, so
     /// standard input (`-`) is not accepted: save it to a file first.
@@ -195,6 +199,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
             interfaces: &mut interfaces,
             described: &described,
             capture: ci,
+            source: &name,
             queue: VecDeque::new(),
             queued_bytes: 0,
         };
@@ -272,7 +277,9 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         };
         let _ = writeln!(
             report,
-            "shakedown extract: {connections} connections, {frames} frames written to {}",
+            "shakedown extract: {}, {} written to {}",
+            plural(connections, "connection"),
+            plural(frames, "frame"),
             args.output.display()
         );
     }
@@ -328,6 +335,8 @@ struct Copier<'a, W: Write> {
     interfaces: &'a mut HashMap<(usize, u32, LinkType), u32>,
     described: &'a [InterfaceInfo],
     capture: usize,
+    /// The capture's name as given, for the packet comments.
+    source: &'a str,
     queue: VecDeque<Held>,
     queued_bytes: usize,
 }
@@ -349,7 +358,9 @@ impl<W: Write> Copier<'_, W> {
                 i
             }
         };
-        self.writer.write_frame(ifc, frame)
+        // Frame numbers start again at 1 in the new file; the comment keeps where each came from.
+        let comment = format!("frame {} of {}", frame.index, self.source);
+        self.writer.write_frame_with_comment(ifc, frame, &comment)
     }
 
     fn hold(&mut self, frame: &Frame<'_>, fate: Fate) {

@@ -7,7 +7,6 @@
 //! a [`Sink`]; every string that came from a capture (SNI, cookie, certificate names, ...) goes through
 //! [`escape`] before it reaches the page.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -16,12 +15,12 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use shakedown::tls::AlertLevel;
-use shakedown::verdict::{
-    CauseCode, EvidenceKind, Outcome, Protocol, Step, TimelineEntry, Verdict,
-};
+use shakedown::verdict::{EvidenceKind, Outcome, Step, TimelineEntry, Verdict};
 use shakedown::{Side, Sink, Summary};
 
 use crate::Status;
+use crate::filter::Selection;
+use crate::report::{Counts, NoteKind, Notes, Offer, plural};
 
 const CSS: &str = include_str!("html/style.css");
 const SCRIPT: &str = include_str!("html/script.js");
@@ -34,10 +33,14 @@ const MAX_DETAILED: usize = 500;
 #[derive(Debug, Parser)]
 #[command(
     name = "shakedown report",
+    bin_name = "shakedown report",
     about = "Write one self-contained HTML page: the summary, then a ladder diagram, the cause, hints, Schannel events and the Wireshark filter of each failing connection.",
     after_help = "Examples:
   shakedown report --html out.html capture.pcapng
   shakedown report --html all.html --all rdp.pcap.gz other.pcap
+
+Filters (--failed, --conn, --cause, --host, --port) select the connections counted and drawn, as for
+the main command; the exit status counts only those.
 
 Exit status: 0 no failure found, 1 failures found, 2 an input or the output could not be used."
 )]
@@ -54,6 +57,10 @@ pub(crate) struct ReportArgs {
     /// Memory caps and timeouts.
     #[command(flatten)]
     limits: crate::limits::Limits,
+    // Last: the help heading of a flattened group goes on to the end of the list.
+    /// Which connections the page shows and counts (default: all of them).
+    #[command(flatten)]
+    select: Selection,
 }
 
 /// What the page keeps of one capture.
@@ -62,16 +69,14 @@ struct CaptureReport {
     name: String,
     error: Option<String>,
     summary: Option<Summary>,
-    /// failed, incomplete, completed, not TLS.
-    counts: [u64; 4],
-    causes: BTreeMap<CauseCode, u64>,
+    counts: Counts,
     detailed: Vec<Verdict>,
     omitted: u64,
 }
 
 impl CaptureReport {
     fn failures(&self) -> u64 {
-        self.counts[0]
+        self.counts.failed()
     }
 }
 
@@ -79,13 +84,17 @@ impl CaptureReport {
 struct Gather<'a> {
     report: &'a mut CaptureReport,
     all: bool,
+    select: &'a Selection,
 }
 
 impl Sink for Gather<'_> {
     fn verdict(&mut self, v: Verdict) -> ControlFlow<()> {
         let r = &mut *self.report;
-        r.counts[crate::text::rank(&v)] += 1;
-        *r.causes.entry(v.cause.code).or_insert(0) += 1;
+        if self.select.is_active() && !self.select.matches(&v) {
+            r.counts.unselected += 1;
+            return ControlFlow::Continue(());
+        }
+        r.counts.add(&v);
         if self.all || matches!(v.outcome, Outcome::Failed | Outcome::Incomplete) {
             if r.detailed.len() < MAX_DETAILED {
                 r.detailed.push(v);
@@ -117,6 +126,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                 let mut sink = Gather {
                     report: &mut report,
                     all: args.all,
+                    select: &args.select,
                 };
                 match shakedown::analyze(&mut reader, &config, &mut sink) {
                     Ok(s) => report.summary = Some(s),
@@ -137,7 +147,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         }
         report
             .detailed
-            .sort_by_key(|v| (crate::text::rank(v), v.conn));
+            .sort_by_key(|v| (crate::report::rank(v), v.conn));
         reports.push(report);
     }
     let page = render(&reports, args.all);
@@ -236,14 +246,6 @@ fn render(reports: &[CaptureReport], all: bool) -> String {
     h
 }
 
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 fn summary_section(h: &mut String, reports: &[CaptureReport]) {
     h.push_str(
         "<section aria-labelledby=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<div class=\"scroll\" role=\"region\" aria-label=\"Summary table\" tabindex=\"0\">\n<table class=\"summary\">\n\
@@ -259,67 +261,56 @@ fn summary_section(h: &mut String, reports: &[CaptureReport]) {
         h.push_str("<th scope=\"col\">Notes</th>");
     }
     h.push_str("</tr></thead>\n<tbody>\n");
+    let row = |h: &mut String, head: String, c: &Counts, frames: String, notes: Option<String>| {
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{head}</th><td class=\"num\">{}</td>",
+            c.total()
+        );
+        for n in c.outcomes {
+            let _ = write!(h, "<td class=\"num\">{n}</td>");
+        }
+        let _ = writeln!(
+            h,
+            "<td class=\"num\">{frames}</td><td>{}</td>{}</tr>",
+            causes_list(c),
+            notes.map_or_else(String::new, |n| format!("<td>{n}</td>"))
+        );
+    };
     for (i, r) in reports.iter().enumerate() {
-        let total: u64 = r.counts.iter().sum();
         let frames = r
             .summary
             .as_ref()
             .map_or_else(|| "–".to_string(), |s| s.frames.to_string());
-        let _ = writeln!(
+        row(
             h,
-            "<tr><th scope=\"row\"><a href=\"#cap-{i}\">{}</a></th><td class=\"num\">{total}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{frames}</td><td>{}</td>{}</tr>",
-            escape(&r.name),
-            r.counts[0],
-            r.counts[1],
-            r.counts[2],
-            r.counts[3],
-            causes_list(&r.causes),
-            if with_notes {
-                format!("<td>{}</td>", notes(r).join("<br>"))
-            } else {
-                String::new()
-            }
+            format!("<a href=\"#cap-{i}\">{}</a>", escape(&r.name)),
+            &r.counts,
+            frames,
+            with_notes.then(|| notes(r).join("<br>")),
         );
     }
     if reports.len() > 1 {
-        let mut counts = [0u64; 4];
-        let mut causes: BTreeMap<CauseCode, u64> = BTreeMap::new();
+        let mut counts = Counts::default();
         let mut frames = 0u64;
         for r in reports {
-            for (t, c) in counts.iter_mut().zip(r.counts) {
-                *t += c;
-            }
-            for (k, n) in &r.causes {
-                *causes.entry(*k).or_insert(0) += n;
-            }
+            counts.merge(&r.counts);
             frames += r.summary.as_ref().map_or(0, |s| s.frames);
         }
-        let _ = writeln!(
+        row(
             h,
-            "<tr><th scope=\"row\">All captures</th><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{frames}</td><td>{}</td>{}</tr>",
-            counts.iter().sum::<u64>(),
-            counts[0],
-            counts[1],
-            counts[2],
-            counts[3],
-            causes_list(&causes),
-            if with_notes { "<td></td>" } else { "" }
+            "All captures".into(),
+            &counts,
+            frames.to_string(),
+            with_notes.then(String::new),
         );
     }
     h.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 }
 
 /// Causes other than `none`, most frequent first, as `code ×n` lines.
-fn causes_list(causes: &BTreeMap<CauseCode, u64>) -> String {
-    let mut list: Vec<(&CauseCode, &u64)> = causes
-        .iter()
-        .filter(|(c, _)| **c != CauseCode::None)
-        .collect();
-    list.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+fn causes_list(c: &Counts) -> String {
+    let list = c.causes_ranked();
     if list.is_empty() {
         return "<span class=\"note\">none</span>".into();
     }
@@ -329,7 +320,8 @@ fn causes_list(causes: &BTreeMap<CauseCode, u64>) -> String {
         .join("<br>")
 }
 
-/// What was skipped, cut or capped in a capture, as HTML fragments.
+/// What was skipped, cut, duplicated or capped in a capture, as HTML fragments: the report
+/// model's sentences, as the text report's footer says them.
 fn notes(r: &CaptureReport) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some(e) = &r.error {
@@ -339,39 +331,30 @@ fn notes(r: &CaptureReport) -> Vec<String> {
         ));
     }
     if let Some(s) = &r.summary {
-        if !s.skipped.is_empty() {
-            let parts: Vec<String> = s
-                .skipped
-                .iter()
-                .map(|(k, n)| format!("{n} {}", escape(k.name())))
-                .collect();
-            notes.push(format!("skipped frames: {}", parts.join(", ")));
-        }
-        if s.cut_frames > 0 {
-            notes.push(format!(
-                "<span class=\"warning\">{} frames cut at {} bytes by the snap length</span>",
-                s.cut_frames, s.snap_len
-            ));
-        }
-        if let Some(t) = &s.truncation {
-            notes.push(format!(
-                "<span class=\"warning\">cut short after {} frames (byte {}): {}</span>",
-                t.frames_read,
-                t.byte_offset,
-                escape(&t.reason)
-            ));
-        }
-        if s.evicted > 0 || s.expired > 0 || s.budget_hits > 0 {
-            notes.push(format!(
-                "<span class=\"warning\">caps: {} evicted, {} expired idle, reassembly budget hit {} times</span>",
-                s.evicted, s.expired, s.budget_hits
-            ));
+        for note in Notes::of(s).0 {
+            let text = escape(&note.text);
+            match note.kind {
+                // The frame counts are columns of the table; only what was skipped is a note.
+                NoteKind::Frames => {
+                    if let Some((_, skipped)) = note.text.split_once("; skipped: ") {
+                        notes.push(format!("skipped: {}", escape(skipped)));
+                    }
+                }
+                NoteKind::Duplicates => notes.push(format!("note: {text}")),
+                NoteKind::Caps => {
+                    notes.push(format!("<span class=\"warning\">caps: {text}</span>"));
+                }
+                NoteKind::Cut => notes.push(format!("<span class=\"warning\">note: {text}</span>")),
+                NoteKind::Truncated => {
+                    notes.push(format!("<span class=\"warning\">warning: {text}</span>"));
+                }
+            }
         }
     }
     if r.omitted > 0 {
         notes.push(format!(
-            "{} more connections not drawn (limit {MAX_DETAILED}; use --json for all)",
-            r.omitted
+            "{} more not drawn (limit {MAX_DETAILED}; use --json for all)",
+            plural(r.omitted, "connection")
         ));
     }
     notes
@@ -391,17 +374,18 @@ fn capture_section(h: &mut String, i: usize, r: &CaptureReport) {
         );
     }
     if let Some(s) = &r.summary {
-        let total: u64 = r.counts.iter().sum();
+        // The same sentences as the text report's header and footer line.
+        let frames = Notes::of(s)
+            .0
+            .into_iter()
+            .find(|n| n.kind == NoteKind::Frames)
+            .map_or_else(String::new, |n| n.text);
         let _ = writeln!(
             h,
-            "<p>{}, {} TCP segments, {}: {} failed, {} incomplete, {} completed, {} not TLS.</p>",
-            plural(s.frames, "frame"),
-            s.tcp_segments,
-            plural(total, "connection"),
-            r.counts[0],
-            r.counts[1],
-            r.counts[2],
-            r.counts[3]
+            "<p>{}: {}. {}.</p>",
+            r.counts.connections_phrase(false),
+            r.counts.outcomes_phrase(),
+            escape(&frames)
         );
     }
     for n in notes(r) {
@@ -431,15 +415,6 @@ fn capture_section(h: &mut String, i: usize, r: &CaptureReport) {
     h.push_str("</section>\n");
 }
 
-fn proto(v: &Verdict) -> &'static str {
-    match (v.protocol, v.tls.is_some()) {
-        (Protocol::Rdp, true) => "RDP → TLS",
-        (Protocol::Rdp, false) => "RDP",
-        (Protocol::Tls, _) => "TLS",
-        (Protocol::Other, _) => "other",
-    }
-}
-
 fn connection(h: &mut String, cap: usize, v: &Verdict) {
     let id = format!("c{cap}-{}", v.conn);
     let outcome = v.outcome.as_str();
@@ -466,7 +441,7 @@ fn connection(h: &mut String, cap: usize, v: &Verdict) {
         "<p>{} → {} ({}), last stage <code>{}</code>; frames {}–{}, {:.3} ms; {}{}.</p>",
         escape(&v.client.to_string()),
         escape(&v.server.to_string()),
-        proto(v),
+        crate::report::protocol(v),
         v.stage.as_str(),
         v.start.frame,
         v.end.frame,
@@ -626,20 +601,13 @@ fn details(h: &mut String, v: &Verdict) {
         if !ch.alpn.is_empty() {
             fact(h, "ALPN", &escape(&ch.alpn.join(", ")));
         }
-        let suites: Vec<String> = ch
-            .cipher_suites
-            .iter()
-            .filter(|c| !c.is_grease())
-            .map(|c| {
-                c.name()
-                    .map_or_else(|| format!("0x{:04x}", c.0), str::to_string)
-            })
-            .collect();
+        let offer = Offer::of(ch);
         let mut list = format!(
-            "<details><summary>{} offered</summary><ol class=\"mono\">",
-            plural(suites.len() as u64, "suite")
+            "<details><summary>{} offered{}</summary><ol class=\"mono\">",
+            offer.count_phrase(),
+            escape(&offer.signalling_phrase())
         );
-        for s in &suites {
+        for s in &offer.suites {
             let _ = write!(list, "<li>{}</li>", escape(s));
         }
         list.push_str("</ol></details>");
@@ -748,14 +716,7 @@ fn label(e: &TimelineEntry) -> (String, String) {
     } else {
         e.step.to_string()
     };
-    const MAX: usize = 68;
-    let short = if full.chars().count() > MAX {
-        let mut s: String = full.chars().take(MAX - 1).collect();
-        s.push('…');
-        s
-    } else {
-        full.clone()
-    };
+    let short = crate::report::fit(&full, 68);
     (full, short)
 }
 
@@ -883,8 +844,8 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
         let y = TOP + v.timeline.len() as u32 * STEP + 12;
         let _ = writeln!(
             h,
-            "<text class=\"time\" x=\"{mid}\" y=\"{y}\" text-anchor=\"middle\">… {} more steps not drawn</text>",
-            v.timeline_omitted
+            "<text class=\"time\" x=\"{mid}\" y=\"{y}\" text-anchor=\"middle\">… {} more not drawn</text>",
+            plural(v.timeline_omitted, "step")
         );
     }
     let _ = write!(
@@ -916,6 +877,7 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shakedown::verdict::CauseCode;
 
     #[test]
     fn escape_neutralises_markup() {
@@ -975,7 +937,10 @@ mod tests {
         v.wireshark_filter = format!("ip.addr==1.2.3.4 && {attr}");
         let report = CaptureReport {
             name: format!("{evil}.pcap"),
-            counts: [1, 0, 0, 0],
+            counts: Counts {
+                outcomes: [1, 0, 0, 0],
+                ..Counts::default()
+            },
             detailed: verdicts,
             summary: Some(summary),
             ..CaptureReport::default()
@@ -1003,8 +968,11 @@ mod tests {
         let (verdicts, summary) = seed();
         let report = CaptureReport {
             name: "seed.pcap".into(),
-            counts: [1, 0, 0, 0],
-            causes: BTreeMap::from([(CauseCode::NoSharedCipher, 1)]),
+            counts: Counts {
+                outcomes: [1, 0, 0, 0],
+                causes: std::collections::BTreeMap::from([(CauseCode::NoSharedCipher, 1)]),
+                unselected: 0,
+            },
             detailed: verdicts,
             summary: Some(summary),
             ..CaptureReport::default()
@@ -1045,7 +1013,10 @@ mod tests {
         }
         let report = CaptureReport {
             name: "seed.pcap".into(),
-            counts: [1, 0, 0, 0],
+            counts: Counts {
+                outcomes: [1, 0, 0, 0],
+                ..Counts::default()
+            },
             detailed: verdicts.clone(),
             summary: Some(summary),
             ..CaptureReport::default()

@@ -17,6 +17,7 @@ mod html;
 pub mod limits;
 mod parallel_json;
 mod progress;
+mod report;
 mod summary;
 mod text;
 
@@ -55,6 +56,14 @@ pub struct Args {
     /// Leave out the per-connection table and the summary footer of the text report.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Whole lines even on a terminal (by default the report is fitted to a terminal's width:
+    /// explanations and hints wrapped, suite lists and ladder labels shortened).
+    #[arg(long, conflicts_with = "width")]
+    pub wide: bool,
+    /// Fit the report to N columns, on a terminal or not (default: the terminal's width, from
+    /// COLUMNS or the terminal itself; whole lines into a pipe or a file).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub width: Option<u16>,
     /// Threads (default: one per core): several captures are analysed side by side; a big one has
     /// its connections, and for an uncompressed file its reading, shared among them (compressed
     /// input and standard input take one more thread, reading). The output is the same for every N
@@ -91,7 +100,11 @@ Subcommands:
   shakedown manpage > shakedown.1                           the man page (roff)
 (`shakedown SUBCOMMAND --help` for more; a capture named like a subcommand can be given as ./NAME.)
 
-Exit status: 0 no failure found, 1 failures found, 2 an input could not be read.";
+On a terminal the report fits its width (COLUMNS, else the terminal's); --wide keeps whole lines.
+The JSON records (--json, --summary-json, summary --json) are described in docs/SCHEMA.md.
+
+Exit status: 0 no failure found, 1 failures found, 2 an input could not be read. A capture cut short
+is not an error: its interrupted handshakes are incomplete, not failed.";
 
 /// The outcome of a run, as an exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +150,8 @@ where
     run_on(args, out, err, false)
 }
 
-/// [`run`], told whether `out` is a terminal (which `--color auto` needs to know).
+/// [`run`], told whether `out` is a terminal (which `--color auto` needs to know, and which fits
+/// the text report to the terminal's width: see [`terminal_width`]).
 pub fn run_on<I, T>(
     args: I,
     out: &mut dyn Write,
@@ -208,6 +222,17 @@ fn analyze_command(
         args.color
             .enabled(out_is_terminal, std::env::var_os("NO_COLOR").as_deref()),
     );
+    let layout = text::Layout {
+        width: if args.wide {
+            None
+        } else if let Some(w) = args.width {
+            Some(usize::from(w).max(text::MIN_WIDTH))
+        } else if out_is_terminal {
+            Some(terminal_width().max(text::MIN_WIDTH))
+        } else {
+            None
+        },
+    };
     let config = args.limits.config();
     let mut failures = false;
     let mut errors = false;
@@ -227,7 +252,7 @@ fn analyze_command(
         let done = if run >= 2 {
             let files = &captures[i..i + run];
             i += run;
-            many_captures(files, &args, &config, paint, jobs, &mut out, err)
+            many_captures(files, &args, &config, paint, layout, jobs, &mut out, err)
         } else {
             let path = &captures[i];
             i += 1;
@@ -236,6 +261,7 @@ fn analyze_command(
                 &args,
                 &config,
                 paint,
+                layout,
                 jobs,
                 show_progress,
                 &mut out,
@@ -270,6 +296,17 @@ fn analyze_command(
     } else {
         Status::found(failures)
     }
+}
+
+/// The width of the terminal standard output goes to: `COLUMNS` when it holds a number (a user's
+/// override, as for `ls`), else what the terminal says, else 80.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0)))
+        .unwrap_or(80)
 }
 
 /// Captures smaller than this are analysed side by side (one thread each) when there are several.
@@ -311,11 +348,13 @@ fn flush_failure(out: &mut impl Write) -> Option<End> {
 
 /// Analyses several small captures on up to `jobs` threads, each into memory, and writes their
 /// outputs in the order given as they become ready.
+#[allow(clippy::too_many_arguments)]
 fn many_captures<W: Write>(
     files: &[PathBuf],
     args: &Args,
     config: &Config,
     paint: Palette,
+    layout: text::Layout,
     jobs: usize,
     out: &mut W,
     err: &mut dyn Write,
@@ -350,7 +389,8 @@ fn many_captures<W: Write>(
                         break;
                     }
                     let (mut o, mut e) = (Vec::new(), Vec::new());
-                    let done = one_capture(path, args, config, paint, 1, false, &mut o, &mut e);
+                    let done =
+                        one_capture(path, args, config, paint, layout, 1, false, &mut o, &mut e);
                     if tx.send((i, o, e, done)).is_err() {
                         break;
                     }
@@ -397,6 +437,7 @@ fn one_capture<W: Write>(
     args: &Args,
     config: &Config,
     paint: Palette,
+    layout: text::Layout,
     jobs: usize,
     show_progress: bool,
     out: &mut W,
@@ -442,7 +483,7 @@ fn one_capture<W: Write>(
         let line = shakedown::json::summary_record(&summary, &name).to_string();
         done.end = writeln!(out, "{line}").err().map(write_failure);
     } else if !args.json {
-        let written = text::report(out, &name, &mut collected, &summary, args, paint);
+        let written = text::report(out, &name, &mut collected, &summary, args, paint, layout);
         if is_broken_pipe(&written) {
             done.end = Some(End::BrokenPipe);
         }
@@ -486,7 +527,7 @@ impl<'a, W: Write> Collect<'a, W> {
     /// Keeps a verdict the filters select (counting the others); says whether it was kept.
     fn select(&mut self, verdict: &Verdict) -> bool {
         if self.select.is_active() && !self.select.matches(verdict) {
-            self.collected.unselected += 1;
+            self.collected.counts.unselected += 1;
             return false;
         }
         self.failures |= verdict.is_failure();

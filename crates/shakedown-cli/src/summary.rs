@@ -25,6 +25,7 @@ use shakedown::tls::CipherSuite;
 use shakedown::{Config, Sink, Verdict};
 
 use crate::Status;
+use crate::report::plural;
 
 /// How many servers, clients and fingerprints are listed.
 const TOP: usize = 10;
@@ -39,18 +40,29 @@ pub(crate) struct SummaryArgs {
     /// Capture files or folders (searched recursively; files are recognised by content).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Write one JSON object instead of the text report.
+    /// Write one JSON object instead of the text report (see docs/SCHEMA.md).
     #[arg(long)]
     json: bool,
     /// Files analysed at once (default: all cores).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
+    /// Memory caps and timeouts, as for the main command.
+    #[command(flatten)]
+    limits: crate::limits::Limits,
+    // Last: the help heading of a flattened group goes on to the end of the list.
+    /// Which connections are counted (default: all of them).
+    #[command(flatten)]
+    select: crate::filter::Selection,
 }
 
 const EXAMPLES: &str = "Examples:
   shakedown summary /var/captures            every capture below the folder
   shakedown summary -j 2 a.pcap b.pcapng.gz  two files, two workers
   shakedown summary --json dir | jq .servers one JSON object
+  shakedown summary --port 3389 --failed dir only failed connections on port 3389
+
+Filters (--failed, --conn, --cause, --host, --port) select the connections counted, as for the main
+command; the exit status counts only those. The --json object is described in docs/SCHEMA.md.
 
 Exit status: 0 no failure found, 1 failures found, 2 a file could not be read.";
 
@@ -115,6 +127,8 @@ struct Tally {
     ja3: BTreeMap<String, Fingerprint>,
     /// JA4 → the failed handshakes with it.
     ja4: BTreeMap<String, Fingerprint>,
+    /// Connections the filters left out.
+    unselected: u64,
 }
 
 fn add<K: Ord>(m: &mut BTreeMap<K, u64>, k: K, n: u64) {
@@ -122,8 +136,7 @@ fn add<K: Ord>(m: &mut BTreeMap<K, u64>, k: K, n: u64) {
 }
 
 fn suite_name(c: CipherSuite) -> String {
-    c.name()
-        .map_or_else(|| format!("0x{:04x}", c.0), str::to_string)
+    crate::report::suite_name(c)
 }
 
 impl Tally {
@@ -149,12 +162,8 @@ impl Tally {
                     version_name(ch.highest_version()),
                     1,
                 );
-                let mut suites: Vec<String> = ch
-                    .cipher_suites
-                    .iter()
-                    .filter(|c| !c.is_grease())
-                    .map(|c| suite_name(*c))
-                    .collect();
+                // Real suites only, as the reports count them: no GREASE, no signalling value.
+                let mut suites = crate::report::Offer::of(ch).suites;
                 suites.sort();
                 suites.dedup();
                 for s in suites {
@@ -186,6 +195,7 @@ impl Tally {
     fn merge(&mut self, o: Tally) {
         self.connections += o.connections;
         self.failures += o.failures;
+        self.unselected += o.unselected;
         for (k, n) in o.outcomes {
             add(&mut self.outcomes, k, n);
         }
@@ -244,22 +254,31 @@ enum FileResult {
     Error(String),
 }
 
-struct TallySink<'a>(&'a mut Tally);
+struct TallySink<'a>(&'a mut Tally, &'a crate::filter::Selection);
 
 impl Sink for TallySink<'_> {
     fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
-        self.0.add_verdict(&verdict);
+        if self.1.matches(&verdict) {
+            self.0.add_verdict(&verdict);
+        } else {
+            self.0.unselected += 1;
+        }
         ControlFlow::Continue(())
     }
 }
 
-fn analyse(path: &Path, config: &Config, tally: &mut Tally) -> FileResult {
+fn analyse(
+    path: &Path,
+    config: &Config,
+    select: &crate::filter::Selection,
+    tally: &mut Tally,
+) -> FileResult {
     let mut reader = match shakedown::capture::open(path) {
         Ok(r) => r,
         Err(CaptureError::NotACapture { .. } | CaptureError::Empty) => return FileResult::Skipped,
         Err(e) => return FileResult::Error(e.to_string()),
     };
-    let mut sink = TallySink(tally);
+    let mut sink = TallySink(tally, select);
     match shakedown::analyze(&mut reader, config, &mut sink) {
         Ok(s) => FileResult::Analysed {
             truncated: s.truncation.is_some(),
@@ -322,7 +341,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
     };
     let jobs = crate::jobs_or_cores(args.jobs);
     let (files, mut errors) = discover(&args.paths);
-    let config = Config::default();
+    let config = args.limits.config();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
     let mut total = Tally::default();
@@ -335,7 +354,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        mine.push((i, analyse(path, &config, &mut tally)));
+                        mine.push((i, analyse(path, &config, &args.select, &mut tally)));
                     }
                     if let Ok(mut r) = results.lock() {
                         r.extend(mine);
@@ -500,6 +519,7 @@ fn to_json(t: &Tally, f: &FileCounts, errors: &[(PathBuf, String)]) -> Value {
         .map(|(k, f)| json!({"ja4": k, "count": f.failures, "causes": causes(&f)}))
         .collect();
     json!({
+        "schema": shakedown::json::SCHEMA_VERSION,
         "files": {
             "captures": f.captures,
             "skipped_not_captures": f.skipped,
@@ -507,6 +527,7 @@ fn to_json(t: &Tally, f: &FileCounts, errors: &[(PathBuf, String)]) -> Value {
             "cut_short": f.truncated,
         },
         "connections": t.connections,
+        "unselected": t.unselected,
         "failures": t.failures,
         "outcomes": outcome_map,
         "causes": cause_map,
@@ -558,16 +579,25 @@ fn table(
 }
 
 fn text(out: &mut dyn Write, t: &Tally, f: &FileCounts) -> io::Result<()> {
+    let selected = if t.unselected > 0 {
+        format!(" selected (of {})", t.connections + t.unselected)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{} captures, {} connections, {} failed",
-        f.captures, t.connections, t.failures
+        "{}, {}{selected}, {} failed",
+        plural(f.captures, "capture"),
+        plural(t.connections, "connection"),
+        t.failures
     )?;
     if f.skipped + f.unreadable + f.truncated > 0 {
         writeln!(
             out,
-            "  ({} other files skipped, {} unreadable, {} captures cut short)",
-            f.skipped, f.unreadable, f.truncated
+            "  ({} skipped, {} unreadable, {} cut short)",
+            plural(f.skipped, "other file"),
+            f.unreadable,
+            plural(f.truncated, "capture")
         )?;
     }
     writeln!(out, "\nOutcomes")?;
@@ -632,9 +662,9 @@ fn text(out: &mut dyn Write, t: &Tally, f: &FileCounts) -> io::Result<()> {
         writeln!(out, "  {k}")?;
         writeln!(
             out,
-            "    offered versions: {} (in {} ClientHellos)",
+            "    offered versions: {} (in {})",
             counted(ranked(&s.offered_versions, |c| *c)),
-            s.failed_hellos
+            plural(s.failed_hellos, "ClientHello")
         )?;
         writeln!(
             out,

@@ -1,5 +1,11 @@
 //! The human-readable report: failures first, each with a timeline, the cause, the explanation and
 //! hints; then a table of every connection; then what was skipped or cut.
+//!
+//! Its counts and sentences come from the report model ([`crate::report`]), shared with the HTML
+//! page. On a terminal the report fits its width (see [`Layout`]): explanations, hints and the
+//! other long lines wrap at word boundaries with a hanging indent, the suite list is shortened to
+//! "(+N more)", ladder labels are cut to their column; into a pipe or a file (or with `--wide`)
+//! every line is whole.
 
 use std::io::{self, Write};
 
@@ -8,13 +14,86 @@ use shakedown::{Side, Summary};
 
 use crate::Args;
 use crate::color::{Palette, Style};
+use crate::report::{self, Counts, NoteKind, Notes, Offer, plural};
 
-/// Width of each lane of the timeline ladder.
+/// Width of each lane of the timeline ladder when lines are whole.
 const LANE: usize = 48;
+
+/// The narrowest width the report is fitted to (a smaller terminal gets this and wraps itself).
+pub(crate) const MIN_WIDTH: usize = 40;
 
 /// Rows of the connection table kept per capture; beyond it the table says how many were left out
 /// (the JSON output has every connection).
 pub(crate) const MAX_ROWS: usize = 10_000;
+
+/// How lines are laid out: whole, or fitted to a terminal's width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Layout {
+    /// Columns to fit; `None`: whole lines.
+    pub width: Option<usize>,
+}
+
+/// A piece of a line: text that is never split, its colour, and the spaces before it (when it
+/// does not start a line).
+struct Word {
+    text: String,
+    style: Option<Style>,
+    gap: usize,
+}
+
+impl Word {
+    fn new(text: impl Into<String>, style: Option<Style>, gap: usize) -> Word {
+        Word {
+            text: text.into(),
+            style,
+            gap,
+        }
+    }
+}
+
+fn words(text: &str) -> Vec<Word> {
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| Word::new(w, None, 1))
+        .collect()
+}
+
+impl Layout {
+    /// `text` after `first`, wrapped at word boundaries to the width with `rest` before each
+    /// following line (a hanging indent); one whole line when there is no width. Ends with a
+    /// newline.
+    fn wrap(self, first: &str, text: &str, rest: &str, paint: Palette) -> String {
+        if self.width.is_none() {
+            return format!("{first}{text}\n");
+        }
+        self.wrap_words(first, &words(text), rest, paint)
+    }
+
+    /// [`Layout::wrap`] over words that may be coloured (widths are measured on the plain text).
+    fn wrap_words(self, first: &str, words: &[Word], rest: &str, paint: Palette) -> String {
+        let mut out = String::from(first);
+        let mut col = first.chars().count();
+        let mut at_start = true;
+        for w in words {
+            let len = w.text.chars().count();
+            if !at_start {
+                if self.width.is_some_and(|width| col + w.gap + len > width) {
+                    out.push('\n');
+                    out.push_str(rest);
+                    col = rest.chars().count();
+                } else {
+                    out.push_str(&" ".repeat(w.gap));
+                    col += w.gap;
+                }
+            }
+            out.push_str(&paint.paint(w.style, &w.text).to_string());
+            col += len;
+            at_start = false;
+        }
+        out.push('\n');
+        out
+    }
+}
 
 /// What the text report keeps of a capture's verdicts while it is analysed: the connections shown in
 /// detail, a bounded table, and counts.
@@ -23,14 +102,12 @@ pub(crate) struct Collected {
     pub detailed: Vec<Verdict>,
     pub rows: Vec<[String; 10]>,
     pub rows_omitted: u64,
-    pub counts: [u64; 4],
-    /// Connections left out by the filters (`--failed`, `--host`, ...).
-    pub unselected: u64,
+    pub counts: Counts,
 }
 
 impl Collected {
     pub(crate) fn add(&mut self, v: Verdict, all: bool) {
-        self.counts[rank(&v)] += 1;
+        self.counts.add(&v);
         if self.rows.len() < MAX_ROWS {
             self.rows.push(row(&v));
         } else {
@@ -52,16 +129,6 @@ fn outcome_style(o: Outcome) -> Option<Style> {
     }
 }
 
-/// Where a verdict goes in the report's order: failed, incomplete, completed, not TLS.
-pub(crate) fn rank(v: &Verdict) -> usize {
-    match v.outcome {
-        Outcome::Failed => 0,
-        Outcome::Incomplete => 1,
-        Outcome::Completed => 2,
-        Outcome::NotTls => 3,
-    }
-}
-
 /// Writes the report of one capture.
 pub(crate) fn report(
     out: &mut dyn Write,
@@ -70,25 +137,28 @@ pub(crate) fn report(
     summary: &Summary,
     args: &Args,
     paint: Palette,
+    layout: Layout,
 ) -> io::Result<()> {
-    let total: u64 = c.counts.iter().sum();
-    let selected = if args.select.is_active() {
-        format!(" selected (of {})", total + c.unselected)
-    } else {
-        String::new()
-    };
-    writeln!(
-        out,
-        "== {name}: {total} connections{selected}: {} failed, {} incomplete, {} completed, {} not TLS",
-        paint.paint((c.counts[0] > 0).then_some(Style::Failed), c.counts[0]),
-        paint.paint((c.counts[1] > 0).then_some(Style::Incomplete), c.counts[1]),
-        paint.paint((c.counts[2] > 0).then_some(Style::Completed), c.counts[2]),
-        c.counts[3]
-    )?;
-    c.detailed.sort_by_key(|v| (rank(v), v.conn));
+    // `== NAME: 6 connections: 1 failed, 0 incomplete, ...`, the counts coloured when not zero.
+    let mut head = words(&format!(
+        "{name}: {}:",
+        c.counts.connections_phrase(args.select.is_active())
+    ));
+    let outcomes = c.counts.by_outcome();
+    for (i, (o, n)) in outcomes.iter().enumerate() {
+        head.push(Word::new(
+            n.to_string(),
+            (*n > 0).then(|| outcome_style(*o)).flatten(),
+            1,
+        ));
+        let comma = if i + 1 < outcomes.len() { "," } else { "" };
+        head.extend(words(&format!("{}{comma}", report::outcome_words(*o))));
+    }
+    out.write_all(layout.wrap_words("== ", &head, "   ", paint).as_bytes())?;
+    c.detailed.sort_by_key(|v| (report::rank(v), v.conn));
     for v in &c.detailed {
         writeln!(out)?;
-        detail(out, v, paint)?;
+        detail(out, v, paint, layout)?;
     }
     if !args.quiet && !c.rows.is_empty() {
         writeln!(out)?;
@@ -96,38 +166,34 @@ pub(crate) fn report(
         if c.rows_omitted > 0 {
             writeln!(
                 out,
-                "… {} more connections (use --json for all of them)",
-                c.rows_omitted
+                "… {} more (use --json for all of them)",
+                plural(c.rows_omitted, "connection")
             )?;
         }
     }
     if !args.quiet {
-        footer(out, summary)?;
+        footer(out, summary, paint, layout)?;
     }
     writeln!(out)
 }
 
-fn proto(v: &Verdict) -> String {
-    match (v.protocol, &v.tls) {
-        (shakedown::verdict::Protocol::Rdp, Some(_)) => "RDP → TLS".into(),
-        (p, _) => p.as_str().to_uppercase(),
-    }
-}
-
-fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
+fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) -> io::Result<()> {
     let style = outcome_style(v.outcome);
-    writeln!(
-        out,
-        "{} {}  {}  {} → {}  ({}, stage {})",
-        paint.paint(Some(Style::Heading), format_args!("[conn {}]", v.conn)),
-        paint.paint(style, v.outcome.as_str().to_uppercase()),
-        paint.paint(style, v.cause.code),
-        v.client,
-        v.server,
-        proto(v),
-        v.stage.as_str()
-    )?;
-    writeln!(out, "  {}", v.cause.explanation)?;
+    let head = [
+        Word::new(format!("[conn {}]", v.conn), Some(Style::Heading), 1),
+        Word::new(v.outcome.as_str().to_uppercase(), style, 1),
+        Word::new(v.cause.code.to_string(), style, 2),
+        Word::new(format!("{} →", v.client), None, 2),
+        Word::new(v.server.to_string(), None, 1),
+        Word::new(
+            format!("({}, stage {})", report::protocol(v), v.stage.as_str()),
+            None,
+            2,
+        ),
+    ];
+    out.write_all(layout.wrap_words("", &head, "    ", paint).as_bytes())?;
+    let wrap = |first: &str, text: &str, rest: &str| layout.wrap(first, text, rest, paint);
+    out.write_all(wrap("  ", &v.cause.explanation, "    ").as_bytes())?;
     if !v.cause.evidence.is_empty() {
         let frames: Vec<String> = v
             .cause
@@ -135,39 +201,35 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
             .iter()
             .map(|e| format!("frame {} {}", e.at.frame, e.what))
             .collect();
-        writeln!(
-            out,
-            "  Evidence ({}): {}",
-            v.cause.confidence,
-            frames.join("; ")
-        )?;
+        let first = format!("  Evidence ({}): ", v.cause.confidence);
+        out.write_all(wrap(&first, &frames.join("; "), "    ").as_bytes())?;
     }
     if let Some(e) = v.cause.schannel_event {
         let alert = e
             .alert_code
             .map(|a| format!(" (alert {a})"))
             .unwrap_or_default();
-        writeln!(
-            out,
-            "  Schannel: event {} on a Windows {}{alert}: {}.",
+        let text = format!(
+            "event {} on a Windows {}{alert}: {}.",
             e.id, e.logged_by, e.message
-        )?;
+        );
+        out.write_all(wrap("  Schannel: ", &text, "            ").as_bytes())?;
         for r in &v.cause.related_events {
             let alert = r
                 .alert_code
                 .map(|a| format!(" (alert {a})"))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "            also {} on the {}{alert}: {}.",
+            let text = format!(
+                "also {} on the {}{alert}: {}.",
                 r.id, r.logged_by, r.message
-            )?;
+            );
+            out.write_all(wrap("            ", &text, "                 ").as_bytes())?;
         }
     }
     if !v.cause.hints.is_empty() {
         writeln!(out, "  Hints:")?;
         for h in &v.cause.hints {
-            writeln!(out, "    - {h}")?;
+            out.write_all(wrap("    - ", h, "      ").as_bytes())?;
         }
     }
     if let Some(rdp) = &v.rdp {
@@ -185,46 +247,36 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
             .as_deref()
             .map(|c| format!("cookie {}, ", c.trim_end()))
             .unwrap_or_default();
-        writeln!(out, "  RDP: {cookie}requested {requested}; {answer}")?;
+        out.write_all(
+            wrap(
+                "  RDP: ",
+                &format!("{cookie}requested {requested}; {answer}"),
+                "    ",
+            )
+            .as_bytes(),
+        )?;
     }
     if let Some(ch) = v.tls.as_ref().and_then(|t| t.client_hello.as_ref()) {
-        let name = |c: &shakedown::tls::CipherSuite| {
-            c.name()
-                .map_or_else(|| format!("0x{:04x}", c.0), str::to_string)
-        };
-        // Real suites are counted; signalling values (SCSV) are named after them.
-        let suites: Vec<String> = ch
-            .cipher_suites
-            .iter()
-            .filter(|c| !c.is_grease() && !c.is_signalling())
-            .map(name)
-            .collect();
-        let signals: Vec<String> = ch
-            .cipher_suites
-            .iter()
-            .filter(|c| c.is_signalling())
-            .map(|c| format!(" (+ {})", name(c)))
-            .collect();
         let sni = ch
             .sni
             .as_deref()
             .map(|s| format!(", SNI {s}"))
             .unwrap_or_default();
-        writeln!(
-            out,
-            "  ClientHello: up to {}{sni}, {} suites: {}{}",
+        let offer = Offer::of(ch);
+        let lead = format!(
+            "ClientHello: up to {}{sni}, {}",
             ch.highest_version(),
-            suites.len(),
-            suites.join(" "),
-            signals.concat()
-        )?;
+            offer.count_phrase()
+        );
+        out.write_all(client_hello_lines(&lead, &offer, layout, paint).as_bytes())?;
         // Fingerprints (JA3 MD5, JA4; the server's JA3S when it answered) to look the client up.
         let tls = v.tls.as_ref();
         let ja3s = tls
             .and_then(|t| t.server_hello.as_ref().or(t.hello_retry_request.as_ref()))
             .map(|sh| format!(", JA3S {}", sh.ja3s().hash))
             .unwrap_or_default();
-        writeln!(out, "  JA3/JA4: {} {}{ja3s}", ch.ja3().hash, ch.ja4())?;
+        let text = format!("{} {}{ja3s}", ch.ja3().hash, ch.ja4());
+        out.write_all(wrap("  JA3/JA4: ", &text, "    ").as_bytes())?;
     }
     if let Some(sh) = v.tls.as_ref().and_then(|t| t.server_hello.as_ref()) {
         writeln!(out, "  ServerHello: {} {}", sh.version, sh.cipher_suite)?;
@@ -239,35 +291,108 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
             .not_after
             .map(|t| t.to_string())
             .unwrap_or_else(|| "?".into());
-        writeln!(
-            out,
-            "  Certificate: {} ({key}), issued by {}, valid until {na}",
+        let text = format!(
+            "{} ({key}), issued by {}, valid until {na}",
             c.subject, c.issuer
-        )?;
+        );
+        out.write_all(wrap("  Certificate: ", &text, "    ").as_bytes())?;
     }
-    timeline(out, v, paint)?;
+    timeline(out, v, paint, layout)?;
+    // Never wrapped: it is copied into Wireshark whole.
     writeln!(out, "  Wireshark: {}", v.wireshark_filter)
 }
 
-fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> {
+/// The ClientHello line: `lead` (which ends with the suite count) then the suites, signalling
+/// values (SCSV) named after them. On whole lines, one line with every suite; fitted to a width,
+/// the suites that fit on the next line, then "(+N more)".
+fn client_hello_lines(lead: &str, offer: &Offer, layout: Layout, paint: Palette) -> String {
+    let Some(width) = layout.width else {
+        let signals = offer.signalling_phrase();
+        let list = if offer.suites.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", offer.suites.join(" "))
+        };
+        return format!("  {lead}{list}{signals}\n");
+    };
+    if offer.suites.is_empty() {
+        let text = format!("{lead}{}", offer.signalling_phrase());
+        return layout.wrap("  ", &text, "    ", paint);
+    }
+    let mut out = layout.wrap("  ", &format!("{lead}:"), "    ", paint);
+    let line = |shown: usize| -> String {
+        let more = offer.suites.len() - shown;
+        let mut s = offer.suites[..shown].join(" ");
+        if more > 0 {
+            s.push_str(&format!(" (+{more} more)"));
+        }
+        s
+    };
+    // At least one suite, however narrow.
+    let shown = (1..=offer.suites.len())
+        .rev()
+        .find(|n| 4 + line(*n).chars().count() <= width)
+        .unwrap_or(1);
+    let mut list = words(&line(shown));
+    // A signalling value and its "(+" stay together.
+    list.extend(
+        offer
+            .signalling
+            .iter()
+            .map(|s| Word::new(format!("(+ {s})"), None, 1)),
+    );
+    out.push_str(&layout.wrap_words("    ", &list, "    ", paint));
+    out
+}
+
+/// A timeline step's words, with its repeat count.
+fn label(e: &shakedown::verdict::TimelineEntry) -> String {
+    if e.count > 1 {
+        format!("{} ×{}", e.step, e.count)
+    } else {
+        e.step.to_string()
+    }
+}
+
+fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) -> io::Result<()> {
     if v.timeline.is_empty() {
         return Ok(());
     }
+    // A client line is 14 columns of time, the lane, then " ──▶"; a server line the same 14, the
+    // lane, " ◀── " and its label. Fitted to a width, the two labels share what is left.
+    let (lane, server_max) = match layout.width {
+        None => (LANE, usize::MAX),
+        Some(w) => {
+            let longest = |side: Side| {
+                v.timeline
+                    .iter()
+                    .filter(|e| e.from == side)
+                    .map(|e| label(e).chars().count())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let (client, server) = (longest(Side::Client).min(LANE), longest(Side::Server));
+            let room = w.saturating_sub(19);
+            // The server's labels whole if the client's keep at least half the room, else half
+            // each (the client's half rounded up).
+            let lane = client
+                .min(room.saturating_sub(server))
+                .max(client.min(room - room / 2))
+                .max(8);
+            (lane, room.saturating_sub(lane).max(8))
+        }
+    };
     let origin = v.tcp.syn.unwrap_or(v.start).ts;
     writeln!(
         out,
         "  {:>10}  {:<lane$}  server",
         "ms",
         "client",
-        lane = LANE + 4
+        lane = lane + 4
     )?;
     for e in &v.timeline {
         let t = e.at.ts.millis_since(origin);
-        let what = if e.count > 1 {
-            format!("{} ×{}", e.step, e.count)
-        } else {
-            e.step.to_string()
-        };
+        let what = label(e);
         // Pad on the plain text, then paint, so colour never moves the arrows.
         let style = e.step.is_alert().then_some(Style::Alert);
         // The packets the cause rests on are marked in the margin.
@@ -283,24 +408,24 @@ fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette) -> io::Result<()> 
         };
         match e.from {
             Side::Client => {
-                let what: String = what.chars().take(LANE).collect();
-                let pad = " ".repeat(LANE.saturating_sub(what.chars().count()));
+                let what = report::fit(&what, lane);
+                let pad = " ".repeat(lane.saturating_sub(what.chars().count()));
                 let what = paint.paint(style, what);
                 writeln!(out, " {mark}{t:>10.3}  {pad}{what} ──▶")?
             }
             Side::Server => {
-                let what = paint.paint(style, what);
-                writeln!(
-                    out,
-                    " {mark}{t:>10.3}  {:>lane$} ◀── {what}",
-                    "",
-                    lane = LANE
-                )?
+                let what = paint.paint(style, report::fit(&what, server_max));
+                writeln!(out, " {mark}{t:>10.3}  {:>lane$} ◀── {what}", "")?
             }
         }
     }
     if v.timeline_omitted > 0 {
-        writeln!(out, "  {:>10}  … {} more steps", "", v.timeline_omitted)?;
+        writeln!(
+            out,
+            "  {:>10}  … {} more",
+            "",
+            plural(v.timeline_omitted, "step")
+        )?;
     }
     Ok(())
 }
@@ -310,7 +435,7 @@ fn row(v: &Verdict) -> [String; 10] {
         v.conn.to_string(),
         v.client.to_string(),
         v.server.to_string(),
-        proto(v),
+        report::protocol(v).into(),
         format!("{}/{}", v.packets.client, v.packets.server),
         format!("{}/{}", v.bytes.client, v.bytes.server),
         v.first_fin().map_or("-".into(), |s| s.to_string()),
@@ -374,37 +499,23 @@ fn table(out: &mut dyn Write, rows: &[[String; 10]], paint: Palette) -> io::Resu
     Ok(())
 }
 
-fn footer(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
-    write!(
-        out,
-        "\n{} frames, {} TCP segments",
-        s.frames, s.tcp_segments
-    )?;
-    if !s.skipped.is_empty() {
-        let parts: Vec<String> = s.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        write!(out, "; skipped: {}", parts.join(", "))?;
-    }
+fn footer(out: &mut dyn Write, s: &Summary, paint: Palette, layout: Layout) -> io::Result<()> {
     writeln!(out)?;
-    if s.cut_frames > 0 {
-        writeln!(
-            out,
-            "note: {} frames were cut at {} bytes by the capture's snap length; handshakes in them may not be readable (capture with tcpdump -s 0, or pktmon --pkt-size 0)",
-            s.cut_frames, s.snap_len
-        )?;
-    }
-    if s.evicted > 0 || s.expired > 0 || s.budget_hits > 0 || s.out_of_order > 0 {
-        writeln!(
-            out,
-            "caps: {} connections evicted (live-connection cap), {} expired idle, {} reported out of order (too many verdicts waiting for them), reassembly budget hit {} times",
-            s.evicted, s.expired, s.out_of_order, s.budget_hits
-        )?;
-    }
-    if let Some(t) = &s.truncation {
-        writeln!(
-            out,
-            "warning: the capture is cut short after {} frames (byte {}): {}",
-            t.frames_read, t.byte_offset, t.reason
-        )?;
+    for note in Notes::of(s).0 {
+        let (first, text) = match note.kind {
+            NoteKind::Frames => ("", note.text),
+            NoteKind::Cut => (
+                "note: ",
+                format!(
+                    "{} (capture with tcpdump -s 0, or pktmon --pkt-size 0)",
+                    note.text
+                ),
+            ),
+            NoteKind::Duplicates => ("note: ", note.text),
+            NoteKind::Caps => ("caps: ", note.text),
+            NoteKind::Truncated => ("warning: ", note.text),
+        };
+        out.write_all(layout.wrap(first, &text, "  ", paint).as_bytes())?;
     }
     Ok(())
 }
@@ -426,7 +537,7 @@ mod tests {
 
     fn render(v: &Verdict) -> String {
         let mut out = Vec::new();
-        detail(&mut out, v, Palette::new(true)).expect("writes to memory");
+        detail(&mut out, v, Palette::new(true), Layout::default()).expect("writes to memory");
         String::from_utf8(out).expect("UTF-8")
     }
 

@@ -123,3 +123,43 @@ fn colour_on_a_terminal_unless_no_color() {
     let piped = Command::new(BIN).arg(&*f).output().unwrap();
     assert!(!piped.stdout.contains(&0x1b));
 }
+
+/// On a terminal the report fits its width (here from COLUMNS, as a pseudo-terminal made by
+/// `script` has no size); `--wide` gives whole lines, as a pipe does.
+#[test]
+fn fitted_to_the_terminal_unless_wide() {
+    // A short relative name: a path longer than the width is one word, not wrapped.
+    let root = fixture("");
+    let f = "rdp/seed-handshake-failure.pcap";
+    let run = |args: &str| {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{BIN} --color never {args}"), "/dev/null"])
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .env("COLUMNS", "80")
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
+    };
+    let Some(tty) = run(f) else {
+        eprintln!("`script` (util-linux) not found: skipping the terminal test");
+        return;
+    };
+    let detail = tty.split("\nconn  client").next().unwrap();
+    for l in detail.lines().filter(|l| !l.starts_with("  Wireshark: ")) {
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+    assert!(tty.contains("(+26 more)"), "{tty}");
+    let wide = run(&format!("--wide {f}")).unwrap();
+    assert!(wide.lines().any(|l| l.chars().count() > 200), "{wide}");
+    let piped = Command::new(BIN)
+        .args(["--color", "never", f])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&piped.stdout), wide);
+}

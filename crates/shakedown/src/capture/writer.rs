@@ -19,6 +19,8 @@ const EPB: u32 = 0x0000_0006;
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 /// `shb_userappl` option code (§4.1): the application that wrote the section.
 const OPT_SHB_USERAPPL: u16 = 4;
+/// `opt_comment` option code (§3.5): a UTF-8 comment on any block.
+const OPT_COMMENT: u16 = 1;
 /// `if_tsresol` option code (§4.2): timestamp resolution.
 const OPT_IF_TSRESOL: u16 = 9;
 /// `if_tsresol` value 9: units of 10^-9 s, the resolution of [`Timestamp`].
@@ -147,6 +149,31 @@ impl<W: Write> PcapNgWriter<W> {
         data: &[u8],
         orig_len: u32,
     ) -> Result<(), WriteError> {
+        self.write_enhanced(interface, ts, data, orig_len, None)
+    }
+
+    /// Writes an Enhanced Packet Block like [`write_packet`](Self::write_packet), with `comment` as
+    /// its `opt_comment` option (§3.5; Wireshark's `frame.comment`). A comment longer than an
+    /// option holds (65 535 bytes) is cut at a character boundary.
+    pub fn write_packet_with_comment(
+        &mut self,
+        interface: u32,
+        ts: Timestamp,
+        data: &[u8],
+        orig_len: u32,
+        comment: &str,
+    ) -> Result<(), WriteError> {
+        self.write_enhanced(interface, ts, data, orig_len, Some(comment))
+    }
+
+    fn write_enhanced(
+        &mut self,
+        interface: u32,
+        ts: Timestamp,
+        data: &[u8],
+        orig_len: u32,
+        comment: Option<&str>,
+    ) -> Result<(), WriteError> {
         if interface >= self.interfaces {
             return Err(WriteError::UnknownInterface {
                 interface,
@@ -157,15 +184,26 @@ impl<W: Write> PcapNgWriter<W> {
             len: data.len(),
             limit: MAX_BLOCK_BYTES,
         };
-        if data.len() > MAX_BLOCK_BYTES - EPB_FIXED - 3 {
+        let mut options = Vec::new();
+        if let Some(c) = comment {
+            let mut end = c.len().min(usize::from(u16::MAX));
+            while !c.is_char_boundary(end) {
+                end -= 1;
+            }
+            push_option(&mut options, OPT_COMMENT, &c.as_bytes()[..end]);
+            push_end_of_options(&mut options);
+        }
+        if data.len() > MAX_BLOCK_BYTES - EPB_FIXED - 3 - options.len() {
             return Err(too_large);
         }
         let cap_len = u32::try_from(data.len()).map_err(|_| too_large)?;
         let ns = u64::try_from(ts.as_nanos()).map_err(|_| WriteError::TimestampBeforeEpoch(ts))?;
         let padded = data.len().next_multiple_of(4);
-        let total = u32::try_from(EPB_FIXED + padded).map_err(|_| WriteError::PacketTooLarge {
-            len: data.len(),
-            limit: MAX_BLOCK_BYTES,
+        let total = u32::try_from(EPB_FIXED + padded + options.len()).map_err(|_| {
+            WriteError::PacketTooLarge {
+                len: data.len(),
+                limit: MAX_BLOCK_BYTES,
+            }
         })?;
         let mut head = [0u8; 28];
         for (i, word) in [
@@ -187,6 +225,7 @@ impl<W: Write> PcapNgWriter<W> {
         self.out.write_all(&head)?;
         self.out.write_all(data)?;
         self.out.write_all(&[0u8; 3][..padded - data.len()])?;
+        self.out.write_all(&options)?;
         self.out.write_all(&total.to_le_bytes())?;
         self.packets += 1;
         Ok(())
@@ -196,6 +235,17 @@ impl<W: Write> PcapNgWriter<W> {
     /// `interface` this writer returned for the frame's link type.
     pub fn write_frame(&mut self, interface: u32, frame: &Frame<'_>) -> Result<(), WriteError> {
         self.write_packet(interface, frame.ts, frame.data, frame.orig_len)
+    }
+
+    /// [`write_frame`](Self::write_frame) with a comment on the packet (see
+    /// [`write_packet_with_comment`](Self::write_packet_with_comment)).
+    pub fn write_frame_with_comment(
+        &mut self,
+        interface: u32,
+        frame: &Frame<'_>,
+        comment: &str,
+    ) -> Result<(), WriteError> {
+        self.write_packet_with_comment(interface, frame.ts, frame.data, frame.orig_len, comment)
     }
 
     /// Interfaces added so far.
@@ -246,6 +296,28 @@ fn write_block<W: Write>(out: &mut W, block_type: u32, body: &[u8]) -> Result<()
 mod tests {
     use super::*;
     use crate::capture::{CaptureFormat, CaptureReader};
+
+    #[test]
+    fn a_packet_comment_is_an_opt_comment_after_the_padded_data() {
+        let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+        let eth = w.add_interface(LinkType::ETHERNET, 0).unwrap();
+        let before = w.finish().unwrap().len();
+        let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+        w.add_interface(LinkType::ETHERNET, 0).unwrap();
+        w.write_packet_with_comment(eth, Timestamp(1), &[1, 2, 3, 4, 5], 5, "frame 7")
+            .unwrap();
+        let bytes = w.finish().unwrap();
+        let epb = &bytes[before..];
+        // 32 fixed + 8 data (5 padded) + option header 4 + "frame 7" padded to 8 + end 4.
+        assert_eq!(epb.len(), 56);
+        assert_eq!(&epb[4..8], &56u32.to_le_bytes());
+        assert_eq!(&epb[36..40], &[1, 0, 7, 0]);
+        assert_eq!(&epb[40..47], b"frame 7");
+        assert_eq!(&epb[48..52], &[0, 0, 0, 0]);
+        let mut reader = CaptureReader::new(&bytes[..]).unwrap();
+        let frame = reader.next_frame().unwrap().unwrap();
+        assert_eq!(frame.data, &[1, 2, 3, 4, 5]);
+    }
 
     #[test]
     fn round_trip_keeps_bytes_times_link_types_and_lengths() {
