@@ -266,6 +266,9 @@ impl fmt::Display for Step {
                 f.write_str("X.224 Connection Confirm (no negotiation: standard RDP security)")
             }
             Step::X224Confirm(answer) => write!(f, "X.224 Connection Confirm [{answer}]"),
+            Step::ClientHello { version, suites: 1 } => {
+                write!(f, "ClientHello {version} (1 suite)")
+            }
             Step::ClientHello { version, suites } => {
                 write!(f, "ClientHello {version} ({suites} suites)")
             }
