@@ -27,9 +27,9 @@ pub(crate) struct Connection {
     max_stream_buffer: usize,
     /// Whether TLS is customary on each end's port.
     tls_port: PerSide<bool>,
-    /// Each side's last segment, to tell the same packet captured twice.
-    last_seen: PerSide<Option<Seen>>,
-    duplicates: PerSide<u64>,
+    /// What each side's packets said below TCP's payload, kept together (every segment updates its
+    /// side's, so they share a cache line or two).
+    wire: PerSide<Wire>,
     proto: Proto,
     observer: Observer,
 }
@@ -70,8 +70,7 @@ impl Connection {
             rst: false,
             client_isn: None,
             max_stream_buffer: config.max_stream_buffer,
-            last_seen: PerSide::default(),
-            duplicates: PerSide::default(),
+            wire: PerSide::default(),
             tls_port: PerSide::new(
                 config.is_tls_port(client.port),
                 config.is_tls_port(server.port),
@@ -116,23 +115,17 @@ impl Connection {
         self.packets[side] += 1;
         self.bytes[side] += u64::from(seg.wire_payload_len);
         let seen = Seen::of(seg, at);
-        if self.last_seen[side].is_some_and(|last| last.same_packet(&seen)) {
+        let wire = &mut self.wire[side];
+        if wire.last.is_some_and(|last| last.same_packet(&seen)) {
             // The same packet captured a second time (counted as a frame of the capture, as every
             // tool counts it, but not taken as a retransmission or anything else).
-            self.duplicates[side] += 1;
+            wire.duplicates += 1;
             return;
         }
-        self.last_seen[side] = Some(seen);
+        wire.last = Some(seen);
+        wire.packet(seg);
+        self.observer.ip(side, seg.ip);
         // Every step this segment shows is written with the IP facts of the packet that carried it.
-        let ack = seg.flags.ack().then_some(seg.ack);
-        self.observer.packet(
-            side,
-            seg.ip,
-            seg.flags.rst(),
-            seg.is_cut(),
-            ack,
-            seg.wire_payload_len,
-        );
 
         let flags = seg.flags;
         let mut seq = seg.seq;
@@ -236,8 +229,7 @@ impl Connection {
             self.streams.swap();
             self.fin.swap();
             self.tls_port.swap();
-            self.last_seen.swap();
-            self.duplicates.swap();
+            self.wire.swap();
             self.observer.swap_roles();
             self.proto.swap_roles();
         }
@@ -289,9 +281,72 @@ impl Connection {
             unfinished: unfinished && !self.closed(),
             tls_port: self.tls_port.server,
         };
-        let mut verdict = self.observer.finish(facts);
-        verdict.tcp.duplicate_frames = self.duplicates;
-        verdict
+        for side in [Side::Client, Side::Server] {
+            self.wire[side].into_facts(side, self.observer.tcp_mut());
+        }
+        self.observer.finish(facts)
+    }
+}
+
+/// One side's packets below TCP's payload: their IP facts, sizes, acknowledgments, cuts and
+/// duplicates.
+#[derive(Debug, Clone, Copy, Default)]
+struct Wire {
+    /// The last segment, to tell the same packet captured twice.
+    last: Option<Seen>,
+    duplicates: u64,
+    cut: u64,
+    largest: u32,
+    /// The range of hop limits, RSTs left out (`min > max` while empty).
+    hop_min: u8,
+    hop_max: u8,
+    hop_seen: bool,
+    first_ack: Option<u32>,
+    acked: u32,
+}
+
+impl Wire {
+    fn packet(&mut self, seg: &TcpSegment<'_>) {
+        self.largest = self.largest.max(seg.wire_payload_len);
+        if seg.is_cut() {
+            self.cut += 1;
+        }
+        if seg.flags.rst() {
+            // An RST's own hop limit is what is compared, and its acknowledgment number proves
+            // nothing.
+            return;
+        }
+        let h = seg.ip.hop_limit;
+        if self.hop_seen {
+            self.hop_min = self.hop_min.min(h);
+            self.hop_max = self.hop_max.max(h);
+        } else {
+            (self.hop_min, self.hop_max, self.hop_seen) = (h, h, true);
+        }
+        if seg.flags.ack() {
+            match self.first_ack {
+                None => self.first_ack = Some(seg.ack),
+                Some(first) => {
+                    // How far this side's acknowledgments moved: the peer's bytes it received.
+                    // Sequence numbers going back (a reordered old ACK) are not progress.
+                    let moved = seg.ack.wrapping_sub(first);
+                    if moved < 1 << 31 {
+                        self.acked = self.acked.max(moved);
+                    }
+                }
+            }
+        }
+    }
+
+    fn into_facts(self, side: Side, tcp: &mut crate::verdict::TcpFacts) {
+        tcp.duplicate_frames[side] = self.duplicates;
+        tcp.cut_segments[side] = self.cut;
+        tcp.largest_segment[side] = self.largest;
+        tcp.hop_limits[side] = self.hop_seen.then_some(crate::verdict::HopLimits {
+            min: self.hop_min,
+            max: self.hop_max,
+        });
+        tcp.acked_bytes[side] = u64::from(self.acked);
     }
 }
 
@@ -350,7 +405,7 @@ mod size_probe {
             (
                 "Connection",
                 std::mem::size_of::<super::Connection>(),
-                1_408,
+                1_456,
             ),
             (
                 "Observer",

@@ -30,7 +30,7 @@ struct Seen {
 /// The memory of one capture's servers.
 #[derive(Debug, Default)]
 pub(crate) struct CaptureContext {
-    servers: HashMap<Endpoint, Seen>,
+    servers: HashMap<Endpoint, Seen, foldhash::fast::RandomState>,
 }
 
 impl CaptureContext {

@@ -12,8 +12,8 @@ use crate::{PerSide, Side};
 
 use super::rules::{self, Input};
 use super::{
-    AlertRecord, BytesPreview, HopLimits, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark,
-    Stage, Step, TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
+    AlertRecord, BytesPreview, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step,
+    TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
     wireshark_filter,
 };
 
@@ -87,8 +87,6 @@ pub(crate) struct Observer {
     /// Each side's first bytes that were neither TLS nor RDP negotiation, and where (boxed: rare,
     /// and a tracked connection should stay small).
     not_tls: PerSide<Option<Box<(Mark, BytesPreview)>>>,
-    /// Each side's first acknowledgment number.
-    first_ack: PerSide<Option<u32>>,
     /// Payload sent after the RDP Connection Confirm, per side.
     payload_after_confirm: PerSide<bool>,
     /// The client's payload segments and bytes since its last step (what its next step took).
@@ -133,7 +131,6 @@ impl Observer {
             protected_alert_len: PROTECTED_ALERT_LEN,
             ip: PerSide::default(),
             not_tls: PerSide::default(),
-            first_ack: PerSide::default(),
             payload_after_confirm: PerSide::default(),
             client_since_step: (0, 0),
             after_completion: PerSide::default(),
@@ -160,11 +157,6 @@ impl Observer {
         self.pending_alert.swap();
         self.ip.swap();
         self.not_tls.swap();
-        self.first_ack.swap();
-        self.tcp.acked_bytes.swap();
-        self.tcp.hop_limits.swap();
-        self.tcp.cut_segments.swap();
-        self.tcp.largest_segment.swap();
     }
 
     pub(crate) fn completed(&self) -> bool {
@@ -206,46 +198,15 @@ impl Observer {
         self.stage = self.stage.max(stage);
     }
 
-    /// A packet from `side` with these IP facts: the steps it shows carry them, and its hop limit
-    /// joins the side's range unless it is an RST (whose own hop limit is what gets compared).
-    /// `cut` tells that the capture holds fewer of its bytes than were on the wire.
-    /// `ack` is its acknowledgment number when it carries one.
-    pub(crate) fn packet(
-        &mut self,
-        side: Side,
-        ip: IpFacts,
-        rst: bool,
-        cut: bool,
-        ack: Option<u32>,
-        payload_len: u32,
-    ) {
+    /// The IP facts of `side`'s latest packet: the steps it shows are written with them.
+    pub(crate) fn ip(&mut self, side: Side, ip: IpFacts) {
         self.ip[side] = Some(ip);
-        let largest = &mut self.tcp.largest_segment[side];
-        *largest = (*largest).max(payload_len);
-        if cut {
-            self.tcp.cut_segments[side] += 1;
-        }
-        if let Some(ack) = ack
-            && !rst
-        {
-            // How far this side's acknowledgments moved: the peer's bytes it received (an RST's
-            // acknowledgment number proves nothing).
-            match self.first_ack[side] {
-                None => self.first_ack[side] = Some(ack),
-                Some(first) => {
-                    let moved = u64::from(ack.wrapping_sub(first));
-                    // Sequence numbers going back (a reordered old ACK) are not progress.
-                    if moved < 1 << 31 {
-                        let acked = &mut self.tcp.acked_bytes[side];
-                        *acked = (*acked).max(moved);
-                    }
-                }
-            }
-        }
-        if !rst {
-            let range = &mut self.tcp.hop_limits[side];
-            *range = Some(HopLimits::add(*range, ip.hop_limit));
-        }
+    }
+
+    /// The TCP facts, for the connection to fill in what it counted per packet before the verdict
+    /// is made.
+    pub(crate) fn tcp_mut(&mut self) -> &mut TcpFacts {
+        &mut self.tcp
     }
 
     pub(crate) fn syn(&mut self, at: Mark) {
@@ -679,6 +640,7 @@ impl Observer {
             after_completion: self.after_completion,
             tls_port: facts.tls_port,
             server_port: facts.server.port,
+            ending: std::cell::OnceCell::new(),
         };
         let finding = rules::decide(&input);
         let outcome = finding.outcome;

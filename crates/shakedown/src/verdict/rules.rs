@@ -48,6 +48,8 @@ pub(crate) struct Input<'a> {
     /// Whether TLS is customary on the server's port.
     pub tls_port: bool,
     pub server_port: u16,
+    /// [`Input::ending`], once asked.
+    pub ending: std::cell::OnceCell<Option<Ending<'a>>>,
 }
 
 /// What ended the handshake first.
@@ -88,8 +90,12 @@ impl<'a> Input<'a> {
             })
     }
 
-    /// An ending alert or a close, whichever came first.
+    /// An ending alert or a close, whichever came first (worked out once: most rules ask).
     pub(crate) fn ending(&self) -> Option<Ending<'a>> {
+        *self.ending.get_or_init(|| self.work_out_ending())
+    }
+
+    fn work_out_ending(&self) -> Option<Ending<'a>> {
         match (self.ending_alert(), self.close_mark()) {
             (Some(a), Some((_, _, m))) if a.at.frame <= m.frame => Some(Ending::Alert(a)),
             (Some(a), None) => Some(Ending::Alert(a)),

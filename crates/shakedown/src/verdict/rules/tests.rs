@@ -233,6 +233,7 @@ impl Case {
             after_completion: self.after_completion,
             tls_port: self.tls_port,
             server_port: 443,
+            ending: std::cell::OnceCell::new(),
         }
     }
 
