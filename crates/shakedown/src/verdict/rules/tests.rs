@@ -131,12 +131,18 @@ impl Case {
         c
     }
 
-    /// A TLS 1.3 handshake up to the client's second flight (frames 5 and 8).
-    fn tls13_client_flight() -> Self {
+    /// A TLS 1.3 ClientHello answered: the server's records are protected from here on.
+    fn tls13() -> Self {
         let mut c = Case::hello();
         c.tls13 = true;
         c.stage = Stage::EncryptedHandshake;
         c.payload.server = true;
+        c
+    }
+
+    /// A TLS 1.3 handshake up to the client's second flight (frames 5 and 8).
+    fn tls13_client_flight() -> Self {
+        let mut c = Case::tls13();
         c.step(
             5,
             Side::Server,
@@ -607,10 +613,7 @@ fn row_unrecognized_name() {
 #[test]
 fn row_tls13_client_protected_alert() {
     // The client answers the server's encrypted flight with an alert-sized record and closes.
-    let mut c = Case::hello();
-    c.tls13 = true;
-    c.stage = Stage::EncryptedHandshake;
-    c.payload.server = true;
+    let mut c = Case::tls13();
     c.step(
         5,
         Side::Server,
@@ -1129,10 +1132,7 @@ fn row_middlebox_reset() {
 #[test]
 fn row_path_mtu_blackhole() {
     // Near the server: its full-size segments resent again and again, never acknowledged.
-    let mut c = Case::hello();
-    c.tls13 = true;
-    c.stage = Stage::EncryptedHandshake;
-    c.payload.server = true;
+    let mut c = Case::tls13();
     c.step(
         6,
         Side::Server,
