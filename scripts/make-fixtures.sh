@@ -222,6 +222,7 @@ ossl_server() { # PORT ARGS... : one connection, echoes lines reversed (-rev)
 
 . "$FX/scenarios.sh"
 . "$FX/routed.sh"   # net/...: routed and bridged namespaces
+. "$FX/keylogs.sh"  # keys/...: captures with the key logs their peers wrote (decryption tests)
 
 # ---------------------------------------------------------------- main
 main() {
