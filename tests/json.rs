@@ -29,6 +29,7 @@ fn unknown_codes_and_rare_fields_keep_their_spelling() {
             encrypted: false,
         },
         inferred: false,
+        decrypted: false,
         at,
     });
     let rdp = v.rdp.as_mut().expect("an RDP connection");

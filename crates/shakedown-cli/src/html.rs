@@ -112,7 +112,10 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         Ok(a) => a,
         Err(e) => return crate::clap_exit(&e, out, err),
     };
-    let config = args.limits.config();
+    let mut config = args.limits.config();
+    if !args.limits.load_keys(&mut config, err) {
+        return Status::Error;
+    }
     let mut errors = false;
     let mut reports = Vec::new();
     for path in &args.captures {

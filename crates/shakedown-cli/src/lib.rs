@@ -233,7 +233,10 @@ fn analyze_command(
             None
         },
     };
-    let config = args.limits.config();
+    let mut config = args.limits.config();
+    if !args.limits.load_keys(&mut config, err) {
+        return Status::Error;
+    }
     let mut failures = false;
     let mut errors = false;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);

@@ -29,6 +29,46 @@ pub struct Limits {
     /// failed TLS handshake (unless its server spoke TLS earlier in the capture).
     #[arg(long, value_name = "[+]PORT,...", value_parser = tls_ports)]
     pub tls_ports: Option<TlsPorts>,
+    /// An NSS key log (SSLKEYLOGFILE) to read TLS 1.3's encrypted handshakes and alerts with;
+    /// repeatable. Malformed lines are counted and warned about, never fatal; secrets are never
+    /// printed.
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub keylog: Vec<std::path::PathBuf>,
+}
+
+impl Limits {
+    /// Reads the `--keylog` files into `config`, warning on `err` about lines that are not key log
+    /// entries. `false` when a file cannot be read (the error is written to `err`).
+    pub fn load_keys(&self, config: &mut Config, err: &mut dyn std::io::Write) -> bool {
+        if self.keylog.is_empty() {
+            return true;
+        }
+        let mut log = shakedown::decrypt::KeyLog::new();
+        for path in &self.keylog {
+            match std::fs::read(path) {
+                Ok(text) => log.add(text),
+                Err(e) => {
+                    let _ = writeln!(err, "shakedown: {}: {e}", path.display());
+                    return false;
+                }
+            }
+        }
+        let counts = log.counts();
+        if counts.malformed > 0 {
+            let _ = writeln!(
+                err,
+                "shakedown: warning: {} key log line{} not understood (first: {})",
+                counts.malformed,
+                if counts.malformed == 1 { "" } else { "s" },
+                log.malformed_lines()
+                    .first()
+                    .map(|l| l.to_string())
+                    .unwrap_or_default()
+            );
+        }
+        config.key_log = Some(std::sync::Arc::new(log));
+        true
+    }
 }
 
 /// The `--tls-ports` list: replacing the defaults, or added to them.

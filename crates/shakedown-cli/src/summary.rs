@@ -341,7 +341,10 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
     };
     let jobs = crate::jobs_or_cores(args.jobs);
     let (files, mut errors) = discover(&args.paths);
-    let config = args.limits.config();
+    let mut config = args.limits.config();
+    if !args.limits.load_keys(&mut config, err) {
+        return Status::Error;
+    }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
     let mut total = Tally::default();

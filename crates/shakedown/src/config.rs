@@ -38,6 +38,9 @@ pub struct Config {
     /// one of these (or to a server that spoke TLS on that port elsewhere in the capture); elsewhere
     /// it is `not_tls` with its TCP cause: a health check, a probe or a scan.
     pub tls_ports: Vec<u16>,
+    /// Secrets to read TLS 1.3's protected records with (NSS key log: files, the capture's own
+    /// Decryption Secrets Blocks, or memory). `None`: nothing is decrypted and it costs nothing.
+    pub key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
 }
 
 /// Ports where TLS is customary: HTTPS (443, 8443, 4443, 9443, 6443 Kubernetes), SMTPS/submissions
@@ -71,6 +74,7 @@ impl Default for Config {
             max_pending_verdicts: 10_000,
             protocol_events: false,
             tls_ports: DEFAULT_TLS_PORTS.to_vec(),
+            key_log: None,
         }
     }
 }

@@ -135,6 +135,7 @@ impl Serialize for Alert<'_> {
         m.serialize_entry("code", &a.alert.description.map(|d| d.0))?;
         m.serialize_entry("encrypted", &a.alert.encrypted)?;
         m.serialize_entry("inferred", &a.inferred)?;
+        m.serialize_entry("decrypted", &a.decrypted)?;
         m.serialize_entry("time", &AsStr(a.at.ts))?;
         m.serialize_entry("frame", &a.at.frame)?;
         m.end()
@@ -317,6 +318,7 @@ impl Serialize for Tls<'_> {
         )?;
         m.serialize_entry("application_records", &Pair::sides(&t.application_records))?;
         m.serialize_entry("anomalies", &Seq(|| t.anomalies.iter().map(AsStr)))?;
+        m.serialize_entry("decryption", &t.decryption.map(|d| d.as_str()))?;
         m.end()
     }
 }

@@ -171,6 +171,7 @@ type Aes256Ccm = ccm::Ccm<aes::Aes256, U16, U12>;
 type Aes256Ccm8 = ccm::Ccm<aes::Aes256, U8, U12>;
 
 /// A keyed AEAD. Boxed because the AES key schedules are large and the variants differ in size.
+#[derive(Clone)]
 enum AeadCipher {
     Aes128Gcm(Box<aes_gcm::Aes128Gcm>),
     Aes256Gcm(Box<aes_gcm::Aes256Gcm>),
@@ -251,6 +252,7 @@ impl AeadCipher {
 /// `*_TRAFFIC_SECRET_0` from the first record after Finished; [`Tls13Decryptor::key_update`] after
 /// the sender's KeyUpdate. ChangeCipherSpec records in compatibility mode (RFC 8446 Appendix D.4)
 /// are not protected and are not for this type.
+#[derive(Clone)]
 pub struct Tls13Decryptor {
     suite: Tls13Suite,
     secret: Vec<u8>,

@@ -75,7 +75,11 @@ impl Connection {
                 config.is_tls_port(client.port),
                 config.is_tls_port(server.port),
             ),
-            proto: Proto::new(config.max_handshake_message, record_events),
+            proto: Proto::new(
+                config.max_handshake_message,
+                record_events,
+                config.key_log.clone(),
+            ),
             observer: Observer::new(config.max_timeline),
         }
     }

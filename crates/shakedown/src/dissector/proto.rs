@@ -68,6 +68,8 @@ pub(crate) struct Proto {
     pub(crate) want_done: bool,
     /// Protocol events for library consumers, when asked for.
     pub(crate) record_events: bool,
+    /// Secrets to read TLS 1.3's protected records with, when given.
+    key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
 }
 
 /// Where a chunk of bytes came from, for the observer and event consumers.
@@ -79,8 +81,13 @@ pub(crate) struct Origin {
 }
 
 impl Proto {
-    pub(crate) fn new(max_handshake_message: usize, record_events: bool) -> Self {
+    pub(crate) fn new(
+        max_handshake_message: usize,
+        record_events: bool,
+        key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
+    ) -> Self {
         Proto {
+            key_log,
             mode: Mode::Detect,
             rdp_step: RdpStep::AwaitRequest,
             held: PerSide::default(),
@@ -255,10 +262,18 @@ impl Proto {
         }
     }
 
+    fn new_tls(&self) -> TlsConnection {
+        let tls = TlsConnection::new(self.max_handshake_message);
+        match &self.key_log {
+            Some(keys) => tls.with_key_log(std::sync::Arc::clone(keys)),
+            None => tls,
+        }
+    }
+
     fn start_tls(&mut self, obs: &mut Observer) {
         self.mode = Mode::Tls;
         if self.tls.is_none() {
-            self.tls = Some(Box::new(TlsConnection::new(self.max_handshake_message)));
+            self.tls = Some(Box::new(self.new_tls()));
         }
         obs.tls_started();
     }
@@ -290,9 +305,10 @@ impl Proto {
                 None => {}
             }
         }
-        let tls = self
-            .tls
-            .get_or_insert_with(|| Box::new(TlsConnection::new(self.max_handshake_message)));
+        if self.tls.is_none() {
+            self.tls = Some(Box::new(self.new_tls()));
+        }
+        let Some(tls) = self.tls.as_mut() else { return };
         tls.feed(o.side, bytes, &mut self.scratch);
         self.drain_tls(o, obs, events);
     }

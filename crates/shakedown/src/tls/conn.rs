@@ -2,11 +2,15 @@
 //! defragmenter and the message parsers together, and keeping each direction's encryption state.
 //! Its input is the `tcp` reassembler's in-order chunks and gaps; its output goes to `verdict`.
 
+use std::sync::Arc;
+
 use super::codes::{AlertDescription, AlertLevel, TlsVersion, content};
 use super::handshake::{Defragmenter, Message};
 use super::message::{Negotiation, handshake_event};
+use super::reading::Reading;
 use super::record::{Deframer, GapEffect, Header, Item};
 use super::{Alert, TlsEvent, sslv2};
+use crate::decrypt::KeyLog;
 use crate::{PerSide, Side};
 
 /// What happens to the body of the record being read.
@@ -22,6 +26,8 @@ enum Body {
     Sslv2First { bytes: Vec<u8>, cap: usize },
     /// A later SSL 2.0 record: only its first byte is looked at.
     Sslv2Peek,
+    /// A TLS 1.3 protected record being read with a key log ([`Reading`]); `len` is its body length.
+    Protected { len: u16 },
 }
 
 /// One direction's state.
@@ -81,6 +87,10 @@ impl Direction {
 pub struct TlsConnection {
     dirs: PerSide<Direction>,
     neg: Negotiation,
+    /// Secrets to read protected records with, when given.
+    keys: Option<Arc<KeyLog>>,
+    /// Reading TLS 1.3 with them, once the ServerHello said which suite (boxed: rare).
+    reading: Option<Box<Reading>>,
 }
 
 impl TlsConnection {
@@ -93,7 +103,17 @@ impl TlsConnection {
                 Direction::new(max_handshake_message),
             ),
             neg: Negotiation::default(),
+            keys: None,
+            reading: None,
         }
+    }
+
+    /// Reads TLS 1.3's protected records with the secrets of `keys` (matched by client random):
+    /// encrypted handshake messages and alerts then come out as plaintext ones do, and a
+    /// [`TlsEvent::Decryption`] says how it went. Without it nothing is decrypted.
+    pub fn with_key_log(mut self, keys: Arc<KeyLog>) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     /// The negotiated version, once a ServerHello (not a HelloRetryRequest) was seen.
@@ -142,14 +162,24 @@ impl TlsConnection {
             .saturating_add(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
         while let Some(item) = dir.deframer.next(&mut input) {
             match item {
-                Item::Header(h) => on_header(from, h, dir, &mut self.neg, out),
-                Item::Body(b) => on_body(from, b, dir, &mut self.neg, out),
-                Item::End => on_end(dir, out),
+                Item::Header(h) => on_header(from, h, dir, &mut self.neg, &mut self.reading, out),
+                Item::Body(b) => on_body(from, b, dir, &mut self.neg, &mut self.reading, out),
+                Item::End => on_end(from, dir, &mut self.neg, &mut self.reading, out),
                 Item::Resynced { skipped } => out.push(TlsEvent::Resync { skipped }),
                 Item::Malformed(what) => {
                     dir.defrag.reset();
                     out.push(TlsEvent::Malformed { what });
                 }
+            }
+            // With keys, reading starts right after a TLS 1.3 ServerHello, before the next record.
+            if let Some(keys) = &self.keys
+                && self.reading.is_none()
+                && self.neg.is_tls13()
+                && self.neg.suite.is_some()
+                && let Some(mut reading) = Reading::start(keys, &self.neg, dir.max_hs)
+            {
+                reading.report_no_key(out);
+                self.reading = Some(Box::new(reading));
             }
         }
     }
@@ -186,6 +216,7 @@ fn on_header(
     h: Header,
     dir: &mut Direction,
     neg: &mut Negotiation,
+    reading: &mut Option<Box<Reading>>,
     out: &mut Vec<TlsEvent>,
 ) {
     dir.body = Body::Skip;
@@ -262,6 +293,11 @@ fn on_header(
         content::APPLICATION_DATA => {
             if tls13 {
                 dir.protected = true;
+                if let Some(r) = reading.as_mut().filter(|r| r.reads(side)) {
+                    r.begin(side, version);
+                    dir.body = Body::Protected { len };
+                    return;
+                }
             }
             out.push(TlsEvent::ApplicationData { len });
         }
@@ -276,10 +312,16 @@ fn on_body(
     b: &[u8],
     dir: &mut Direction,
     neg: &mut Negotiation,
+    reading: &mut Option<Box<Reading>>,
     out: &mut Vec<TlsEvent>,
 ) {
     match &mut dir.body {
         Body::Skip => {}
+        Body::Protected { .. } => {
+            if let Some(r) = reading.as_mut() {
+                r.body(side, b);
+            }
+        }
         Body::Handshake => {
             let record_version = dir.hs_record_version;
             let mut server_now_protected = false;
@@ -331,8 +373,21 @@ fn on_body(
     }
 }
 
-fn on_end(dir: &mut Direction, out: &mut Vec<TlsEvent>) {
+fn on_end(
+    side: Side,
+    dir: &mut Direction,
+    neg: &mut Negotiation,
+    reading: &mut Option<Box<Reading>>,
+    out: &mut Vec<TlsEvent>,
+) {
     match std::mem::replace(&mut dir.body, Body::Skip) {
+        Body::Protected { len } => {
+            let read = reading.as_mut().is_some_and(|r| r.end(side, neg, out));
+            if !read {
+                // Not readable with the keys given: as without keys.
+                out.push(TlsEvent::ApplicationData { len });
+            }
+        }
         Body::Alert {
             bytes: [level, desc],
             have: 2,

@@ -17,6 +17,10 @@ pub(crate) struct Negotiation {
     pub(crate) hello_retry_request: bool,
     /// The client's ClientHello listed TLS 1.3 (or a draft) in supported_versions.
     pub(crate) client_offered_tls13: bool,
+    /// The first ClientHello's random (what key logs are keyed by).
+    pub(crate) client_random: Option<[u8; 32]>,
+    /// The cipher suite of the ServerHello.
+    pub(crate) suite: Option<super::codes::CipherSuite>,
 }
 
 impl Negotiation {
@@ -38,6 +42,10 @@ pub(crate) fn handshake_event(
     match msg_type {
         hs::CLIENT_HELLO => match parse_client_hello(body, record_version) {
             Some(ch) => {
+                // legacy_version (2 bytes), then the 32-byte random (RFC 8446 §4.1.2).
+                if side == Side::Client && neg.client_random.is_none() {
+                    neg.client_random = body.get(2..34).and_then(|r| r.try_into().ok());
+                }
                 if side == Side::Client
                     && ch.supported_versions.iter().any(|v| v.is_tls13_or_draft())
                 {
@@ -55,6 +63,7 @@ pub(crate) fn handshake_event(
                     neg.hello_retry_request = true;
                 } else {
                     neg.version = Some(sh.version);
+                    neg.suite = Some(sh.cipher_suite);
                 }
                 TlsEvent::ServerHello(Box::new(sh))
             }

@@ -36,6 +36,7 @@ mod fingerprint;
 mod handshake;
 mod hello;
 mod message;
+mod reading;
 mod record;
 mod sslv2;
 
@@ -51,6 +52,7 @@ pub use codes::{
 pub use conn::TlsConnection;
 pub use fingerprint::Ja3;
 pub use hello::{ClientHello, HELLO_RETRY_REQUEST_RANDOM, ServerHello};
+pub use reading::Decryption;
 
 /// One thing seen in a direction of a TLS connection, in stream order.
 #[non_exhaustive]
@@ -124,6 +126,20 @@ pub enum TlsEvent {
         /// `HandshakeType`.
         msg_type: u8,
     },
+    /// An alert read from a decrypted TLS 1.3 record (with a key log).
+    DecryptedAlert {
+        /// Its level.
+        level: AlertLevel,
+        /// Its description.
+        description: AlertDescription,
+    },
+    /// An application_data record read from a decrypted TLS 1.3 record, and its plaintext length.
+    DecryptedApplicationData {
+        /// Plaintext bytes.
+        len: u16,
+    },
+    /// How decrypting this connection with the key log went (once, or again when it failed).
+    Decryption(Decryption),
     /// Something could not be parsed. For the record layer (not TLS, unknown content type, a record
     /// over 2^14+2048 bytes, no header found after a gap) the direction stops: its bytes are only
     /// counted from then on. For a handshake message (`what` is its name) parsing goes on.

@@ -248,6 +248,8 @@ pub struct AlertRecord {
     /// `true` when no alert record was visible and the alert is deduced: a TLS 1.3 short
     /// application_data record sent just before its sender closed during the handshake.
     pub inferred: bool,
+    /// `true` when its level and description were read from a record decrypted with a key log.
+    pub decrypted: bool,
     /// The frame that completed the alert record.
     pub at: Mark,
 }
@@ -318,6 +320,8 @@ pub struct TlsFacts {
     pub application_records: PerSide<u64>,
     /// Things the TLS parser did not understand, and messages where they make no sense.
     pub anomalies: Vec<TlsAnomaly>,
+    /// How decrypting with the key log went (`None`: no key log was given).
+    pub decryption: Option<crate::tls::Decryption>,
 }
 
 /// Something in a connection's TLS the parser could not read, or a message where it makes no sense

@@ -350,6 +350,7 @@ impl Observer {
             from,
             alert,
             inferred: true,
+            decrypted: false,
             at: pending.at,
         });
         if let Some(tls) = self.tls.as_mut() {
@@ -392,7 +393,7 @@ impl Observer {
             };
             self.first_tls_protected = protected;
         }
-        let is_record_level = !matches!(event, TlsEvent::Malformed { .. } | TlsEvent::Resync { .. });
+        let is_record_level = !matches!(event, TlsEvent::Malformed { .. } | TlsEvent::Resync { .. } | TlsEvent::Decryption(_));
         if is_record_level {
             // Any later record of the side settles a pending alert-sized record as data.
             self.pending_alert[from] = None;
@@ -492,7 +493,34 @@ impl Observer {
                     self.complete(at);
                 }
             }
-            (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) => { self.note(at, from, Step::EncryptedHandshake); }
+            (TlsEvent::Finished, _) => {
+                // TLS 1.3, read with a key log: the Finished itself.
+                if !self.finished[from] {
+                    self.finished[from] = true;
+                    self.advance(Stage::Finished);
+                }
+                self.note(at, from, Step::FinishedDecrypted);
+                if self.finished.client && self.finished.server {
+                    self.complete(at);
+                }
+            }
+            (TlsEvent::EncryptedHandshake { .. }, _) => { self.note(at, from, Step::EncryptedHandshake); }
+            (TlsEvent::DecryptedAlert { level, description }, _) => {
+                let alert = Alert { level: Some(*level), description: Some(*description), encrypted: true };
+                self.alerts.push(AlertRecord { from, alert, inferred: false, decrypted: true, at });
+                self.note(at, from, Step::Alert { alert, inferred: false });
+            }
+            (TlsEvent::DecryptedApplicationData { len }, _) => {
+                tls.application_records[from] += 1;
+                if self.completed() {
+                    self.advance(Stage::ApplicationData);
+                    let after = &mut self.after_completion[from];
+                    after.records += 1;
+                    after.data = true;
+                }
+                self.note(at, from, Step::ApplicationData { protected_handshake: false, bytes: u64::from(*len) });
+            }
+            (TlsEvent::Decryption(status), _) => tls.decryption = Some(*status),
             (TlsEvent::ApplicationData { len }, _) => {
                 tls.application_records[from] += 1;
                 let bytes = u64::from(*len);
@@ -533,7 +561,7 @@ impl Observer {
                 }
             }
             (TlsEvent::Alert(alert), _) => {
-                self.alerts.push(AlertRecord { from, alert: *alert, inferred: false, at });
+                self.alerts.push(AlertRecord { from, alert: *alert, inferred: false, decrypted: false, at });
                 self.note(at, from, Step::Alert { alert: *alert, inferred: false });
             }
             (TlsEvent::SslV2 { msg_type: 4 }, Side::Server) if tls.version.is_none() => {
@@ -596,6 +624,16 @@ impl Observer {
         {
             // The capture began after the handshake: the first records seen were already protected.
             self.completed_at = Some(facts.start);
+        }
+        if let (Some(done), true) = (self.completed_at, self.tls13) {
+            // TLS 1.3 read with a key log: both Finished messages, yet the server may still refuse
+            // the client's certificate after the client's Finished (its alert, decrypted, says so).
+            let refused = self.alerts.iter().any(|a| {
+                a.decrypted && a.at >= done && a.alert.level == Some(crate::tls::AlertLevel::FATAL)
+            });
+            if refused {
+                self.completed_at = None;
+            }
         }
         if let (false, true, Some(second)) =
             (self.completed(), self.tls13, self.second_client_protected)

@@ -183,6 +183,7 @@ impl Case {
             from,
             alert,
             inferred,
+            decrypted: false,
             at: mark(frame),
         });
         self.step(frame, from, Step::Alert { alert, inferred })

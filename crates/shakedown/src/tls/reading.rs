@@ -1,0 +1,244 @@
+//! Reading TLS 1.3's protected records with a key log: between the record deframer and the
+//! handshake/alert reader of [`super::TlsConnection`]. With the connection's traffic secrets
+//! ([`crate::decrypt::KeyLog`], by client random) each side's protected records are opened
+//! ([`crate::decrypt::record::Tls13Decryptor`]): handshake messages go to the same parsers as
+//! plaintext ones (EncryptedExtensions, CertificateRequest, Certificate, Finished, ...), alerts come
+//! out with their real level and description. After a side's Finished its application keys take
+//! over, for a few records only: bulk data is never decrypted. Without keys nothing here runs.
+
+use std::sync::Arc;
+
+use super::TlsEvent;
+use super::codes::{AlertDescription, AlertLevel, CipherSuite, TlsVersion, content, hs};
+use super::handshake::{Defragmenter, Message};
+use super::message::{Negotiation, handshake_event};
+use crate::decrypt::KeyLog;
+use crate::decrypt::record::Tls13Decryptor;
+use crate::{PerSide, Side};
+
+/// Application records decrypted per side after its Finished (to read alerts and tickets that end a
+/// handshake); the rest is only counted.
+const APPLICATION_RECORDS_READ: u8 = 4;
+/// The largest protected record body (RFC 8446 §5.2: 2^14 + 256).
+const MAX_PROTECTED: usize = (1 << 14) + 256;
+
+/// What decrypting with the key log came to, for the verdict (SCHEMA.md `tls.decryption`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Decryption {
+    /// Records of the connection were decrypted.
+    Ok,
+    /// No secret in the key log matches the connection's client random.
+    NoKey,
+    /// A secret matched, but a record did not authenticate with it (a wrong key log).
+    Failed,
+}
+
+impl Decryption {
+    /// The SCHEMA.md name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decryption::Ok => "ok",
+            Decryption::NoKey => "no_key",
+            Decryption::Failed => "failed",
+        }
+    }
+}
+
+/// One side's reading state.
+#[derive(Clone)]
+struct Reader {
+    decryptor: Tls13Decryptor,
+    /// The secret for after this side's Finished (`None`: stop there).
+    next_secret: Option<Vec<u8>>,
+    /// Whether the application keys are in use.
+    application: bool,
+    /// Application records still to read.
+    left: u8,
+    /// Handshake messages of the decrypted stream.
+    defrag: Defragmenter,
+    /// The protected record being read: its header's version and its body.
+    record: Option<(TlsVersion, Vec<u8>)>,
+}
+
+/// The reading state of one connection.
+#[derive(Clone)]
+pub(crate) struct Reading {
+    sides: PerSide<Option<Box<Reader>>>,
+    suite: CipherSuite,
+    pub(crate) status: Decryption,
+    reported: bool,
+}
+
+impl std::fmt::Debug for Reading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reading")
+            .field("suite", &self.suite)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reading {
+    /// Sets up reading after a TLS 1.3 ServerHello, from the secrets the key log holds for the
+    /// connection's client random. `None` when there is nothing to do (no random seen).
+    pub(crate) fn start(log: &Arc<KeyLog>, neg: &Negotiation, max_hs: usize) -> Option<Reading> {
+        let random = neg.client_random?;
+        let suite = neg.suite?;
+        let mut reading = Reading {
+            sides: PerSide::default(),
+            suite,
+            status: Decryption::NoKey,
+            reported: false,
+        };
+        let Some(secrets) = log.secrets(&random) else {
+            return Some(reading);
+        };
+        let reader = |hs: Option<&crate::decrypt::Secret>,
+                      app: Option<&crate::decrypt::Secret>|
+         -> Option<Box<Reader>> {
+            let decryptor = Tls13Decryptor::new(suite, hs?.as_bytes()).ok()?;
+            Some(Box::new(Reader {
+                decryptor,
+                next_secret: app.map(|s| s.as_bytes().to_vec()),
+                application: false,
+                left: APPLICATION_RECORDS_READ,
+                defrag: Defragmenter::new(max_hs),
+                record: None,
+            }))
+        };
+        reading.sides = PerSide::new(
+            reader(
+                secrets.client_handshake_traffic.as_ref(),
+                secrets.client_traffic_0.as_ref(),
+            ),
+            reader(
+                secrets.server_handshake_traffic.as_ref(),
+                secrets.server_traffic_0.as_ref(),
+            ),
+        );
+        if reading.sides.client.is_some() || reading.sides.server.is_some() {
+            reading.status = Decryption::Ok;
+        }
+        Some(reading)
+    }
+
+    /// Whether `side`'s next protected record is to be read.
+    pub(crate) fn reads(&self, side: Side) -> bool {
+        self.sides[side].is_some()
+    }
+
+    /// A protected record of `side` begins.
+    pub(crate) fn begin(&mut self, side: Side, version: TlsVersion) {
+        if let Some(r) = self.sides[side].as_mut() {
+            r.record = Some((version, Vec::new()));
+        }
+    }
+
+    /// More of its body.
+    pub(crate) fn body(&mut self, side: Side, bytes: &[u8]) {
+        if let Some((_, buf)) = self.sides[side].as_mut().and_then(|r| r.record.as_mut()) {
+            let room = MAX_PROTECTED.saturating_sub(buf.len());
+            buf.extend_from_slice(bytes.get(..bytes.len().min(room)).unwrap_or_default());
+        }
+    }
+
+    /// The record is complete: opens it and appends what it held to `out`. Returns `false` when it
+    /// could not be read (then the caller reports it as it would without keys).
+    pub(crate) fn end(
+        &mut self,
+        side: Side,
+        neg: &mut Negotiation,
+        out: &mut Vec<TlsEvent>,
+    ) -> bool {
+        let suite = self.suite;
+        let Some(reader) = self.sides[side].as_mut() else {
+            return false;
+        };
+        let Some((version, body)) = reader.record.take() else {
+            return false;
+        };
+        let plain = match reader
+            .decryptor
+            .decrypt(content::APPLICATION_DATA, version, &body)
+        {
+            Ok(p) => p,
+            Err(_) => {
+                // A wrong key never changes a verdict: say it failed and read nothing more.
+                self.status = Decryption::Failed;
+                self.sides = PerSide::default();
+                self.report(out);
+                return false;
+            }
+        };
+        self.report(out);
+        let Some(reader) = self.sides[side].as_mut() else {
+            return true;
+        };
+        let mut finished = false;
+        match plain.content_type {
+            content::HANDSHAKE => {
+                let record_version = TlsVersion(0x0303);
+                reader.defrag.push(&plain.data, |m| match m {
+                    Message::Complete { msg_type, body } => {
+                        finished |= msg_type == hs::FINISHED;
+                        out.push(handshake_event(side, msg_type, body, record_version, neg));
+                    }
+                    Message::Oversized { msg_type, len } => {
+                        out.push(TlsEvent::OversizedHandshake { msg_type, len });
+                    }
+                });
+            }
+            content::ALERT => match plain.data[..] {
+                [level, description] => out.push(TlsEvent::DecryptedAlert {
+                    level: AlertLevel(level),
+                    description: AlertDescription(description),
+                }),
+                _ => out.push(TlsEvent::Malformed {
+                    what: "decrypted alert",
+                }),
+            },
+            _ => {
+                out.push(TlsEvent::DecryptedApplicationData {
+                    len: u16::try_from(plain.data.len()).unwrap_or(u16::MAX),
+                });
+                reader.left = reader.left.saturating_sub(1);
+                if reader.application && reader.left == 0 {
+                    self.sides[side] = None;
+                    return true;
+                }
+            }
+        }
+        if finished {
+            // This side's Finished: its application keys from the next record on (RFC 8446 §7.1).
+            let next = reader
+                .next_secret
+                .take()
+                .and_then(|secret| Tls13Decryptor::new(suite, &secret).ok());
+            match next {
+                Some(decryptor) => {
+                    reader.decryptor = decryptor;
+                    reader.application = true;
+                    reader.defrag.reset();
+                }
+                None => self.sides[side] = None,
+            }
+        }
+        true
+    }
+
+    /// Says once how decryption went.
+    fn report(&mut self, out: &mut Vec<TlsEvent>) {
+        if !self.reported || self.status == Decryption::Failed {
+            self.reported = true;
+            out.push(TlsEvent::Decryption(self.status));
+        }
+    }
+
+    /// Says it when no key matched (called once the connection has its keys or not).
+    pub(crate) fn report_no_key(&mut self, out: &mut Vec<TlsEvent>) {
+        if self.status == Decryption::NoKey {
+            self.report(out);
+        }
+    }
+}
