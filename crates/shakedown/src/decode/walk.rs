@@ -5,14 +5,16 @@
 use std::net::IpAddr;
 
 use super::defrag::{Defragmenter, FragHead, FragKey, FragOutcome};
-use super::header::{HeaderError, Ipv4Header, Ipv6Header, TcpHeader};
+use super::header::{
+    HeaderError, IPV6_FRAGMENT_LEN, Ipv4Header, Ipv6Fragment, Ipv6Header, TcpHeader,
+};
 use super::link;
 use super::next::{Next, ppp};
 use super::{
     FragmentDrop, IpFacts, Layer, MAX_IPV6_EXT_HEADERS, MAX_TUNNEL_DEPTH, MAX_VLAN_TAGS, Skip,
     TcpSegment,
 };
-use crate::bytes::view::{be16, be32};
+use crate::bytes::view::be16;
 use crate::capture::{Frame, LinkType};
 
 /// Upper bound on walk steps for one frame (each tunnel costs a handful of steps).
@@ -309,7 +311,7 @@ impl<'a> Walker<'a> {
                     };
                     (usize::from(units) + 2) * 4
                 }
-                44 => 8,
+                44 => IPV6_FRAGMENT_LEN,
                 _ => {
                     return Ok((
                         FragHead {
@@ -334,8 +336,9 @@ impl<'a> Walker<'a> {
             if this != 44 {
                 continue;
             }
-            let offset = u32::from(be16(header, 2) & 0xFFF8);
-            let more = be16(header, 2) & 1 != 0;
+            let frag =
+                Ipv6Fragment::new_checked(header).map_err(|e| self.refused(e, Layer::Ipv6))?;
+            let (offset, more) = (frag.offset(), frag.more_fragments());
             if offset == 0 && !more {
                 // An atomic fragment (RFC 6946): just a packet.
                 continue;
@@ -346,7 +349,7 @@ impl<'a> Walker<'a> {
             if usize_u32(body.len()) < wire {
                 return Err(Skip::FragmentDropped(FragmentDrop::Cut));
             }
-            let id = be32(header, 4);
+            let id = frag.ident();
             // The key leaves the protocol out: only the offset-zero fragment's Next Header counts.
             let key = FragKey {
                 interface: self.interface,

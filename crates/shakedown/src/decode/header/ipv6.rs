@@ -1,4 +1,5 @@
-//! The IPv6 fixed header (RFC 8200 §3) as a checked view; the walker reads extension headers.
+//! The IPv6 fixed header (RFC 8200 §3) and the Fragment header (§4.5) as checked views; the walker
+//! steps over the other extension headers by their length fields.
 
 use std::net::Ipv6Addr;
 
@@ -93,6 +94,58 @@ impl<'a> Ipv6Header<'a> {
     }
 }
 
+/// Field offsets of the IPv6 Fragment header (RFC 8200 §4.5).
+mod frag_field {
+    use crate::bytes::Field;
+
+    pub(super) const NEXT_HEADER: usize = 0;
+    /// Fragment offset in 8-octet units (13 bits), 2 reserved bits, M (more fragments).
+    pub(super) const OFFSET_FLAGS: Field = 2..4;
+    pub(super) const IDENT: Field = 4..8;
+}
+
+/// Length of the Fragment header.
+pub(crate) const FRAGMENT_LEN: usize = frag_field::IDENT.end;
+
+/// A checked view of an IPv6 Fragment header (RFC 8200 §4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ipv6Fragment<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Ipv6Fragment<'a> {
+    /// Checks that the 8-byte header is there.
+    #[inline]
+    pub(crate) fn new_checked(bytes: &'a [u8]) -> Result<Self, HeaderError> {
+        need(FRAGMENT_LEN, bytes.len())?;
+        Ok(Ipv6Fragment { bytes })
+    }
+
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the walker reads every extension header's first byte alike"
+        )
+    )]
+    pub(crate) fn next_header(&self) -> u8 {
+        view::byte(self.bytes, frag_field::NEXT_HEADER)
+    }
+
+    /// Fragment offset in bytes.
+    pub(crate) fn offset(&self) -> u32 {
+        u32::from(view::be16(self.bytes, frag_field::OFFSET_FLAGS.start) & 0xFFF8)
+    }
+
+    pub(crate) fn more_fragments(&self) -> bool {
+        view::be16(self.bytes, frag_field::OFFSET_FLAGS.start) & 1 != 0
+    }
+
+    pub(crate) fn ident(&self) -> u32 {
+        view::be32(self.bytes, frag_field::IDENT.start)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +192,28 @@ mod tests {
             Ipv6Header::new_checked(&p[..HEADER_LEN]).unwrap().rest(),
             b""
         );
+    }
+
+    #[test]
+    fn fragment_every_field_and_truncation() {
+        // TCP next, offset 0x1234 units with M set, identification 0xdeadbeef.
+        let f = [6, 0, 0x91, 0xa1, 0xde, 0xad, 0xbe, 0xef];
+        let h = Ipv6Fragment::new_checked(&f).unwrap();
+        assert_eq!(h.next_header(), 6);
+        assert_eq!(h.offset(), 0x1234 * 8);
+        assert!(h.more_fragments());
+        assert_eq!(h.ident(), 0xdead_beef);
+        let last = Ipv6Fragment::new_checked(&[6, 0, 0x91, 0xa0, 0, 0, 0, 1]).unwrap();
+        assert_eq!((last.offset(), last.more_fragments()), (0x1234 * 8, false));
+        for len in 0..FRAGMENT_LEN {
+            assert_eq!(
+                Ipv6Fragment::new_checked(&f[..len]),
+                Err(HeaderError::Short {
+                    need: FRAGMENT_LEN,
+                    have: len
+                })
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod ipv6;
 mod tcp;
 
 pub(super) use ipv4::Ipv4Header;
-pub(super) use ipv6::Ipv6Header;
+pub(super) use ipv6::{FRAGMENT_LEN as IPV6_FRAGMENT_LEN, Ipv6Fragment, Ipv6Header};
 pub(super) use tcp::TcpHeader;
 
 /// Why bytes are not a header: what a view's `new_checked` (or a length check after it) says. The
