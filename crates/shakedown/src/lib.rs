@@ -42,6 +42,7 @@
 )]
 
 mod analyze;
+mod bytes;
 pub mod capture;
 pub mod config;
 pub mod decode;

@@ -183,13 +183,11 @@ impl ByteOrder {
     }
     /// Reads a `u32` at `off`, or `None` past the end.
     pub(crate) fn u32_at(self, b: &[u8], off: usize) -> Option<u32> {
-        let bytes: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
-        Some(self.u32(bytes))
+        crate::bytes::array(b, off).map(|a| self.u32(a))
     }
     /// Reads a `u16` at `off`, or `None` past the end.
     pub(crate) fn u16_at(self, b: &[u8], off: usize) -> Option<u16> {
-        let bytes: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
-        Some(self.u16(bytes))
+        crate::bytes::array(b, off).map(|a| self.u16(a))
     }
 }
 

@@ -1,9 +1,10 @@
-//! Link-layer headers that etherparse does not slice (and the trivial ones): each gives the next
+//! Link-layer headers (all but Ethernet): each gives the next
 //! layer. Link types are tcpdump's LINKTYPE_ values (<https://www.tcpdump.org/linktypes.html>).
 //! Ethernet itself is handled by the walker, since tunnels lead back to it.
 
-use super::walk::{Next, be16, ppp};
+use super::next::{Next, ppp};
 use super::{Layer, Skip};
+use crate::bytes::view::be16;
 use crate::capture::LinkType;
 
 /// BSD address families seen in NULL/LOOP headers: AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD,
@@ -83,7 +84,8 @@ fn nflog(data: &[u8], short: Skip) -> Result<Next<'_>, Skip> {
     let little = match tlvs.first_chunk::<2>() {
         Some(len) => {
             let le = usize::from(u16::from_le_bytes(*len));
-            (4..=tlvs.len()).contains(&le) || !(4..=tlvs.len()).contains(&usize::from(be16(len, 0)))
+            (4..=tlvs.len()).contains(&le)
+                || !(4..=tlvs.len()).contains(&usize::from(u16::from_be_bytes(*len)))
         }
         None => true,
     };

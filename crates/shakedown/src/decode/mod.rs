@@ -40,7 +40,9 @@
 //! ```
 
 mod defrag;
+mod header;
 mod link;
+mod next;
 mod walk;
 
 #[cfg(test)]

@@ -4,46 +4,24 @@
 
 use std::net::IpAddr;
 
-use etherparse::err::{ipv4, ipv6};
-use etherparse::{Ipv4HeaderSlice, Ipv6HeaderSlice};
-
 use super::defrag::{Defragmenter, FragHead, FragKey, FragOutcome};
+use super::header::{
+    HeaderError, IPV6_FRAGMENT_LEN, Ipv4Header, Ipv6Fragment, Ipv6Header, TcpHeader,
+};
 use super::link;
+use super::next::{Next, ppp};
 use super::{
     FragmentDrop, IpFacts, Layer, MAX_IPV6_EXT_HEADERS, MAX_TUNNEL_DEPTH, MAX_VLAN_TAGS, Skip,
-    TcpFlags, TcpSegment,
+    TcpSegment,
 };
+use crate::bytes::view::be16;
 use crate::capture::{Frame, LinkType};
 
 /// Upper bound on walk steps for one frame (each tunnel costs a handful of steps).
 const MAX_STEPS: usize = 8 * (MAX_TUNNEL_DEPTH as usize + 2);
 
-/// Big-endian u16 at `at`, 0 when out of range (callers check lengths first).
-pub(super) fn be16(b: &[u8], at: usize) -> u16 {
-    match b.get(at..at.saturating_add(2)) {
-        Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
-        _ => 0,
-    }
-}
-
 fn usize_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// The next header to decode, over bytes that start with it.
-pub(super) enum Next<'a> {
-    /// An Ethernet II (or 802.3) header.
-    Ethernet(&'a [u8]),
-    /// A payload identified by an EtherType.
-    EtherType(u16, &'a [u8]),
-    /// An IP header of either version (by its first nibble).
-    Ip(&'a [u8]),
-    /// An IPv4 header.
-    Ipv4(&'a [u8]),
-    /// An IPv6 header.
-    Ipv6(&'a [u8]),
-    /// Walk finished.
-    Done(TcpSegment<'a>),
 }
 
 pub(super) struct Walker<'a> {
@@ -96,6 +74,14 @@ impl<'a> Walker<'a> {
             Skip::Truncated(layer)
         } else {
             Skip::Malformed(layer)
+        }
+    }
+
+    /// The skip for a header a view's `new_checked` refused.
+    fn refused(&self, e: HeaderError, layer: Layer) -> Skip {
+        match e {
+            HeaderError::Short { .. } => self.short(layer),
+            HeaderError::Malformed => Skip::Malformed(layer),
         }
     }
 
@@ -226,12 +212,8 @@ impl<'a> Walker<'a> {
 
     /// IPv4 (RFC 791 §3.1). Options are skipped by the header length.
     fn ipv4(&mut self, d: &'a [u8]) -> Result<Next<'a>, Skip> {
-        let h = match Ipv4HeaderSlice::from_slice(d) {
-            Ok(h) => h,
-            Err(ipv4::HeaderSliceError::Len(_)) => return Err(self.short(Layer::Ipv4)),
-            Err(ipv4::HeaderSliceError::Content(_)) => return Err(Skip::Malformed(Layer::Ipv4)),
-        };
-        let hlen = h.slice().len();
+        let h = Ipv4Header::new_checked(d).map_err(|e| self.refused(e, Layer::Ipv4))?;
+        let hlen = h.header_len();
         let total = usize::from(h.total_len());
         // A total length smaller than the header is what segmentation offload leaves in captures
         // taken on the sender (often 0): the captured length is all there is to go by.
@@ -242,21 +224,18 @@ impl<'a> Walker<'a> {
         };
         let payload = d.get(hlen..end).unwrap_or_default();
         let wire = usize_u32(wire);
-        let (src, dst) = (
-            IpAddr::V4(h.source_addr()),
-            IpAddr::V4(h.destination_addr()),
-        );
-        let proto = h.protocol().0;
+        let (src, dst) = (IpAddr::V4(h.src_addr()), IpAddr::V4(h.dst_addr()));
+        let proto = h.protocol();
         let ip = IpFacts {
             hop_limit: h.ttl(),
-            id: Some(h.identification()),
+            id: Some(h.ident()),
         };
-        let offset = u32::from(h.fragments_offset().value()) * 8;
+        let offset = h.frag_offset();
         if h.more_fragments() || offset != 0 {
             if usize_u32(payload.len()) < wire {
                 return Err(Skip::FragmentDropped(FragmentDrop::Cut));
             }
-            let id = u32::from(h.identification());
+            let id = u32::from(h.ident());
             let key = FragKey {
                 interface: self.interface,
                 src,
@@ -280,25 +259,18 @@ impl<'a> Walker<'a> {
 
     /// IPv6 (RFC 8200 §3) and its extension headers.
     fn ipv6(&mut self, d: &'a [u8]) -> Result<Next<'a>, Skip> {
-        let h = match Ipv6HeaderSlice::from_slice(d) {
-            Ok(h) => h,
-            Err(ipv6::HeaderSliceError::Len(_)) => return Err(self.short(Layer::Ipv6)),
-            Err(ipv6::HeaderSliceError::Content(_)) => return Err(Skip::Malformed(Layer::Ipv6)),
-        };
-        let rest = d.get(40..).unwrap_or_default();
-        let plen = usize::from(h.payload_length());
+        let h = Ipv6Header::new_checked(d).map_err(|e| self.refused(e, Layer::Ipv6))?;
+        let rest = h.rest();
+        let plen = usize::from(h.payload_len());
         // Payload length 0: a jumbogram (RFC 2675) or segmentation offload; use what was captured.
         let (body, wire) = if plen == 0 {
             (rest, rest.len())
         } else {
             (rest.get(..plen).unwrap_or(rest), plen)
         };
-        let (src, dst) = (
-            IpAddr::V6(h.source_addr()),
-            IpAddr::V6(h.destination_addr()),
-        );
+        let (src, dst) = (IpAddr::V6(h.src_addr()), IpAddr::V6(h.dst_addr()));
         let first = FragHead {
-            proto: h.next_header().0,
+            proto: h.next_header(),
             hop_limit: h.hop_limit(),
         };
         let (head, data, wire) = self.ipv6_exts(src, dst, first, body, usize_u32(wire))?;
@@ -339,7 +311,7 @@ impl<'a> Walker<'a> {
                     };
                     (usize::from(units) + 2) * 4
                 }
-                44 => 8,
+                44 => IPV6_FRAGMENT_LEN,
                 _ => {
                     return Ok((
                         FragHead {
@@ -364,8 +336,9 @@ impl<'a> Walker<'a> {
             if this != 44 {
                 continue;
             }
-            let offset = u32::from(be16(header, 2) & 0xFFF8);
-            let more = be16(header, 2) & 1 != 0;
+            let frag =
+                Ipv6Fragment::new_checked(header).map_err(|e| self.refused(e, Layer::Ipv6))?;
+            let (offset, more) = (frag.offset(), frag.more_fragments());
             if offset == 0 && !more {
                 // An atomic fragment (RFC 6946): just a packet.
                 continue;
@@ -376,10 +349,7 @@ impl<'a> Walker<'a> {
             if usize_u32(body.len()) < wire {
                 return Err(Skip::FragmentDropped(FragmentDrop::Cut));
             }
-            let id = match header.get(4..8) {
-                Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-                _ => 0,
-            };
+            let id = frag.ident();
             // The key leaves the protocol out: only the offset-zero fragment's Next Header counts.
             let key = FragKey {
                 interface: self.interface,
@@ -448,8 +418,8 @@ impl<'a> Walker<'a> {
     }
 
     /// TCP header (RFC 9293 §3.1). `data` is bounded by the IP length; `wire` is the IP payload
-    /// length. Options are not part of the view, so a frame cut inside them still gives a segment
-    /// (a SYN cut in its options is still the SYN), with an empty captured payload.
+    /// length. The view checks only the fixed header, so a frame cut inside the options still gives
+    /// a segment (a SYN cut in its options is still the SYN), with an empty captured payload.
     fn tcp(
         &self,
         src: IpAddr,
@@ -458,34 +428,24 @@ impl<'a> Walker<'a> {
         data: &'a [u8],
         wire: u32,
     ) -> Result<TcpSegment<'a>, Skip> {
-        let Some(h) = data.first_chunk::<20>() else {
-            return Err(self.short(Layer::Tcp));
+        let h = TcpHeader::new_checked(data).map_err(|e| self.refused(e, Layer::Tcp))?;
+        let payload = match h.payload() {
+            Ok(payload) => payload,
+            Err(_) if self.cut => &[],
+            Err(_) => return Err(Skip::Malformed(Layer::Tcp)),
         };
-        let hlen = usize::from(h[12] >> 4) * 4;
-        if hlen < 20 {
+        let Some(wire_payload_len) = wire.checked_sub(usize_u32(h.header_len())) else {
             return Err(Skip::Malformed(Layer::Tcp));
-        }
-        let payload = match data.get(hlen..) {
-            Some(payload) => payload,
-            None if self.cut => &[],
-            None => return Err(Skip::Malformed(Layer::Tcp)),
-        };
-        let Some(wire_payload_len) = wire.checked_sub(usize_u32(hlen)) else {
-            return Err(Skip::Malformed(Layer::Tcp));
-        };
-        let be32 = |at: usize| match h.get(at..at + 4) {
-            Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-            _ => 0,
         };
         Ok(TcpSegment {
             src,
             dst,
-            src_port: be16(h, 0),
-            dst_port: be16(h, 2),
-            seq: be32(4),
-            ack: be32(8),
-            flags: TcpFlags(h[13]),
-            window: be16(h, 14),
+            src_port: h.src_port(),
+            dst_port: h.dst_port(),
+            seq: h.seq_number(),
+            ack: h.ack_number(),
+            flags: h.flags(),
+            window: h.window(),
             payload,
             wire_payload_len,
             ip,
@@ -583,26 +543,6 @@ impl<'a> Walker<'a> {
         let inner = inner.ok_or(cut_tunnel)?;
         self.tunnel()?;
         Ok(inner)
-    }
-}
-
-/// PPP (RFC 1661 §2) after PPPoE, enhanced GRE or as a link type: optional address/control
-/// (RFC 1662), a 1- or 2-byte protocol (protocol field compression), IPv4 0x21 or IPv6 0x57; any
-/// other protocol (LCP, compressed or encrypted data) is `NonIp` with the PPP protocol number.
-pub(super) fn ppp(d: &[u8], short: Skip) -> Result<Next<'_>, Skip> {
-    let d = match d {
-        [0xFF, 0x03, rest @ ..] => rest,
-        _ => d,
-    };
-    let (proto, rest) = match d {
-        [lo, rest @ ..] if lo & 1 == 1 => (u16::from(*lo), rest),
-        [hi, lo, rest @ ..] => (u16::from_be_bytes([*hi, *lo]), rest),
-        _ => return Err(short),
-    };
-    match proto {
-        0x21 => Ok(Next::Ipv4(rest)),
-        0x57 => Ok(Next::Ipv6(rest)),
-        _ => Err(Skip::NonIp { ethertype: proto }),
     }
 }
 

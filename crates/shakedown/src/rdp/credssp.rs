@@ -674,10 +674,8 @@ impl AuthMechanism {
 
 fn classify(token: &[u8], spnego_allowed: bool) -> AuthMechanism {
     if let Some(rest) = token.strip_prefix(NTLM_SIGNATURE) {
-        return match rest.get(..4) {
-            Some(t) => AuthMechanism::Ntlm(NtlmMessageType(u32::from_le_bytes([
-                t[0], t[1], t[2], t[3],
-            ]))),
+        return match crate::bytes::le32(rest, 0) {
+            Some(t) => AuthMechanism::Ntlm(NtlmMessageType(t)),
             None => AuthMechanism::Unknown,
         };
     }
@@ -1092,8 +1090,8 @@ pub const EARLY_USER_AUTHORIZATION_LEN: usize = 4;
 /// authorizationResult a server sends right after the CredSSP handshake when PROTOCOL_HYBRID_EX was
 /// selected. Only the first [`EARLY_USER_AUTHORIZATION_LEN`] bytes are read.
 pub fn parse_early_user_authorization(buf: &[u8]) -> Result<AuthorizationResult, CredsspError> {
-    match buf.get(..EARLY_USER_AUTHORIZATION_LEN) {
-        Some(&[a, b, c, d]) => Ok(AuthorizationResult(u32::from_le_bytes([a, b, c, d]))),
+    match crate::bytes::le32(buf, 0) {
+        Some(v) => Ok(AuthorizationResult(v)),
         _ => Err(CredsspError::Truncated {
             layer: "early_user_authorization",
             need: EARLY_USER_AUTHORIZATION_LEN,

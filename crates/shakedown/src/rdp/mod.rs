@@ -28,6 +28,10 @@
 //! # Ok::<(), shakedown::rdp::RdpError>(())
 //! ```
 
+/// Views read their fields through the crate's one reader set (0 past the end, which each view's
+/// `new_checked` rules out).
+use crate::bytes::view::{be16, byte, le16, le32};
+
 pub mod credssp;
 mod negotiation;
 mod tpkt;
@@ -88,32 +92,6 @@ pub enum RdpError {
     /// (MS-RDPBCGR 2.2.1.1).
     #[error("not RDP: X.224 connection request with ISO 8073 transport parameters (ISO-on-TCP)")]
     IsoTransport,
-}
-
-/// Reads byte `i`, 0 past the end: views call it only on offsets their `new_checked` verified, and it
-/// keeps every accessor panic-free even if that invariant were ever broken.
-fn byte(buf: &[u8], i: usize) -> u8 {
-    buf.get(i).copied().unwrap_or(0)
-}
-
-/// Big-endian u16 at `i` (TPKT, X.224 references), 0 past the end.
-fn be16(buf: &[u8], i: usize) -> u16 {
-    u16::from_be_bytes([byte(buf, i), byte(buf, i + 1)])
-}
-
-/// Little-endian u16 at `i` (RDP negotiation structures), 0 past the end.
-fn le16(buf: &[u8], i: usize) -> u16 {
-    u16::from_le_bytes([byte(buf, i), byte(buf, i + 1)])
-}
-
-/// Little-endian u32 at `i` (RDP negotiation structures), 0 past the end.
-fn le32(buf: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes([
-        byte(buf, i),
-        byte(buf, i + 1),
-        byte(buf, i + 2),
-        byte(buf, i + 3),
-    ])
 }
 
 #[cfg(test)]

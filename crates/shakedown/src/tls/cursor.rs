@@ -39,13 +39,11 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn u16(&mut self) -> Option<u16> {
-        let b = self.take(2)?;
-        Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
+        crate::bytes::be16(self.take(2)?, 0)
     }
 
     pub(crate) fn u24(&mut self) -> Option<u32> {
-        let b = self.take(3)?;
-        Some(u32::from_be_bytes([0, *b.first()?, *b.get(1)?, *b.get(2)?]))
+        crate::bytes::be24(self.take(3)?, 0)
     }
 
     /// A vector with a one-byte length prefix, as a sub-cursor.

@@ -189,13 +189,8 @@ impl Defragmenter {
 
 /// Type and length of a 4-byte handshake header (the caller guarantees 4 bytes).
 fn header(b: &[u8]) -> (u8, usize) {
-    let t = b.first().copied().unwrap_or(0);
-    let len = u32::from_be_bytes([
-        0,
-        *b.get(1).unwrap_or(&0),
-        *b.get(2).unwrap_or(&0),
-        *b.get(3).unwrap_or(&0),
-    ]);
+    let t = crate::bytes::view::byte(b, 0);
+    let len = crate::bytes::be24(b, 1).unwrap_or(0);
     (t, usize::try_from(len).unwrap_or(usize::MAX))
 }
 

@@ -199,6 +199,6 @@ pub fn looks_like_tls(first_bytes: &[u8]) -> Option<bool> {
     if *first_bytes.get(1)? != 3 || *first_bytes.get(2)? > 4 {
         return Some(false);
     }
-    let len = u16::from_be_bytes([*first_bytes.get(3)?, *first_bytes.get(4)?]);
+    let len = crate::bytes::be16(first_bytes, 3)?;
     Some(len <= record::MAX_RECORD_LEN)
 }
