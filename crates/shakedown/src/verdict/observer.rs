@@ -374,6 +374,18 @@ impl Observer {
         }
     }
 
+    /// A side's Finished (once): the handshake completes with the second.
+    fn finished(&mut self, from: Side, at: Mark, step: Step) {
+        if !self.finished[from] {
+            self.finished[from] = true;
+            self.advance(Stage::Finished);
+            self.note(at, from, step);
+        }
+        if self.finished.client && self.finished.server {
+            self.complete(at);
+        }
+    }
+
     fn complete(&mut self, at: Mark) {
         if self.completed_at.is_none() {
             self.completed_at = Some(at);
@@ -483,27 +495,10 @@ impl Observer {
                 self.advance(Stage::ChangeCipherSpec);
                 self.note(at, from, Step::ChangeCipherSpec { compat: false });
             }
-            (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) if !self.tls13 => {
-                if !self.finished[from] {
-                    self.finished[from] = true;
-                    self.advance(Stage::Finished);
-                    self.note(at, from, Step::Finished);
-                }
-                if self.finished.client && self.finished.server {
-                    self.complete(at);
-                }
-            }
-            (TlsEvent::Finished, _) => {
-                // TLS 1.3, read with a key log: the Finished itself.
-                if !self.finished[from] {
-                    self.finished[from] = true;
-                    self.advance(Stage::Finished);
-                }
-                self.note(at, from, Step::FinishedDecrypted);
-                if self.finished.client && self.finished.server {
-                    self.complete(at);
-                }
-            }
+            // TLS <= 1.2: the first encrypted handshake record after a side's ChangeCipherSpec.
+            (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) if !self.tls13 => self.finished(from, at, Step::Finished),
+            // TLS 1.3, read with a key log: the Finished itself.
+            (TlsEvent::Finished, _) => self.finished(from, at, Step::FinishedDecrypted),
             (TlsEvent::EncryptedHandshake { .. }, _) => { self.note(at, from, Step::EncryptedHandshake); }
             (TlsEvent::DecryptedAlert { level, description }, _) => {
                 let alert = Alert { level: Some(*level), description: Some(*description), encrypted: true };
