@@ -1,4 +1,4 @@
-//! Decrypting TLS 1.3 with key logs (tests/fixtures/keys, made by scripts/fixtures/keylogs.sh with
+//! Decrypting TLS 1.3 and 1.2 with key logs (tests/fixtures/keys, made by scripts/fixtures/keylogs.sh with
 //! real OpenSSL and GnuTLS peers writing their key logs): the alerts read from decrypted records
 //! are exactly TShark's (`*.decrypted.json`, `-o tls.keylog_file:`), completion and causes become
 //! certain, and keys that do not fit change no verdict.
@@ -27,8 +27,8 @@ fn key_log(name: &str) -> KeyLog {
     KeyLog::from_bytes(&std::fs::read(fixtures().join("keys").join(name)).expect("key log"))
 }
 
-/// The TLS 1.3 captures with their key logs.
-fn tls13_captures() -> Vec<(String, serde_json::Value)> {
+/// The OpenSSL and GnuTLS captures with their key logs (TLS 1.3 and 1.2).
+fn tls_captures() -> Vec<(String, serde_json::Value)> {
     let dir = fixtures().join("keys");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("keys/") {
@@ -43,9 +43,7 @@ fn tls13_captures() -> Vec<(String, serde_json::Value)> {
         };
         let facts: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("facts")).expect("json");
-        if facts["streams"][0]["version"] == "TLS 1.3" && stem.starts_with("openssl")
-            || stem.starts_with("gnutls-tls13")
-        {
+        if stem.starts_with("openssl") || stem.starts_with("gnutls") {
             out.push((stem.to_string(), facts));
         }
     }
@@ -55,8 +53,9 @@ fn tls13_captures() -> Vec<(String, serde_json::Value)> {
 
 #[test]
 fn decrypted_alerts_are_tsharks() {
-    let captures = tls13_captures();
-    assert!(captures.len() >= 8, "{captures:?}");
+    let captures = tls_captures();
+    let names: Vec<&String> = captures.iter().map(|(n, _)| n).collect();
+    assert!(captures.len() >= 14, "{names:?}");
     for (stem, facts) in captures {
         let v = analyze(
             &fixtures().join("keys").join(format!("{stem}.pcap")),
@@ -106,14 +105,22 @@ fn decrypted_alerts_are_tsharks() {
             })
             .collect();
         assert_eq!(got, want, "{stem}: decrypted alerts");
-        // The server's certificate, sent encrypted, is read.
+        // The server's certificate (sent encrypted in TLS 1.3) is read.
         assert!(tls.certificate.is_some(), "{stem}: certificate");
+        // Both Finished messages were read: completion is certain, unless an alert ended it.
+        if stem.ends_with("-ok") {
+            assert_eq!(
+                (v.outcome, v.cause.confidence),
+                (Outcome::Completed, Confidence::Certain),
+                "{stem}"
+            );
+        }
     }
 }
 
 #[test]
 fn verdicts_with_keys_are_certain() {
-    let cases: [(&str, Outcome, CauseCode, &[u64]); 4] = [
+    let cases: [(&str, Outcome, CauseCode, &[u64]); 5] = [
         (
             "openssl-tls13-aes128gcm-ok",
             Outcome::Completed,
@@ -122,6 +129,12 @@ fn verdicts_with_keys_are_certain() {
         ),
         (
             "openssl-tls13-ccm8-ok",
+            Outcome::Completed,
+            CauseCode::None,
+            &[],
+        ),
+        (
+            "openssl-tls12-cbc-no-etm-ok",
             Outcome::Completed,
             CauseCode::None,
             &[],

@@ -370,6 +370,7 @@ impl Tls13Decryptor {
 /// The explicit nonce GCM and CCM records carry before the ciphertext (RFC 5288 §3, RFC 6655 §3).
 const EXPLICIT_NONCE_LEN: usize = 8;
 
+#[derive(Clone)]
 enum Tls12Cipher {
     Aead {
         alg: AeadAlg,
@@ -389,6 +390,7 @@ enum Tls12Cipher {
 
 /// Opens one direction's records of a TLS 1.0, 1.1 or 1.2 connection after its ChangeCipherSpec
 /// (RFC 5246 §6.2.3), sequence number 0 first.
+#[derive(Clone)]
 pub struct Tls12Decryptor {
     version: TlsVersion,
     suite: &'static Tls12Suite,

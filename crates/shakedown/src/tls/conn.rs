@@ -26,8 +26,8 @@ enum Body {
     Sslv2First { bytes: Vec<u8>, cap: usize },
     /// A later SSL 2.0 record: only its first byte is looked at.
     Sslv2Peek,
-    /// A TLS 1.3 protected record being read with a key log ([`Reading`]); `len` is its body length.
-    Protected { len: u16 },
+    /// A protected record being read with a key log ([`Reading`]): its content type and body length.
+    Protected { content_type: u8, len: u16 },
 }
 
 /// One direction's state.
@@ -171,10 +171,10 @@ impl TlsConnection {
                     out.push(TlsEvent::Malformed { what });
                 }
             }
-            // With keys, reading starts right after a TLS 1.3 ServerHello, before the next record.
+            // With keys, reading starts right after the ServerHello, before the next record.
             if let Some(keys) = &self.keys
                 && self.reading.is_none()
-                && self.neg.is_tls13()
+                && self.neg.version.is_some()
                 && self.neg.suite.is_some()
                 && let Some(mut reading) = Reading::start(keys, &self.neg, dir.max_hs)
             {
@@ -239,6 +239,19 @@ fn on_header(
         }
     };
     let tls13 = neg.is_tls13();
+    // TLS <= 1.2 after this side's ChangeCipherSpec, read with a key log.
+    if dir.ccs
+        && !tls13
+        && matches!(
+            content_type,
+            content::ALERT | content::HANDSHAKE | content::APPLICATION_DATA
+        )
+        && let Some(r) = reading.as_mut().filter(|r| r.reads(side))
+    {
+        r.begin(side, content_type, version);
+        dir.body = Body::Protected { content_type, len };
+        return;
+    }
     match content_type {
         content::CHANGE_CIPHER_SPEC => {
             let compat = if tls13 {
@@ -255,6 +268,9 @@ fn on_header(
                 dir.finished_pending = true;
                 dir.protected = true;
                 dir.defrag.reset();
+                if let Some(r) = reading.as_mut() {
+                    r.change_cipher_spec(side);
+                }
                 false
             };
             out.push(TlsEvent::ChangeCipherSpec { compat });
@@ -294,8 +310,8 @@ fn on_header(
             if tls13 {
                 dir.protected = true;
                 if let Some(r) = reading.as_mut().filter(|r| r.reads(side)) {
-                    r.begin(side, version);
-                    dir.body = Body::Protected { len };
+                    r.begin(side, content_type, version);
+                    dir.body = Body::Protected { content_type, len };
                     return;
                 }
             }
@@ -381,11 +397,25 @@ fn on_end(
     out: &mut Vec<TlsEvent>,
 ) {
     match std::mem::replace(&mut dir.body, Body::Skip) {
-        Body::Protected { len } => {
+        Body::Protected { content_type, len } => {
             let read = reading.as_mut().is_some_and(|r| r.end(side, neg, out));
+            // A TLS <= 1.2 side's first protected handshake record is its Finished, read or not.
+            let was_finished = content_type == content::HANDSHAKE && dir.finished_pending;
+            if content_type == content::HANDSHAKE {
+                dir.finished_pending = false;
+            }
             if !read {
                 // Not readable with the keys given: as without keys.
-                out.push(TlsEvent::ApplicationData { len });
+                out.push(match content_type {
+                    content::HANDSHAKE if was_finished => TlsEvent::Finished,
+                    content::HANDSHAKE => TlsEvent::EncryptedHandshake { len },
+                    content::ALERT => TlsEvent::Alert(Alert {
+                        level: None,
+                        description: None,
+                        encrypted: true,
+                    }),
+                    _ => TlsEvent::ApplicationData { len },
+                });
             }
         }
         Body::Alert {

@@ -8,6 +8,9 @@ use super::codes::{TlsVersion, hs};
 use super::hello::{parse_client_hello, parse_draft_hello_retry_request, parse_server_hello};
 use crate::Side;
 
+/// The encrypt_then_mac extension (RFC 7366 §2).
+const ENCRYPT_THEN_MAC: u16 = 22;
+
 /// What the two directions share: learnt from the hellos, read by both sides' record handling.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Negotiation {
@@ -21,6 +24,10 @@ pub(crate) struct Negotiation {
     pub(crate) client_random: Option<[u8; 32]>,
     /// The cipher suite of the ServerHello.
     pub(crate) suite: Option<super::codes::CipherSuite>,
+    /// The ServerHello's random (TLS <= 1.2 keys are derived from both randoms).
+    pub(crate) server_random: Option<[u8; 32]>,
+    /// The ServerHello accepted encrypt-then-MAC (RFC 7366, extension 22).
+    pub(crate) encrypt_then_mac: bool,
 }
 
 impl Negotiation {
@@ -64,6 +71,8 @@ pub(crate) fn handshake_event(
                 } else {
                     neg.version = Some(sh.version);
                     neg.suite = Some(sh.cipher_suite);
+                    neg.server_random = body.get(2..34).and_then(|r| r.try_into().ok());
+                    neg.encrypt_then_mac = sh.extensions.contains(&ENCRYPT_THEN_MAC);
                 }
                 TlsEvent::ServerHello(Box::new(sh))
             }

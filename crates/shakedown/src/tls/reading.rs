@@ -1,10 +1,11 @@
-//! Reading TLS 1.3's protected records with a key log: between the record deframer and the
-//! handshake/alert reader of [`super::TlsConnection`]. With the connection's traffic secrets
-//! ([`crate::decrypt::KeyLog`], by client random) each side's protected records are opened
-//! ([`crate::decrypt::record::Tls13Decryptor`]): handshake messages go to the same parsers as
-//! plaintext ones (EncryptedExtensions, CertificateRequest, Certificate, Finished, ...), alerts come
-//! out with their real level and description. After a side's Finished its application keys take
-//! over, for a few records only: bulk data is never decrypted. Without keys nothing here runs.
+//! Reading protected records with a key log: between the record deframer and the handshake/alert
+//! reader of [`super::TlsConnection`]. With the connection's secrets ([`crate::decrypt::KeyLog`], by
+//! client random) each side's protected records are opened: TLS 1.3 with its traffic secrets
+//! ([`crate::decrypt::record::Tls13Decryptor`]), TLS 1.0-1.2 from the master secret after each
+//! side's ChangeCipherSpec ([`crate::decrypt::record::Tls12Decryptor`]). Handshake messages go to the
+//! same parsers as plaintext ones (EncryptedExtensions, CertificateRequest, Certificate, Finished, ...),
+//! alerts come out with their real level and description. After a side's Finished a few more records
+//! are read (TLS 1.3: with its application keys), never the bulk. Without keys nothing here runs.
 
 use std::sync::Arc;
 
@@ -12,8 +13,9 @@ use super::TlsEvent;
 use super::codes::{AlertDescription, AlertLevel, CipherSuite, TlsVersion, content, hs};
 use super::handshake::{Defragmenter, Message};
 use super::message::{Negotiation, handshake_event};
-use crate::decrypt::KeyLog;
-use crate::decrypt::record::Tls13Decryptor;
+use crate::decrypt::record::{Plaintext, RecordError, Tls12Decryptor, Tls13Decryptor};
+use crate::decrypt::schedule::Tls12Keys;
+use crate::decrypt::{KeyLog, Label};
 use crate::{PerSide, Side};
 
 /// Application records decrypted per side after its Finished (to read alerts and tickets that end a
@@ -45,20 +47,59 @@ impl Decryption {
     }
 }
 
+/// How one side's records are opened.
+#[derive(Clone)]
+enum Opener {
+    /// TLS 1.3: handshake keys, then (after Finished) the application keys of `next_secret`.
+    Tls13 {
+        decryptor: Tls13Decryptor,
+        next_secret: Option<Vec<u8>>,
+    },
+    /// TLS 1.0-1.2: from this side's ChangeCipherSpec on (`active`).
+    Tls12 {
+        decryptor: Tls12Decryptor,
+        active: bool,
+    },
+}
+
+impl Opener {
+    fn open(
+        &mut self,
+        content_type: u8,
+        version: TlsVersion,
+        body: &[u8],
+    ) -> Result<Plaintext, RecordError> {
+        match self {
+            Opener::Tls13 { decryptor, .. } => decryptor.decrypt(content_type, version, body),
+            Opener::Tls12 { decryptor, .. } => decryptor.decrypt(content_type, version, body),
+        }
+    }
+}
+
 /// One side's reading state.
 #[derive(Clone)]
 struct Reader {
-    decryptor: Tls13Decryptor,
-    /// The secret for after this side's Finished (`None`: stop there).
-    next_secret: Option<Vec<u8>>,
-    /// Whether the application keys are in use.
+    opener: Opener,
+    /// Whether this side's Finished was read (application records from here on).
     application: bool,
     /// Application records still to read.
     left: u8,
     /// Handshake messages of the decrypted stream.
     defrag: Defragmenter,
-    /// The protected record being read: its header's version and its body.
-    record: Option<(TlsVersion, Vec<u8>)>,
+    /// The protected record being read: its content type, its header's version and its body.
+    record: Option<(u8, TlsVersion, Vec<u8>)>,
+}
+
+impl Reader {
+    fn new(opener: Opener, max_hs: usize) -> Box<Reader> {
+        Box::new(Reader {
+            opener,
+            application: false,
+            left: APPLICATION_RECORDS_READ,
+            defrag: Defragmenter::new(max_hs),
+            record: None,
+        })
+    }
 }
 
 /// The reading state of one connection.
@@ -80,64 +121,101 @@ impl std::fmt::Debug for Reading {
 }
 
 impl Reading {
-    /// Sets up reading after a TLS 1.3 ServerHello, from the secrets the key log holds for the
-    /// connection's client random. `None` when there is nothing to do (no random seen).
+    /// Sets up reading after the ServerHello, from the secrets the key log holds for the
+    /// connection's client random. `None` when there is nothing to do: no random seen, or a suite
+    /// or version this reader does not open (SSL 3.0, RC4, 3DES, ...).
     pub(crate) fn start(log: &Arc<KeyLog>, neg: &Negotiation, max_hs: usize) -> Option<Reading> {
         let random = neg.client_random?;
         let suite = neg.suite?;
+        let version = neg.version?;
         let mut reading = Reading {
             sides: PerSide::default(),
             suite,
             status: Decryption::NoKey,
             reported: false,
         };
-        let Some(secrets) = log.secrets(&random) else {
-            return Some(reading);
-        };
-        let reader = |hs: Option<&crate::decrypt::Secret>,
-                      app: Option<&crate::decrypt::Secret>|
-         -> Option<Box<Reader>> {
-            let decryptor = Tls13Decryptor::new(suite, hs?.as_bytes()).ok()?;
-            Some(Box::new(Reader {
-                decryptor,
-                next_secret: app.map(|s| s.as_bytes().to_vec()),
-                application: false,
-                left: APPLICATION_RECORDS_READ,
-                defrag: Defragmenter::new(max_hs),
-                record: None,
-            }))
-        };
-        reading.sides = PerSide::new(
-            reader(
-                secrets.client_handshake_traffic.as_ref(),
-                secrets.client_traffic_0.as_ref(),
-            ),
-            reader(
-                secrets.server_handshake_traffic.as_ref(),
-                secrets.server_traffic_0.as_ref(),
-            ),
-        );
+        if neg.is_tls13() {
+            let Some(secrets) = log.secrets(&random) else {
+                return Some(reading);
+            };
+            let reader = |hs: Option<&crate::decrypt::Secret>,
+                          app: Option<&crate::decrypt::Secret>|
+             -> Option<Box<Reader>> {
+                let decryptor = Tls13Decryptor::new(suite, hs?.as_bytes()).ok()?;
+                let next_secret = app.map(|s| s.as_bytes().to_vec());
+                Some(Reader::new(
+                    Opener::Tls13 {
+                        decryptor,
+                        next_secret,
+                    },
+                    max_hs,
+                ))
+            };
+            reading.sides = PerSide::new(
+                reader(
+                    secrets.client_handshake_traffic.as_ref(),
+                    secrets.client_traffic_0.as_ref(),
+                ),
+                reader(
+                    secrets.server_handshake_traffic.as_ref(),
+                    secrets.server_traffic_0.as_ref(),
+                ),
+            );
+        } else {
+            let server_random = neg.server_random?;
+            let Some(master) = log.secret(&random, Label::ClientRandom) else {
+                return Some(reading);
+            };
+            let keys =
+                Tls12Keys::derive(version, suite, master.as_bytes(), &random, &server_random)
+                    .ok()?;
+            let reader = |side| {
+                Tls12Decryptor::new(&keys, side, neg.encrypt_then_mac)
+                    .ok()
+                    .map(|decryptor| {
+                        Reader::new(
+                            Opener::Tls12 {
+                                decryptor,
+                                active: false,
+                            },
+                            max_hs,
+                        )
+                    })
+            };
+            reading.sides = PerSide::new(reader(Side::Client), reader(Side::Server));
+        }
         if reading.sides.client.is_some() || reading.sides.server.is_some() {
             reading.status = Decryption::Ok;
         }
         Some(reading)
     }
 
+    /// TLS <= 1.2: `side` sent its ChangeCipherSpec; its records are protected from now on.
+    pub(crate) fn change_cipher_spec(&mut self, side: Side) {
+        if let Some(Opener::Tls12 { active, .. }) = self.sides[side].as_mut().map(|r| &mut r.opener)
+        {
+            *active = true;
+        }
+    }
+
     /// Whether `side`'s next protected record is to be read.
     pub(crate) fn reads(&self, side: Side) -> bool {
-        self.sides[side].is_some()
+        self.sides[side].as_ref().is_some_and(|r| match r.opener {
+            Opener::Tls13 { .. } => true,
+            Opener::Tls12 { active, .. } => active,
+        })
     }
 
     /// A protected record of `side` begins.
-    pub(crate) fn begin(&mut self, side: Side, version: TlsVersion) {
+    pub(crate) fn begin(&mut self, side: Side, content_type: u8, version: TlsVersion) {
         if let Some(r) = self.sides[side].as_mut() {
-            r.record = Some((version, Vec::new()));
+            r.record = Some((content_type, version, Vec::new()));
         }
     }
 
     /// More of its body.
     pub(crate) fn body(&mut self, side: Side, bytes: &[u8]) {
-        if let Some((_, buf)) = self.sides[side].as_mut().and_then(|r| r.record.as_mut()) {
+        if let Some((_, _, buf)) = self.sides[side].as_mut().and_then(|r| r.record.as_mut()) {
             let room = MAX_PROTECTED.saturating_sub(buf.len());
             buf.extend_from_slice(bytes.get(..bytes.len().min(room)).unwrap_or_default());
         }
@@ -155,13 +233,10 @@ impl Reading {
         let Some(reader) = self.sides[side].as_mut() else {
             return false;
         };
-        let Some((version, body)) = reader.record.take() else {
+        let Some((content_type, version, body)) = reader.record.take() else {
             return false;
         };
-        let plain = match reader
-            .decryptor
-            .decrypt(content::APPLICATION_DATA, version, &body)
-        {
+        let plain = match reader.opener.open(content_type, version, &body) {
             Ok(p) => p,
             Err(_) => {
                 // A wrong key never changes a verdict: say it failed and read nothing more.
@@ -178,7 +253,7 @@ impl Reading {
         let mut finished = false;
         match plain.content_type {
             content::HANDSHAKE => {
-                let record_version = TlsVersion(0x0303);
+                let record_version = version;
                 reader.defrag.push(&plain.data, |m| match m {
                     Message::Complete { msg_type, body } => {
                         finished |= msg_type == hs::FINISHED;
@@ -203,25 +278,30 @@ impl Reading {
                     len: u16::try_from(plain.data.len()).unwrap_or(u16::MAX),
                 });
                 reader.left = reader.left.saturating_sub(1);
-                if reader.application && reader.left == 0 {
+                if reader.left == 0 {
                     self.sides[side] = None;
                     return true;
                 }
             }
         }
         if finished {
-            // This side's Finished: its application keys from the next record on (RFC 8446 §7.1).
-            let next = reader
-                .next_secret
-                .take()
-                .and_then(|secret| Tls13Decryptor::new(suite, &secret).ok());
-            match next {
-                Some(decryptor) => {
-                    reader.decryptor = decryptor;
-                    reader.application = true;
-                    reader.defrag.reset();
+            reader.application = true;
+            if let Opener::Tls13 {
+                decryptor,
+                next_secret,
+            } = &mut reader.opener
+            {
+                // TLS 1.3: this side's application keys from the next record on (RFC 8446 §7.1).
+                match next_secret
+                    .take()
+                    .and_then(|secret| Tls13Decryptor::new(suite, &secret).ok())
+                {
+                    Some(next) => {
+                        *decryptor = next;
+                        reader.defrag.reset();
+                    }
+                    None => self.sides[side] = None,
                 }
-                None => self.sides[side] = None,
             }
         }
         true
