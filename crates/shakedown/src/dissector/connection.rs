@@ -5,7 +5,7 @@ use crate::decode::TcpSegment;
 use crate::flow::{ClientInference, Endpoint};
 use crate::tcp::{Budget, Reassembler};
 use crate::verdict::observer::{ConnectionFacts, Observer};
-use crate::verdict::{Mark, Verdict};
+use crate::verdict::{HopLimits, Mark, Verdict};
 use crate::{Config, PerSide, Side};
 
 use super::ProtocolEvent;
@@ -301,10 +301,8 @@ struct Wire {
     duplicates: u64,
     cut: u64,
     largest: u32,
-    /// The range of hop limits, RSTs left out (`min > max` while empty).
-    hop_min: u8,
-    hop_max: u8,
-    hop_seen: bool,
+    /// The range of hop limits, RSTs left out.
+    hops: Option<HopLimits>,
     first_ack: Option<u32>,
     acked: u32,
 }
@@ -320,13 +318,7 @@ impl Wire {
             // nothing.
             return;
         }
-        let h = seg.ip.hop_limit;
-        if self.hop_seen {
-            self.hop_min = self.hop_min.min(h);
-            self.hop_max = self.hop_max.max(h);
-        } else {
-            (self.hop_min, self.hop_max, self.hop_seen) = (h, h, true);
-        }
+        self.hops = Some(HopLimits::add(self.hops, seg.ip.hop_limit));
         if seg.flags.ack() {
             match self.first_ack {
                 None => self.first_ack = Some(seg.ack),
@@ -346,10 +338,7 @@ impl Wire {
         tcp.duplicate_frames[side] = self.duplicates;
         tcp.cut_segments[side] = self.cut;
         tcp.largest_segment[side] = self.largest;
-        tcp.hop_limits[side] = self.hop_seen.then_some(crate::verdict::HopLimits {
-            min: self.hop_min,
-            max: self.hop_max,
-        });
+        tcp.hop_limits[side] = self.hops;
         tcp.acked_bytes[side] = u64::from(self.acked);
     }
 }

@@ -279,11 +279,7 @@ fn on_header(
             // TLS 1.3 protects alerts inside application_data records, so a type-21 record there is
             // plaintext; with TLS <= 1.2 it is encrypted after this side's ChangeCipherSpec.
             if len != 2 || (dir.ccs && !tls13) {
-                out.push(TlsEvent::Alert(Alert {
-                    level: None,
-                    description: None,
-                    encrypted: true,
-                }));
+                out.push(unread(dir, content_type, len));
             } else {
                 dir.body = Body::Alert {
                     bytes: [0; 2],
@@ -293,12 +289,7 @@ fn on_header(
         }
         content::HANDSHAKE => {
             if dir.ccs && !tls13 {
-                if dir.finished_pending {
-                    dir.finished_pending = false;
-                    out.push(TlsEvent::Finished);
-                } else {
-                    out.push(TlsEvent::EncryptedHandshake { len });
-                }
+                out.push(unread(dir, content_type, len));
             } else {
                 if dir.defrag.is_idle() {
                     dir.hs_record_version = version;
@@ -315,11 +306,26 @@ fn on_header(
                     return;
                 }
             }
-            out.push(TlsEvent::ApplicationData { len });
+            out.push(unread(dir, content_type, len));
         }
         content::HEARTBEAT => out.push(TlsEvent::Heartbeat),
         // The deframer only lets content types 20..=24 through.
         _ => {}
+    }
+}
+
+/// What a protected record says when it is not read: an encrypted alert, TLS <= 1.2's Finished (the
+/// first protected handshake record of a side) or later encrypted handshake, or application data.
+fn unread(dir: &mut Direction, content_type: u8, len: u16) -> TlsEvent {
+    match content_type {
+        content::ALERT => TlsEvent::Alert(Alert {
+            level: None,
+            description: None,
+            encrypted: true,
+        }),
+        content::HANDSHAKE if std::mem::take(&mut dir.finished_pending) => TlsEvent::Finished,
+        content::HANDSHAKE => TlsEvent::EncryptedHandshake { len },
+        _ => TlsEvent::ApplicationData { len },
     }
 }
 
@@ -398,24 +404,14 @@ fn on_end(
 ) {
     match std::mem::replace(&mut dir.body, Body::Skip) {
         Body::Protected { content_type, len } => {
-            let read = reading.as_mut().is_some_and(|r| r.end(side, neg, out));
-            // A TLS <= 1.2 side's first protected handshake record is its Finished, read or not.
-            let was_finished = content_type == content::HANDSHAKE && dir.finished_pending;
-            if content_type == content::HANDSHAKE {
-                dir.finished_pending = false;
-            }
-            if !read {
+            if reading.as_mut().is_some_and(|r| r.end(side, neg, out)) {
+                // A TLS <= 1.2 side's first protected handshake record is its Finished.
+                if content_type == content::HANDSHAKE {
+                    dir.finished_pending = false;
+                }
+            } else {
                 // Not readable with the keys given: as without keys.
-                out.push(match content_type {
-                    content::HANDSHAKE if was_finished => TlsEvent::Finished,
-                    content::HANDSHAKE => TlsEvent::EncryptedHandshake { len },
-                    content::ALERT => TlsEvent::Alert(Alert {
-                        level: None,
-                        description: None,
-                        encrypted: true,
-                    }),
-                    _ => TlsEvent::ApplicationData { len },
-                });
+                out.push(unread(dir, content_type, len));
             }
         }
         Body::Alert {

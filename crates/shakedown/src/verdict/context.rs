@@ -57,16 +57,11 @@ impl CaptureContext {
             && let Some(version) = tls.version
         {
             seen.completed = seen.completed.saturating_add(1);
-            if seen.best.is_none_or(|b| rank(version) > rank(b)) {
+            if seen.best.is_none_or(|b| version.rank() > b.rank()) {
                 seen.best = Some(version);
             }
         }
     }
-}
-
-/// Versions in protocol order (TLS 1.3 drafts as TLS 1.3).
-fn rank(v: TlsVersion) -> u16 {
-    if v.is_tls13_or_draft() { 0x0304 } else { v.0 }
 }
 
 fn refine(v: &mut Verdict, seen: Seen) {
@@ -107,7 +102,7 @@ fn refine(v: &mut Verdict, seen: Seen) {
         .map(|ch| ch.highest_version());
     if let (true, Some(best), Some(offered)) = (version_trouble, seen.best, offered)
         && v.outcome == Outcome::Failed
-        && rank(offered) < rank(best)
+        && offered.rank() < best.rank()
     {
         v.cause.hints.push(format!(
             "This server completed {} with {} other client{} in this capture; this client offers at most {}. A server that accepts only newer versions may answer an older client with handshake_failure instead of protocol_version: enable {} on the client.",

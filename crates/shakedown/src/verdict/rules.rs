@@ -827,18 +827,14 @@ fn client_not_tls<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
 
 /// Whether a timeline step is TLS that parsed: a handshake message, a record of a known type.
 fn is_tls_step(s: &Step) -> bool {
-    !matches!(
-        s,
-        Step::Syn
-            | Step::SynAck
-            | Step::Fin
-            | Step::Rst
-            | Step::Gap { .. }
-            | Step::X224Request { .. }
-            | Step::X224Confirm(_)
-            | Step::NotTls { .. }
-            | Step::MalformedTls { .. }
-    )
+    is_payload_step(s)
+        && !matches!(
+            s,
+            Step::X224Request { .. }
+                | Step::X224Confirm(_)
+                | Step::NotTls { .. }
+                | Step::MalformedTls { .. }
+        )
 }
 
 fn not_tls_after_all<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
