@@ -41,6 +41,18 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// `pub use` with the `unstable` feature, `pub(crate) use` without: the engine's parts that
+/// benches, fuzz targets and in-tree tests reach but tool authors should not build on.
+macro_rules! unstable_use {
+    ($($path:tt)*) => {
+        #[cfg(feature = "unstable")]
+        pub use $($path)*;
+        #[cfg(not(feature = "unstable"))]
+        #[allow(unused_imports)]
+        pub(crate) use $($path)*;
+    };
+}
+
 mod analyze;
 mod bytes;
 pub mod capture;
@@ -55,7 +67,11 @@ mod parallel;
 pub mod rdp;
 mod recent;
 pub mod side;
+/// The TCP reassembler (only with the `unstable` feature: an engine part, no stability promise).
+#[cfg(feature = "unstable")]
 pub mod tcp;
+#[cfg(not(feature = "unstable"))]
+mod tcp;
 pub mod time;
 pub mod tls;
 pub mod verdict;
@@ -64,8 +80,7 @@ pub use analyze::{Sink, analyze};
 pub use config::Config;
 pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
 pub use flow::{ClientInference, Endpoint};
-#[doc(hidden)]
-pub use parallel::analyze_parallel_in_stretches;
+unstable_use!(parallel::analyze_parallel_in_stretches);
 pub use parallel::{MAX_WORKERS, analyze_parallel};
 pub use side::{PerSide, Side};
 pub use time::Timestamp;

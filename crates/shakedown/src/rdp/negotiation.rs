@@ -439,7 +439,8 @@ fn take_neg<'a>(
 /// parameters (an S7comm or MMS client on port 102, not RDP); anything odd after that is tolerated
 /// and listed in `anomalies`.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::rdp::parse_connection_request;
 /// let cr = b"\x03\x00\x00\x27\x22\xe0\x00\x00\x00\x00\x00Cookie: mstshash=Administr\r\n";
 /// let req = parse_connection_request(cr)?;
@@ -533,7 +534,8 @@ pub fn parse_connection_request(tpkt: &[u8]) -> Result<ConnectionRequest, RdpErr
 /// Errors as [`parse_connection_request`] does; an RDP_NEG_RSP whose length field is wrong but whose
 /// 8 bytes are there is still decoded (with `neg_rsp_length_mismatch`).
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::rdp::{parse_connection_confirm, FailureCode};
 /// let cc = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x03\x00\x08\x00\x05\x00\x00\x00";
 /// let conf = parse_connection_confirm(cc)?;
