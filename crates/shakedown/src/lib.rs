@@ -53,6 +53,17 @@ macro_rules! unstable_use {
     };
 }
 
+/// `Display` through the type's `as_str` (the JSON contract's spelling).
+macro_rules! display_as_str {
+    ($($t:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
 mod analyze;
 mod bytes;
 pub mod capture;

@@ -96,6 +96,7 @@ pub struct Frame<'a> {
 
 /// Where and why reading stopped before a clean end of the capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Truncation {
     /// Frames delivered before the damage.
     pub frames_read: u64,
@@ -202,6 +203,7 @@ impl fmt::Display for ByteOrder {
 
 /// One capture interface: the pcap file's single link, or a pcapng Interface Description Block.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InterfaceInfo {
     /// Its [`Frame::interface`] number.
     pub id: u32,
@@ -219,6 +221,7 @@ pub struct InterfaceInfo {
 
 /// What the reader learnt about the capture: format, compression, byte order(s), interfaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CaptureDescription {
     /// Container format.
     pub format: CaptureFormat,

@@ -138,6 +138,7 @@ pub enum Decoded<'a> {
 /// A TCP segment (RFC 9293 §3.1): addresses from the innermost IP header, the TCP header fields the
 /// later stages need, and the payload view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TcpSegment<'a> {
     /// Source address (innermost IP header).
     pub src: IpAddr,
@@ -179,6 +180,7 @@ pub struct TcpSegment<'a> {
 /// assert_ne!(v4, v6);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct IpFacts {
     /// IPv4 Time to Live (RFC 791 §3.1) or IPv6 Hop Limit (RFC 8200 §3), as captured: what is
     /// left of the sender's initial value after the routers on the way.

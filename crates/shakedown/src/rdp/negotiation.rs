@@ -232,6 +232,7 @@ impl fmt::Display for FailureCode {
 
 /// RDP_NEG_REQ (MS-RDPBCGR 2.2.1.1.1): the security protocols a client offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct NegRequest {
     /// Flags as sent (see the associated constants).
     pub flags: u8,
@@ -250,6 +251,7 @@ impl NegRequest {
 
 /// The server's answer in the Connection Confirm (MS-RDPBCGR 2.2.1.2.1, 2.2.1.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NegResponse {
     /// RDP_NEG_RSP: the protocol the server chose.
     Selected {
@@ -260,6 +262,17 @@ pub enum NegResponse {
     },
     /// RDP_NEG_FAILURE: the server refused.
     Failure(FailureCode),
+}
+
+/// The JSON contract's spelling: the selected protocol's name (`selected_protocol`), or the
+/// failure code's name (`failure`).
+impl fmt::Display for NegResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NegResponse::Selected { protocol, .. } => write!(f, "{}", protocol.selected()),
+            NegResponse::Failure(code) => write!(f, "{code}"),
+        }
+    }
 }
 
 impl NegResponse {
@@ -277,6 +290,7 @@ impl NegResponse {
 
 /// A decoded X.224 Connection Request (MS-RDPBCGR 2.2.1.1).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ConnectionRequest {
     /// The NAME of a `Cookie: mstshash=NAME` line, as sent (trailing spaces kept, as Zeek does; invalid
     /// UTF-8 replaced). Clients truncate it (mstsc to 9 characters).
@@ -328,6 +342,7 @@ impl ConnectionRequest {
 
 /// A decoded X.224 Connection Confirm (MS-RDPBCGR 2.2.1.2).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ConnectionConfirm {
     /// RDP_NEG_RSP or RDP_NEG_FAILURE; `None` when the server sent neither (a legacy server, or an
     /// answer to a legacy client: Standard RDP Security follows).

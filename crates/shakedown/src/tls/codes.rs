@@ -116,6 +116,25 @@ pub enum SuiteAuth {
     Unknown,
 }
 
+impl SuiteAuth {
+    /// Its name, lower case as IANA's suite names spell it: `rsa`, `ecdsa`, `dss`, `psk`, `anon`,
+    /// `any` (TLS 1.3), `other`, `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteAuth::Rsa => "rsa",
+            SuiteAuth::Ecdsa => "ecdsa",
+            SuiteAuth::Dss => "dss",
+            SuiteAuth::Psk => "psk",
+            SuiteAuth::Anon => "anon",
+            SuiteAuth::Any => "any",
+            SuiteAuth::Other => "other",
+            SuiteAuth::Unknown => "unknown",
+        }
+    }
+}
+
+display_as_str!(SuiteAuth);
+
 /// How a cipher suite exchanges keys (from tls-parser's IANA-derived table).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,6 +160,27 @@ pub enum SuiteKx {
     /// Suite not in the table.
     Unknown,
 }
+
+impl SuiteKx {
+    /// Its name, lower case as IANA's suite names spell it: `rsa`, `dh`, `dhe`, `ecdh`, `ecdhe`,
+    /// `psk`, `any` (TLS 1.3), `null`, `other`, `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteKx::Rsa => "rsa",
+            SuiteKx::Dh => "dh",
+            SuiteKx::Dhe => "dhe",
+            SuiteKx::Ecdh => "ecdh",
+            SuiteKx::Ecdhe => "ecdhe",
+            SuiteKx::Psk => "psk",
+            SuiteKx::Any => "any",
+            SuiteKx::Null => "null",
+            SuiteKx::Other => "other",
+            SuiteKx::Unknown => "unknown",
+        }
+    }
+}
+
+display_as_str!(SuiteKx);
 
 /// A cipher suite code (RFC 8446 §B.4, RFC 5246 §A.5; IANA "TLS Cipher Suites").
 ///

@@ -161,6 +161,7 @@ pub enum TlsEvent {
 
 /// An alert (RFC 8446 §6, RFC 5246 §7.2). An encrypted alert has neither level nor description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Alert {
     /// The level, for a plaintext alert.
     pub level: Option<AlertLevel>,
