@@ -30,7 +30,7 @@ use super::schedule::{
     Tls13Suite, tls13_next_secret, tls13_traffic_keys,
 };
 use crate::side::Side;
-use crate::tls::{CipherSuite, TlsVersion};
+use crate::tls::codes::{CipherSuite, TlsVersion};
 
 /// Length of a TLS record header: type, version, length (RFC 8446 §5.1, RFC 5246 §6.2.1).
 pub const RECORD_HEADER_LEN: usize = 5;

@@ -22,7 +22,7 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha384};
 
 use crate::side::Side;
-use crate::tls::{CipherSuite, TlsVersion};
+use crate::tls::codes::{CipherSuite, TlsVersion};
 
 /// Why keys could not be derived, or a decryptor not built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

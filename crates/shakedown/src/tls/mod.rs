@@ -33,7 +33,7 @@
 //! ```
 
 mod cert;
-mod codes;
+pub(crate) mod codes;
 mod conn;
 mod cursor;
 mod fingerprint;
