@@ -175,8 +175,10 @@ pub struct TcpSegment<'a> {
 ///
 /// ```
 /// use shakedown::decode::IpFacts;
-/// let v4 = IpFacts { hop_limit: 64, id: Some(0x1c46) };
-/// let v6 = IpFacts { hop_limit: 255, id: None };
+/// let mut v4 = IpFacts::default();
+/// (v4.hop_limit, v4.id) = (64, Some(0x1c46));
+/// let mut v6 = IpFacts::default();
+/// v6.hop_limit = 255;
 /// assert_ne!(v4, v6);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

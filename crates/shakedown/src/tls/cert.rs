@@ -40,7 +40,6 @@ pub enum KeyAlgorithm {
 /// assert_eq!(k.to_string(), "EC P-256");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub struct KeyType {
     /// The algorithm.
     pub algorithm: KeyAlgorithm,

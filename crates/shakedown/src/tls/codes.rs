@@ -193,7 +193,8 @@ display_as_str!(SuiteKx);
 /// assert!(CipherSuite(0x00ff).is_signalling());
 /// assert_eq!(CipherSuite(0xfefe).to_string(), "0xfefe");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The default, 0x0000 (TLS_NULL_WITH_NULL_NULL), is the suite every connection starts in (RFC 5246 §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct CipherSuite(pub u16);
 
 impl CipherSuite {

@@ -59,7 +59,8 @@ impl ClientHello {
     ///
     /// ```
     /// use shakedown::tls::{ClientHello, TlsVersion};
-    /// let mut ch = ClientHello { legacy_version: TlsVersion::TLS12, ..Default::default() };
+    /// let mut ch = ClientHello::default();
+    /// ch.legacy_version = TlsVersion::TLS12;
     /// assert_eq!(ch.highest_version(), TlsVersion::TLS12);
     /// ch.supported_versions = vec![TlsVersion(0x3a3a), TlsVersion::TLS13, TlsVersion::TLS12];
     /// assert_eq!(ch.highest_version(), TlsVersion::TLS13);
@@ -75,7 +76,7 @@ impl ClientHello {
 }
 
 /// What a ServerHello chose (RFC 8446 §4.1.3, RFC 5246 §7.4.1.3), also when it is a HelloRetryRequest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ServerHello {
     /// `ServerHello.legacy_version` (or the version field of a pre-draft-22 TLS 1.3 ServerHello).
