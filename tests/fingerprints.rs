@@ -173,7 +173,7 @@ fn ja4_matches_the_reference_implementation_on_badcurveball() {
     let [v] = &verdicts[..] else {
         panic!("{} connections", verdicts.len())
     };
-    let rec = shakedown::json::record(v, "badcurveball");
+    let rec = shakedown_tests::record(v, "badcurveball");
     let ch = &rec["tls"]["client_hello"];
     assert_eq!(ch["ja4"], "t13d1615h2_46e7e9700bed_45f260be83e2");
     assert_eq!(ch["ja3_hash"].as_str().map(str::len), Some(32));

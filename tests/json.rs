@@ -1,12 +1,12 @@
 //! The JSON record's values that the committed captures never produce (unknown codes written as hex,
 //! RDP correlation ids and unknown protocol bits, TLS 1.3 drafts), pinned on a real verdict whose
-//! parts are altered; and the three ways of getting a record ([`shakedown::json::record`], `line`,
-//! `write_line`) agreeing on every fixture.
+//! parts are altered; and the two ways of getting a record ([`shakedown::json::line`] and
+//! [`shakedown::json::write_line`]) agreeing on every fixture.
 
 use shakedown::json;
 use shakedown::rdp::{FailureCode, Protocols};
 use shakedown::tls::{
-    Alert, AlertDescription, AlertLevel, CipherSuite, NamedGroup, SignatureScheme, TlsVersion,
+    AlertDescription, AlertLevel, CipherSuite, NamedGroup, SignatureScheme, TlsVersion,
 };
 use shakedown::verdict::AlertRecord;
 use shakedown::{Side, Verdict};
@@ -20,18 +20,15 @@ fn nla_ok() -> Verdict {
 #[test]
 fn unknown_codes_and_rare_fields_keep_their_spelling() {
     let mut v = nla_ok();
-    let at = v.start;
-    v.alerts.push(AlertRecord {
-        from: Side::Server,
-        alert: Alert {
-            level: Some(AlertLevel(9)),
-            description: Some(AlertDescription(0xee)),
-            encrypted: false,
-        },
-        inferred: false,
-        decrypted: false,
-        at,
-    });
+    // A real server alert (the verdict types are `#[non_exhaustive]`: altered, not built).
+    let (others, _) =
+        analyze_file(&fixtures().join("tls/no-shared-cipher.pcap")).expect("readable");
+    let mut alert: AlertRecord = others[0].alerts[0].clone();
+    assert_eq!(alert.from, Side::Server);
+    alert.alert.level = Some(AlertLevel(9));
+    alert.alert.description = Some(AlertDescription(0xee));
+    alert.at = v.start;
+    v.alerts.push(alert);
     let rdp = v.rdp.as_mut().expect("an RDP connection");
     rdp.requested = Some(Protocols(0x10b));
     rdp.selected = Some(Protocols(3));
@@ -53,7 +50,7 @@ fn unknown_codes_and_rare_fields_keep_their_spelling() {
     sh.key_share_group = Some(NamedGroup(0x0aaa));
     sh.cipher_suite = CipherSuite(0x0a0a);
 
-    let rec = json::record(&v, "x");
+    let rec = shakedown_tests::record(&v, "x");
     let alert = &rec["alerts"][0];
     assert_eq!(alert["level"], "0x09");
     assert_eq!(alert["description"], "0xee");
@@ -88,7 +85,7 @@ fn unknown_codes_and_rare_fields_keep_their_spelling() {
     let rdp = v.rdp.as_mut().expect("an RDP connection");
     rdp.requested = Some(Protocols::RDP);
     rdp.selected = Some(Protocols::RDP);
-    let rec = json::record(&v, "x");
+    let rec = shakedown_tests::record(&v, "x");
     assert_eq!(
         rec["rdp"]["requested_protocols"],
         serde_json::json!(["rdp"])
@@ -97,7 +94,7 @@ fn unknown_codes_and_rare_fields_keep_their_spelling() {
 }
 
 #[test]
-fn record_line_and_write_line_agree_on_every_fixture() {
+fn line_and_write_line_agree_on_every_fixture() {
     let mut seen = 0;
     let mut captures = files_with_suffix(&fixtures(), ".pcap");
     captures.extend(files_with_suffix(&fixtures(), ".pcapng"));
@@ -109,7 +106,56 @@ fn record_line_and_write_line_agree_on_every_fixture() {
             let mut written = Vec::new();
             json::write_line(&mut written, v, &name).expect("writing to memory");
             assert_eq!(written, format!("{line}\n").into_bytes(), "{name}");
-            assert_eq!(json::record(v, &name).to_string(), line, "{name}");
+            seen += 1;
+        }
+    }
+    assert!(seen > 40, "only {seen} connections");
+}
+
+/// Every public enum the record holds prints (`Display`) as the record spells it, on every fixture.
+#[test]
+fn enums_display_as_the_record_spells_them() {
+    let mut seen = 0;
+    let mut captures = files_with_suffix(&fixtures(), ".pcap");
+    captures.extend(files_with_suffix(&fixtures(), ".pcapng"));
+    for capture in captures {
+        let (verdicts, _) = analyze_file(&capture).expect("readable");
+        let name = capture.display().to_string();
+        for v in &verdicts {
+            let rec = shakedown_tests::record(v, &name);
+            let at = format!("{name} conn {}", v.conn);
+            assert_eq!(rec["outcome"], v.outcome.to_string(), "{at}");
+            assert_eq!(rec["stage"], v.stage.to_string(), "{at}");
+            assert_eq!(rec["protocol"], v.protocol.to_string(), "{at}");
+            assert_eq!(
+                rec["client_inferred_from"],
+                v.client_inferred_from.to_string(),
+                "{at}"
+            );
+            assert_eq!(rec["cause"]["code"], v.cause.code.to_string(), "{at}");
+            assert_eq!(
+                rec["cause"]["confidence"],
+                v.cause.confidence.to_string(),
+                "{at}"
+            );
+            if let Some((side, kind)) = v.closed_by {
+                assert_eq!(rec["close_kind"], kind.to_string(), "{at}");
+                assert_eq!(rec["closed_by"], side.to_string(), "{at}");
+            }
+            if let Some(d) = v.tls.as_ref().and_then(|t| t.decryption) {
+                assert_eq!(rec["tls"]["decryption"], d.to_string(), "{at}");
+            }
+            if let Some(k) = v
+                .tls
+                .as_ref()
+                .and_then(|t| t.certificate.as_ref()?.key_type.clone())
+            {
+                let written = rec["tls"]["certificate"]["key_type"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(written.starts_with(k.algorithm.as_str()), "{at}: {written}");
+                assert_eq!(written, k.to_string(), "{at}");
+            }
             seen += 1;
         }
     }

@@ -48,6 +48,11 @@ pub fn run_cli(args: &[&str]) -> (u8, String, String) {
     )
 }
 
+/// A verdict's JSON record (what `shakedown::json::line` writes) as a value, to look fields up.
+pub fn record(v: &Verdict, capture: &str) -> serde_json::Value {
+    serde_json::from_str(&shakedown::json::line(v, capture)).expect("json::line writes JSON")
+}
+
 /// The path of a committed fixture, as a string for command lines.
 pub fn fixture(path: &str) -> String {
     fixtures().join(path).to_string_lossy().into_owned()
@@ -158,7 +163,7 @@ pub fn check_expected(capture: &Path, expected_path: &Path) -> Vec<String> {
             ));
             continue;
         };
-        let rec = shakedown::json::record(v, &label);
+        let rec = record(v, &label);
         let at = format!("{label} c{idx}");
         let inferred = c["client_inferred_from"].as_str().unwrap_or_default();
         if inferred != "port" && rec["client"] != client {

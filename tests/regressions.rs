@@ -172,11 +172,9 @@ fn fuzz_rdp_negotiation_reencode_length_indicator_255() {
     for n in 230..270 {
         let token = "t".repeat(n);
         for (cookie, routing_token) in [(Some(token.clone()), None), (None, Some(token.clone()))] {
-            let req = shakedown::rdp::ConnectionRequest {
-                cookie,
-                routing_token,
-                ..Default::default()
-            };
+            let mut req = shakedown::rdp::ConnectionRequest::default();
+            req.cookie = cookie;
+            req.routing_token = routing_token;
             let bytes = req.to_bytes();
             assert_ne!(bytes[4], 0xff, "length {n}");
             let again = parse_connection_request(&bytes).expect("own encoding parses");

@@ -927,16 +927,13 @@ mod tests {
             ch.sni = Some(attr.to_string());
             ch.alpn = vec![evil.to_string()];
         }
-        tls.certificate = Some(shakedown::tls::CertificateInfo {
-            subject: format!("CN={evil}"),
-            issuer: format!("CN={attr}"),
-            not_before: None,
-            not_after: None,
-            key_type: None,
-            chain_len: 1,
-            self_signed: true,
-            dns_names: vec![evil.to_string()],
-        });
+        let mut cert = shakedown::tls::CertificateInfo::default();
+        cert.subject = format!("CN={evil}");
+        cert.issuer = format!("CN={attr}");
+        cert.chain_len = 1;
+        cert.self_signed = true;
+        cert.dns_names = vec![evil.to_string()];
+        tls.certificate = Some(cert);
         v.wireshark_filter = format!("ip.addr==1.2.3.4 && {attr}");
         let report = CaptureReport {
             name: format!("{evil}.pcap"),

@@ -483,7 +483,7 @@ fn one_capture<W: Write>(
         );
     }
     if args.summary_json {
-        let line = shakedown::json::summary_record(&summary, &name).to_string();
+        let line = shakedown::json::summary_line(&summary, &name);
         done.end = writeln!(out, "{line}").err().map(write_failure);
     } else if !args.json {
         let written = text::report(out, &name, &mut collected, &summary, args, paint, layout);

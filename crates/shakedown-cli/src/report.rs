@@ -42,6 +42,8 @@ pub(crate) fn rank(v: &Verdict) -> usize {
         Outcome::Incomplete => 1,
         Outcome::Completed => 2,
         Outcome::NotTls => 3,
+        // An outcome newer than this report: after the known ones.
+        _ => OUTCOMES.len(),
     }
 }
 
@@ -52,6 +54,7 @@ pub(crate) fn outcome_words(o: Outcome) -> &'static str {
         Outcome::Incomplete => "incomplete",
         Outcome::Completed => "completed",
         Outcome::NotTls => "not TLS",
+        _ => "other",
     }
 }
 
@@ -61,7 +64,7 @@ pub(crate) fn protocol(v: &Verdict) -> &'static str {
         (Protocol::Rdp, true) => "RDP → TLS",
         (Protocol::Rdp, false) => "RDP",
         (Protocol::Tls, _) => "TLS",
-        (Protocol::Other, _) => "other",
+        _ => "other",
     }
 }
 

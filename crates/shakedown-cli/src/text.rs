@@ -125,7 +125,7 @@ fn outcome_style(o: Outcome) -> Option<Style> {
         Outcome::Failed => Some(Style::Failed),
         Outcome::Incomplete => Some(Style::Incomplete),
         Outcome::Completed => Some(Style::Completed),
-        Outcome::NotTls => None,
+        _ => None,
     }
 }
 

@@ -3,6 +3,10 @@
 
 /// What a [`crate::Dissector`] may hold in memory and how long it waits for quiet connections.
 ///
+/// Build it from [`Config::default`] with the fields you change (`..Default::default()`): fields
+/// added later always come with a default, so such code keeps compiling. (Unlike the verdict's
+/// types, `Config` is not `#[non_exhaustive]`, which would forbid that struct expression.)
+///
 /// ```
 /// let cfg = shakedown::Config { max_connections: 10_000, ..Default::default() };
 /// assert!(cfg.max_connections < shakedown::Config::default().max_connections);

@@ -464,18 +464,24 @@ impl Serialize for Record<'_> {
     }
 }
 
-/// The SCHEMA.md record of one verdict, as a JSON value with the fields in the documented order.
+/// The SCHEMA.md record of one verdict as one line of JSON (no trailing newline), with the fields
+/// in the documented order.
 ///
 /// `capture` is the capture as given on the command line (`-` for standard input). The same record
 /// as [`write_line`] writes; prefer that to write records out.
-pub fn record(v: &Verdict, capture: &str) -> Value {
-    // Cannot fail: every key is a string and no Display impl used returns an error.
-    serde_json::to_value(Record { v, capture }).unwrap_or(Value::Null)
-}
-
-/// The record as one line of JSON (no trailing newline).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tls/no-shared-cipher.pcap");
+/// let mut reader = shakedown::capture::open(std::path::Path::new(path))?;
+/// let mut verdicts: Vec<shakedown::Verdict> = Vec::new();
+/// shakedown::analyze(&mut reader, &shakedown::Config::default(), &mut verdicts)?;
+/// let line = shakedown::json::line(&verdicts[0], "no-shared-cipher.pcap");
+/// assert!(line.starts_with(r#"{"schema":"#) && line.contains(r#""code":"no_shared_cipher""#));
+/// # Ok(()) }
+/// ```
 pub fn line(v: &Verdict, capture: &str) -> String {
-    // Cannot fail, as for `record`.
+    // Cannot fail: every key is a string and no Display impl used returns an error.
     serde_json::to_string(&Record { v, capture }).unwrap_or_default()
 }
 
@@ -500,7 +506,14 @@ pub fn write_line<W: io::Write + ?Sized>(
 /// the CLI after a capture's connection records only when asked (`--summary-json`), so that the
 /// JSON Lines contract stays one record per connection by default. It is told apart by
 /// `"record": "summary"`.
-pub fn summary_record(s: &crate::Summary, capture: &str) -> Value {
+///
+/// One line of JSON, no trailing newline.
+pub fn summary_line(s: &crate::Summary, capture: &str) -> String {
+    summary_record(s, capture).to_string()
+}
+
+/// [`summary_line`]'s record as a value.
+fn summary_record(s: &crate::Summary, capture: &str) -> Value {
     let skipped: Map<String, Value> = s
         .skipped
         .iter()

@@ -41,6 +41,29 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// `pub use` with the `unstable` feature, `pub(crate) use` without: the engine's parts that
+/// benches, fuzz targets and in-tree tests reach but tool authors should not build on.
+macro_rules! unstable_use {
+    ($($path:tt)*) => {
+        #[cfg(feature = "unstable")]
+        pub use $($path)*;
+        #[cfg(not(feature = "unstable"))]
+        #[allow(unused_imports)]
+        pub(crate) use $($path)*;
+    };
+}
+
+/// `Display` through the type's `as_str` (the JSON contract's spelling).
+macro_rules! display_as_str {
+    ($($t:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
 mod analyze;
 mod bytes;
 pub mod capture;
@@ -55,7 +78,11 @@ mod parallel;
 pub mod rdp;
 mod recent;
 pub mod side;
+/// The TCP reassembler (only with the `unstable` feature: an engine part, no stability promise).
+#[cfg(feature = "unstable")]
 pub mod tcp;
+#[cfg(not(feature = "unstable"))]
+mod tcp;
 pub mod time;
 pub mod tls;
 pub mod verdict;
@@ -64,8 +91,7 @@ pub use analyze::{Sink, analyze};
 pub use config::Config;
 pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
 pub use flow::{ClientInference, Endpoint};
-#[doc(hidden)]
-pub use parallel::analyze_parallel_in_stretches;
+unstable_use!(parallel::analyze_parallel_in_stretches);
 pub use parallel::{MAX_WORKERS, analyze_parallel};
 pub use side::{PerSide, Side};
 pub use time::Timestamp;

@@ -10,7 +10,7 @@
 //! record and never beyond [`MAX_BLOCK_BYTES`] plus a header, so a 20 GB capture reads in a few MiB.
 //!
 //! A parallel analysis reads an uncompressed pcap or pcapng file in stretches, several threads at
-//! once, each at its own offsets (a [`ReadAt`]: the file [`open`] opened, or bytes in memory),
+//! once, each at its own offsets (a `ReadAt`: the file [`open`] opened, or bytes in memory),
 //! checking every record exactly as [`CaptureReader::next_frame`] does (by the same code).
 //!
 //! Damage inside a capture is not an error: reading stops, every frame before the damage has been
@@ -51,10 +51,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::Timestamp;
-pub use input::SharedBytes;
+unstable_use!(input::SharedBytes);
 use input::{Counted, Source, Window, read_up_to};
 pub use link_type::LinkType;
-pub use stretch::ReadAt;
+unstable_use!(stretch::ReadAt);
 pub(crate) use stretch::{Ending, Fetched, Positional, Resume, Stretches, Walking};
 pub use writer::{PcapNgWriter, WriteError};
 
@@ -96,6 +96,7 @@ pub struct Frame<'a> {
 
 /// Where and why reading stopped before a clean end of the capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Truncation {
     /// Frames delivered before the damage.
     pub frames_read: u64,
@@ -202,6 +203,7 @@ impl fmt::Display for ByteOrder {
 
 /// One capture interface: the pcap file's single link, or a pcapng Interface Description Block.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InterfaceInfo {
     /// Its [`Frame::interface`] number.
     pub id: u32,
@@ -219,6 +221,7 @@ pub struct InterfaceInfo {
 
 /// What the reader learnt about the capture: format, compression, byte order(s), interfaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CaptureDescription {
     /// Container format.
     pub format: CaptureFormat,
@@ -787,7 +790,8 @@ impl CaptureReader<Box<dyn Read + Send>> {
     /// without copying ([`crate::analyze_parallel`]). A compressed capture is decompressed as it is
     /// read, as [`CaptureReader::new`] does.
     ///
-    /// ```
+    #[cfg_attr(feature = "unstable", doc = " ```")]
+    #[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::sync::Arc;
     /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tls/tls12-ok.pcap");

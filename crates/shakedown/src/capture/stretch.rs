@@ -24,7 +24,8 @@ use super::{CaptureDescription, CaptureError, Frame, FrameMeta, SharedBytes, Tru
 /// A capture that can be read at any offset, by several threads at once: a file
 /// ([`std::fs::File`] on Unix and Windows), or anything else that can.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::capture::ReadAt;
 /// struct Mem(Vec<u8>);
 /// impl ReadAt for Mem {

@@ -138,6 +138,7 @@ pub enum Decoded<'a> {
 /// A TCP segment (RFC 9293 §3.1): addresses from the innermost IP header, the TCP header fields the
 /// later stages need, and the payload view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TcpSegment<'a> {
     /// Source address (innermost IP header).
     pub src: IpAddr,
@@ -174,11 +175,14 @@ pub struct TcpSegment<'a> {
 ///
 /// ```
 /// use shakedown::decode::IpFacts;
-/// let v4 = IpFacts { hop_limit: 64, id: Some(0x1c46) };
-/// let v6 = IpFacts { hop_limit: 255, id: None };
+/// let mut v4 = IpFacts::default();
+/// (v4.hop_limit, v4.id) = (64, Some(0x1c46));
+/// let mut v6 = IpFacts::default();
+/// v6.hop_limit = 255;
 /// assert_ne!(v4, v6);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct IpFacts {
     /// IPv4 Time to Live (RFC 791 §3.1) or IPv6 Hop Limit (RFC 8200 §3), as captured: what is
     /// left of the sender's initial value after the routers on the way.

@@ -3,8 +3,8 @@
 //! (TLS 1.3's encrypted handshake, alerts sent after the handshake keys are in use, RDP's CredSSP)
 //! can be read; without them that step costs nothing.
 //!
-//! [`schedule`] turns logged secrets into record keys (RFC 8446 §7 for TLS 1.3, RFC 5246 §5 and
-//! §6.3 for TLS 1.2 and older), [`record`] opens protected records one direction at a time. Nothing
+//! `schedule` turns logged secrets into record keys (RFC 8446 §7 for TLS 1.3, RFC 5246 §5 and
+//! §6.3 for TLS 1.2 and older), `record` opens protected records one direction at a time. Nothing
 //! here runs unless a caller has keys and asks.
 //!
 //! Secrets come in as NSS key log text ([`KeyLog`]) from three places: a file (the CLI's
@@ -20,8 +20,16 @@
 //! ```
 
 mod keylog;
+/// Record protection (only with the `unstable` feature: an engine part, no stability promise).
+#[cfg(feature = "unstable")]
 pub mod record;
+#[cfg(not(feature = "unstable"))]
+pub(crate) mod record;
+/// Key schedules (only with the `unstable` feature: an engine part, no stability promise).
+#[cfg(feature = "unstable")]
 pub mod schedule;
+#[cfg(not(feature = "unstable"))]
+pub(crate) mod schedule;
 
 pub use keylog::{
     CLIENT_RANDOM_LEN, KeyLog, KeyLogCounts, Label, MAX_ENTRIES, MAX_LISTED_MALFORMED, Malformed,

@@ -10,6 +10,9 @@
 //!
 //! This is an observer: MAC and padding checks are not constant-time, because nothing here answers a
 //! peer and so there is no oracle to protect.
+// Parts of this module are reached only by benches, fuzz targets and tests (the `unstable`
+// feature); the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code, unused_imports))]
 
 use std::fmt;
 
@@ -27,7 +30,7 @@ use super::schedule::{
     Tls13Suite, tls13_next_secret, tls13_traffic_keys,
 };
 use crate::side::Side;
-use crate::tls::{CipherSuite, TlsVersion};
+use crate::tls::codes::{CipherSuite, TlsVersion};
 
 /// Length of a TLS record header: type, version, length (RFC 8446 §5.1, RFC 5246 §6.2.1).
 pub const RECORD_HEADER_LEN: usize = 5;
@@ -110,7 +113,8 @@ pub struct Plaintext {
 /// Splits a whole record (header and fragment) into type, version and fragment, checking the
 /// header's length field against the bytes that follow.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::decrypt::record::split_record;
 /// let (t, v, f) = split_record(&[23, 3, 3, 0, 2, 0xaa, 0xbb]).unwrap();
 /// assert_eq!((t, v.0, f), (23, 0x0303, &[0xaa, 0xbb][..]));

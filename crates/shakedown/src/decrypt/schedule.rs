@@ -9,6 +9,9 @@
 //!
 //! Everything here is pure computation over caller-given bytes; wrong lengths and suites we cannot
 //! decrypt are [`KeyError`]s, never panics.
+// Parts of this module are reached only by benches, fuzz targets and tests (the `unstable`
+// feature); the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code, unused_imports))]
 
 use std::fmt;
 
@@ -19,7 +22,7 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha384};
 
 use crate::side::Side;
-use crate::tls::{CipherSuite, TlsVersion};
+use crate::tls::codes::{CipherSuite, TlsVersion};
 
 /// Why keys could not be derived, or a decryptor not built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,7 +139,8 @@ pub const AEAD_NONCE_LEN: usize = 12;
 
 /// A TLS 1.3 cipher suite: its AEAD and its HKDF hash (RFC 8446 Appendix B.4).
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::decrypt::schedule::{AeadAlg, HashAlg, Tls13Suite};
 /// use shakedown::tls::CipherSuite;
 /// let s = Tls13Suite::from_id(CipherSuite(0x1302)).unwrap();
@@ -308,7 +312,8 @@ where
 
 /// `PRF(secret, label, seed)` filling `out` (RFC 5246 §5; RFC 2246 §5 for [`Prf::Tls10`]).
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::decrypt::schedule::{prf, Prf};
 /// let mut out = [0u8; 12];
 /// prf(Prf::Sha256, b"secret", b"label", b"seed", &mut out).unwrap();
@@ -398,7 +403,8 @@ pub enum Protection {
 
 /// A TLS 1.2-or-older cipher suite we can decrypt: its record protection and its TLS 1.2 PRF hash.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::decrypt::schedule::{AeadAlg, Protection, Tls12Suite};
 /// use shakedown::tls::CipherSuite;
 /// let s = Tls12Suite::from_id(CipherSuite(0xc02f)).unwrap();

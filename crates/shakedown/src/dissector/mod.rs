@@ -44,6 +44,7 @@ pub enum Event {
 
 /// One protocol step of one connection.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ProtocolEvent {
     /// The connection's index within the capture (its [`Verdict::conn`]).
     pub conn: u64,

@@ -96,6 +96,7 @@ impl Ipv4Text {
 
 /// How the client end of a connection was decided (SCHEMA.md `client_inferred_from`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ClientInference {
     /// The client sent the first SYN.
     Syn,
@@ -106,6 +107,8 @@ pub enum ClientInference {
     /// Nothing else told; the client is the end with the higher port.
     Port,
 }
+
+display_as_str!(ClientInference);
 
 impl ClientInference {
     /// The SCHEMA.md name: `syn`, `syn_ack`, `hello`, `port`.

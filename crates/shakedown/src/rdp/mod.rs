@@ -1,9 +1,9 @@
 //! RDP connection negotiation: the step between TCP reassembly and TLS for connections that start with
 //! TPKT + X.224 (MS-RDPBCGR 2.2.1.1–2.2.1.2, RFC 1006, ISO 8073 / X.224).
 //!
-//! `proto` looks at a client's first bytes with [`looks_like_connection_request`], cuts each direction
-//! into TPKT frames with [`tpkt_frame_len`], and decodes the client's X.224 Connection Request
-//! ([`parse_connection_request`]) and the server's Connection Confirm ([`parse_connection_confirm`]).
+//! `proto` looks at a client's first bytes with `looks_like_connection_request`, cuts each direction
+//! into TPKT frames with `tpkt_frame_len`, and decodes the client's X.224 Connection Request
+//! (`parse_connection_request`) and the server's Connection Confirm (`parse_connection_confirm`).
 //! When the server selects anything but Standard RDP Security ([`Protocols::is_external_security`]),
 //! the next bytes on both sides are a TLS handshake, handed to `tls`. With CredSSP (NLA) selected, the
 //! decrypted application data is read by [`credssp`] (MS-CSSP TSRequest, NTSTATUS errorCode, the
@@ -15,7 +15,11 @@
 //! TPKT / the expected TPDU, or a Connection Request that belongs to another RFC 1006 user (ISO 8073
 //! transport parameters instead of RDP data: S7comm, IEC 61850 MMS) are errors.
 //!
-//! ```
+//! With the `unstable` feature (engine parts, no stability promise), the PDU parsers can be called
+//! directly:
+//!
+#![cfg_attr(feature = "unstable", doc = " ```")]
+#![cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 //! use shakedown::rdp::{parse_connection_request, parse_connection_confirm, Protocols};
 //!
 //! let cr = b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00";
@@ -39,10 +43,10 @@ mod x224;
 
 pub use negotiation::{
     ConnectionConfirm, ConnectionRequest, FailureCode, NegRequest, NegResponse, Protocols,
-    parse_connection_confirm, parse_connection_request,
 };
-pub use tpkt::{Tpkt, TpktStatus, tpkt_frame_len};
-pub use x224::{X224, X224Kind, looks_like_connection_request, x224_kind};
+unstable_use!(negotiation::{parse_connection_confirm, parse_connection_request});
+unstable_use!(tpkt::{Tpkt, TpktStatus, tpkt_frame_len});
+unstable_use!(x224::{X224, X224Kind, looks_like_connection_request, x224_kind});
 
 /// Why a TPKT frame could not be decoded as the RDP negotiation PDU asked for.
 ///

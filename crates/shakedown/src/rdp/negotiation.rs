@@ -232,6 +232,7 @@ impl fmt::Display for FailureCode {
 
 /// RDP_NEG_REQ (MS-RDPBCGR 2.2.1.1.1): the security protocols a client offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct NegRequest {
     /// Flags as sent (see the associated constants).
     pub flags: u8,
@@ -250,6 +251,7 @@ impl NegRequest {
 
 /// The server's answer in the Connection Confirm (MS-RDPBCGR 2.2.1.2.1, 2.2.1.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NegResponse {
     /// RDP_NEG_RSP: the protocol the server chose.
     Selected {
@@ -260,6 +262,17 @@ pub enum NegResponse {
     },
     /// RDP_NEG_FAILURE: the server refused.
     Failure(FailureCode),
+}
+
+/// The JSON contract's spelling: the selected protocol's name (`selected_protocol`), or the
+/// failure code's name (`failure`).
+impl fmt::Display for NegResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NegResponse::Selected { protocol, .. } => write!(f, "{}", protocol.selected()),
+            NegResponse::Failure(code) => write!(f, "{code}"),
+        }
+    }
 }
 
 impl NegResponse {
@@ -277,6 +290,7 @@ impl NegResponse {
 
 /// A decoded X.224 Connection Request (MS-RDPBCGR 2.2.1.1).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ConnectionRequest {
     /// The NAME of a `Cookie: mstshash=NAME` line, as sent (trailing spaces kept, as Zeek does; invalid
     /// UTF-8 replaced). Clients truncate it (mstsc to 9 characters).
@@ -328,6 +342,7 @@ impl ConnectionRequest {
 
 /// A decoded X.224 Connection Confirm (MS-RDPBCGR 2.2.1.2).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ConnectionConfirm {
     /// RDP_NEG_RSP or RDP_NEG_FAILURE; `None` when the server sent neither (a legacy server, or an
     /// answer to a legacy client: Standard RDP Security follows).
@@ -439,7 +454,8 @@ fn take_neg<'a>(
 /// parameters (an S7comm or MMS client on port 102, not RDP); anything odd after that is tolerated
 /// and listed in `anomalies`.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::rdp::parse_connection_request;
 /// let cr = b"\x03\x00\x00\x27\x22\xe0\x00\x00\x00\x00\x00Cookie: mstshash=Administr\r\n";
 /// let req = parse_connection_request(cr)?;
@@ -533,7 +549,8 @@ pub fn parse_connection_request(tpkt: &[u8]) -> Result<ConnectionRequest, RdpErr
 /// Errors as [`parse_connection_request`] does; an RDP_NEG_RSP whose length field is wrong but whose
 /// 8 bytes are there is still decoded (with `neg_rsp_length_mismatch`).
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::rdp::{parse_connection_confirm, FailureCode};
 /// let cc = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x03\x00\x08\x00\x05\x00\x00\x00";
 /// let conf = parse_connection_confirm(cc)?;

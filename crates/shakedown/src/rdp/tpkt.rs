@@ -1,5 +1,8 @@
 //! TPKT framing (RFC 1006 §6): the 4-byte header that carries X.224 TPDUs over TCP, and the stream
 //! framer `proto` uses to cut each direction of an RDP connection into frames.
+// Parts of this module are reached only by benches, fuzz targets and tests (the `unstable`
+// feature); the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code, unused_imports))]
 
 use super::{RdpError, be16, byte};
 
@@ -39,7 +42,8 @@ pub enum TpktStatus {
 /// `Frame(n)` is returned only once all `n` bytes are in `buf`, so `&buf[..n]` is always in range and
 /// `n ≥ 7` guarantees progress in a framing loop.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::rdp::{tpkt_frame_len, TpktStatus};
 /// let cc = b"\x03\x00\x00\x0b\x06\xd0\x00\x00\x12\x34\x00\x16\x03";
 /// assert_eq!(tpkt_frame_len(&cc[..3]), TpktStatus::NeedMore);

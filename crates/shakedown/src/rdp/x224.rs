@@ -1,5 +1,8 @@
 //! X.224 TPDU headers (ISO 8073 §13, class 0 as RFC 1006 and MS-RDPBCGR 2.2.1.1 use them): the layer
 //! inside each TPKT frame, telling a Connection Request from a Confirm, a Disconnect or Data.
+// Parts of this module are reached only by benches, fuzz targets and tests (the `unstable`
+// feature); the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code, unused_imports))]
 
 use super::tpkt::{self, HEADER_LEN as TPKT_HEADER_LEN};
 use super::{RdpError, be16, byte};
@@ -219,7 +222,8 @@ impl<T: AsRef<[u8]>> X224<T> {
 /// The X.224 kind of the TPKT frame starting `tpkt`, from its first 6 bytes; `None` when they are not
 /// TPKT + X.224 or fewer than 6 bytes are given. The rest of the frame need not be present.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::rdp::{x224_kind, X224Kind};
 /// assert_eq!(x224_kind(b"\x03\x00\x00\x0b\x06\xd0"), Some(X224Kind::ConnectionConfirm));
 /// assert_eq!(x224_kind(b"\x03\x00\x00\x0c\x02\xf0\x80\x7f"), Some(X224Kind::Data));
@@ -257,7 +261,8 @@ fn tpkt_header_plausible(buf: &[u8]) -> Option<bool> {
 /// `Some(false)` not, `None` need more (at most 6 bytes are needed; any byte that rules it out answers
 /// at once).
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::rdp::looks_like_connection_request;
 /// assert_eq!(looks_like_connection_request(b"\x03\x00\x00\x13\x0e\xe0"), Some(true));
 /// assert_eq!(looks_like_connection_request(b"\x03\x00"), None);

@@ -57,7 +57,8 @@
 //! Buffered segments sit in a `BTreeMap` keyed by stream offset and never overlap, so placing a segment
 //! costs O(log n + k) for the k buffered segments it touches; nothing rescans the whole buffer.
 //!
-//! ```
+#![cfg_attr(feature = "unstable", doc = " ```")]
+#![cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 //! use shakedown::tcp::{Budget, Chunk, Reassembler};
 //!
 //! let mut budget = Budget::new(1 << 20);
@@ -76,6 +77,9 @@
 //! assert_eq!(r.stats().gaps, 1);
 //! assert_eq!(budget.used(), 0);
 //! ```
+// Parts of this module are reached only by benches, fuzz targets and tests (the `unstable`
+// feature); the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code, unused_imports))]
 
 use std::collections::BTreeMap;
 

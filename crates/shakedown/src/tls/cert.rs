@@ -49,17 +49,30 @@ pub struct KeyType {
     pub curve: Option<String>,
 }
 
-impl fmt::Display for KeyType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.algorithm {
+impl KeyAlgorithm {
+    /// Its name as the JSON contract's `key_type` begins: `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA`,
+    /// `DH`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             KeyAlgorithm::Rsa => "RSA",
             KeyAlgorithm::Ec => "EC",
-            KeyAlgorithm::Ed25519 => return f.write_str("Ed25519"),
-            KeyAlgorithm::Ed448 => return f.write_str("Ed448"),
+            KeyAlgorithm::Ed25519 => "Ed25519",
+            KeyAlgorithm::Ed448 => "Ed448",
             KeyAlgorithm::Dsa => "DSA",
             KeyAlgorithm::Dh => "DH",
             KeyAlgorithm::Other => "other",
-        };
+        }
+    }
+}
+
+display_as_str!(KeyAlgorithm);
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.algorithm.as_str();
+        if matches!(self.algorithm, KeyAlgorithm::Ed25519 | KeyAlgorithm::Ed448) {
+            return f.write_str(name);
+        }
         match (&self.curve, self.bits) {
             (Some(c), _) => write!(f, "{name} {c}"),
             (None, Some(b)) => write!(f, "{name} {b}"),
@@ -71,6 +84,7 @@ impl fmt::Display for KeyType {
 /// What a Certificate message carried: the chain length and the leaf's details. When the leaf does not
 /// parse as X.509 (or the chain is empty), the text fields are empty and the options `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct CertificateInfo {
     /// The leaf's subject distinguished name (RFC 4514-like, e.g. `CN=example.com, O=Example`).
     pub subject: String,

@@ -116,6 +116,25 @@ pub enum SuiteAuth {
     Unknown,
 }
 
+impl SuiteAuth {
+    /// Its name, lower case as IANA's suite names spell it: `rsa`, `ecdsa`, `dss`, `psk`, `anon`,
+    /// `any` (TLS 1.3), `other`, `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteAuth::Rsa => "rsa",
+            SuiteAuth::Ecdsa => "ecdsa",
+            SuiteAuth::Dss => "dss",
+            SuiteAuth::Psk => "psk",
+            SuiteAuth::Anon => "anon",
+            SuiteAuth::Any => "any",
+            SuiteAuth::Other => "other",
+            SuiteAuth::Unknown => "unknown",
+        }
+    }
+}
+
+display_as_str!(SuiteAuth);
+
 /// How a cipher suite exchanges keys (from tls-parser's IANA-derived table).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,6 +161,27 @@ pub enum SuiteKx {
     Unknown,
 }
 
+impl SuiteKx {
+    /// Its name, lower case as IANA's suite names spell it: `rsa`, `dh`, `dhe`, `ecdh`, `ecdhe`,
+    /// `psk`, `any` (TLS 1.3), `null`, `other`, `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteKx::Rsa => "rsa",
+            SuiteKx::Dh => "dh",
+            SuiteKx::Dhe => "dhe",
+            SuiteKx::Ecdh => "ecdh",
+            SuiteKx::Ecdhe => "ecdhe",
+            SuiteKx::Psk => "psk",
+            SuiteKx::Any => "any",
+            SuiteKx::Null => "null",
+            SuiteKx::Other => "other",
+            SuiteKx::Unknown => "unknown",
+        }
+    }
+}
+
+display_as_str!(SuiteKx);
+
 /// A cipher suite code (RFC 8446 §B.4, RFC 5246 §A.5; IANA "TLS Cipher Suites").
 ///
 /// ```
@@ -153,7 +193,8 @@ pub enum SuiteKx {
 /// assert!(CipherSuite(0x00ff).is_signalling());
 /// assert_eq!(CipherSuite(0xfefe).to_string(), "0xfefe");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The default, 0x0000 (TLS_NULL_WITH_NULL_NULL), is the suite every connection starts in (RFC 5246 §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct CipherSuite(pub u16);
 
 impl CipherSuite {

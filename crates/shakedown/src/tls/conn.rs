@@ -1,6 +1,9 @@
 //! [`TlsConnection`]: both directions of one connection, tying the record deframer, the handshake
 //! defragmenter and the message parsers together, and keeping each direction's encryption state.
 //! Its input is the `tcp` reassembler's in-order chunks and gaps; its output goes to `verdict`.
+// Parts of this module are reached only by benches, fuzz targets and tests (the `unstable`
+// feature); the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code, unused_imports))]
 
 use std::sync::Arc;
 
@@ -72,7 +75,8 @@ impl Direction {
 /// Memory stays small whatever the traffic: only record headers, plaintext alerts, an SSLv2 hello and
 /// handshake messages split across feeds (up to `max_handshake_message` bytes) are ever copied.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::Side;
 /// use shakedown::tls::{TlsConnection, TlsEvent};
 ///

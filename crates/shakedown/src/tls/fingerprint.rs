@@ -50,15 +50,11 @@ use super::hello::{ClientHello, ServerHello};
 ///
 /// ```
 /// use shakedown::tls::{CipherSuite, ServerHello, TlsVersion};
-/// let sh = ServerHello {
-///     legacy_version: TlsVersion::TLS12,
-///     version: TlsVersion::TLS12,
-///     selected_supported_version: None,
-///     cipher_suite: CipherSuite(0xc02f),
-///     hello_retry_request: false,
-///     key_share_group: None,
-///     extensions: vec![65281, 0, 11],
-/// };
+/// // The hello types are `#[non_exhaustive]`: start from a default and set what matters.
+/// let mut sh = ServerHello::default();
+/// sh.legacy_version = TlsVersion::TLS12;
+/// sh.cipher_suite = CipherSuite(0xc02f);
+/// sh.extensions = vec![65281, 0, 11];
 /// let ja3s = sh.ja3s();
 /// assert_eq!(ja3s.full, "771,49199,65281-0-11");
 /// assert_eq!(ja3s.hash.len(), 32);
@@ -252,14 +248,12 @@ impl ClientHello {
     ///
     /// ```
     /// use shakedown::tls::{CipherSuite, ClientHello, NamedGroup, TlsVersion};
-    /// let ch = ClientHello {
-    ///     legacy_version: TlsVersion::TLS12,
-    ///     cipher_suites: vec![CipherSuite(0x0a0a), CipherSuite(0xc02f), CipherSuite(0x009c)],
-    ///     extensions: vec![0x1a1a, 0, 10, 11],
-    ///     supported_groups: vec![NamedGroup(0x2a2a), NamedGroup(29), NamedGroup(23)],
-    ///     ec_point_formats: vec![0],
-    ///     ..Default::default()
-    /// };
+    /// let mut ch = ClientHello::default();
+    /// ch.legacy_version = TlsVersion::TLS12;
+    /// ch.cipher_suites = vec![CipherSuite(0x0a0a), CipherSuite(0xc02f), CipherSuite(0x009c)];
+    /// ch.extensions = vec![0x1a1a, 0, 10, 11];
+    /// ch.supported_groups = vec![NamedGroup(0x2a2a), NamedGroup(29), NamedGroup(23)];
+    /// ch.ec_point_formats = vec![0];
     /// let ja3 = ch.ja3();
     /// assert_eq!(ja3.full, "771,49199-156,0-10-11,29-23,0");
     /// assert_eq!(ja3.hash.len(), 32); // MD5 of `full`, lowercase hex
@@ -375,18 +369,16 @@ impl ClientHello {
     /// ```
     /// use shakedown::tls::{CipherSuite, ClientHello, SignatureScheme, TlsVersion};
     /// // The example of the JA4 specification.
-    /// let ch = ClientHello {
-    ///     legacy_version: TlsVersion::TLS12,
-    ///     supported_versions: vec![TlsVersion(0x4a4a), TlsVersion::TLS13, TlsVersion::TLS12],
-    ///     cipher_suites: [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
-    ///         0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035].map(CipherSuite).to_vec(),
-    ///     extensions: vec![0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005,
-    ///         0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015],
-    ///     alpn: vec!["h2".into(), "http/1.1".into()],
-    ///     signature_algorithms: [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
-    ///         .map(SignatureScheme).to_vec(),
-    ///     ..Default::default()
-    /// };
+    /// let mut ch = ClientHello::default();
+    /// ch.legacy_version = TlsVersion::TLS12;
+    /// ch.supported_versions = vec![TlsVersion(0x4a4a), TlsVersion::TLS13, TlsVersion::TLS12];
+    /// ch.cipher_suites = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+    ///     0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035].map(CipherSuite).to_vec();
+    /// ch.extensions = vec![0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005,
+    ///     0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015];
+    /// ch.alpn = vec!["h2".into(), "http/1.1".into()];
+    /// ch.signature_algorithms = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+    ///     .map(SignatureScheme).to_vec();
     /// assert_eq!(ch.ja4(), "t13d1516h2_8daaf6152771_e5627efa2ab1");
     /// ```
     pub fn ja4(&self) -> String {

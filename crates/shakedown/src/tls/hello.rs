@@ -19,6 +19,7 @@ pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
 /// (RFC 5246 §E.2). GREASE values (RFC 8701) are kept in the lists; their types' `is_grease()` flags
 /// them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ClientHello {
     /// Sent in the SSL 2.0 record format (then there are no extensions).
     pub sslv2_format: bool,
@@ -58,7 +59,8 @@ impl ClientHello {
     ///
     /// ```
     /// use shakedown::tls::{ClientHello, TlsVersion};
-    /// let mut ch = ClientHello { legacy_version: TlsVersion::TLS12, ..Default::default() };
+    /// let mut ch = ClientHello::default();
+    /// ch.legacy_version = TlsVersion::TLS12;
     /// assert_eq!(ch.highest_version(), TlsVersion::TLS12);
     /// ch.supported_versions = vec![TlsVersion(0x3a3a), TlsVersion::TLS13, TlsVersion::TLS12];
     /// assert_eq!(ch.highest_version(), TlsVersion::TLS13);
@@ -74,7 +76,8 @@ impl ClientHello {
 }
 
 /// What a ServerHello chose (RFC 8446 §4.1.3, RFC 5246 §7.4.1.3), also when it is a HelloRetryRequest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ServerHello {
     /// `ServerHello.legacy_version` (or the version field of a pre-draft-22 TLS 1.3 ServerHello).
     pub legacy_version: TlsVersion,

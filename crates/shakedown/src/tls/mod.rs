@@ -13,7 +13,11 @@
 //! ChangeCipherSpec; with TLS 1.3 the server's are protected after its ServerHello and the client's
 //! after its next ChangeCipherSpec or first application_data record.
 //!
-//! ```
+//! With the `unstable` feature (engine parts, no stability promise), a `TlsConnection` can be fed
+//! one side's bytes directly:
+//!
+#![cfg_attr(feature = "unstable", doc = " ```")]
+#![cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 //! use shakedown::Side;
 //! use shakedown::tls::{TlsConnection, TlsEvent, looks_like_tls};
 //!
@@ -29,7 +33,7 @@
 //! ```
 
 mod cert;
-mod codes;
+pub(crate) mod codes;
 mod conn;
 mod cursor;
 mod fingerprint;
@@ -49,7 +53,7 @@ pub use codes::{
     AlertDescription, AlertLevel, CipherSuite, NamedGroup, SignatureScheme, SuiteAuth, SuiteKx,
     TlsVersion,
 };
-pub use conn::TlsConnection;
+unstable_use!(conn::TlsConnection);
 pub use fingerprint::Ja3;
 pub use hello::{ClientHello, HELLO_RETRY_REQUEST_RANDOM, ServerHello};
 pub use reading::Decryption;
@@ -157,6 +161,7 @@ pub enum TlsEvent {
 
 /// An alert (RFC 8446 §6, RFC 5246 §7.2). An encrypted alert has neither level nor description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Alert {
     /// The level, for a plaintext alert.
     pub level: Option<AlertLevel>,

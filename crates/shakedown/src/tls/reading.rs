@@ -36,6 +36,8 @@ pub enum Decryption {
     Failed,
 }
 
+display_as_str!(Decryption);
+
 impl Decryption {
     /// The SCHEMA.md name.
     pub fn as_str(self) -> &'static str {

@@ -5,6 +5,9 @@
 //! Bodies are never copied here: the deframer hands out slices of the caller's chunk, so the caller
 //! decides what to keep (handshake bytes) and what to skip by counting (application data). Only the
 //! five header bytes are buffered. After a gap it scans, within a bound, for the next plausible header.
+// Parts of this module are reached only by benches, fuzz targets and tests (the `unstable`
+// feature); the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code, unused_imports))]
 
 use super::codes::TlsVersion;
 use super::sslv2;

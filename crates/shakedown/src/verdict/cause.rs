@@ -122,6 +122,7 @@ impl fmt::Display for CauseCode {
 
 /// An event a Windows peer's Schannel would write to its System log for this connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct SchannelEvent {
     /// The event ID (36870–36888).
     pub id: u32,
@@ -197,6 +198,7 @@ impl fmt::Display for Confidence {
 
 /// One packet that shows the cause (SCHEMA.md `cause.evidence[]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Evidence {
     /// Its frame and time.
     pub at: Mark,

@@ -35,6 +35,7 @@ pub struct Mark {
 
 /// How a connection's TLS handshake ended (SCHEMA.md `outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The TLS handshake finished.
     Completed,
@@ -61,6 +62,7 @@ impl Outcome {
 
 /// The last step of the connection's setup that was seen (SCHEMA.md `stage`), in protocol order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Stage {
     /// Only a SYN (possibly answered by RST).
     TcpSyn,
@@ -113,6 +115,7 @@ impl Stage {
 
 /// What protocol the connection carried (SCHEMA.md `protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Protocol {
     /// TLS from the first byte.
     Tls,
@@ -135,6 +138,7 @@ impl Protocol {
 
 /// How a side closed: with FIN or RST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CloseKind {
     /// An orderly close.
     Fin,
@@ -163,6 +167,7 @@ pub struct SideMark {
 
 /// TCP-level facts of a connection.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TcpFacts {
     /// The client's first SYN.
     pub syn: Option<Mark>,
@@ -198,6 +203,7 @@ pub struct TcpFacts {
 
 /// The range of IPv4 TTLs / IPv6 hop limits of a side's packets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct HopLimits {
     /// The lowest seen.
     pub min: u8,
@@ -240,6 +246,7 @@ impl TcpFacts {
 
 /// A TLS alert with its sender and place (SCHEMA.md `alerts[]`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AlertRecord {
     /// Who sent it.
     pub from: Side,
@@ -266,6 +273,7 @@ impl AlertRecord {
 
 /// RDP negotiation facts (SCHEMA.md `rdp`), from the X.224 Connection Request and Confirm.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct RdpFacts {
     /// The `Cookie: mstshash=` value.
     pub cookie: Option<String>,
@@ -292,6 +300,7 @@ pub struct RdpFacts {
 
 /// TLS facts (SCHEMA.md `tls`).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TlsFacts {
     /// The negotiated version, from the (final) ServerHello.
     pub version: Option<TlsVersion>,
@@ -327,6 +336,7 @@ pub struct TlsFacts {
 /// Something in a connection's TLS the parser could not read, or a message where it makes no sense
 /// (SCHEMA.md `tls.anomalies[]`, written as its [`fmt::Display`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TlsAnomaly {
     /// Whose bytes.
     pub side: Side,
@@ -360,20 +370,29 @@ pub enum TlsAnomalyKind {
     Unexpected(Step),
 }
 
-impl fmt::Display for TlsAnomaly {
+display_as_str!(Outcome, Stage, Protocol, CloseKind);
+
+/// What the anomaly was, without whose bytes (the part of the JSON string after `side: `).
+impl fmt::Display for TlsAnomalyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let side = self.side;
-        match self.kind {
-            TlsAnomalyKind::Malformed { what } => write!(f, "{side}: {what}"),
+        match *self {
+            TlsAnomalyKind::Malformed { what } => f.write_str(what),
             TlsAnomalyKind::Resynced { skipped } => {
-                write!(f, "{side}: resynchronised after {skipped} bytes")
+                write!(f, "resynchronised after {skipped} bytes")
             }
             TlsAnomalyKind::OversizedHandshake { msg_type, len } => write!(
                 f,
-                "{side}: handshake message type {msg_type} of {len} bytes not reassembled"
+                "handshake message type {msg_type} of {len} bytes not reassembled"
             ),
-            TlsAnomalyKind::Unexpected(step) => write!(f, "{side}: unexpected {step}"),
+            TlsAnomalyKind::Unexpected(step) => write!(f, "unexpected {step}"),
         }
+    }
+}
+
+/// `side: what` as in the JSON contract's `tls.anomalies`.
+impl fmt::Display for TlsAnomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.side, self.kind)
     }
 }
 
@@ -410,6 +429,7 @@ impl TimelineEntry {
 
 /// Everything shakedown concludes about one TCP connection. Serialised, it is one SCHEMA.md record.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Verdict {
     /// 0-based index of the connection within its capture, by first packet.
     pub conn: u64,

@@ -10,7 +10,7 @@ use crate::rdp::{ConnectionConfirm, ConnectionRequest, NegResponse, Protocols};
 use crate::tls::{Alert, CipherSuite, TlsEvent, hs};
 use crate::{PerSide, Side};
 
-use super::rules::{self, Input};
+use super::rules::{self, AfterCompletion, Input};
 use super::{
     AlertRecord, BytesPreview, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step,
     TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
@@ -94,15 +94,6 @@ pub(crate) struct Observer {
     /// Application data records after the handshake completed, per side, and whether any was not
     /// of an alert's size (data, not a close).
     after_completion: PerSide<AfterCompletion>,
-}
-
-/// What a side sent once the handshake had completed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct AfterCompletion {
-    /// Application data records.
-    pub records: u64,
-    /// Whether one of them was larger or smaller than an alert: data.
-    pub data: bool,
 }
 
 impl Observer {

@@ -9,7 +9,6 @@
 
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{AlertDescription, AlertLevel, ClientHello};
-use crate::verdict::observer::AfterCompletion;
 use crate::{PerSide, Side};
 
 use super::{
@@ -20,6 +19,15 @@ use super::{
 
 /// CredSSP is a few round trips; a session that got past it carries far more records than this.
 const MAX_CREDSSP_RECORDS: u64 = 16;
+
+/// What a side sent once the handshake had completed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AfterCompletion {
+    /// Application data records.
+    pub records: u64,
+    /// Whether one of them was larger or smaller than an alert: data.
+    pub data: bool,
+}
 
 /// What the rules look at: the facts the observer collected about one connection.
 pub(crate) struct Input<'a> {

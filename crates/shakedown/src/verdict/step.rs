@@ -12,6 +12,7 @@ use crate::tls::{Alert, AlertLevel, CipherSuite, NamedGroup, TlsVersion};
 /// The first bytes of a stream that is not what was expected (a plain HTTP answer to a
 /// ClientHello, an SSH banner), kept to show them: at most [`BytesPreview::MAX`] bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct BytesPreview {
     bytes: [u8; BytesPreview::MAX],
     len: u8,
