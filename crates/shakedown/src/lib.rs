@@ -87,7 +87,7 @@ pub mod time;
 pub mod tls;
 pub mod verdict;
 
-pub use analyze::{Sink, analyze};
+pub use analyze::{AnalyzeError, Sink, analyze};
 pub use config::Config;
 pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
 pub use flow::{ClientInference, Endpoint};

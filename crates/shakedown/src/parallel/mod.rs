@@ -42,6 +42,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 mod stretched;
 
+use crate::analyze::{AnalyzeError, Deliver, Feed, analyze_into};
 use crate::capture::{CaptureError, CaptureReader, SharedBytes};
 use crate::decode::{Decoded, IpFacts, TcpFlags, TcpSegment};
 use crate::dissector::intake::Intake;
@@ -49,7 +50,7 @@ use crate::dissector::order::Order;
 use crate::dissector::shard::{Shard, ShardEvent, Stamped, Tracking};
 use crate::flow::FlowKey;
 use crate::verdict::Mark;
-use crate::{Config, Event, Sink, Summary, analyze};
+use crate::{Config, Event, Sink, Summary};
 
 /// Batches are handed over after this many frames…
 const BATCH_FRAMES: usize = 1024;
@@ -97,26 +98,39 @@ pub(crate) const STRETCH_BYTES: usize = 1 << 18;
 /// assert_eq!(one, two);
 /// # Ok(()) }
 /// ```
-pub fn analyze_parallel<R: Read + Send>(
+pub fn analyze_parallel<R: Read + Send, S: Sink>(
     reader: &mut CaptureReader<R>,
     config: &Config,
     workers: usize,
-    sink: &mut impl Sink,
-) -> Result<Summary, CaptureError> {
+    sink: &mut S,
+) -> Result<Summary, AnalyzeError<S::Error>> {
     analyze_parallel_in_stretches(reader, config, workers, STRETCH_BYTES, sink)
 }
 
 /// [`analyze_parallel`] reading stretches of `stretch_bytes` (for tests of the stretch boundaries).
 #[doc(hidden)]
-pub fn analyze_parallel_in_stretches<R: Read + Send>(
+pub fn analyze_parallel_in_stretches<R: Read + Send, S: Sink>(
     reader: &mut CaptureReader<R>,
     config: &Config,
     workers: usize,
     stretch_bytes: usize,
-    sink: &mut impl Sink,
+    sink: &mut S,
+) -> Result<Summary, AnalyzeError<S::Error>> {
+    let mut feed = Feed::new(sink);
+    let result = run(reader, config, workers, stretch_bytes, &mut feed);
+    feed.finish(result)
+}
+
+/// [`analyze_parallel_in_stretches`] giving what it finds to the engine's side of a sink.
+fn run<R: Read + Send>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: usize,
+    stretch_bytes: usize,
+    sink: &mut impl Deliver,
 ) -> Result<Summary, CaptureError> {
     if workers <= 1 || config.protocol_events {
-        return analyze(reader, config, sink);
+        return analyze_into(reader, config, sink);
     }
     let workers = workers.min(MAX_WORKERS);
     let shard_config = Config {
@@ -574,7 +588,7 @@ fn merge(
     workers: usize,
     config: &Config,
     results: Receiver<(usize, Output)>,
-    sink: &mut impl Sink,
+    sink: &mut impl Deliver,
 ) -> Merged {
     let mut merger = Merger::new(workers, config);
     for (w, output) in results.iter() {
@@ -618,7 +632,7 @@ impl Merger {
 
     /// Takes worker `w`'s output and hands the sink every verdict that is ready;
     /// [`ControlFlow::Break`] when the sink stopped.
-    fn take(&mut self, w: usize, output: Output, sink: &mut impl Sink) -> ControlFlow<()> {
+    fn take(&mut self, w: usize, output: Output, sink: &mut impl Deliver) -> ControlFlow<()> {
         if let Some(queue) = self.queues.get_mut(w) {
             queue.extend(output.events);
         }
@@ -680,7 +694,7 @@ impl Merger {
     }
 
     /// Every worker is done: puts out everything left.
-    fn finish(mut self, sink: &mut impl Sink) -> Merged {
+    fn finish(mut self, sink: &mut impl Deliver) -> Merged {
         self.merged.order.finish(&mut self.out);
         self.merged.stopped = deliver(&mut self.out, sink).is_break();
         self.merged
@@ -689,7 +703,7 @@ impl Merger {
 
 /// Hands the sink what is ready: a run of two or more verdicts in one call to [`Sink::verdicts`]
 /// (at most [`MAX_RUN`] a call, so a long run is not copied out all at once).
-fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
+fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Deliver) -> ControlFlow<()> {
     while let Some(event) = out.pop_front() {
         let Event::Verdict(first) = event else {
             crate::analyze::deliver(event, sink)?;
