@@ -21,7 +21,7 @@
 //! defragmenter, in capture order). Every shard is told when the capture's clock says idle
 //! connections are looked for, at the same frame as a single thread would. Shards stamp what
 //! happens with the frame it happened at; the calling thread takes those events in frame order, so
-//! connection numbers, the order of verdicts and the verdicts themselves are those of [`analyze`].
+//! connection numbers, the order of verdicts and the verdicts themselves are those of [`analyze`](crate::analyze()).
 //! Verdicts held back for that order and ready at once (when the connection they waited for ends)
 //! go to the sink in one call, [`Sink::verdicts`], so it can work on them in parallel.
 //!
@@ -71,19 +71,19 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// on a 1 GB capture, two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB).
 pub(crate) const STRETCH_BYTES: usize = 1 << 18;
 
-/// Like [`analyze`], with the connections shared among `workers` threads (at most [`MAX_WORKERS`])
+/// Like [`analyze`](crate::analyze()), with the connections shared among `workers` threads (at most [`MAX_WORKERS`])
 /// by a hash of their addresses and ports, the same both ways; the sink is called on the calling
 /// thread. An uncompressed pcap or pcapng capture that `reader` can read at any offset (see
 /// [`CaptureReader::with_read_at`]; [`crate::capture::open`] and [`CaptureReader::from_shared`]
 /// make such readers) is also read and decoded by those threads, the calling one among them; any
 /// other capture by one more thread. The verdicts, their numbers and their order are those
-/// [`analyze`] gives, every time, and so is the [`Summary`] but for [`Summary::peak_buffered`] (the
+/// [`analyze`](crate::analyze()) gives, every time, and so is the [`Summary`] but for [`Summary::peak_buffered`] (the
 /// sum of the shards' peaks). Afterwards `reader` gives no more frames.
 ///
 /// The caps that bound memory, [`Config::max_connections`] and [`Config::max_total_buffer`], are
 /// split evenly among the workers: when a capture hits them, which connections are evicted or stop
-/// being buffered can differ from [`analyze`] (the summary counts it). With `workers` ≤ 1, or with
-/// [`Config::protocol_events`], this is [`analyze`].
+/// being buffered can differ from [`analyze`](crate::analyze()) (the summary counts it). With `workers` ≤ 1, or with
+/// [`Config::protocol_events`], this is [`analyze`](crate::analyze()).
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
