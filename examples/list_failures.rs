@@ -4,28 +4,36 @@
 //! cargo run -p shakedown-examples --example list_failures -- tests/fixtures/rdp/seed-handshake-failure.pcap
 //! ```
 
+use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use shakedown::{Config, Sink, Verdict};
+use shakedown::{AnalyzeError, Config, Sink, Verdict};
 
-/// Prints failures as they are judged, without keeping them.
-struct PrintFailures(usize);
+/// Writes failures as they are judged, without keeping them; a write error stops the analysis and
+/// comes back from `analyze` as `AnalyzeError::Sink`.
+struct PrintFailures<W: Write> {
+    out: W,
+    failures: usize,
+}
 
-impl Sink for PrintFailures {
-    fn verdict(&mut self, v: Verdict) -> ControlFlow<()> {
+impl<W: Write> Sink for PrintFailures<W> {
+    type Error = io::Error;
+
+    fn verdict(&mut self, v: Verdict) -> io::Result<ControlFlow<()>> {
         if v.is_failure() {
-            self.0 += 1;
+            self.failures += 1;
             let closer = v
                 .closed_by
-                .map(|(side, kind)| format!("{side} {}", kind.as_str()))
+                .map(|(side, kind)| format!("{side} {kind}"))
                 .unwrap_or_else(|| "nobody".into());
-            println!(
+            writeln!(
+                self.out,
                 "#{} {} -> {}  {}  closed by {closer}: {}",
                 v.conn, v.client, v.server, v.cause.code, v.cause.explanation
-            );
+            )?;
         }
-        ControlFlow::Continue(())
+        Ok(ControlFlow::Continue(()))
     }
 }
 
@@ -35,11 +43,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: list_failures CAPTURE")?
         .into();
     let mut reader = shakedown::capture::open(&path)?;
-    let mut sink = PrintFailures(0);
-    let summary = shakedown::analyze(&mut reader, &Config::default(), &mut sink)?;
-    println!(
+    let mut sink = PrintFailures {
+        out: io::stdout().lock(),
+        failures: 0,
+    };
+    let summary = match shakedown::analyze(&mut reader, &Config::default(), &mut sink) {
+        Ok(summary) => summary,
+        // Whoever read the output went away: nothing more to say.
+        Err(AnalyzeError::Sink(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    writeln!(
+        sink.out,
         "{} failures among {} connections",
-        sink.0, summary.connections
-    );
+        sink.failures, summary.connections
+    )?;
     Ok(())
 }

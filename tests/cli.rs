@@ -192,3 +192,44 @@ fn a_capture_cut_in_a_handshake_is_status_0_with_a_warning() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// A writer with room for `room` bytes that then fails as a full disk does (ENOSPC).
+struct FullDisk {
+    room: usize,
+}
+
+impl std::io::Write for FullDisk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::Error::from_raw_os_error(28));
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A write error while JSON lines stream out is reported with its cause and status 2, on one
+/// thread and on several (the sink's error comes back typed, never as a bare "stopped").
+#[test]
+fn a_write_error_in_the_json_stream_is_reported_with_its_cause() {
+    let capture = fixture("tls/no-shared-cipher.pcap");
+    for jobs in ["1", "2"] {
+        let mut out = FullDisk { room: 100 };
+        let mut err = Vec::new();
+        let status = shakedown_cli::run(
+            ["shakedown", "--json", "-j", jobs, capture.as_str()],
+            &mut out,
+            &mut err,
+        );
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(status.code(), 2, "-j {jobs}: {err}");
+        assert!(
+            err.contains("writing the output") && err.contains("No space left"),
+            "-j {jobs}: {err}"
+        );
+    }
+}

@@ -166,13 +166,15 @@ fn idle_expiry_happens_at_the_same_frames_on_several_threads() {
 struct Few(usize, Vec<Verdict>);
 
 impl Sink for Few {
-    fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
+    type Error = std::convert::Infallible;
+
+    fn verdict(&mut self, verdict: Verdict) -> Result<ControlFlow<()>, Self::Error> {
         self.1.push(verdict);
-        if self.1.len() >= self.0 {
+        Ok(if self.1.len() >= self.0 {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
-        }
+        })
     }
 }
 
@@ -203,15 +205,17 @@ struct Runs {
 }
 
 impl Sink for Runs {
-    fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
+    type Error = std::convert::Infallible;
+
+    fn verdict(&mut self, verdict: Verdict) -> Result<ControlFlow<()>, Self::Error> {
         self.verdicts.push(verdict);
-        ControlFlow::Continue(())
+        Ok(ControlFlow::Continue(()))
     }
 
-    fn verdicts(&mut self, verdicts: Vec<Verdict>) -> ControlFlow<()> {
+    fn verdicts(&mut self, verdicts: Vec<Verdict>) -> Result<ControlFlow<()>, Self::Error> {
         self.runs.push(verdicts.len());
         self.verdicts.extend(verdicts);
-        ControlFlow::Continue(())
+        Ok(ControlFlow::Continue(()))
     }
 }
 
@@ -379,7 +383,7 @@ fn stretched_into(
     stretch: usize,
     via: Via,
     skip: usize,
-    sink: &mut impl Sink,
+    sink: &mut impl Sink<Error = std::convert::Infallible>,
 ) -> (Ended, usize) {
     fn go<R: io::Read + Send>(
         mut reader: CaptureReader<R>,
@@ -387,7 +391,7 @@ fn stretched_into(
         workers: usize,
         stretch: usize,
         skip: usize,
-        sink: &mut impl Sink,
+        sink: &mut impl Sink<Error = std::convert::Infallible>,
     ) -> Ended {
         for _ in 0..skip {
             reader.next_frame().expect("a frame");
@@ -563,6 +567,7 @@ fn every_capture_in_stretches(dir: &Path) -> usize {
         let mut reader = shakedown::capture::open(&path).expect("opens");
         let mut verdicts = Vec::new();
         let got = analyze_parallel_in_stretches(&mut reader, &config, 2, 100, &mut verdicts)
+            .map_err(CaptureError::from)
             .map(|summary| outcome(verdicts, summary, &reader));
         check(
             &format!("{name}: the file, stretches of 100 bytes"),
@@ -626,6 +631,7 @@ fn a_generated_capture_read_in_stretches_gives_what_one_thread_gives() {
             .with_read_at(Arc::clone(&mem) as Arc<dyn ReadAt>);
         let mut verdicts = Vec::new();
         let got = analyze_parallel(&mut reader, &Config::default(), 3, &mut verdicts)
+            .map_err(CaptureError::from)
             .map(|summary| outcome(verdicts, summary, &reader));
         check("generated, analyze_parallel", &want, got);
         assert!(
@@ -1501,6 +1507,7 @@ fn connections_closed_after_the_clock_stepped_back_are_concluded_as_by_one_threa
             let mut reader = CaptureReader::new(&bytes[..]).expect("a capture");
             let mut verdicts = Vec::new();
             let got = analyze_parallel(&mut reader, &config, workers, &mut verdicts)
+                .map_err(CaptureError::from)
                 .map(|summary| outcome(verdicts, summary, &reader));
             check(
                 &format!("closes after a step back: {workers} workers, one reading thread"),

@@ -81,7 +81,9 @@ struct Select<'a> {
 }
 
 impl Sink for Select<'_> {
-    fn verdict(&mut self, v: Verdict) -> ControlFlow<()> {
+    type Error = std::convert::Infallible;
+
+    fn verdict(&mut self, v: Verdict) -> Result<ControlFlow<()>, Self::Error> {
         if self.args.all || self.args.select.matches(&v) {
             self.ranges
                 .entry(canonical(v.client, v.server))
@@ -90,7 +92,7 @@ impl Sink for Select<'_> {
             self.connections += 1;
             self.packets += v.packets.client + v.packets.server;
         }
-        ControlFlow::Continue(())
+        Ok(ControlFlow::Continue(()))
     }
 }
 

@@ -88,11 +88,13 @@ struct Gather<'a> {
 }
 
 impl Sink for Gather<'_> {
-    fn verdict(&mut self, v: Verdict) -> ControlFlow<()> {
+    type Error = std::convert::Infallible;
+
+    fn verdict(&mut self, v: Verdict) -> Result<ControlFlow<()>, Self::Error> {
         let r = &mut *self.report;
         if self.select.is_active() && !self.select.matches(&v) {
             r.counts.unselected += 1;
-            return ControlFlow::Continue(());
+            return Ok(ControlFlow::Continue(()));
         }
         r.counts.add(&v);
         if self.all || matches!(v.outcome, Outcome::Failed | Outcome::Incomplete) {
@@ -102,7 +104,7 @@ impl Sink for Gather<'_> {
                 r.omitted += 1;
             }
         }
-        ControlFlow::Continue(())
+        Ok(ControlFlow::Continue(()))
     }
 }
 

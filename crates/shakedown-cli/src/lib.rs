@@ -460,15 +460,14 @@ fn one_capture<W: Write>(
     let result = shakedown::analyze_parallel(&mut reader, config, jobs, &mut sink);
     progress::done(bar);
     done.failures = sink.failures;
-    let broken_pipe = sink.broken_pipe;
     let mut collected = std::mem::take(&mut sink.collected);
     drop(sink);
-    if broken_pipe {
-        done.end = Some(End::BrokenPipe);
-        return done;
-    }
     let summary = match result {
         Ok(s) => s,
+        Err(shakedown::AnalyzeError::Sink(e)) => {
+            done.end = Some(write_failure(e));
+            return done;
+        }
         Err(e) => {
             let _ = writeln!(err, "shakedown: {name}: {e}");
             done.error = true;
@@ -507,7 +506,6 @@ struct Collect<'a, W: Write> {
     select: &'a Selection,
     collected: text::Collected,
     failures: bool,
-    broken_pipe: bool,
     /// Writes many JSON lines at once on several threads (see [`Collect::verdicts`]).
     lines: parallel_json::LineWriter,
 }
@@ -522,7 +520,6 @@ impl<'a, W: Write> Collect<'a, W> {
             select: &args.select,
             collected: text::Collected::default(),
             failures: false,
-            broken_pipe: false,
             lines: parallel_json::LineWriter::new(capture, jobs),
         }
     }
@@ -536,42 +533,38 @@ impl<'a, W: Write> Collect<'a, W> {
         self.failures |= verdict.is_failure();
         true
     }
-
-    fn write_failed(&mut self, e: &io::Error) -> ControlFlow<()> {
-        self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
-        ControlFlow::Break(())
-    }
 }
 
 impl<W: Write> Sink for Collect<'_, W> {
-    fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
+    /// Writing a JSON line failed (a closed pipe stays [`io::ErrorKind::BrokenPipe`]).
+    type Error = io::Error;
+
+    fn verdict(&mut self, verdict: Verdict) -> io::Result<ControlFlow<()>> {
         // Filters narrow everything: the detail, the table, the JSON lines and the exit status.
         if !self.select(&verdict) {
-            return ControlFlow::Continue(());
+            return Ok(ControlFlow::Continue(()));
         }
         if self.json {
-            if let Err(e) = shakedown::json::write_line(self.out, &verdict, self.capture) {
-                return self.write_failed(&e);
-            }
+            shakedown::json::write_line(self.out, &verdict, self.capture)?;
         } else {
             self.collected.add(verdict, self.all);
         }
-        ControlFlow::Continue(())
+        Ok(ControlFlow::Continue(()))
     }
 
     /// Many verdicts at once (those held for order until a long first connection ended): their
     /// JSON lines are written by `jobs` threads, in order.
-    fn verdicts(&mut self, mut verdicts: Vec<Verdict>) -> ControlFlow<()> {
+    fn verdicts(&mut self, mut verdicts: Vec<Verdict>) -> io::Result<ControlFlow<()>> {
         if !self.json || verdicts.len() < parallel_json::MIN_VERDICTS {
             for verdict in verdicts {
-                self.verdict(verdict)?;
+                if self.verdict(verdict)?.is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
             }
-            return ControlFlow::Continue(());
+            return Ok(ControlFlow::Continue(()));
         }
         verdicts.retain(|v| self.select(v));
-        match self.lines.write_lines(self.out, verdicts) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => self.write_failed(&e),
-        }
+        self.lines.write_lines(self.out, verdicts)?;
+        Ok(ControlFlow::Continue(()))
     }
 }

@@ -257,13 +257,15 @@ enum FileResult {
 struct TallySink<'a>(&'a mut Tally, &'a crate::filter::Selection);
 
 impl Sink for TallySink<'_> {
-    fn verdict(&mut self, verdict: Verdict) -> ControlFlow<()> {
+    type Error = std::convert::Infallible;
+
+    fn verdict(&mut self, verdict: Verdict) -> Result<ControlFlow<()>, Self::Error> {
         if self.1.matches(&verdict) {
             self.0.add_verdict(&verdict);
         } else {
             self.0.unselected += 1;
         }
-        ControlFlow::Continue(())
+        Ok(ControlFlow::Continue(()))
     }
 }
 

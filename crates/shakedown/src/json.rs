@@ -4,8 +4,9 @@
 //!
 //! The layout is defined once, by hand-written [`serde::Serialize`] impls of private wrappers around
 //! the verdict's parts (field order is the order of the `serialize_entry` calls). [`write_line`]
-//! streams a record straight to a writer, with no intermediate [`Value`] and no string built per
-//! field; [`record`] and [`line()`] serialize the same wrappers into a [`Value`] or a `String`.
+//! streams a record straight to a writer, with no intermediate JSON value and no string built per
+//! field; [`line()`] serializes the same wrappers into a `String`. No type of the JSON library
+//! appears in this module's API.
 
 use std::fmt;
 use std::io;

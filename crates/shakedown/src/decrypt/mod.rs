@@ -20,12 +20,12 @@
 //! ```
 
 mod keylog;
-/// Record protection (only with the `unstable` feature: an engine part, no stability promise).
+// Record protection: public only with the `unstable` feature (an engine part, no stability promise).
 #[cfg(feature = "unstable")]
 pub mod record;
 #[cfg(not(feature = "unstable"))]
 pub(crate) mod record;
-/// Key schedules (only with the `unstable` feature: an engine part, no stability promise).
+// Key schedules: public only with the `unstable` feature (an engine part, no stability promise).
 #[cfg(feature = "unstable")]
 pub mod schedule;
 #[cfg(not(feature = "unstable"))]

@@ -21,7 +21,7 @@
 //! defragmenter, in capture order). Every shard is told when the capture's clock says idle
 //! connections are looked for, at the same frame as a single thread would. Shards stamp what
 //! happens with the frame it happened at; the calling thread takes those events in frame order, so
-//! connection numbers, the order of verdicts and the verdicts themselves are those of [`analyze`].
+//! connection numbers, the order of verdicts and the verdicts themselves are those of [`analyze`](crate::analyze()).
 //! Verdicts held back for that order and ready at once (when the connection they waited for ends)
 //! go to the sink in one call, [`Sink::verdicts`], so it can work on them in parallel.
 //!
@@ -42,6 +42,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 mod stretched;
 
+use crate::analyze::{AnalyzeError, Deliver, Feed, analyze_into};
 use crate::capture::{CaptureError, CaptureReader, SharedBytes};
 use crate::decode::{Decoded, IpFacts, TcpFlags, TcpSegment};
 use crate::dissector::intake::Intake;
@@ -49,7 +50,7 @@ use crate::dissector::order::Order;
 use crate::dissector::shard::{Shard, ShardEvent, Stamped, Tracking};
 use crate::flow::FlowKey;
 use crate::verdict::Mark;
-use crate::{Config, Event, Sink, Summary, analyze};
+use crate::{Config, Event, Sink, Summary};
 
 /// Batches are handed over after this many frames…
 const BATCH_FRAMES: usize = 1024;
@@ -70,19 +71,19 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// on a 1 GB capture, two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB).
 pub(crate) const STRETCH_BYTES: usize = 1 << 18;
 
-/// Like [`analyze`], with the connections shared among `workers` threads (at most [`MAX_WORKERS`])
+/// Like [`analyze`](crate::analyze()), with the connections shared among `workers` threads (at most [`MAX_WORKERS`])
 /// by a hash of their addresses and ports, the same both ways; the sink is called on the calling
 /// thread. An uncompressed pcap or pcapng capture that `reader` can read at any offset (see
 /// [`CaptureReader::with_read_at`]; [`crate::capture::open`] and [`CaptureReader::from_shared`]
 /// make such readers) is also read and decoded by those threads, the calling one among them; any
 /// other capture by one more thread. The verdicts, their numbers and their order are those
-/// [`analyze`] gives, every time, and so is the [`Summary`] but for [`Summary::peak_buffered`] (the
+/// [`analyze`](crate::analyze()) gives, every time, and so is the [`Summary`] but for [`Summary::peak_buffered`] (the
 /// sum of the shards' peaks). Afterwards `reader` gives no more frames.
 ///
 /// The caps that bound memory, [`Config::max_connections`] and [`Config::max_total_buffer`], are
 /// split evenly among the workers: when a capture hits them, which connections are evicted or stop
-/// being buffered can differ from [`analyze`] (the summary counts it). With `workers` ≤ 1, or with
-/// [`Config::protocol_events`], this is [`analyze`].
+/// being buffered can differ from [`analyze`](crate::analyze()) (the summary counts it). With `workers` ≤ 1, or with
+/// [`Config::protocol_events`], this is [`analyze`](crate::analyze()).
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -97,26 +98,39 @@ pub(crate) const STRETCH_BYTES: usize = 1 << 18;
 /// assert_eq!(one, two);
 /// # Ok(()) }
 /// ```
-pub fn analyze_parallel<R: Read + Send>(
+pub fn analyze_parallel<R: Read + Send, S: Sink>(
     reader: &mut CaptureReader<R>,
     config: &Config,
     workers: usize,
-    sink: &mut impl Sink,
-) -> Result<Summary, CaptureError> {
+    sink: &mut S,
+) -> Result<Summary, AnalyzeError<S::Error>> {
     analyze_parallel_in_stretches(reader, config, workers, STRETCH_BYTES, sink)
 }
 
 /// [`analyze_parallel`] reading stretches of `stretch_bytes` (for tests of the stretch boundaries).
 #[doc(hidden)]
-pub fn analyze_parallel_in_stretches<R: Read + Send>(
+pub fn analyze_parallel_in_stretches<R: Read + Send, S: Sink>(
     reader: &mut CaptureReader<R>,
     config: &Config,
     workers: usize,
     stretch_bytes: usize,
-    sink: &mut impl Sink,
+    sink: &mut S,
+) -> Result<Summary, AnalyzeError<S::Error>> {
+    let mut feed = Feed::new(sink);
+    let result = run(reader, config, workers, stretch_bytes, &mut feed);
+    feed.finish(result)
+}
+
+/// [`analyze_parallel_in_stretches`] giving what it finds to the engine's side of a sink.
+fn run<R: Read + Send>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: usize,
+    stretch_bytes: usize,
+    sink: &mut impl Deliver,
 ) -> Result<Summary, CaptureError> {
     if workers <= 1 || config.protocol_events {
-        return analyze(reader, config, sink);
+        return analyze_into(reader, config, sink);
     }
     let workers = workers.min(MAX_WORKERS);
     let shard_config = Config {
@@ -574,7 +588,7 @@ fn merge(
     workers: usize,
     config: &Config,
     results: Receiver<(usize, Output)>,
-    sink: &mut impl Sink,
+    sink: &mut impl Deliver,
 ) -> Merged {
     let mut merger = Merger::new(workers, config);
     for (w, output) in results.iter() {
@@ -618,7 +632,7 @@ impl Merger {
 
     /// Takes worker `w`'s output and hands the sink every verdict that is ready;
     /// [`ControlFlow::Break`] when the sink stopped.
-    fn take(&mut self, w: usize, output: Output, sink: &mut impl Sink) -> ControlFlow<()> {
+    fn take(&mut self, w: usize, output: Output, sink: &mut impl Deliver) -> ControlFlow<()> {
         if let Some(queue) = self.queues.get_mut(w) {
             queue.extend(output.events);
         }
@@ -680,7 +694,7 @@ impl Merger {
     }
 
     /// Every worker is done: puts out everything left.
-    fn finish(mut self, sink: &mut impl Sink) -> Merged {
+    fn finish(mut self, sink: &mut impl Deliver) -> Merged {
         self.merged.order.finish(&mut self.out);
         self.merged.stopped = deliver(&mut self.out, sink).is_break();
         self.merged
@@ -689,7 +703,7 @@ impl Merger {
 
 /// Hands the sink what is ready: a run of two or more verdicts in one call to [`Sink::verdicts`]
 /// (at most [`MAX_RUN`] a call, so a long run is not copied out all at once).
-fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Sink) -> ControlFlow<()> {
+fn deliver(out: &mut VecDeque<Event>, sink: &mut impl Deliver) -> ControlFlow<()> {
     while let Some(event) = out.pop_front() {
         let Event::Verdict(first) = event else {
             crate::analyze::deliver(event, sink)?;

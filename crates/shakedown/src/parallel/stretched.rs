@@ -35,6 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use crate::analyze::Deliver;
 use crate::capture::{
     CaptureError, CaptureReader, Ending, Fetched, Frame, FrameMeta, Resume, SharedBytes, Stretches,
     Walking,
@@ -44,7 +45,7 @@ use crate::dissector::intake::{Clock, Intake};
 use crate::dissector::shard::{Shard, Stamped};
 use crate::flow::FlowKey;
 use crate::verdict::Mark;
-use crate::{Config, Sink, Summary};
+use crate::{Config, Summary};
 
 use super::{BATCHES_PER_OUTPUT, Batch, Merged, Merger, Output, apply, expire, share_of};
 
@@ -263,7 +264,7 @@ pub(super) fn analyze<R: std::io::Read + Send>(
     config: &Config,
     shard_config: &Config,
     threads: usize,
-    sink: &mut impl Sink,
+    sink: &mut impl Deliver,
 ) -> Result<Summary, CaptureError> {
     let (inboxes, mut receivers): (Vec<_>, Vec<_>) = (0..threads).map(|_| mpsc::channel()).unzip();
     let common = Common {
