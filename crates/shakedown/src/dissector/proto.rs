@@ -7,6 +7,7 @@
 //! a few bytes for classification, one TPKT (at most 64 KiB) for the X.224 exchange, and the client
 //! bytes that arrive between the Connection Request and the Confirm.
 
+use crate::decrypt::KeySource;
 use crate::rdp::{self, NegResponse, TpktStatus};
 use crate::tcp::Chunk;
 use crate::tls::{self, TlsConnection, TlsEvent};
@@ -68,8 +69,9 @@ pub(crate) struct Proto {
     pub(crate) want_done: bool,
     /// Protocol events for library consumers, when asked for.
     pub(crate) record_events: bool,
-    /// Secrets to read TLS 1.3's protected records with, when given.
-    key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
+    /// Where to look secrets up to read protected records with, when there are key logs (boxed:
+    /// every tracked connection holds this field).
+    keys: Option<Box<KeySource>>,
 }
 
 /// Where a chunk of bytes came from, for the observer and event consumers.
@@ -81,13 +83,9 @@ pub(crate) struct Origin {
 }
 
 impl Proto {
-    pub(crate) fn new(
-        max_handshake_message: usize,
-        record_events: bool,
-        key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
-    ) -> Self {
+    pub(crate) fn new(max_handshake_message: usize, record_events: bool, keys: KeySource) -> Self {
         Proto {
-            key_log,
+            keys: (!keys.is_empty()).then(|| Box::new(keys)),
             mode: Mode::Detect,
             rdp_step: RdpStep::AwaitRequest,
             held: PerSide::default(),
@@ -264,8 +262,8 @@ impl Proto {
 
     fn new_tls(&self) -> TlsConnection {
         let tls = TlsConnection::new(self.max_handshake_message);
-        match &self.key_log {
-            Some(keys) => tls.with_key_log(std::sync::Arc::clone(keys)),
+        match &self.keys {
+            Some(keys) => tls.with_keys(KeySource::clone(keys)),
             None => tls,
         }
     }
@@ -309,6 +307,10 @@ impl Proto {
             self.tls = Some(Box::new(self.new_tls()));
         }
         let Some(tls) = self.tls.as_mut() else { return };
+        // The capture's own key log applies as of the frame whose bytes these are.
+        if self.keys.as_ref().is_some_and(|k| k.has_embedded()) {
+            tls.at_frame(o.at.frame);
+        }
         tls.feed(o.side, bytes, &mut self.scratch);
         self.drain_tls(o, obs, events);
     }

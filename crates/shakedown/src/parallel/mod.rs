@@ -115,6 +115,8 @@ pub fn analyze_parallel_in_stretches<R: Read + Send>(
     stretch_bytes: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
+    // The capture's own keys, shared with the reading (whichever thread reads).
+    let config = &config.with_embedded_keys(reader);
     if workers <= 1 || config.protocol_events {
         return analyze(reader, config, sink);
     }

@@ -10,7 +10,7 @@ use super::message::{Negotiation, handshake_event};
 use super::reading::Reading;
 use super::record::{Deframer, GapEffect, Header, Item};
 use super::{Alert, TlsEvent, sslv2};
-use crate::decrypt::KeyLog;
+use crate::decrypt::{KeyLog, KeySource};
 use crate::{PerSide, Side};
 
 /// What happens to the body of the record being read.
@@ -87,8 +87,10 @@ impl Direction {
 pub struct TlsConnection {
     dirs: PerSide<Direction>,
     neg: Negotiation,
-    /// Secrets to read protected records with, when given.
-    keys: Option<Arc<KeyLog>>,
+    /// Where to look the secrets up, until they were looked up (at the ServerHello).
+    keys: Option<KeySource>,
+    /// The frame the bytes being fed came with (the capture's own key log applies as of it).
+    frame: u64,
     /// Reading TLS 1.3 with them, once the ServerHello said which suite (boxed: rare).
     reading: Option<Box<Reading>>,
 }
@@ -104,6 +106,7 @@ impl TlsConnection {
             ),
             neg: Negotiation::default(),
             keys: None,
+            frame: 0,
             reading: None,
         }
     }
@@ -111,9 +114,20 @@ impl TlsConnection {
     /// Reads TLS 1.3's protected records with the secrets of `keys` (matched by client random):
     /// encrypted handshake messages and alerts then come out as plaintext ones do, and a
     /// [`TlsEvent::Decryption`] says how it went. Without it nothing is decrypted.
-    pub fn with_key_log(mut self, keys: Arc<KeyLog>) -> Self {
-        self.keys = Some(keys);
+    pub fn with_key_log(self, keys: Arc<KeyLog>) -> Self {
+        self.with_keys(KeySource::given(keys))
+    }
+
+    /// Reads protected records with the secrets `keys` gives at the ServerHello.
+    pub(crate) fn with_keys(mut self, keys: KeySource) -> Self {
+        self.keys = (!keys.is_empty()).then_some(keys);
         self
+    }
+
+    /// The bytes fed from now on came with frame `frame` (the capture's own key log applies as of
+    /// the ServerHello's frame).
+    pub(crate) fn at_frame(&mut self, frame: u64) {
+        self.frame = frame;
     }
 
     /// The negotiated version, once a ServerHello (not a HelloRetryRequest) was seen.
@@ -171,12 +185,13 @@ impl TlsConnection {
                     out.push(TlsEvent::Malformed { what });
                 }
             }
-            // With keys, reading starts right after the ServerHello, before the next record.
-            if let Some(keys) = &self.keys
-                && self.reading.is_none()
+            // With keys, reading starts right after the ServerHello, before the next record. The
+            // keys are looked up once.
+            if self.keys.is_some()
                 && self.neg.version.is_some()
                 && self.neg.suite.is_some()
-                && let Some(mut reading) = Reading::start(keys, &self.neg, dir.max_hs)
+                && let Some(keys) = self.keys.take()
+                && let Some(mut reading) = Reading::start(&keys, self.frame, &self.neg, dir.max_hs)
             {
                 reading.report_no_key(out);
                 self.reading = Some(Box::new(reading));

@@ -7,15 +7,14 @@
 //! alerts come out with their real level and description. After a side's Finished a few more records
 //! are read (TLS 1.3: with its application keys), never the bulk. Without keys nothing here runs.
 
-use std::sync::Arc;
-
 use super::TlsEvent;
 use super::codes::{AlertDescription, AlertLevel, CipherSuite, TlsVersion, content, hs};
 use super::handshake::{Defragmenter, Message};
 use super::message::{Negotiation, handshake_event};
+use crate::decrypt::KeySource;
 use crate::decrypt::record::{Plaintext, RecordError, Tls12Decryptor, Tls13Decryptor};
 use crate::decrypt::schedule::Tls12Keys;
-use crate::decrypt::{KeyLog, Label};
+use crate::decrypt::source::Lookup;
 use crate::{PerSide, Side};
 
 /// Application records decrypted per side after its Finished (to read alerts and tickets that end a
@@ -121,23 +120,33 @@ impl std::fmt::Debug for Reading {
 }
 
 impl Reading {
-    /// Sets up reading after the ServerHello, from the secrets the key log holds for the
-    /// connection's client random. `None` when there is nothing to do: no random seen, or a suite
-    /// or version this reader does not open (SSL 3.0, RC4, 3DES, ...).
-    pub(crate) fn start(log: &Arc<KeyLog>, neg: &Negotiation, max_hs: usize) -> Option<Reading> {
+    /// Sets up reading after the ServerHello, from the secrets the key logs hold for the
+    /// connection's client random as of frame `frame`. `None` when there is nothing to do: no
+    /// random seen, no key log applies, or a suite or version this reader does not open (SSL 3.0,
+    /// RC4, 3DES, ...).
+    pub(crate) fn start(
+        keys: &KeySource,
+        frame: u64,
+        neg: &Negotiation,
+        max_hs: usize,
+    ) -> Option<Reading> {
         let random = neg.client_random?;
         let suite = neg.suite?;
         let version = neg.version?;
+        let secrets = match keys.lookup(&random, frame) {
+            Lookup::NoKeyLog => return None,
+            Lookup::Found(secrets) => secrets,
+        };
         let mut reading = Reading {
             sides: PerSide::default(),
             suite,
             status: Decryption::NoKey,
             reported: false,
         };
+        let Some(secrets) = secrets else {
+            return Some(reading);
+        };
         if neg.is_tls13() {
-            let Some(secrets) = log.secrets(&random) else {
-                return Some(reading);
-            };
             let reader = |hs: Option<&crate::decrypt::Secret>,
                           app: Option<&crate::decrypt::Secret>|
              -> Option<Box<Reader>> {
@@ -163,7 +172,7 @@ impl Reading {
             );
         } else {
             let server_random = neg.server_random?;
-            let Some(master) = log.secret(&random, Label::ClientRandom) else {
+            let Some(master) = secrets.master_secret.as_ref() else {
                 return Some(reading);
             };
             let keys =
