@@ -399,3 +399,138 @@ fn every_command_uses_the_secrets_in_the_capture() {
     assert_eq!(v.len(), 1);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The errorCode a Windows server sends (no open peer here does) through the whole engine: the
+/// server's pubKeyAuth record of the FreeRDP capture, re-encrypted with its own traffic key as
+/// `TSRequest { version 6, errorCode STATUS_LOGON_FAILURE }` (MS-CSSP 2.2.1) padded to the same
+/// length, is read from the capture and makes the failure certain, with the NTSTATUS.
+#[test]
+fn a_credssp_error_code_read_from_the_capture_is_certain() {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use shakedown::decrypt::record::Tls13Decryptor;
+    use shakedown::decrypt::schedule::{Tls13Suite, tls13_traffic_keys};
+    use shakedown::tls::{CipherSuite, TlsVersion};
+
+    let stem = "rdp-nla-ok";
+    let dir = fixtures().join("keys");
+    let path = dir.join(format!("{stem}.pcap"));
+    let keys_text = std::fs::read_to_string(dir.join(format!("{stem}.keys"))).expect("keys");
+    let secret: Vec<u8> = keys_text
+        .lines()
+        .find_map(|l| l.strip_prefix("SERVER_TRAFFIC_SECRET_0 "))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .map(|hex| {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+                .collect()
+        })
+        .expect("server application secret");
+    let suite = CipherSuite(0x1302); // TLS_AES_256_GCM_SHA384, as the notes say
+    // The server's pubKeyAuth TSRequest, as the verdict with keys places it.
+    let with_keys = analyze(&path, Some(key_log(&format!("{stem}.keys"))));
+    let pub_key_auth = with_keys[0]
+        .rdp
+        .as_ref()
+        .and_then(|r| r.credssp.as_ref())
+        .and_then(|c| c.server_pub_key_auth)
+        .expect("server pubKeyAuth")
+        .frame;
+    let mut reader = shakedown::capture::open(&path).expect("capture");
+    let data = loop {
+        let f = reader.next_frame().expect("frame").expect("the frame");
+        if f.index == pub_key_auth {
+            break f.data.to_vec();
+        }
+    };
+    // The record is the frame's last bytes: 17 03 03 and its length.
+    let at = (0..data.len().saturating_sub(5))
+        .find(|&p| {
+            data[p..p + 3] == [0x17, 0x03, 0x03]
+                && p + 5 + usize::from(u16::from_be_bytes([data[p + 3], data[p + 4]])) == data.len()
+        })
+        .expect("an application_data record");
+    let (header, body) = (data[at..at + 5].to_vec(), data[at + 5..].to_vec());
+    // Its sequence number: the one it opens with.
+    let seq = (0..16u64)
+        .find(|&seq| {
+            let mut d = Tls13Decryptor::new(suite, &secret).expect("decryptor");
+            d.set_sequence(seq);
+            d.decrypt(0x17, TlsVersion(0x0303), &body)
+                .is_ok_and(|p| p.data.first() == Some(&0x30))
+        })
+        .expect("the record opens");
+    let error_code: &[u8] = b"\x30\x0d\xa0\x03\x02\x01\x06\xa4\x06\x02\x04\xc0\x00\x00\x6d";
+    let mut inner = error_code.to_vec();
+    inner.push(0x17); // TLSInnerPlaintext.type, then zero padding (RFC 8446 §5.4)
+    inner.resize(body.len() - 16, 0);
+    let keys =
+        tls13_traffic_keys(&Tls13Suite::from_id(suite).expect("suite"), &secret).expect("keys");
+    let mut nonce = keys.iv;
+    for (n, s) in nonce.iter_mut().skip(4).zip(seq.to_be_bytes()) {
+        *n ^= s;
+    }
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&keys.key).expect("key");
+    let sealed = cipher
+        .encrypt(
+            aes_gcm::Nonce::from_slice(&nonce),
+            Payload {
+                msg: &inner,
+                aad: &header,
+            },
+        )
+        .expect("encrypt");
+    assert_eq!(sealed.len(), body.len());
+    let mut capture = std::fs::read(&path).expect("pcap");
+    let place = capture
+        .windows(body.len())
+        .position(|w| w == body.as_slice())
+        .expect("the record in the file");
+    capture[place..place + body.len()].copy_from_slice(&sealed);
+
+    let config = Config {
+        key_log: Some(Arc::new(key_log(&format!("{stem}.keys")))),
+        ..Config::default()
+    };
+    let runs = every_way(&capture, &config);
+    for (how, v) in &runs {
+        assert_eq!(v, &runs[0].1, "{how}");
+    }
+    let v = &runs[0].1[0];
+    let credssp = v
+        .rdp
+        .as_ref()
+        .and_then(|r| r.credssp.as_ref())
+        .expect("CredSSP");
+    assert_eq!(
+        credssp.error,
+        Some((
+            shakedown::rdp::credssp::NtStatus::LOGON_FAILURE,
+            v.timeline
+                .iter()
+                .find(|e| e.at.frame == pub_key_auth)
+                .expect("step")
+                .at
+        ))
+    );
+    let frames: Vec<u64> = v.cause.evidence_frames().collect();
+    assert_eq!(
+        (v.outcome, v.cause.code, v.cause.confidence, frames.last()),
+        (
+            Outcome::Failed,
+            CauseCode::NlaFailure,
+            Confidence::Certain,
+            Some(&pub_key_auth)
+        ),
+        "{}",
+        v.cause.explanation
+    );
+    assert!(
+        v.cause
+            .explanation
+            .contains("STATUS_LOGON_FAILURE (0xC000006D)")
+    );
+    // Without keys nothing of it is seen: the connection got far past CredSSP's few records.
+    let without = every_way(&capture, &Config::default());
+    assert_eq!(without[0].1[0].cause.code, CauseCode::None);
+}

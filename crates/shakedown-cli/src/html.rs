@@ -572,6 +572,9 @@ fn details(h: &mut String, v: &Verdict) {
         if !rdp.anomalies.is_empty() {
             fact(h, "RDP anomalies", &escape(&rdp.anomalies.join("; ")));
         }
+        if let Some(c) = &rdp.credssp {
+            fact(h, "CredSSP (decrypted)", &escape(&c.to_string()));
+        }
     }
     if let Some(ch) = tls.and_then(|t| t.client_hello.as_ref()) {
         let mut versions = format!(

@@ -255,6 +255,9 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) -> i
             )
             .as_bytes(),
         )?;
+        if let Some(c) = &rdp.credssp {
+            out.write_all(wrap("  CredSSP (decrypted): ", &c.to_string(), "    ").as_bytes())?;
+        }
     }
     if let Some(ch) = v.tls.as_ref().and_then(|t| t.client_hello.as_ref()) {
         let sni = ch

@@ -8,7 +8,8 @@
 //! bytes that arrive between the Connection Request and the Confirm.
 
 use crate::decrypt::KeySource;
-use crate::rdp::{self, NegResponse, TpktStatus};
+use crate::rdp::nla::{self, NlaReader};
+use crate::rdp::{self, NegResponse, Protocols, TpktStatus};
 use crate::tcp::Chunk;
 use crate::tls::{self, TlsConnection, TlsEvent};
 use crate::verdict::observer::Observer;
@@ -69,9 +70,17 @@ pub(crate) struct Proto {
     pub(crate) want_done: bool,
     /// Protocol events for library consumers, when asked for.
     pub(crate) record_events: bool,
-    /// Where to look secrets up to read protected records with, when there are key logs (boxed:
-    /// every tracked connection holds this field).
-    keys: Option<Box<KeySource>>,
+    /// What is read with key logs, when there are some (boxed: every tracked connection holds
+    /// this field, few use it).
+    keyed: Option<Box<Keyed>>,
+}
+
+/// What a connection reads with key logs.
+struct Keyed {
+    /// Where its secrets are looked up.
+    keys: KeySource,
+    /// RDP with CredSSP (NLA) selected: the TSRequests of its decrypted application data.
+    credssp: Option<NlaReader>,
 }
 
 /// Where a chunk of bytes came from, for the observer and event consumers.
@@ -85,7 +94,12 @@ pub(crate) struct Origin {
 impl Proto {
     pub(crate) fn new(max_handshake_message: usize, record_events: bool, keys: KeySource) -> Self {
         Proto {
-            keys: (!keys.is_empty()).then(|| Box::new(keys)),
+            keyed: (!keys.is_empty()).then(|| {
+                Box::new(Keyed {
+                    keys,
+                    credssp: None,
+                })
+            }),
             mode: Mode::Detect,
             rdp_step: RdpStep::AwaitRequest,
             held: PerSide::default(),
@@ -262,8 +276,11 @@ impl Proto {
 
     fn new_tls(&self) -> TlsConnection {
         let tls = TlsConnection::new(self.max_handshake_message);
-        match &self.keys {
-            Some(keys) => tls.with_keys(KeySource::clone(keys)),
+        match &self.keyed {
+            Some(k) if k.credssp.is_some() => tls
+                .with_keys(k.keys.clone())
+                .keep_plaintext(nla::RECORDS_READ),
+            Some(k) => tls.with_keys(k.keys.clone()),
             None => tls,
         }
     }
@@ -308,7 +325,7 @@ impl Proto {
         }
         let Some(tls) = self.tls.as_mut() else { return };
         // The capture's own key log applies as of the frame whose bytes these are.
-        if self.keys.as_ref().is_some_and(|k| k.has_embedded()) {
+        if self.keyed.as_ref().is_some_and(|k| k.keys.has_embedded()) {
             tls.at_frame(o.at.frame);
         }
         tls.feed(o.side, bytes, &mut self.scratch);
@@ -316,8 +333,25 @@ impl Proto {
     }
 
     fn drain_tls(&mut self, o: Origin, obs: &mut Observer, events: &mut Vec<ProtocolEvent>) {
+        let mut credssp = Vec::new();
         for ev in self.scratch.drain(..) {
-            obs.tls(o.side, &ev, o.at);
+            // With NLA and keys, a decrypted application record may hold CredSSP messages: the
+            // observer gets those instead.
+            if let TlsEvent::DecryptedApplicationData { .. } = ev
+                && let (Some(tls), Some(nla)) = (
+                    self.tls.as_mut(),
+                    self.keyed.as_mut().and_then(|k| k.credssp.as_mut()),
+                )
+                && let Some(plain) = tls.take_plaintext(o.side)
+            {
+                nla.feed(o.side, &plain, &mut credssp);
+            }
+            if credssp.is_empty() {
+                obs.tls(o.side, &ev, o.at);
+            } else {
+                obs.credssp(o.side, &credssp, o.at);
+                credssp.clear();
+            }
             if self.record_events {
                 events.push(ProtocolEvent {
                     conn: o.conn,
@@ -369,7 +403,18 @@ impl Proto {
                 match rdp::parse_connection_confirm(&frame) {
                     Ok(cc) => {
                         obs.rdp_confirm(&cc, o.at);
-                        let tls_follows = matches!(&cc.response, Some(NegResponse::Selected { protocol, .. }) if protocol.is_external_security());
+                        let selected = match &cc.response {
+                            Some(NegResponse::Selected { protocol, .. }) => Some(*protocol),
+                            _ => None,
+                        };
+                        let tls_follows = selected.is_some_and(|p| p.is_external_security());
+                        // NLA: with keys, CredSSP is read from the decrypted application data.
+                        if let (Some(p), Some(keyed)) = (selected, self.keyed.as_mut())
+                            && p.0 & (Protocols::HYBRID.0 | Protocols::HYBRID_EX.0) != 0
+                        {
+                            let hybrid_ex = p.0 & Protocols::HYBRID_EX.0 != 0;
+                            keyed.credssp = Some(NlaReader::new(hybrid_ex));
+                        }
                         if self.record_events {
                             events.push(ProtocolEvent {
                                 conn: o.conn,

@@ -91,6 +91,8 @@ pub struct TlsConnection {
     keys: Option<KeySource>,
     /// The frame the bytes being fed came with (the capture's own key log applies as of it).
     frame: u64,
+    /// Decrypted application data is handed out, of this many records per side.
+    plaintext_records: Option<u8>,
     /// Reading TLS 1.3 with them, once the ServerHello said which suite (boxed: rare).
     reading: Option<Box<Reading>>,
 }
@@ -107,6 +109,7 @@ impl TlsConnection {
             neg: Negotiation::default(),
             keys: None,
             frame: 0,
+            plaintext_records: None,
             reading: None,
         }
     }
@@ -122,6 +125,19 @@ impl TlsConnection {
     pub(crate) fn with_keys(mut self, keys: KeySource) -> Self {
         self.keys = (!keys.is_empty()).then_some(keys);
         self
+    }
+
+    /// Hands out the decrypted application data of each side's first `records` application
+    /// records ([`TlsConnection::take_plaintext`]), for a protocol read inside TLS (RDP's CredSSP).
+    pub(crate) fn keep_plaintext(mut self, records: u8) -> Self {
+        self.plaintext_records = Some(records);
+        self
+    }
+
+    /// The oldest decrypted application record of `side` not taken yet: one for each
+    /// [`TlsEvent::DecryptedApplicationData`] once [`TlsConnection::keep_plaintext`] was asked.
+    pub(crate) fn take_plaintext(&mut self, side: Side) -> Option<Vec<u8>> {
+        self.reading.as_mut()?.take_plaintext(side)
     }
 
     /// The bytes fed from now on came with frame `frame` (the capture's own key log applies as of
@@ -193,6 +209,9 @@ impl TlsConnection {
                 && let Some(keys) = self.keys.take()
                 && let Some(mut reading) = Reading::start(&keys, self.frame, &self.neg, dir.max_hs)
             {
+                if let Some(records) = self.plaintext_records {
+                    reading.keep_plaintext(records);
+                }
                 reading.report_no_key(out);
                 self.reading = Some(Box::new(reading));
             }

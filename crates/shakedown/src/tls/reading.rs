@@ -19,7 +19,7 @@ use crate::{PerSide, Side};
 
 /// Application records decrypted per side after its Finished (to read alerts and tickets that end a
 /// handshake); the rest is only counted.
-const APPLICATION_RECORDS_READ: u8 = 4;
+pub(crate) const APPLICATION_RECORDS_READ: u8 = 4;
 /// The largest protected record body (RFC 8446 §5.2: 2^14 + 256).
 const MAX_PROTECTED: usize = (1 << 14) + 256;
 
@@ -108,6 +108,11 @@ pub(crate) struct Reading {
     suite: CipherSuite,
     pub(crate) status: Decryption,
     reported: bool,
+    /// Whether decrypted application data is handed out ([`Reading::take_plaintext`]) rather than
+    /// only counted.
+    keep_plaintext: bool,
+    /// Each side's decrypted application records not taken yet, oldest first.
+    plaintext: PerSide<std::collections::VecDeque<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Reading {
@@ -142,6 +147,8 @@ impl Reading {
             suite,
             status: Decryption::NoKey,
             reported: false,
+            keep_plaintext: false,
+            plaintext: PerSide::default(),
         };
         let Some(secrets) = secrets else {
             return Some(reading);
@@ -197,6 +204,25 @@ impl Reading {
             reading.status = Decryption::Ok;
         }
         Some(reading)
+    }
+
+    /// Hands out the decrypted application data of the first `records` application records of
+    /// each side (after its Finished) in [`Reading::take_plaintext`], for a protocol read inside
+    /// TLS (RDP's CredSSP).
+    pub(crate) fn keep_plaintext(&mut self, records: u8) {
+        self.keep_plaintext = true;
+        for reader in [&mut self.sides.client, &mut self.sides.server]
+            .into_iter()
+            .flatten()
+        {
+            reader.left = records;
+        }
+    }
+
+    /// The oldest decrypted application record of `side` not taken yet (each
+    /// [`TlsEvent::DecryptedApplicationData`] has one, when plaintext is kept).
+    pub(crate) fn take_plaintext(&mut self, side: Side) -> Option<Vec<u8>> {
+        self.plaintext[side].pop_front()
     }
 
     /// TLS <= 1.2: `side` sent its ChangeCipherSpec; its records are protected from now on.
@@ -286,6 +312,9 @@ impl Reading {
                 out.push(TlsEvent::DecryptedApplicationData {
                     len: u16::try_from(plain.data.len()).unwrap_or(u16::MAX),
                 });
+                if self.keep_plaintext {
+                    self.plaintext[side].push_back(plain.data);
+                }
                 reader.left = reader.left.saturating_sub(1);
                 if reader.left == 0 {
                     self.sides[side] = None;

@@ -6,15 +6,16 @@
 
 use crate::decode::IpFacts;
 use crate::flow::{ClientInference, Endpoint};
+use crate::rdp::nla::NlaEvent;
 use crate::rdp::{ConnectionConfirm, ConnectionRequest, NegResponse, Protocols};
 use crate::tls::{Alert, CipherSuite, TlsEvent, hs};
 use crate::{PerSide, Side};
 
 use super::rules::{self, Input};
 use super::{
-    AlertRecord, BytesPreview, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step,
-    TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
-    wireshark_filter,
+    AlertRecord, BytesPreview, CredsspFacts, Mark, Outcome, Protocol, RdpAnswer, RdpFacts,
+    SideMark, Stage, Step, TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict,
+    explain, wireshark_filter,
 };
 
 /// The body of a TLS 1.3 protected record holding an alert with no padding (RFC 8446 §5.2): two
@@ -506,13 +507,7 @@ impl Observer {
                 self.note(at, from, Step::Alert { alert, inferred: false });
             }
             (TlsEvent::DecryptedApplicationData { len }, _) => {
-                tls.application_records[from] += 1;
-                if self.completed() {
-                    self.advance(Stage::ApplicationData);
-                    let after = &mut self.after_completion[from];
-                    after.records += 1;
-                    after.data = true;
-                }
+                self.decrypted_application_record(from);
                 self.note(at, from, Step::ApplicationData { protected_handshake: false, bytes: u64::from(*len) });
             }
             (TlsEvent::Decryption(status), _) => tls.decryption = Some(*status),
@@ -600,6 +595,38 @@ impl Observer {
                 let step = unexpected_step(other);
                 tls.anomalies.push(TlsAnomaly { side: from, kind: TlsAnomalyKind::Unexpected(step) });
                 self.note(at, from, step);
+            }
+        }
+    }
+
+    /// A decrypted application_data record of `from`: counted as data.
+    fn decrypted_application_record(&mut self, from: Side) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.application_records[from] += 1;
+        }
+        if self.completed() {
+            self.advance(Stage::ApplicationData);
+            let after = &mut self.after_completion[from];
+            after.records += 1;
+            after.data = true;
+        }
+    }
+
+    /// A decrypted application record of `from` that completed CredSSP messages (RDP with NLA):
+    /// counted as application data, drawn as what it held (`what`, in order), each a decrypted step.
+    pub(crate) fn credssp(&mut self, from: Side, what: &[NlaEvent], at: Mark) {
+        self.decrypted_application_record(from);
+        for event in what {
+            let step = self
+                .rdp
+                .get_or_insert_with(Box::default)
+                .credssp
+                .get_or_insert_with(CredsspFacts::default)
+                .record(from, event, at);
+            if let Some(i) = self.note(at, from, step)
+                && let Some(entry) = self.timeline.get_mut(i)
+            {
+                entry.decrypted = true;
             }
         }
     }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::rdp::credssp::{AuthorizationResult, TsRequestSummary};
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{Alert, AlertLevel, CipherSuite, NamedGroup, TlsVersion};
 
@@ -187,6 +188,12 @@ pub enum Step {
     },
     /// A heartbeat record.
     Heartbeat,
+    /// A CredSSP TSRequest (MS-CSSP 2.2.1), read from an RDP connection's decrypted application
+    /// data.
+    TsRequest(TsRequestSummary),
+    /// The server's Early User Authorization Result (MS-RDPBCGR 2.2.10.2, HYBRID_EX), read from
+    /// decrypted application data.
+    EarlyUserAuthorization(AuthorizationResult),
     /// SSL 2.0 SERVER-HELLO.
     SslV2ServerHello,
     /// SSL 2.0 CLIENT-MASTER-KEY.
@@ -329,6 +336,8 @@ impl fmt::Display for Step {
             }
             Step::Alert { .. } => f.write_str("Alert (encrypted)"),
             Step::Heartbeat => f.write_str("Heartbeat"),
+            Step::TsRequest(t) => t.fmt(f),
+            Step::EarlyUserAuthorization(r) => write!(f, "Early User Authorization Result {r}"),
             Step::SslV2ServerHello => f.write_str("SSLv2 SERVER-HELLO"),
             Step::SslV2ClientMasterKey => f.write_str("SSLv2 CLIENT-MASTER-KEY"),
             Step::SslV2Record => f.write_str("SSLv2 record (encrypted)"),
