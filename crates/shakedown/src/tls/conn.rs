@@ -223,6 +223,10 @@ impl TlsConnection {
     /// record, else it scans for the next plausible header. A [`TlsEvent::Resync`] follows once in
     /// step again (or [`TlsEvent::Malformed`] if no header turns up).
     pub fn gap(&mut self, from: Side, missing: u64, out: &mut Vec<TlsEvent>) {
+        if let Some(reading) = self.reading.as_mut() {
+            // The records lost with the bytes leave the side's record numbers unknown.
+            reading.lost(from);
+        }
         let dir = &mut self.dirs[from];
         let lost_handshake = !matches!(dir.body, Body::Skip);
         if let Some(msg_type) = dir.defrag.partial_type() {

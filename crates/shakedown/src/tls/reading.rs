@@ -225,6 +225,13 @@ impl Reading {
         self.plaintext[side].pop_front()
     }
 
+    /// Bytes of `side` were never captured: the records they held are lost, and with them the
+    /// sequence numbers (and, for TLS 1.0's CBC, the IV chain) of what follows. Nothing more of
+    /// the side is read; a record that no longer opens is not a wrong key.
+    pub(crate) fn lost(&mut self, side: Side) {
+        self.sides[side] = None;
+    }
+
     /// TLS <= 1.2: `side` sent its ChangeCipherSpec; its records are protected from now on.
     pub(crate) fn change_cipher_spec(&mut self, side: Side) {
         if let Some(Opener::Tls12 { active, .. }) = self.sides[side].as_mut().map(|r| &mut r.opener)
