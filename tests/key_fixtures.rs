@@ -426,3 +426,48 @@ fn captures_cut_anywhere_never_call_the_keys_wrong() {
         assert_eq!(read(&cut_to(&bytes, 65_535)), whole, "{stem}");
     }
 }
+
+/// The steps read from decrypted records carry the flag the reports mark them by, and only those:
+/// each falls in a frame where TShark decrypted records; without keys no step has it.
+#[test]
+fn decrypted_steps_are_flagged() {
+    for (file, _) in rows().into_iter().filter(|(f, _)| f.ends_with(".pcap")) {
+        let path = fixtures().join(&file);
+        let without = analyze(&path, None);
+        assert!(without.timeline.iter().all(|e| !e.decrypted), "{file}");
+        let v = analyze(&path, Some(keys_of(&file)));
+        let facts = decrypted_facts(&file);
+        let encrypted_frames: Vec<u64> = facts["frames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["encrypted"].as_u64().unwrap_or(0) > 0)
+            .filter_map(|f| f["frame"].as_u64())
+            .collect();
+        let flagged: Vec<&shakedown::verdict::TimelineEntry> =
+            v.timeline.iter().filter(|e| e.decrypted).collect();
+        assert!(!flagged.is_empty(), "{file}");
+        for e in &flagged {
+            assert!(
+                encrypted_frames.contains(&e.at.frame),
+                "{file}: {} at frame {} is not in a frame TShark decrypted",
+                e.step,
+                e.at.frame
+            );
+            assert!(
+                !matches!(
+                    e.step,
+                    Step::Syn | Step::SynAck | Step::Fin | Step::Rst | Step::Gap { .. }
+                ),
+                "{file}: {}",
+                e.step
+            );
+        }
+        // Every Finished read, and every alert read from a protected record, is flagged.
+        for e in &v.timeline {
+            let read = matches!(e.step, Step::FinishedDecrypted)
+                || matches!(e.step, Step::Alert { alert, .. } if alert.encrypted && alert.description.is_some());
+            assert!(!read || e.decrypted, "{file}: {} at {}", e.step, e.at.frame);
+        }
+    }
+}

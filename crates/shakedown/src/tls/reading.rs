@@ -299,7 +299,8 @@ impl Reading {
                 reader.defrag.push(&plain.data, |m| match m {
                     Message::Complete { msg_type, body } => {
                         finished |= msg_type == hs::FINISHED;
-                        out.push(handshake_event(side, msg_type, body, record_version, neg));
+                        let event = handshake_event(side, msg_type, body, record_version, neg);
+                        out.push(TlsEvent::Decrypted(Box::new(event)));
                     }
                     Message::Oversized { msg_type, len } => {
                         out.push(TlsEvent::OversizedHandshake { msg_type, len });

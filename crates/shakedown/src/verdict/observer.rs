@@ -95,6 +95,8 @@ pub(crate) struct Observer {
     /// Application data records after the handshake completed, per side, and whether any was not
     /// of an alert's size (data, not a close).
     after_completion: PerSide<AfterCompletion>,
+    /// The event being taken in was read from a decrypted record: its steps are marked so.
+    decrypting: bool,
 }
 
 /// What a side sent once the handshake had completed.
@@ -135,6 +137,7 @@ impl Observer {
             payload_after_confirm: PerSide::default(),
             client_since_step: (0, 0),
             after_completion: PerSide::default(),
+            decrypting: false,
         }
     }
 
@@ -171,6 +174,7 @@ impl Observer {
         }
         if let Some(last) = self.timeline.last_mut()
             && last.from == from
+            && last.decrypted == self.decrypting
             && last.step.folds_with(&step)
         {
             // Runs of application data fold into one step.
@@ -187,6 +191,7 @@ impl Observer {
         if self.timeline.len() < self.max_timeline {
             let mut entry = TimelineEntry::new(at, from, step);
             entry.ip = self.ip[from];
+            entry.decrypted = self.decrypting;
             self.timeline.push(entry);
             Some(self.timeline.len() - 1)
         } else {
@@ -394,8 +399,22 @@ impl Observer {
     }
 
     /// One TLS event from `from`, completed by frame `at`.
-    #[rustfmt::skip]
     pub(crate) fn tls(&mut self, from: Side, event: &TlsEvent, at: Mark) {
+        // What was read from a decrypted record is taken in as its plaintext twin, its steps marked.
+        let (event, decrypted) = match event {
+            TlsEvent::Decrypted(inner) => (&**inner, true),
+            TlsEvent::DecryptedAlert { .. } | TlsEvent::DecryptedApplicationData { .. } => {
+                (event, true)
+            }
+            _ => (event, false),
+        };
+        self.decrypting = decrypted;
+        self.tls_event(from, event, at);
+        self.decrypting = false;
+    }
+
+    #[rustfmt::skip]
+    fn tls_event(&mut self, from: Side, event: &TlsEvent, at: Mark) {
         self.tls_started();
         if self.first_tls_protected.is_none() {
             let protected = match event {
@@ -496,9 +515,10 @@ impl Observer {
                 self.advance(Stage::ChangeCipherSpec);
                 self.note(at, from, Step::ChangeCipherSpec { compat: false });
             }
+            // Read with a key log: the Finished itself.
+            (TlsEvent::Finished, _) if self.decrypting => self.finished(from, at, Step::FinishedDecrypted),
             // TLS <= 1.2: the first encrypted handshake record after a side's ChangeCipherSpec.
             (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) if !self.tls13 => self.finished(from, at, Step::Finished),
-            // TLS 1.3, read with a key log: the Finished itself.
             (TlsEvent::Finished, _) => self.finished(from, at, Step::FinishedDecrypted),
             (TlsEvent::EncryptedHandshake { .. }, _) => { self.note(at, from, Step::EncryptedHandshake); }
             (TlsEvent::DecryptedAlert { level, description }, _) => {
@@ -616,6 +636,7 @@ impl Observer {
     /// counted as application data, drawn as what it held (`what`, in order), each a decrypted step.
     pub(crate) fn credssp(&mut self, from: Side, what: &[NlaEvent], at: Mark) {
         self.decrypted_application_record(from);
+        self.decrypting = true;
         for event in what {
             let step = self
                 .rdp
@@ -623,12 +644,9 @@ impl Observer {
                 .credssp
                 .get_or_insert_with(CredsspFacts::default)
                 .record(from, event, at);
-            if let Some(i) = self.note(at, from, step)
-                && let Some(entry) = self.timeline.get_mut(i)
-            {
-                entry.decrypted = true;
-            }
+            self.note(at, from, step);
         }
+        self.decrypting = false;
     }
 
     /// Turns the collected facts into the verdict.

@@ -166,7 +166,8 @@ pub enum Step {
     },
     /// TLS 1.2 and earlier: the first (encrypted) handshake record after a ChangeCipherSpec.
     Finished,
-    /// A Finished message read from a record decrypted with a key log.
+    /// A Finished message read from a record decrypted with a key log (a TLS 1.3 Finished is only
+    /// ever seen so).
     FinishedDecrypted,
     /// Encrypted handshake records that are not a TLS 1.2 Finished.
     EncryptedHandshake,
@@ -306,22 +307,15 @@ impl fmt::Display for Step {
             }
             Step::ChangeCipherSpec { compat: false } => f.write_str("ChangeCipherSpec"),
             Step::Finished => f.write_str("Finished (encrypted)"),
-            Step::FinishedDecrypted => f.write_str("Finished (decrypted)"),
+            // Read from a decrypted record: the entry says so (`TimelineEntry::decrypted`), and
+            // the reports mark it.
+            Step::FinishedDecrypted => f.write_str("Finished"),
             Step::EncryptedHandshake => f.write_str("encrypted handshake"),
             Step::ApplicationData {
                 protected_handshake: true,
                 bytes,
             } => write!(f, "ApplicationData (protected, {bytes} B)"),
             Step::ApplicationData { bytes, .. } => write!(f, "ApplicationData ({bytes} B)"),
-            Step::Alert {
-                alert:
-                    Alert {
-                        level: Some(l),
-                        description: Some(d),
-                        encrypted: true,
-                    },
-                ..
-            } => write!(f, "Alert {l} {d} (decrypted)"),
             Step::Alert {
                 alert:
                     Alert {
