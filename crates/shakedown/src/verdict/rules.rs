@@ -564,11 +564,20 @@ fn credssp_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
     if c.server_pub_key_auth.is_some() || c.error.is_some() {
         return None;
     }
-    // The server ended it, after the client's authentication and before any server TSRequest.
+    // The server ended it, after the client's authentication, having sent nothing else since: no
+    // TSRequest, and no record that could not be read (which might have been its answer).
     let answered = c
         .last
         .server
-        .is_some_and(|s| s.frame > authentication.frame);
+        .is_some_and(|s| s.frame > authentication.frame)
+        || i.timeline.iter().any(|e| {
+            e.from == Side::Server
+                && e.at.frame > authentication.frame
+                && matches!(
+                    e.step,
+                    Step::ApplicationData { .. } | Step::EncryptedHandshake | Step::Gap { .. }
+                )
+        });
     let (alert, kind, at) = match i.ending()? {
         Ending::Alert(a) if a.from == Side::Server => (Some(a), None, a.at),
         Ending::Close {

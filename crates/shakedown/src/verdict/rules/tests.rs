@@ -562,7 +562,19 @@ fn row_credssp_refused() {
         "{}",
         cause.explanation
     );
-    // Near misses: the client is the one that hangs up; the server answered with pubKeyAuth.
+    // Near misses: the server sent a record that could not be read (its answer, maybe) before it
+    // closed; the client is the one that hangs up; the server answered with pubKeyAuth.
+    let mut c = nla_case(Protocols::HYBRID, &nla_authenticate((6, 6)));
+    c.step(
+        23,
+        Side::Server,
+        Step::ApplicationData {
+            protected_handshake: false,
+            bytes: 120,
+        },
+    );
+    c.fin(24, Side::Server);
+    assert_eq!(c.decide().0, rule("TLS finished, then RDP's CredSSP"));
     let mut c = nla_case(Protocols::HYBRID, &nla_authenticate((6, 6)));
     c.fin(23, Side::Client);
     assert_eq!(c.decide().0, rule("TLS finished, then RDP's CredSSP"));
