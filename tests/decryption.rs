@@ -218,3 +218,319 @@ fn keys_that_do_not_fit_change_no_verdict() {
         assert!(v.alerts.iter().all(|a| !a.decrypted), "{name}");
     }
 }
+
+/// The verdicts of a capture in memory, every way an analysis reads it: one thread; two threads
+/// reading it in stretches (the usual size, and 64 bytes so that blocks straddle them); two
+/// threads with one reader thread (a capture that cannot be read at offsets).
+fn every_way(bytes: &[u8], config: &Config) -> Vec<(&'static str, Vec<Verdict>)> {
+    let shared = || {
+        shakedown::capture::CaptureReader::from_shared(Arc::new(bytes.to_vec())).expect("capture")
+    };
+    let mut out = Vec::new();
+    let mut v = Vec::new();
+    shakedown::analyze(&mut shared(), config, &mut v).expect("-j1");
+    out.push(("-j1", v));
+    let mut v = Vec::new();
+    shakedown::analyze_parallel(&mut shared(), config, 2, &mut v).expect("-j2");
+    out.push(("-j2 in stretches", v));
+    let mut v = Vec::new();
+    shakedown::analyze_parallel_in_stretches(&mut shared(), config, 2, 64, &mut v)
+        .expect("-j2 small stretches");
+    out.push(("-j2 in 64-byte stretches", v));
+    let mut reader = shakedown::capture::CaptureReader::new(bytes).expect("capture");
+    let mut v = Vec::new();
+    shakedown::analyze_parallel(&mut reader, config, 2, &mut v).expect("-j2 reader thread");
+    out.push(("-j2 with a reader thread", v));
+    out
+}
+
+/// Issue 16: the key log a pcapng carries (`editcap --inject-secrets`) decrypts as the same key
+/// log given as a file does, on one thread and on several, without `Config::key_log`.
+#[test]
+fn issue_16_secrets_in_the_capture_decrypt_as_a_key_file_does() {
+    let stem = "openssl-tls13-aes128gcm-ok";
+    let dir = fixtures().join("keys");
+    let with_file = analyze(
+        &dir.join(format!("{stem}.pcap")),
+        Some(key_log(&format!("{stem}.keys"))),
+    );
+    assert_eq!(
+        with_file[0].tls.as_ref().and_then(|t| t.decryption),
+        Some(Decryption::Ok)
+    );
+    let pcapng = std::fs::read(dir.join(format!("{stem}.pcapng"))).expect("pcapng");
+    for (how, v) in every_way(&pcapng, &Config::default()) {
+        assert_eq!(v, with_file, "{how}");
+    }
+    // Merged with a key log file: the file's secrets first, the capture's for the labels it lacks.
+    let text = std::fs::read_to_string(dir.join(format!("{stem}.keys"))).expect("keys");
+    let client_only: String = text
+        .lines()
+        .filter(|l| l.starts_with("CLIENT_"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let server_only: String = text
+        .lines()
+        .filter(|l| l.starts_with("SERVER_"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let pcap = dir.join(format!("{stem}.pcap"));
+    let split = fixtures_pcapng(&pcap, server_only.as_bytes(), 1);
+    let given = Config {
+        key_log: Some(Arc::new(KeyLog::parse(&client_only))),
+        ..Config::default()
+    };
+    for (how, v) in every_way(&split, &given) {
+        assert_eq!(
+            v, with_file,
+            "given client secrets, embedded server ones, {how}"
+        );
+    }
+}
+
+fn fixtures_pcapng(capture: &Path, key_log: &[u8], before_frame: u64) -> Vec<u8> {
+    shakedown_tests::pcapng_with_secrets(capture, key_log, before_frame)
+}
+
+/// A Decryption Secrets Block serves the connections whose ServerHello comes after it, wherever it
+/// is; one that comes later changes nothing (the same on every thread count, however far the
+/// reading got ahead of the connections).
+#[test]
+fn secrets_serve_the_connections_after_them() {
+    let stem = "openssl-tls13-client-cert-required";
+    let pcap = fixtures().join("keys").join(format!("{stem}.pcap"));
+    let keys = std::fs::read(fixtures().join("keys").join(format!("{stem}.keys"))).expect("keys");
+    let with_file = analyze(&pcap, Some(KeyLog::from_bytes(&keys)));
+    let without = analyze(&pcap, None);
+    let hello = with_file[0]
+        .timeline
+        .iter()
+        .find(|e| matches!(e.step, shakedown::verdict::Step::ServerHello { .. }))
+        .expect("ServerHello")
+        .at
+        .frame;
+    assert!(hello > 1);
+    let last = with_file[0].end.frame;
+    for (before, decrypted) in [
+        (1, true),
+        (hello, true),
+        (hello + 1, false),
+        (last, false),
+        (last + 1, false),
+    ] {
+        let bytes = fixtures_pcapng(&pcap, &keys, before);
+        for (how, v) in every_way(&bytes, &Config::default()) {
+            let want = if decrypted { &with_file } else { &without };
+            assert_eq!(&v, want, "block before frame {before}, {how}");
+        }
+        let mut reader = shakedown::capture::CaptureReader::new(&bytes[..]).expect("capture");
+        while reader.next_frame().expect("frame").is_some() {}
+        assert_eq!(reader.secrets_blocks().tls_key_logs, 1, "before {before}");
+        assert_eq!(
+            reader.embedded_key_log().expect("read").entries(),
+            KeyLog::from_bytes(&keys).entries(),
+            "before {before}"
+        );
+    }
+}
+
+/// The command line uses the capture's own keys in every subcommand that judges connections.
+#[test]
+fn every_command_uses_the_secrets_in_the_capture() {
+    use shakedown_tests::run_cli;
+    let stem = "gnutls-tls13-client-rejects-cert";
+    let dir = fixtures().join("keys");
+    let pcap = dir.join(format!("{stem}.pcap"));
+    let keys = std::fs::read(dir.join(format!("{stem}.keys"))).expect("keys");
+    let tmp = std::env::temp_dir().join(format!("shakedown-dsb-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let pcapng = tmp.join("with-secrets.pcapng");
+    std::fs::write(&pcapng, fixtures_pcapng(&pcap, &keys, 1)).expect("write");
+    let (pcapng_s, pcap_s) = (
+        pcapng.to_string_lossy().into_owned(),
+        pcap.to_string_lossy().into_owned(),
+    );
+    let keys_s = dir
+        .join(format!("{stem}.keys"))
+        .to_string_lossy()
+        .into_owned();
+    let record = |out: &str| -> serde_json::Value {
+        let mut r: serde_json::Value =
+            serde_json::from_str(out.lines().next().expect("a record")).expect("json");
+        r["capture"] = serde_json::Value::Null;
+        r
+    };
+    let (code, given, _) = run_cli(&["--json", "--keylog", &keys_s, &pcap_s]);
+    assert_eq!(code, 1);
+    let given = record(&given);
+    assert_eq!(given["tls"]["decryption"], "ok");
+    assert_eq!(given["cause"]["confidence"], "certain");
+    for jobs in ["1", "2"] {
+        let (code, out, err) = run_cli(&["--json", "-j", jobs, &pcapng_s]);
+        assert_eq!((code, err.as_str()), (1, ""), "-j {jobs}");
+        assert_eq!(record(&out), given, "-j {jobs}");
+    }
+    // The report shows the decrypted alert, which without keys is only an encrypted record.
+    let html = tmp.join("report.html");
+    let html_s = html.to_string_lossy().into_owned();
+    for (capture, decrypted) in [(&pcapng_s, true), (&pcap_s, false)] {
+        let (code, _, err) = run_cli(&["report", "--html", &html_s, capture]);
+        assert_eq!(code, 1, "{err}");
+        let page = std::fs::read_to_string(&html).expect("report");
+        assert_eq!(page.contains("bad_certificate"), decrypted, "{capture}");
+    }
+    let (code, summary, _) = run_cli(&["summary", "--json", &pcapng_s]);
+    assert_eq!(code, 1);
+    let (_, summary_given, _) = run_cli(&["summary", "--json", "--keylog", &keys_s, &pcap_s]);
+    assert_eq!(summary, summary_given);
+    let extracted = tmp.join("extracted.pcapng");
+    let extracted_s = extracted.to_string_lossy().into_owned();
+    let (code, _, err) = run_cli(&[
+        "extract",
+        "--cause",
+        "certificate_rejected",
+        "-q",
+        "-o",
+        &extracted_s,
+        &pcapng_s,
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (v, _) = shakedown_tests::analyze_file(&extracted).expect("extracted");
+    assert_eq!(v.len(), 1);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The errorCode a Windows server sends (no open peer here does) through the whole engine: the
+/// server's pubKeyAuth record of the FreeRDP capture, re-encrypted with its own traffic key as
+/// `TSRequest { version 6, errorCode STATUS_LOGON_FAILURE }` (MS-CSSP 2.2.1) padded to the same
+/// length, is read from the capture and makes the failure certain, with the NTSTATUS.
+#[test]
+fn a_credssp_error_code_read_from_the_capture_is_certain() {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use shakedown::decrypt::record::Tls13Decryptor;
+    use shakedown::decrypt::schedule::{Tls13Suite, tls13_traffic_keys};
+    use shakedown::tls::{CipherSuite, TlsVersion};
+
+    let stem = "rdp-nla-ok";
+    let dir = fixtures().join("keys");
+    let path = dir.join(format!("{stem}.pcap"));
+    let keys_text = std::fs::read_to_string(dir.join(format!("{stem}.keys"))).expect("keys");
+    let secret: Vec<u8> = keys_text
+        .lines()
+        .find_map(|l| l.strip_prefix("SERVER_TRAFFIC_SECRET_0 "))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .map(|hex| {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+                .collect()
+        })
+        .expect("server application secret");
+    let suite = CipherSuite(0x1302); // TLS_AES_256_GCM_SHA384, as the notes say
+    // The server's pubKeyAuth TSRequest, as the verdict with keys places it.
+    let with_keys = analyze(&path, Some(key_log(&format!("{stem}.keys"))));
+    let pub_key_auth = with_keys[0]
+        .rdp
+        .as_ref()
+        .and_then(|r| r.credssp.as_ref())
+        .and_then(|c| c.server_pub_key_auth)
+        .expect("server pubKeyAuth")
+        .frame;
+    let mut reader = shakedown::capture::open(&path).expect("capture");
+    let data = loop {
+        let f = reader.next_frame().expect("frame").expect("the frame");
+        if f.index == pub_key_auth {
+            break f.data.to_vec();
+        }
+    };
+    // The record is the frame's last bytes: 17 03 03 and its length.
+    let at = (0..data.len().saturating_sub(5))
+        .find(|&p| {
+            data[p..p + 3] == [0x17, 0x03, 0x03]
+                && p + 5 + usize::from(u16::from_be_bytes([data[p + 3], data[p + 4]])) == data.len()
+        })
+        .expect("an application_data record");
+    let (header, body) = (data[at..at + 5].to_vec(), data[at + 5..].to_vec());
+    // Its sequence number: the one it opens with.
+    let seq = (0..16u64)
+        .find(|&seq| {
+            let mut d = Tls13Decryptor::new(suite, &secret).expect("decryptor");
+            d.set_sequence(seq);
+            d.decrypt(0x17, TlsVersion(0x0303), &body)
+                .is_ok_and(|p| p.data.first() == Some(&0x30))
+        })
+        .expect("the record opens");
+    let error_code: &[u8] = b"\x30\x0d\xa0\x03\x02\x01\x06\xa4\x06\x02\x04\xc0\x00\x00\x6d";
+    let mut inner = error_code.to_vec();
+    inner.push(0x17); // TLSInnerPlaintext.type, then zero padding (RFC 8446 §5.4)
+    inner.resize(body.len() - 16, 0);
+    let keys =
+        tls13_traffic_keys(&Tls13Suite::from_id(suite).expect("suite"), &secret).expect("keys");
+    let mut nonce = keys.iv;
+    for (n, s) in nonce.iter_mut().skip(4).zip(seq.to_be_bytes()) {
+        *n ^= s;
+    }
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&keys.key).expect("key");
+    let sealed = cipher
+        .encrypt(
+            aes_gcm::Nonce::from_slice(&nonce),
+            Payload {
+                msg: &inner,
+                aad: &header,
+            },
+        )
+        .expect("encrypt");
+    assert_eq!(sealed.len(), body.len());
+    let mut capture = std::fs::read(&path).expect("pcap");
+    let place = capture
+        .windows(body.len())
+        .position(|w| w == body.as_slice())
+        .expect("the record in the file");
+    capture[place..place + body.len()].copy_from_slice(&sealed);
+
+    let config = Config {
+        key_log: Some(Arc::new(key_log(&format!("{stem}.keys")))),
+        ..Config::default()
+    };
+    let runs = every_way(&capture, &config);
+    for (how, v) in &runs {
+        assert_eq!(v, &runs[0].1, "{how}");
+    }
+    let v = &runs[0].1[0];
+    let credssp = v
+        .rdp
+        .as_ref()
+        .and_then(|r| r.credssp.as_ref())
+        .expect("CredSSP");
+    assert_eq!(
+        credssp.error,
+        Some((
+            shakedown::rdp::credssp::NtStatus::LOGON_FAILURE,
+            v.timeline
+                .iter()
+                .find(|e| e.at.frame == pub_key_auth)
+                .expect("step")
+                .at
+        ))
+    );
+    let frames: Vec<u64> = v.cause.evidence_frames().collect();
+    assert_eq!(
+        (v.outcome, v.cause.code, v.cause.confidence, frames.last()),
+        (
+            Outcome::Failed,
+            CauseCode::NlaFailure,
+            Confidence::Certain,
+            Some(&pub_key_auth)
+        ),
+        "{}",
+        v.cause.explanation
+    );
+    assert!(
+        v.cause
+            .explanation
+            .contains("STATUS_LOGON_FAILURE (0xC000006D)")
+    );
+    // Without keys nothing of it is seen: the connection got far past CredSSP's few records.
+    let without = every_way(&capture, &Config::default());
+    assert_eq!(without[0].1[0].cause.code, CauseCode::None);
+}

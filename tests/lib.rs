@@ -313,7 +313,11 @@ fn check_tls(
         .into_iter()
         .flatten()
         .filter(|a| a["inferred"] != true)
-        .map(|a| alert(a["from"].clone(), a, a["encrypted"] == true))
+        // TShark calls an alert it decrypted (with the capture's own secrets) not encrypted: it read it.
+        .map(|a| {
+            let unread = a["encrypted"] == true && a["decrypted"] != true;
+            alert(a["from"].clone(), a, unread)
+        })
         .collect();
     if want != got {
         bad.push(format!("{at}: alerts: expected {want:?}, got {got:?}"));
@@ -535,4 +539,56 @@ pub fn analyze_bytes(
     let mut verdicts = Vec::new();
     let summary = shakedown::analyze(&mut reader, config, &mut verdicts)?;
     Ok((verdicts, summary))
+}
+
+/// The frames of `capture` as a little-endian pcapng file (one interface, nanosecond timestamps)
+/// with `key_log` in a Decryption Secrets Block (pcapng §4.7) before frame `before_frame` (1-based;
+/// past the last frame: after all of them), as `editcap --inject-secrets` makes them, but anywhere.
+pub fn pcapng_with_secrets(capture: &Path, key_log: &[u8], before_frame: u64) -> Vec<u8> {
+    fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+        let mut body = body.to_vec();
+        body.resize(body.len().div_ceil(4) * 4, 0);
+        let len = (body.len() + 12) as u32;
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    let mut reader = shakedown::capture::open(capture).expect("capture");
+    let mut out = Vec::new();
+    let mut shb = 0x1A2B_3C4Du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    block(&mut out, 0x0A0D_0D0A, &shb);
+    let mut dsb = 0x544C_534Bu32.to_le_bytes().to_vec();
+    dsb.extend_from_slice(&(key_log.len() as u32).to_le_bytes());
+    dsb.extend_from_slice(key_log);
+    let mut interface = false;
+    let mut index = 0u64;
+    while let Some(frame) = reader.next_frame().expect("frame") {
+        index += 1;
+        if !interface {
+            // if_tsresol 9 (nanoseconds), then the end of options.
+            let mut idb = (frame.link_type.0 as u16).to_le_bytes().to_vec();
+            idb.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+            idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+            block(&mut out, 1, &idb);
+            interface = true;
+        }
+        if index == before_frame {
+            block(&mut out, 0x0A, &dsb);
+        }
+        let ts = frame.ts.as_nanos() as u64;
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts as u32).to_le_bytes());
+        epb.extend_from_slice(&(frame.data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&frame.orig_len.to_le_bytes());
+        epb.extend_from_slice(frame.data);
+        block(&mut out, 6, &epb);
+    }
+    if before_frame > index {
+        block(&mut out, 0x0A, &dsb);
+    }
+    out
 }

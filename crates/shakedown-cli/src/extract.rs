@@ -53,6 +53,10 @@ pub(crate) struct ExtractArgs {
     /// Say nothing when all went well.
     #[arg(long, short)]
     pub quiet: bool,
+    /// An NSS key log (SSLKEYLOGFILE) to judge the connections with, as the report does;
+    /// repeatable. Keys a pcapng capture carries are used as well, without this.
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
     // Last: the help heading of a flattened group goes on to the end of the list.
     #[command(flatten)]
     pub select: Selection,
@@ -118,6 +122,10 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         );
         return Status::Error;
     }
+    let mut config = Config::default();
+    if !crate::limits::load_key_logs(&args.keylog, &mut config, err) {
+        return Status::Error;
+    }
     // `out` carries the pcapng data with `-o -`, else the closing summary.
     let mut out = Some(out);
     let sink: Box<dyn Write + '_> = if to_stdout && let Some(o) = out.take() {
@@ -139,7 +147,6 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         Ok(w) => w,
         Err(e) => return output_error(err, &args.output, &e),
     };
-    let config = Config::default();
     let mut errors = false;
     let mut connections = 0u64;
     // Output interface for each (capture, interface, link type).

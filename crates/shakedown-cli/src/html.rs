@@ -496,10 +496,15 @@ fn evidence(h: &mut String, v: &Verdict) {
             .map_or_else(String::new, |s| format!(" from the {s}"));
         let _ = write!(
             h,
-            "{}frame {} ({}{})",
+            "{}frame {} ({}{}{})",
             if n > 0 { "; " } else { "" },
             e.at.frame,
             escape(&e.what.to_string()),
+            if crate::report::decrypted_evidence(v, e) {
+                DECRYPTED_BADGE
+            } else {
+                ""
+            },
             who
         );
     }
@@ -573,6 +578,9 @@ fn details(h: &mut String, v: &Verdict) {
         fact(h, "Selected protocol", &escape(&answer));
         if !rdp.anomalies.is_empty() {
             fact(h, "RDP anomalies", &escape(&rdp.anomalies.join("; ")));
+        }
+        if let Some(c) = &rdp.credssp {
+            fact(h, "CredSSP (decrypted)", &escape(&c.to_string()));
         }
     }
     if let Some(ch) = tls.and_then(|t| t.client_hello.as_ref()) {
@@ -693,6 +701,9 @@ fn details(h: &mut String, v: &Verdict) {
     h.push_str("</dl>\n");
 }
 
+/// The badge of a step read from a record decrypted with a key log, after its words.
+const DECRYPTED_BADGE: &str = " <span class=\"decrypted\" title=\"read from a record decrypted with a key log\">🔓 decrypted</span>";
+
 /// How an arrow is drawn, by what the step is (never by its label).
 fn kind(e: &TimelineEntry) -> &'static str {
     match e.step {
@@ -751,9 +762,10 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
                 Side::Server => "server to client",
             };
             format!(
-                "{:.3} ms, {dir}: {}",
+                "{:.3} ms, {dir}: {}{}",
                 e.at.ts.millis_since(origin),
-                label(e).0
+                label(e).0,
+                if e.decrypted { " (decrypted)" } else { "" }
             )
         })
         .collect();
@@ -804,8 +816,9 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
         };
         let _ = write!(
             h,
-            "<g class=\"ev {k}{}\"><title>{} ms, frame {}, {} → {}: {}{}</title>",
+            "<g class=\"ev {k}{}{}\"><title>{} ms, frame {}, {} → {}: {}{}{}</title>",
             if decisive { " evidence" } else { "" },
+            if e.decrypted { " decrypted" } else { "" },
             format_args!("{t:.3}"),
             e.at.frame,
             e.from,
@@ -814,6 +827,11 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
                 Side::Server => "client",
             },
             escape(&full),
+            if e.decrypted {
+                " (decrypted with a key log)"
+            } else {
+                ""
+            },
             if decisive {
                 " (evidence of the cause)"
             } else {
@@ -838,8 +856,13 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
             h,
             "<text class=\"time\" x=\"12\" y=\"{ty}\">{t:.3} <tspan font-size=\"11\">({frame})</tspan></text>\
              <line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\"/><polygon points=\"{tip}\"/>\
-             <text class=\"label\" x=\"{mid}\" y=\"{ly}\" text-anchor=\"middle\">{}</text></g>",
+             <text class=\"label\" x=\"{mid}\" y=\"{ly}\" text-anchor=\"middle\">{}{}</text></g>",
             escape(&short),
+            if e.decrypted {
+                " <tspan class=\"lock\">🔓</tspan>"
+            } else {
+                ""
+            },
             ty = y + 4,
             ly = y - 7,
             frame = e.at.frame
@@ -857,8 +880,13 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
         h,
         "</svg>\n<figcaption>Connection {}: each arrow is one step, sent from the lane it starts at; \
          times are ms from the first SYN, frame numbers as in Wireshark. Fatal alerts are red on a \
-         tinted band, FIN dashed, RST dotted; a dot in the margin marks the packets the cause rests on.</figcaption>\n</figure>",
-        v.conn
+         tinted band, FIN dashed, RST dotted; a dot in the margin marks the packets the cause rests on.{}</figcaption>\n</figure>",
+        v.conn,
+        if v.timeline.iter().any(|e| e.decrypted) {
+            " 🔓 marks the steps read from records decrypted with a key log."
+        } else {
+            ""
+        }
     );
     // The same steps as a table (also what a screen reader or a text browser gets).
     h.push_str(
@@ -869,11 +897,12 @@ fn ladder(h: &mut String, id: &str, v: &Verdict) {
     for e in &v.timeline {
         let _ = writeln!(
             h,
-            "<tr><td class=\"num\">{:.3}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"num\">{:.3}</td><td class=\"num\">{}</td><td>{}</td><td>{}{}</td></tr>",
             e.at.ts.millis_since(origin),
             e.at.frame,
             e.from,
-            escape(&label(e).0)
+            escape(&label(e).0),
+            if e.decrypted { DECRYPTED_BADGE } else { "" }
         );
     }
     h.push_str("</tbody>\n</table>\n</details>\n");
@@ -995,6 +1024,36 @@ mod tests {
             !page.contains(" src=") && !page.contains("<link"),
             "no external assets"
         );
+    }
+
+    #[test]
+    fn decrypted_steps_get_their_badge_by_their_flag() {
+        let (mut verdicts, summary) = seed();
+        let page_of = |verdicts: &[Verdict]| {
+            render(
+                &[CaptureReport {
+                    name: "seed.pcap".into(),
+                    detailed: verdicts.to_vec(),
+                    summary: Some(summary.clone()),
+                    ..CaptureReport::default()
+                }],
+                false,
+            )
+        };
+        let plain = page_of(&verdicts);
+        assert!(
+            !plain.contains('🔓') && !plain.contains(" decrypted\""),
+            "nothing decrypted, nothing said"
+        );
+        let v = verdicts.first_mut().expect("one connection");
+        let n = v.timeline.len();
+        v.timeline[n - 1].decrypted = true;
+        let page = page_of(&verdicts);
+        assert_eq!(page.matches("<g class=\"ev ").count(), n);
+        assert_eq!(page.matches(" decrypted\"><title>").count(), 1, "{page}");
+        assert_eq!(page.matches("<tspan class=\"lock\">🔓</tspan>").count(), 1);
+        assert_eq!(page.matches(DECRYPTED_BADGE).count(), 1, "the table row");
+        assert!(page.contains("🔓 marks the steps read from records decrypted"));
     }
 
     #[test]

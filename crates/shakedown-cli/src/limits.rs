@@ -29,8 +29,9 @@ pub struct Limits {
     /// failed TLS handshake (unless its server spoke TLS earlier in the capture).
     #[arg(long, value_name = "[+]PORT,...", value_parser = tls_ports)]
     pub tls_ports: Option<TlsPorts>,
-    /// An NSS key log (SSLKEYLOGFILE) to read TLS 1.3's encrypted handshakes and alerts with;
-    /// repeatable. Malformed lines are counted and warned about, never fatal; secrets are never
+    /// An NSS key log (SSLKEYLOGFILE) to read encrypted handshakes, alerts and RDP's CredSSP with;
+    /// repeatable. Keys a pcapng capture carries (Decryption Secrets Blocks) are used as well,
+    /// without this. Malformed lines are counted and warned about, never fatal; secrets are never
     /// printed.
     #[arg(long = "keylog", value_name = "FILE")]
     pub keylog: Vec<std::path::PathBuf>,
@@ -40,34 +41,61 @@ impl Limits {
     /// Reads the `--keylog` files into `config`, warning on `err` about lines that are not key log
     /// entries. `false` when a file cannot be read (the error is written to `err`).
     pub fn load_keys(&self, config: &mut Config, err: &mut dyn std::io::Write) -> bool {
-        if self.keylog.is_empty() {
-            return true;
-        }
-        let mut log = shakedown::decrypt::KeyLog::new();
-        for path in &self.keylog {
-            match std::fs::read(path) {
-                Ok(text) => log.add(text),
-                Err(e) => {
-                    let _ = writeln!(err, "shakedown: {}: {e}", path.display());
-                    return false;
-                }
+        load_key_logs(&self.keylog, config, err)
+    }
+}
+
+/// Reads the key log files `paths` into `config` ([`Config::key_log`]), warning on `err` about lines
+/// that are not key log entries. `false` when a file cannot be read (the error is written to `err`).
+pub fn load_key_logs(
+    paths: &[std::path::PathBuf],
+    config: &mut Config,
+    err: &mut dyn std::io::Write,
+) -> bool {
+    if paths.is_empty() {
+        return true;
+    }
+    let mut log = shakedown::decrypt::KeyLog::new();
+    for path in paths {
+        match std::fs::read(path) {
+            Ok(text) => log.add(text),
+            Err(e) => {
+                let _ = writeln!(err, "shakedown: {}: {e}", path.display());
+                return false;
             }
         }
-        let counts = log.counts();
-        if counts.malformed > 0 {
-            let _ = writeln!(
-                err,
-                "shakedown: warning: {} key log line{} not understood (first: {})",
-                counts.malformed,
-                if counts.malformed == 1 { "" } else { "s" },
-                log.malformed_lines()
-                    .first()
-                    .map(|l| l.to_string())
-                    .unwrap_or_default()
-            );
-        }
-        config.key_log = Some(std::sync::Arc::new(log));
-        true
+    }
+    warn_malformed(&log, "shakedown", err);
+    config.key_log = Some(std::sync::Arc::new(log));
+    true
+}
+
+/// Warns on `err` about the lines of the capture's own key log (its pcapng Decryption Secrets
+/// Blocks, read while it was analysed) that are not key log entries.
+pub fn warn_embedded_keys<R: std::io::Read>(
+    name: &str,
+    reader: &shakedown::capture::CaptureReader<R>,
+    err: &mut dyn std::io::Write,
+) {
+    if let Some(log) = reader.embedded_key_log() {
+        warn_malformed(&log, &format!("shakedown: {name}: embedded"), err);
+    }
+}
+
+/// `PREFIX: warning: N key log lines not understood (first: line L: why)`, when there are any.
+fn warn_malformed(log: &shakedown::decrypt::KeyLog, prefix: &str, err: &mut dyn std::io::Write) {
+    let counts = log.counts();
+    if counts.malformed > 0 {
+        let _ = writeln!(
+            err,
+            "{prefix}: warning: {} key log line{} not understood (first: {})",
+            counts.malformed,
+            if counts.malformed == 1 { "" } else { "s" },
+            log.malformed_lines()
+                .first()
+                .map(|l| l.to_string())
+                .unwrap_or_default()
+        );
     }
 }
 

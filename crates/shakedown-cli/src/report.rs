@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use shakedown::Summary;
 use shakedown::decode::SkipKind;
 use shakedown::tls::{CipherSuite, ClientHello};
-use shakedown::verdict::{CauseCode, Outcome, Protocol, Verdict};
+use shakedown::verdict::{CauseCode, Evidence, EvidenceKind, Outcome, Protocol, Verdict};
 
 /// `n word`, with an `s` when `n` is not 1: "1 connection", "2 connections", "0 frames".
 pub(crate) fn plural(n: u64, word: &str) -> String {
@@ -66,6 +66,24 @@ pub(crate) fn protocol(v: &Verdict) -> &'static str {
         (Protocol::Tls, _) => "TLS",
         _ => "other",
     }
+}
+
+/// The marker of a step read from a record decrypted with a key log, after its label.
+pub(crate) const DECRYPTED_MARK: &str = "🔓";
+
+/// Whether an evidence entry is a step read from a decrypted record (by its timeline entry, or its
+/// alert).
+pub(crate) fn decrypted_evidence(v: &Verdict, ev: &Evidence) -> bool {
+    let EvidenceKind::Step(step) = ev.what else {
+        return false;
+    };
+    v.timeline
+        .iter()
+        .any(|e| e.decrypted && e.at.frame == ev.at.frame && e.step == step)
+        || (step.is_alert()
+            && v.alerts
+                .iter()
+                .any(|a| a.decrypted && a.at.frame == ev.at.frame))
 }
 
 /// `s` cut to at most `max` characters, ending in `…` when cut.

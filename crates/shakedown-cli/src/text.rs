@@ -199,7 +199,14 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) -> i
             .cause
             .evidence
             .iter()
-            .map(|e| format!("frame {} {}", e.at.frame, e.what))
+            .map(|e| {
+                let mark = if report::decrypted_evidence(v, e) {
+                    format!(" {}", report::DECRYPTED_MARK)
+                } else {
+                    String::new()
+                };
+                format!("frame {} {}{mark}", e.at.frame, e.what)
+            })
             .collect();
         let first = format!("  Evidence ({}): ", v.cause.confidence);
         out.write_all(wrap(&first, &frames.join("; "), "    ").as_bytes())?;
@@ -255,6 +262,9 @@ fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) -> i
             )
             .as_bytes(),
         )?;
+        if let Some(c) = &rdp.credssp {
+            out.write_all(wrap("  CredSSP (decrypted): ", &c.to_string(), "    ").as_bytes())?;
+        }
     }
     if let Some(ch) = v.tls.as_ref().and_then(|t| t.client_hello.as_ref()) {
         let sni = ch
@@ -354,6 +364,16 @@ fn label(e: &shakedown::verdict::TimelineEntry) -> String {
     }
 }
 
+/// What follows the label of a step read from a decrypted record (` 🔓`), and the columns it takes
+/// on a terminal (the padlock is a wide character); nothing for the others.
+fn decrypted_mark(e: &shakedown::verdict::TimelineEntry) -> (String, usize) {
+    if e.decrypted {
+        (format!(" {}", report::DECRYPTED_MARK), 3)
+    } else {
+        (String::new(), 0)
+    }
+}
+
 fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) -> io::Result<()> {
     if v.timeline.is_empty() {
         return Ok(());
@@ -367,7 +387,7 @@ fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) ->
                 v.timeline
                     .iter()
                     .filter(|e| e.from == side)
-                    .map(|e| label(e).chars().count())
+                    .map(|e| label(e).chars().count() + decrypted_mark(e).1)
                     .max()
                     .unwrap_or(0)
             };
@@ -406,16 +426,21 @@ fn timeline(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) ->
         } else {
             ' '
         };
+        // Read from a decrypted record: marked after the label, which is cut to leave it room.
+        let (lock, lock_cols) = decrypted_mark(e);
         match e.from {
             Side::Client => {
-                let what = report::fit(&what, lane);
-                let pad = " ".repeat(lane.saturating_sub(what.chars().count()));
+                let what = report::fit(&what, lane.saturating_sub(lock_cols));
+                let pad = " ".repeat(lane.saturating_sub(what.chars().count() + lock_cols));
                 let what = paint.paint(style, what);
-                writeln!(out, " {mark}{t:>10.3}  {pad}{what} ──▶")?
+                writeln!(out, " {mark}{t:>10.3}  {pad}{what}{lock} ──▶")?
             }
             Side::Server => {
-                let what = paint.paint(style, report::fit(&what, server_max));
-                writeln!(out, " {mark}{t:>10.3}  {:>lane$} ◀── {what}", "")?
+                let what = paint.paint(
+                    style,
+                    report::fit(&what, server_max.saturating_sub(lock_cols)),
+                );
+                writeln!(out, " {mark}{t:>10.3}  {:>lane$} ◀── {what}{lock}", "")?
             }
         }
     }
@@ -562,5 +587,53 @@ mod tests {
         let page = render(&v);
         assert_eq!(page.matches("\x1b[35m").count(), 1, "{page}");
         assert!(page.contains("malformed TLS: Alert fatal handshake_failure ──▶"));
+    }
+
+    #[test]
+    fn decrypted_steps_are_marked_by_their_flag_and_arrows_stay_aligned() {
+        let mut v = seed();
+        // Two steps flagged as read from decrypted records (one each side); a step whose words
+        // say "decrypted" but which is not flagged.
+        let client = v
+            .timeline
+            .iter()
+            .position(|e| e.from == Side::Client && e.step != Step::Syn);
+        let server = v.timeline.iter().position(|e| e.from == Side::Server);
+        for i in [client, server].into_iter().flatten() {
+            v.timeline[i].decrypted = true;
+        }
+        v.timeline[0].step = Step::MalformedTls {
+            what: "(decrypted)",
+        };
+        let page = render(&v);
+        let marked: Vec<&str> = page
+            .lines()
+            .filter(|l| l.ends_with("🔓 ──▶") || (l.contains("◀──") && l.ends_with(" 🔓")))
+            .collect();
+        assert_eq!(marked.len(), 2, "{page}");
+        // The evidence line marks the flagged steps it names.
+        let evidence = page.lines().find(|l| l.contains("Evidence")).unwrap_or("");
+        assert_eq!(
+            evidence.matches("🔓").count(),
+            v.cause
+                .evidence
+                .iter()
+                .filter(|ev| crate::report::decrypted_evidence(&v, ev))
+                .count(),
+            "{evidence}"
+        );
+        // Every client arrow ends in the same column (the padlock takes two).
+        let width = |l: &str| l.chars().count() + l.matches('🔓').count();
+        let client_lines: Vec<&str> = page.lines().filter(|l| l.ends_with("──▶")).collect();
+        assert!(client_lines.len() >= 3);
+        let first = width(client_lines[0]);
+        assert!(client_lines.iter().all(|l| width(l) == first), "{page}");
+        // Without the flag, nothing is marked.
+        for e in &mut v.timeline {
+            e.decrypted = false;
+        }
+        let page = render(&v);
+        assert_eq!(page.matches('🔓').count(), 0, "{page}");
+        assert!(page.contains("malformed TLS: (decrypted) ──▶"));
     }
 }

@@ -7,14 +7,19 @@
 //! the parser says `Truncated`, with the same byte counts; `NotDer` exactly when it says `NotDer`);
 //! a complete TLV is one byte too many for its prefix; parsing never reads past the TLV (the same
 //! result with and without the bytes after it); a parsed summary's lengths fit inside the TLV;
-//! names of open codes round-trip and unknown ones print in hex.
+//! names of open codes round-trip and unknown ones print in hex. The same bytes as either side's
+//! decrypted application data, for a connection with HYBRID and with HYBRID_EX, go to the NLA stream
+//! reader: however they are cut into records it gives the same messages, each the summary of a
+//! TSRequest that parses, and the client's credentials end its side.
 //!
 //! Input layout: raw bytes.
 
+use shakedown::Side;
 use shakedown::rdp::credssp::{
     AuthMechanism, CredsspEnding, CredsspError, NtStatus, OracleRefusal, TlvStatus,
     encryption_oracle_refusal, parse_early_user_authorization, parse_tsrequest, tsrequest_len,
 };
+use shakedown::rdp::nla::{NlaEvent, NlaReader};
 
 /// Runs the target on `data`; returns how many TSRequests parsed.
 pub fn run(data: &[u8]) -> usize {
@@ -114,7 +119,44 @@ pub fn run(data: &[u8]) -> usize {
         }
         assert_eq!(encryption_oracle_refusal(client, None, ending), None);
     }
+    for hybrid_ex in [false, true] {
+        for side in [Side::Client, Side::Server] {
+            let whole = nla(data, side, hybrid_ex, usize::MAX);
+            // Records of a size the input's first byte chooses, and of one byte each.
+            let size = usize::from(data.first().copied().unwrap_or(0) % 64) + 1;
+            assert_eq!(
+                nla(data, side, hybrid_ex, size),
+                whole,
+                "cut into {size}-byte records"
+            );
+            assert_eq!(nla(data, side, hybrid_ex, 1), whole, "cut into bytes");
+            for event in &whole {
+                if let NlaEvent::TsRequest(t) = event {
+                    let _ = t.to_string();
+                    assert!(side == Side::Server || !t.auth_info || Some(event) == whole.last());
+                }
+            }
+        }
+    }
     parsed
+}
+
+/// The messages the NLA reader finds in `data` sent by `side` in records of `size` bytes; for the
+/// server with HYBRID_EX, after a client TSRequest with credentials.
+fn nla(data: &[u8], side: Side, hybrid_ex: bool, size: usize) -> Vec<NlaEvent> {
+    let mut reader = NlaReader::new(hybrid_ex);
+    let mut out = Vec::new();
+    if side == Side::Server && hybrid_ex {
+        // TSRequest { version 6, authInfo }: the client's credentials.
+        let credentials = b"\x30\x0b\xa0\x03\x02\x01\x06\xa2\x04\x04\x02\x00\x00";
+        reader.feed(Side::Client, credentials, &mut out);
+        assert_eq!(out.len(), 1, "the client's credentials are read");
+        out.clear();
+    }
+    for record in data.chunks(size.max(1)) {
+        reader.feed(side, record, &mut out);
+    }
+    out
 }
 
 /// Names round-trip; unknown values print as `0x` and eight upper-case hex digits.

@@ -164,6 +164,9 @@ impl<S: Sink> Deliver for Feed<'_, S> {
 
 /// Reads every frame of `reader`, dissects it and pushes the results to `sink`.
 ///
+/// Keys the capture carries itself (pcapng Decryption Secrets Blocks) are used as the reader comes
+/// to them ([`Config::embedded_keys`]), with [`Config::key_log`]'s.
+///
 /// A truncated capture is not an error: its connections still get verdicts and
 /// [`Summary::truncation`] says where it ended. An I/O error while reading ends the analysis after
 /// the connections seen so far were judged and pushed, then is returned.
@@ -201,7 +204,7 @@ pub(crate) fn analyze_into<R: Read>(
     config: &Config,
     sink: &mut impl Deliver,
 ) -> Result<Summary, CaptureError> {
-    let mut dissector = Dissector::new(config.clone());
+    let mut dissector = Dissector::new(config.with_embedded_keys(reader));
     let mut stopped = false;
     let mut failure = None;
     loop {

@@ -42,9 +42,15 @@ pub struct Config {
     /// one of these (or to a server that spoke TLS on that port elsewhere in the capture); elsewhere
     /// it is `not_tls` with its TCP cause: a health check, a probe or a scan.
     pub tls_ports: Vec<u16>,
-    /// Secrets to read TLS 1.3's protected records with (NSS key log: files, the capture's own
-    /// Decryption Secrets Blocks, or memory). `None`: nothing is decrypted and it costs nothing.
+    /// Secrets to read protected TLS records with (NSS key log: files, or memory). `None`: nothing
+    /// is decrypted with given keys and it costs nothing.
     pub key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
+    /// The secrets the capture carries itself (pcapng Decryption Secrets Blocks), as its reader
+    /// comes to them ([`crate::capture::CaptureReader::embedded_keys`]): each block's secrets serve
+    /// the connections whose ServerHello comes after it, after [`Config::key_log`]'s. [`crate::analyze`]
+    /// and [`crate::analyze_parallel`] set it from their reader when it is `None`; a program that
+    /// drives a [`crate::Dissector`] itself sets it from the reader it reads frames from.
+    pub embedded_keys: Option<crate::decrypt::EmbeddedKeys>,
 }
 
 /// Ports where TLS is customary: HTTPS (443, 8443, 4443, 9443, 6443 Kubernetes), SMTPS/submissions
@@ -60,6 +66,19 @@ impl Config {
     /// Whether TLS is customary on `port`.
     pub fn is_tls_port(&self, port: u16) -> bool {
         self.tls_ports.contains(&port)
+    }
+
+    /// This configuration with `reader`'s Decryption Secrets Blocks as
+    /// [`Config::embedded_keys`], unless it has some already (the same, when it has).
+    pub fn with_embedded_keys<R: std::io::Read>(
+        &self,
+        reader: &crate::capture::CaptureReader<R>,
+    ) -> Config {
+        let mut config = self.clone();
+        if config.embedded_keys.is_none() {
+            config.embedded_keys = reader.embedded_keys();
+        }
+        config
     }
 }
 
@@ -79,6 +98,7 @@ impl Default for Config {
             protocol_events: false,
             tls_ports: DEFAULT_TLS_PORTS.to_vec(),
             key_log: None,
+            embedded_keys: None,
         }
     }
 }

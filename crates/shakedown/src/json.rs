@@ -17,7 +17,8 @@ use serde_json::{Map, Value, json};
 use crate::side::PerSide;
 use crate::tls::{CertificateInfo, ClientHello, ServerHello, TlsVersion};
 use crate::verdict::{
-    AlertRecord, Cause, Evidence, HopLimits, RdpFacts, SchannelEvent, TcpFacts, TlsFacts, Verdict,
+    AlertRecord, Cause, CredsspFacts, Evidence, HopLimits, RdpFacts, SchannelEvent, TcpFacts,
+    TlsFacts, Verdict,
 };
 
 /// Version of the record's layout, written as its `schema` field.
@@ -183,6 +184,50 @@ impl Serialize for Rdp<'_> {
         )?;
         m.serialize_entry("confirmed", &r.confirmed)?;
         m.serialize_entry("anomalies", &r.anomalies)?;
+        m.serialize_entry("credssp", &r.credssp.as_ref().map(Credssp))?;
+        m.end()
+    }
+}
+
+/// An NTSTATUS as `0x` and eight upper-case hex digits, as Windows writes them (`0xC000006D`).
+struct NtStatusHex(u32);
+
+impl fmt::Display for NtStatusHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:08X}", self.0)
+    }
+}
+
+/// The `rdp.credssp` object.
+struct Credssp<'a>(&'a CredsspFacts);
+
+impl Serialize for Credssp<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let code = c.error.map(|(code, _)| code);
+        let mut m = s.serialize_map(Some(10))?;
+        m.serialize_entry("version", &c.client_version)?;
+        m.serialize_entry("server_version", &c.server_version)?;
+        m.serialize_entry("auth", &c.auth.map(|a| a.as_str()))?;
+        m.serialize_entry("error_code", &code.map(|code| AsStr(NtStatusHex(code.0))))?;
+        m.serialize_entry("error_name", &code.and_then(|code| code.name()))?;
+        let requests = &c.requests;
+        m.serialize_entry(
+            "requests",
+            &Pair(
+                "client",
+                requests.client.into(),
+                "server",
+                requests.server.into(),
+            ),
+        )?;
+        m.serialize_entry("client_pub_key_auth", &c.client_pub_key_auth.is_some())?;
+        m.serialize_entry("server_pub_key_auth", &c.server_pub_key_auth.is_some())?;
+        m.serialize_entry("client_auth_info", &c.client_auth_info.is_some())?;
+        m.serialize_entry(
+            "early_user_authorization",
+            &c.early_user_authorization.map(|(r, _)| AsStr(r)),
+        )?;
         m.end()
     }
 }

@@ -671,6 +671,7 @@ impl<R: Read> CaptureReader<R> {
     /// when no such block was read (a pcap file, or a pcapng file without one). Those blocks
     /// usually come before the packets they unlock (`editcap --inject-secrets` puts them first),
     /// but may come anywhere: all of them are read once [`CaptureReader::next_frame`] gave `None`.
+    /// Hold it briefly (see [`EmbeddedKeys::key_log`]).
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -683,8 +684,19 @@ impl<R: Read> CaptureReader<R> {
     /// ```
     ///
     /// [`KeyLog::add`]: crate::decrypt::KeyLog::add
-    pub fn embedded_key_log(&self) -> Option<&crate::decrypt::KeyLog> {
-        (self.embedded.counts.tls_key_logs > 0).then_some(&self.embedded.key_log)
+    /// [`EmbeddedKeys::key_log`]: crate::decrypt::EmbeddedKeys::key_log
+    pub fn embedded_key_log(
+        &self,
+    ) -> Option<impl std::ops::Deref<Target = crate::decrypt::KeyLog> + '_> {
+        (self.embedded.counts.tls_key_logs > 0).then(|| self.embedded.keys.key_log())
+    }
+
+    /// The capture's own key log as it is read, to hand to an analysis of its frames
+    /// ([`crate::Config::embedded_keys`]; [`crate::analyze`] does it itself): for a pcapng capture,
+    /// whose Decryption Secrets Blocks may come anywhere, also before any was read; `None` for a pcap
+    /// one, which has none.
+    pub fn embedded_keys(&self) -> Option<crate::decrypt::EmbeddedKeys> {
+        (self.description.format == CaptureFormat::PcapNg).then(|| self.embedded.keys.clone())
     }
 
     /// What the pcapng Decryption Secrets Blocks read so far held.

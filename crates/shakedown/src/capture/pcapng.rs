@@ -3,8 +3,9 @@
 //! order and resetting its interface table; Interface Description Blocks (IDB, §4.2) append to that
 //! table; packets come in Enhanced Packet Blocks (EPB, §4.3), Simple Packet Blocks (SPB, §4.4, always
 //! interface 0) or the obsolete Packet Block (PB, Appendix A). Decryption Secrets Blocks (DSB,
-//! §4.7) holding a TLS key log are read into a [`KeyLog`] kept for the whole file (not reset by a
-//! new section: secrets belong to connections, not to interfaces). Every other block is skipped.
+//! §4.7) holding a TLS key log are read into an [`EmbeddedKeys`] kept for the whole file (not reset
+//! by a new section: secrets belong to connections, not to interfaces), each block's secrets for
+//! the frames after it. Every other block is skipped.
 //!
 //! Block framing is done here (see `input` for why not pcap-parser's `PcapNGReader`). SHB and IDB
 //! bodies go through pcap-parser's parsers; the `if_tsresol` unit and the `if_tsoffset` value are
@@ -27,7 +28,7 @@ use super::{
     MAX_INTERFACES_PER_SECTION, SecretsBlockCounts, State, Step,
 };
 use crate::Timestamp;
-use crate::decrypt::KeyLog;
+use crate::decrypt::EmbeddedKeys;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
@@ -79,17 +80,19 @@ fn block_name(t: u32) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// What the Decryption Secrets Blocks read so far held: the TLS key logs in one [`KeyLog`], and
-/// counts. Carried from block to block like the description (and from stretch to stretch).
+/// What the Decryption Secrets Blocks read so far held: the TLS key logs, each block's secrets for
+/// the frames after it, and counts. Carried from block to block like the description (and from
+/// stretch to stretch); clones share the key log (the reader, the walks of its stretches and the
+/// analysis of its frames all see the same one).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Embedded {
-    pub(crate) key_log: KeyLog,
+    pub(crate) keys: EmbeddedKeys,
     pub(crate) counts: SecretsBlockCounts,
 }
 
 impl Embedded {
-    /// Takes the secrets of one DSB of `secrets_type`.
-    fn add(&mut self, secrets_type: u32, secrets: &[u8]) {
+    /// Takes the secrets of one DSB of `secrets_type`, which came before frame `next_frame`.
+    fn add(&mut self, secrets_type: u32, secrets: &[u8], next_frame: u64) {
         if secrets_type != SECRETS_TLS_KEY_LOG {
             self.counts.other += 1;
             return;
@@ -107,7 +110,7 @@ impl Embedded {
         }
         self.counts.tls_key_logs += 1;
         self.counts.tls_key_log_bytes = total;
-        self.key_log.add(text);
+        self.keys.add(text, next_frame);
     }
 }
 
@@ -240,6 +243,7 @@ impl<R: Read> CaptureReader<R> {
                 !complete,
                 &mut self.description,
                 &mut self.embedded,
+                self.frames.saturating_add(1),
             );
             match record {
                 Record::Need(n) => want = n,
@@ -267,13 +271,15 @@ impl NgState {
     /// follow `data` (the input ended). The one reading of pcapng blocks, whether the capture is
     /// read front to back or in stretches: a damaged file ends at the same block with the same
     /// reason either way. Never asks for more than [`MAX_BLOCK_BYTES`]. A Decryption Secrets Block
-    /// is read into `secrets` once whole (never when more bytes are asked for first).
+    /// is read into `secrets` once whole (never when more bytes are asked for first), for the
+    /// frames from `next_frame` (the number the next packet gets) on.
     pub(crate) fn block(
         &mut self,
         data: &[u8],
         at_end: bool,
         desc: &mut CaptureDescription,
         secrets: &mut Embedded,
+        next_frame: u64,
     ) -> Record {
         let need = |n: usize, what: &dyn Fn(usize) -> String| {
             if data.len() >= n {
@@ -340,7 +346,7 @@ impl NgState {
             SHB => self.section(block, order, desc),
             IDB => self.interface(block, order, desc),
             EPB | SPB | PB => self.packet(btype, block, order),
-            DSB => decryption_secrets(block, order, secrets),
+            DSB => decryption_secrets(block, order, secrets, next_frame),
             // Unknown, statistics, name resolution, custom...: not packets.
             _ => Record::Skipped(len),
         }
@@ -497,7 +503,12 @@ impl NgState {
 /// A Decryption Secrets Block (§4.7): secrets type, secrets length, the secrets (padded to 4
 /// bytes), options. The secrets must fit between the fixed fields and the trailing length; a
 /// block claiming more is damage, as a packet block claiming more captured bytes than it holds.
-fn decryption_secrets(block: &[u8], order: ByteOrder, found: &mut Embedded) -> Record {
+fn decryption_secrets(
+    block: &[u8],
+    order: ByteOrder,
+    found: &mut Embedded,
+    next_frame: u64,
+) -> Record {
     let len = block.len();
     if len < DSB_MIN {
         return Record::Damaged(format!(
@@ -515,6 +526,6 @@ fn decryption_secrets(block: &[u8], order: ByteOrder, found: &mut Embedded) -> R
             "a decryption secrets block claims {secrets_len} bytes of secrets, more than it holds: the file is damaged from here"
         ));
     };
-    found.add(secrets_type, secrets);
+    found.add(secrets_type, secrets, next_frame);
     Record::Skipped(len)
 }

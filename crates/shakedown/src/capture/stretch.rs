@@ -121,7 +121,7 @@ impl Walking {
             Walking::Pcap(pcap) => pcap.record(data, at_end, record),
             Walking::PcapNg(ng) => {
                 let (state, description, secrets) = &mut **ng;
-                state.block(data, at_end, description, secrets)
+                state.block(data, at_end, description, secrets, record)
             }
         }
     }

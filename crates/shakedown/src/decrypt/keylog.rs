@@ -14,6 +14,9 @@ use std::fmt;
 
 use zeroize::Zeroize;
 
+/// A secret's key in a [`KeyLog`]: the client random and the label.
+type Key = ([u8; CLIENT_RANDOM_LEN], Label);
+
 /// Most secrets one [`KeyLog`] keeps (one per client random and label); secrets past it are
 /// counted in [`KeyLogCounts::dropped`]. At about 90 bytes each plus the hash table's spare room,
 /// a full log takes under 200 MiB. [`KeyLog::with_max_entries`] sets a smaller cap.
@@ -155,6 +158,21 @@ impl Secrets {
     /// The secret of `label`.
     pub fn by_label(&self, label: Label) -> Option<&Secret> {
         self.slot(label).as_ref()
+    }
+
+    /// Takes `other`'s secrets for the labels this one has none for.
+    pub(crate) fn fill_from(&mut self, other: Secrets) {
+        for label in Label::ALL {
+            let slot = self.slot_mut(label);
+            if slot.is_none() {
+                *slot = other.slot(label).clone();
+            }
+        }
+    }
+
+    /// Whether no label has a secret.
+    pub(crate) fn is_empty(&self) -> bool {
+        Label::ALL.iter().all(|&l| self.slot(l).is_none())
     }
 
     fn slot(&self, label: Label) -> &Option<Secret> {
@@ -307,7 +325,13 @@ pub struct KeyLog {
     /// Client random to its secrets. Keyed by random and label rather than random alone so that a
     /// TLS 1.2 log (one secret per random) takes ~90 bytes per entry, not the ~280 of a full
     /// [`Secrets`].
-    secrets: HashMap<([u8; CLIENT_RANDOM_LEN], Label), Secret, foldhash::fast::RandomState>,
+    secrets: HashMap<Key, Secret, foldhash::fast::RandomState>,
+    /// For secrets read from a capture ([`KeyLog::add_from`]): the first frame each is for. A
+    /// secret not listed is for every frame (a key log file's).
+    known_from: HashMap<Key, u64, foldhash::fast::RandomState>,
+    /// Secrets a text of a later frame replaced with another one, each with its first frame,
+    /// oldest first: frames before the replacement still get them.
+    earlier: HashMap<Key, Vec<(u64, Secret)>, foldhash::fast::RandomState>,
     max_entries: usize,
     counts: KeyLogCounts,
     malformed: Vec<MalformedLine>,
@@ -349,6 +373,8 @@ impl KeyLog {
     pub fn with_max_entries(max_entries: usize) -> Self {
         KeyLog {
             secrets: HashMap::default(),
+            known_from: HashMap::default(),
+            earlier: HashMap::default(),
             max_entries,
             counts: KeyLogCounts::default(),
             malformed: Vec::new(),
@@ -373,7 +399,13 @@ impl KeyLog {
     /// its lines are numbered from 1 again, as [`MalformedLine::source`] `n` for the `n`th text;
     /// its secrets replace earlier ones for the same client random and label.
     pub fn add(&mut self, text: impl AsRef<[u8]>) {
-        let text = text.as_ref();
+        self.add_from(text.as_ref(), 0);
+    }
+
+    /// [`KeyLog::add`] for a text that came before frame `from` of a capture (a Decryption Secrets
+    /// Block): its secrets are for that frame and later ones ([`KeyLog::secret_at`]). A secret that
+    /// replaces another one given for an earlier frame leaves that one to the frames before.
+    pub(crate) fn add_from(&mut self, text: &[u8], from: u64) {
         let source = self.texts;
         self.texts = self.texts.saturating_add(1);
         let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
@@ -385,11 +417,11 @@ impl KeyLog {
                 break;
             }
             number += 1;
-            self.line(line, source, number);
+            self.line(line, source, number, from);
         }
     }
 
-    fn line(&mut self, line: &[u8], source: u32, number: u64) {
+    fn line(&mut self, line: &[u8], source: u32, number: u64, from: u64) {
         self.counts.lines += 1;
         match read_line(line) {
             Line::Skipped => self.counts.skipped += 1,
@@ -408,13 +440,24 @@ impl KeyLog {
                 self.counts.secrets += 1;
                 let key = (random, label);
                 if let Some(old) = self.secrets.get_mut(&key) {
-                    // The old secret is zeroized as it is dropped.
-                    *old = secret;
                     self.counts.replaced += 1;
+                    let old_from = self.known_from.get(&key).copied().unwrap_or(0);
+                    if *old == secret || old_from == from {
+                        // The same secret again keeps its first frame; a different one for the same
+                        // frames wins (the old one is zeroized as it is dropped).
+                        *old = secret;
+                        return;
+                    }
+                    let older = std::mem::replace(old, secret);
+                    self.earlier.entry(key).or_default().push((old_from, older));
+                    self.known_from.insert(key, from);
                 } else if self.secrets.len() >= self.max_entries {
                     self.counts.dropped += 1;
                 } else {
                     self.secrets.insert(key, secret);
+                    if from > 0 {
+                        self.known_from.insert(key, from);
+                    }
                 }
             }
         }
@@ -427,10 +470,42 @@ impl KeyLog {
 
     /// Every kept secret for `client_random`; `None` if there is none.
     pub fn secrets(&self, client_random: &[u8; CLIENT_RANDOM_LEN]) -> Option<Secrets> {
+        self.secrets_at(client_random, u64::MAX)
+    }
+
+    /// The secret for `label` of `client_random` that a connection at frame `frame` of the capture
+    /// gets: as [`KeyLog::secret`], leaving out what texts added for later frames gave
+    /// ([`KeyLog::add_from`]; a key log file's secrets are for every frame).
+    pub(crate) fn secret_at(
+        &self,
+        client_random: &[u8; CLIENT_RANDOM_LEN],
+        label: Label,
+        frame: u64,
+    ) -> Option<&Secret> {
+        let key = (*client_random, label);
+        let latest = self.secrets.get(&key)?;
+        if self.known_from.get(&key).is_none_or(|&from| from <= frame) {
+            return Some(latest);
+        }
+        self.earlier
+            .get(&key)?
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= frame)
+            .map(|(_, s)| s)
+    }
+
+    /// Every secret for `client_random` at frame `frame` ([`KeyLog::secret_at`]); `None` if there
+    /// is none.
+    pub(crate) fn secrets_at(
+        &self,
+        client_random: &[u8; CLIENT_RANDOM_LEN],
+        frame: u64,
+    ) -> Option<Secrets> {
         let mut found = Secrets::default();
         let mut any = false;
         for label in Label::ALL {
-            if let Some(s) = self.secret(client_random, label) {
+            if let Some(s) = self.secret_at(client_random, label, frame) {
                 *found.slot_mut(label) = Some(s.clone());
                 any = true;
             }

@@ -365,3 +365,39 @@ fn label_lengths() {
         }
     }
 }
+
+#[test]
+fn secrets_from_a_capture_are_for_the_frames_after_them() {
+    let r = [9u8; 32];
+    let mut log = KeyLog::new();
+    log.add_from(line("CLIENT_RANDOM", &r, &[1; 48]).as_bytes(), 5);
+    // The same secret again later keeps its first frame; another one for the same frames wins.
+    log.add_from(line("CLIENT_RANDOM", &r, &[1; 48]).as_bytes(), 7);
+    log.add_from(line("CLIENT_RANDOM", &r, &[2; 48]).as_bytes(), 9);
+    log.add_from(line("CLIENT_RANDOM", &r, &[3; 48]).as_bytes(), 9);
+    let at = |frame| {
+        log.secret_at(&r, Label::ClientRandom, frame)
+            .map(|s| s.as_bytes()[0])
+    };
+    assert_eq!(
+        [at(1), at(4), at(5), at(8), at(9), at(u64::MAX)],
+        [None, None, Some(1), Some(1), Some(3), Some(3)]
+    );
+    assert_eq!(
+        log.secret(&r, Label::ClientRandom).unwrap().as_bytes(),
+        &[3; 48]
+    );
+    assert_eq!((log.entries(), log.counts().replaced), (1, 3));
+    assert!(log.secrets_at(&r, 4).is_none());
+    assert_eq!(
+        log.secrets_at(&r, 6)
+            .unwrap()
+            .master_secret
+            .unwrap()
+            .as_bytes(),
+        &[1; 48]
+    );
+    // A file's secrets are for every frame.
+    let file = KeyLog::parse(&line("CLIENT_RANDOM", &r, &[4; 48]));
+    assert!(file.secret_at(&r, Label::ClientRandom, 1).is_some());
+}

@@ -8,9 +8,10 @@
 //! here runs unless a caller has keys and asks.
 //!
 //! Secrets come in as NSS key log text ([`KeyLog`]) from three places: a file (the CLI's
-//! `--keylog`), pcapng Decryption Secrets Blocks inside the capture
-//! ([`crate::capture::CaptureReader::embedded_key_log`]), or memory (a program's own key log
-//! callback, [`KeyLog::add`]).
+//! `--keylog`), pcapng Decryption Secrets Blocks inside the capture ([`EmbeddedKeys`], which an
+//! analysis of that capture uses by itself, each block for the frames after it), or memory (a
+//! program's own key log callback, [`KeyLog::add`]). A connection's secrets are looked up once, at
+//! its ServerHello, in the given log first and then in the capture's own.
 //!
 //! ```
 //! use shakedown::decrypt::{KeyLog, Label};
@@ -19,6 +20,7 @@
 //! assert!(log.secret(&[1; 32], Label::ClientTrafficSecret0).is_some());
 //! ```
 
+mod embedded;
 mod keylog;
 // Record protection: public only with the `unstable` feature (an engine part, no stability promise).
 #[cfg(feature = "unstable")]
@@ -30,8 +32,11 @@ pub(crate) mod record;
 pub mod schedule;
 #[cfg(not(feature = "unstable"))]
 pub(crate) mod schedule;
+pub(crate) mod source;
 
+pub use embedded::EmbeddedKeys;
 pub use keylog::{
     CLIENT_RANDOM_LEN, KeyLog, KeyLogCounts, Label, MAX_ENTRIES, MAX_LISTED_MALFORMED, Malformed,
     MalformedLine, Secret, Secrets,
 };
+pub(crate) use source::KeySource;

@@ -2,6 +2,7 @@
 //! streams, the protocol layer above them and the observer that builds its verdict.
 
 use crate::decode::TcpSegment;
+use crate::decrypt::KeySource;
 use crate::flow::{ClientInference, Endpoint};
 use crate::tcp::{Budget, Reassembler};
 use crate::verdict::observer::{ConnectionFacts, Observer};
@@ -78,7 +79,7 @@ impl Connection {
             proto: Proto::new(
                 config.max_handshake_message,
                 record_events,
-                config.key_log.clone(),
+                KeySource::of(config.key_log.as_ref(), config.embedded_keys.as_ref()),
             ),
             observer: Observer::new(config.max_timeline),
         }

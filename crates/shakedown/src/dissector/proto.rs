@@ -7,7 +7,9 @@
 //! a few bytes for classification, one TPKT (at most 64 KiB) for the X.224 exchange, and the client
 //! bytes that arrive between the Connection Request and the Confirm.
 
-use crate::rdp::{self, NegResponse, TpktStatus};
+use crate::decrypt::KeySource;
+use crate::rdp::nla::{self, NlaReader};
+use crate::rdp::{self, NegResponse, Protocols, TpktStatus};
 use crate::tcp::Chunk;
 use crate::tls::{self, TlsConnection, TlsEvent};
 use crate::verdict::observer::Observer;
@@ -68,8 +70,17 @@ pub(crate) struct Proto {
     pub(crate) want_done: bool,
     /// Protocol events for library consumers, when asked for.
     pub(crate) record_events: bool,
-    /// Secrets to read TLS 1.3's protected records with, when given.
-    key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
+    /// What is read with key logs, when there are some (boxed: every tracked connection holds
+    /// this field, few use it).
+    keyed: Option<Box<Keyed>>,
+}
+
+/// What a connection reads with key logs.
+struct Keyed {
+    /// Where its secrets are looked up.
+    keys: KeySource,
+    /// RDP with CredSSP (NLA) selected: the TSRequests of its decrypted application data.
+    credssp: Option<NlaReader>,
 }
 
 /// Where a chunk of bytes came from, for the observer and event consumers.
@@ -81,13 +92,14 @@ pub(crate) struct Origin {
 }
 
 impl Proto {
-    pub(crate) fn new(
-        max_handshake_message: usize,
-        record_events: bool,
-        key_log: Option<std::sync::Arc<crate::decrypt::KeyLog>>,
-    ) -> Self {
+    pub(crate) fn new(max_handshake_message: usize, record_events: bool, keys: KeySource) -> Self {
         Proto {
-            key_log,
+            keyed: (!keys.is_empty()).then(|| {
+                Box::new(Keyed {
+                    keys,
+                    credssp: None,
+                })
+            }),
             mode: Mode::Detect,
             rdp_step: RdpStep::AwaitRequest,
             held: PerSide::default(),
@@ -264,8 +276,11 @@ impl Proto {
 
     fn new_tls(&self) -> TlsConnection {
         let tls = TlsConnection::new(self.max_handshake_message);
-        match &self.key_log {
-            Some(keys) => tls.with_key_log(std::sync::Arc::clone(keys)),
+        match &self.keyed {
+            Some(k) if k.credssp.is_some() => tls
+                .with_keys(k.keys.clone())
+                .keep_plaintext(nla::RECORDS_READ),
+            Some(k) => tls.with_keys(k.keys.clone()),
             None => tls,
         }
     }
@@ -309,13 +324,34 @@ impl Proto {
             self.tls = Some(Box::new(self.new_tls()));
         }
         let Some(tls) = self.tls.as_mut() else { return };
+        // The capture's own key log applies as of the frame whose bytes these are.
+        if self.keyed.as_ref().is_some_and(|k| k.keys.has_embedded()) {
+            tls.at_frame(o.at.frame);
+        }
         tls.feed(o.side, bytes, &mut self.scratch);
         self.drain_tls(o, obs, events);
     }
 
     fn drain_tls(&mut self, o: Origin, obs: &mut Observer, events: &mut Vec<ProtocolEvent>) {
+        let mut credssp = Vec::new();
         for ev in self.scratch.drain(..) {
-            obs.tls(o.side, &ev, o.at);
+            // With NLA and keys, a decrypted application record may hold CredSSP messages: the
+            // observer gets those instead.
+            if let TlsEvent::DecryptedApplicationData { .. } = ev
+                && let (Some(tls), Some(nla)) = (
+                    self.tls.as_mut(),
+                    self.keyed.as_mut().and_then(|k| k.credssp.as_mut()),
+                )
+                && let Some(plain) = tls.take_plaintext(o.side)
+            {
+                nla.feed(o.side, &plain, &mut credssp);
+            }
+            if credssp.is_empty() {
+                obs.tls(o.side, &ev, o.at);
+            } else {
+                obs.credssp(o.side, &credssp, o.at);
+                credssp.clear();
+            }
             if self.record_events {
                 events.push(ProtocolEvent {
                     conn: o.conn,
@@ -367,7 +403,18 @@ impl Proto {
                 match rdp::parse_connection_confirm(&frame) {
                     Ok(cc) => {
                         obs.rdp_confirm(&cc, o.at);
-                        let tls_follows = matches!(&cc.response, Some(NegResponse::Selected { protocol, .. }) if protocol.is_external_security());
+                        let selected = match &cc.response {
+                            Some(NegResponse::Selected { protocol, .. }) => Some(*protocol),
+                            _ => None,
+                        };
+                        let tls_follows = selected.is_some_and(|p| p.is_external_security());
+                        // NLA: with keys, CredSSP is read from the decrypted application data.
+                        if let (Some(p), Some(keyed)) = (selected, self.keyed.as_mut())
+                            && p.0 & (Protocols::HYBRID.0 | Protocols::HYBRID_EX.0) != 0
+                        {
+                            let hybrid_ex = p.0 & Protocols::HYBRID_EX.0 != 0;
+                            keyed.credssp = Some(NlaReader::new(hybrid_ex));
+                        }
                         if self.record_events {
                             events.push(ProtocolEvent {
                                 conn: o.conn,

@@ -129,6 +129,8 @@ fn run<R: Read + Send>(
     stretch_bytes: usize,
     sink: &mut impl Deliver,
 ) -> Result<Summary, CaptureError> {
+    // The capture's own keys, shared with the reading (whichever thread reads).
+    let config = &config.with_embedded_keys(reader);
     if workers <= 1 || config.protocol_events {
         return analyze_into(reader, config, sink);
     }

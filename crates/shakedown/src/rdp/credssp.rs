@@ -1033,6 +1033,174 @@ fn read_nego_data(value: &Element<'_>, req: &mut TsRequest) -> Result<(), Credss
     Ok(())
 }
 
+/// A mechanism's message inside a SPNEGO token, in a few words ([`NegoToken::Spnego`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InnerToken {
+    /// An NTLM message.
+    Ntlm(NtlmMessageType),
+    /// A Kerberos message (`None`: its framing was Kerberos, the message could not be read).
+    Kerberos(Option<KerberosMessage>),
+    /// Anything else.
+    Unknown,
+}
+
+/// A negoToken in a few words, without nesting or boxes: its mechanism and message, for the
+/// timeline and the verdict ([`AuthMechanism`] is the full reading).
+///
+/// ```
+/// use shakedown::rdp::credssp::{AuthMechanism, NegoToken, NtlmMessageType};
+/// let token = NegoToken::of(&AuthMechanism::Ntlm(NtlmMessageType::AUTHENTICATE));
+/// assert_eq!(token.to_string(), "NTLM AUTHENTICATE");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NegoToken {
+    /// An NTLM message (MS-NLMP 2.2.1).
+    Ntlm(NtlmMessageType),
+    /// A Kerberos message (`None`: its framing was Kerberos, the message could not be read).
+    Kerberos(Option<KerberosMessage>),
+    /// A SPNEGO token (RFC 4178): NegTokenInit (`init`) or NegTokenResp, its negState and the
+    /// message it carries, when present.
+    Spnego {
+        /// NegTokenInit rather than NegTokenResp.
+        init: bool,
+        /// negState of a NegTokenResp.
+        neg_state: Option<NegState>,
+        /// The mechanism's message inside.
+        inner: Option<InnerToken>,
+    },
+    /// Anything else.
+    Unknown,
+}
+
+impl InnerToken {
+    fn of(m: &AuthMechanism) -> InnerToken {
+        match m {
+            AuthMechanism::Ntlm(t) => InnerToken::Ntlm(*t),
+            AuthMechanism::Kerberos(k) => InnerToken::Kerberos(*k),
+            AuthMechanism::Spnego(_) | AuthMechanism::Unknown => InnerToken::Unknown,
+        }
+    }
+}
+
+impl NegoToken {
+    /// The summary of a mechanism as [`AuthMechanism::classify`] read it.
+    pub fn of(m: &AuthMechanism) -> NegoToken {
+        match m {
+            AuthMechanism::Ntlm(t) => NegoToken::Ntlm(*t),
+            AuthMechanism::Kerberos(k) => NegoToken::Kerberos(*k),
+            AuthMechanism::Spnego(sp) => NegoToken::Spnego {
+                init: sp.kind == SpnegoKind::Init,
+                neg_state: sp.neg_state,
+                inner: sp.inner.as_deref().map(InnerToken::of),
+            },
+            AuthMechanism::Unknown => NegoToken::Unknown,
+        }
+    }
+}
+
+impl fmt::Display for InnerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InnerToken::Ntlm(t) => write!(f, "NTLM {t}"),
+            InnerToken::Kerberos(Some(k)) => write!(f, "Kerberos {k}"),
+            InnerToken::Kerberos(None) => f.write_str("Kerberos"),
+            InnerToken::Unknown => f.write_str("unknown token"),
+        }
+    }
+}
+
+/// e.g. `NTLM CHALLENGE`, `Kerberos AP-REQ`, `SPNEGO NTLM AUTHENTICATE`, `SPNEGO reject`.
+impl fmt::Display for NegoToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NegoToken::Ntlm(t) => write!(f, "NTLM {t}"),
+            NegoToken::Kerberos(k) => InnerToken::Kerberos(*k).fmt(f),
+            NegoToken::Spnego {
+                neg_state, inner, ..
+            } => {
+                f.write_str("SPNEGO")?;
+                if let Some(inner) = inner {
+                    write!(f, " {inner}")?;
+                }
+                match neg_state {
+                    Some(s) if *s != NegState::ACCEPT_INCOMPLETE => write!(f, " {s}"),
+                    _ => Ok(()),
+                }
+            }
+            NegoToken::Unknown => f.write_str("unknown token"),
+        }
+    }
+}
+
+/// A TSRequest in a few words (MS-CSSP 2.2.1): its version, its first negoToken, and which of the
+/// other fields it carried. Small and `Copy`, for the timeline ([`TsRequest`] is the full reading).
+///
+/// ```
+/// use shakedown::rdp::credssp::{parse_tsrequest, TsRequestSummary};
+/// let msg = b"\x30\x0d\xa0\x03\x02\x01\x06\xa4\x06\x02\x04\xc0\x00\x00\x6d";
+/// let summary = TsRequestSummary::of(&parse_tsrequest(msg)?);
+/// assert_eq!(summary.to_string(), "TSRequest v6 errorCode STATUS_LOGON_FAILURE");
+/// # Ok::<(), shakedown::rdp::credssp::CredsspError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TsRequestSummary {
+    /// version.
+    pub version: u32,
+    /// The first negoToken, when there was one.
+    pub token: Option<NegoToken>,
+    /// authInfo (the encrypted credentials) was present.
+    pub auth_info: bool,
+    /// pubKeyAuth (the binding to the TLS public key) was present.
+    pub pub_key_auth: bool,
+    /// errorCode.
+    pub error_code: Option<NtStatus>,
+    /// clientNonce was present.
+    pub client_nonce: bool,
+}
+
+impl TsRequestSummary {
+    /// The summary of a parsed TSRequest.
+    pub fn of(req: &TsRequest) -> TsRequestSummary {
+        TsRequestSummary {
+            version: req.version,
+            token: req.mechanism.as_ref().map(NegoToken::of),
+            auth_info: req.auth_info_len.is_some(),
+            pub_key_auth: req.pub_key_auth_len.is_some(),
+            error_code: req.error_code,
+            client_nonce: req.client_nonce_len.is_some(),
+        }
+    }
+}
+
+/// e.g. `TSRequest v6 NTLM AUTHENTICATE, pubKeyAuth` or `TSRequest v6 errorCode
+/// STATUS_LOGON_FAILURE` (the clientNonce is left out: every version 5 and 6 message has one).
+impl fmt::Display for TsRequestSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TSRequest v{}", self.version)?;
+        let mut sep = " ";
+        let mut part = |f: &mut fmt::Formatter<'_>, what: &dyn fmt::Display| {
+            let r = write!(f, "{sep}{what}");
+            sep = ", ";
+            r
+        };
+        if let Some(token) = &self.token {
+            part(f, token)?;
+        }
+        if self.pub_key_auth {
+            part(f, &"pubKeyAuth")?;
+        }
+        if self.auth_info {
+            part(f, &"authInfo")?;
+        }
+        if let Some(code) = self.error_code {
+            part(f, &format_args!("errorCode {code}"))?;
+        }
+        Ok(())
+    }
+}
+
 /// authorizationResult of the Early User Authorization Result PDU (MS-RDPBCGR 2.2.10.2); unknown
 /// values are kept.
 ///

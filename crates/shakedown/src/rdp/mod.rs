@@ -5,9 +5,10 @@
 //! into TPKT frames with `tpkt_frame_len`, and decodes the client's X.224 Connection Request
 //! (`parse_connection_request`) and the server's Connection Confirm (`parse_connection_confirm`).
 //! When the server selects anything but Standard RDP Security ([`Protocols::is_external_security`]),
-//! the next bytes on both sides are a TLS handshake, handed to `tls`. With CredSSP (NLA) selected, the
-//! decrypted application data is read by [`credssp`] (MS-CSSP TSRequest, NTSTATUS errorCode, the
-//! Early User Authorization Result PDU of MS-RDPBCGR 2.2.10.2).
+//! the next bytes on both sides are a TLS handshake, handed to `tls`. With CredSSP (NLA) selected and
+//! key logs to decrypt with, the decrypted application data is cut into messages by [`nla`] and read
+//! by [`credssp`] (MS-CSSP TSRequest, NTSTATUS errorCode, the Early User Authorization Result PDU of
+//! MS-RDPBCGR 2.2.10.2).
 //!
 //! The parsers are lenient the way real captures require: a length field that disagrees with data that
 //! is clearly present is tolerated and named in `anomalies`; legacy clients and servers send no
@@ -38,6 +39,7 @@ use crate::bytes::view::{be16, byte, le16, le32};
 
 pub mod credssp;
 mod negotiation;
+pub mod nla;
 mod tpkt;
 mod x224;
 

@@ -13,7 +13,7 @@ use super::message::{Negotiation, handshake_event};
 use super::reading::Reading;
 use super::record::{Deframer, GapEffect, Header, Item};
 use super::{Alert, TlsEvent, sslv2};
-use crate::decrypt::KeyLog;
+use crate::decrypt::{KeyLog, KeySource};
 use crate::{PerSide, Side};
 
 /// What happens to the body of the record being read.
@@ -91,8 +91,12 @@ impl Direction {
 pub struct TlsConnection {
     dirs: PerSide<Direction>,
     neg: Negotiation,
-    /// Secrets to read protected records with, when given.
-    keys: Option<Arc<KeyLog>>,
+    /// Where to look the secrets up, until they were looked up (at the ServerHello).
+    keys: Option<KeySource>,
+    /// The frame the bytes being fed came with (the capture's own key log applies as of it).
+    frame: u64,
+    /// Decrypted application data is handed out, of this many records per side.
+    plaintext_records: Option<u8>,
     /// Reading TLS 1.3 with them, once the ServerHello said which suite (boxed: rare).
     reading: Option<Box<Reading>>,
 }
@@ -108,6 +112,8 @@ impl TlsConnection {
             ),
             neg: Negotiation::default(),
             keys: None,
+            frame: 0,
+            plaintext_records: None,
             reading: None,
         }
     }
@@ -115,9 +121,33 @@ impl TlsConnection {
     /// Reads TLS 1.3's protected records with the secrets of `keys` (matched by client random):
     /// encrypted handshake messages and alerts then come out as plaintext ones do, and a
     /// [`TlsEvent::Decryption`] says how it went. Without it nothing is decrypted.
-    pub fn with_key_log(mut self, keys: Arc<KeyLog>) -> Self {
-        self.keys = Some(keys);
+    pub fn with_key_log(self, keys: Arc<KeyLog>) -> Self {
+        self.with_keys(KeySource::given(keys))
+    }
+
+    /// Reads protected records with the secrets `keys` gives at the ServerHello.
+    pub(crate) fn with_keys(mut self, keys: KeySource) -> Self {
+        self.keys = (!keys.is_empty()).then_some(keys);
         self
+    }
+
+    /// Hands out the decrypted application data of each side's first `records` application
+    /// records ([`TlsConnection::take_plaintext`]), for a protocol read inside TLS (RDP's CredSSP).
+    pub(crate) fn keep_plaintext(mut self, records: u8) -> Self {
+        self.plaintext_records = Some(records);
+        self
+    }
+
+    /// The oldest decrypted application record of `side` not taken yet: one for each
+    /// [`TlsEvent::DecryptedApplicationData`] once [`TlsConnection::keep_plaintext`] was asked.
+    pub(crate) fn take_plaintext(&mut self, side: Side) -> Option<Vec<u8>> {
+        self.reading.as_mut()?.take_plaintext(side)
+    }
+
+    /// The bytes fed from now on came with frame `frame` (the capture's own key log applies as of
+    /// the ServerHello's frame).
+    pub(crate) fn at_frame(&mut self, frame: u64) {
+        self.frame = frame;
     }
 
     /// The negotiated version, once a ServerHello (not a HelloRetryRequest) was seen.
@@ -175,13 +205,17 @@ impl TlsConnection {
                     out.push(TlsEvent::Malformed { what });
                 }
             }
-            // With keys, reading starts right after the ServerHello, before the next record.
-            if let Some(keys) = &self.keys
-                && self.reading.is_none()
+            // With keys, reading starts right after the ServerHello, before the next record. The
+            // keys are looked up once.
+            if self.keys.is_some()
                 && self.neg.version.is_some()
                 && self.neg.suite.is_some()
-                && let Some(mut reading) = Reading::start(keys, &self.neg, dir.max_hs)
+                && let Some(keys) = self.keys.take()
+                && let Some(mut reading) = Reading::start(&keys, self.frame, &self.neg, dir.max_hs)
             {
+                if let Some(records) = self.plaintext_records {
+                    reading.keep_plaintext(records);
+                }
                 reading.report_no_key(out);
                 self.reading = Some(Box::new(reading));
             }
@@ -193,6 +227,10 @@ impl TlsConnection {
     /// record, else it scans for the next plausible header. A [`TlsEvent::Resync`] follows once in
     /// step again (or [`TlsEvent::Malformed`] if no header turns up).
     pub fn gap(&mut self, from: Side, missing: u64, out: &mut Vec<TlsEvent>) {
+        if let Some(reading) = self.reading.as_mut() {
+            // The records lost with the bytes leave the side's record numbers unknown.
+            reading.lost(from);
+        }
         let dir = &mut self.dirs[from];
         let lost_handshake = !matches!(dir.body, Body::Skip);
         if let Some(msg_type) = dir.defrag.partial_type() {

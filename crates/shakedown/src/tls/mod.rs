@@ -130,6 +130,11 @@ pub enum TlsEvent {
         /// `HandshakeType`.
         msg_type: u8,
     },
+    /// A handshake message read from a record decrypted with a key log, as the event it would be
+    /// in plaintext: TLS 1.3's EncryptedExtensions, CertificateRequest, Certificate,
+    /// CertificateVerify, Finished and NewSessionTicket; TLS 1.2's Finished, or a renegotiation's
+    /// ClientHello.
+    Decrypted(Box<TlsEvent>),
     /// An alert read from a decrypted TLS 1.3 record (with a key log).
     DecryptedAlert {
         /// Its level.

@@ -7,20 +7,19 @@
 //! alerts come out with their real level and description. After a side's Finished a few more records
 //! are read (TLS 1.3: with its application keys), never the bulk. Without keys nothing here runs.
 
-use std::sync::Arc;
-
 use super::TlsEvent;
 use super::codes::{AlertDescription, AlertLevel, CipherSuite, TlsVersion, content, hs};
 use super::handshake::{Defragmenter, Message};
 use super::message::{Negotiation, handshake_event};
+use crate::decrypt::KeySource;
 use crate::decrypt::record::{Plaintext, RecordError, Tls12Decryptor, Tls13Decryptor};
 use crate::decrypt::schedule::Tls12Keys;
-use crate::decrypt::{KeyLog, Label};
+use crate::decrypt::source::Lookup;
 use crate::{PerSide, Side};
 
 /// Application records decrypted per side after its Finished (to read alerts and tickets that end a
 /// handshake); the rest is only counted.
-const APPLICATION_RECORDS_READ: u8 = 4;
+pub(crate) const APPLICATION_RECORDS_READ: u8 = 4;
 /// The largest protected record body (RFC 8446 §5.2: 2^14 + 256).
 const MAX_PROTECTED: usize = (1 << 14) + 256;
 
@@ -111,6 +110,11 @@ pub(crate) struct Reading {
     suite: CipherSuite,
     pub(crate) status: Decryption,
     reported: bool,
+    /// Whether decrypted application data is handed out ([`Reading::take_plaintext`]) rather than
+    /// only counted.
+    keep_plaintext: bool,
+    /// Each side's decrypted application records not taken yet, oldest first.
+    plaintext: PerSide<std::collections::VecDeque<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Reading {
@@ -123,23 +127,35 @@ impl std::fmt::Debug for Reading {
 }
 
 impl Reading {
-    /// Sets up reading after the ServerHello, from the secrets the key log holds for the
-    /// connection's client random. `None` when there is nothing to do: no random seen, or a suite
-    /// or version this reader does not open (SSL 3.0, RC4, 3DES, ...).
-    pub(crate) fn start(log: &Arc<KeyLog>, neg: &Negotiation, max_hs: usize) -> Option<Reading> {
+    /// Sets up reading after the ServerHello, from the secrets the key logs hold for the
+    /// connection's client random as of frame `frame`. `None` when there is nothing to do: no
+    /// random seen, no key log applies, or a suite or version this reader does not open (SSL 3.0,
+    /// RC4, 3DES, ...).
+    pub(crate) fn start(
+        keys: &KeySource,
+        frame: u64,
+        neg: &Negotiation,
+        max_hs: usize,
+    ) -> Option<Reading> {
         let random = neg.client_random?;
         let suite = neg.suite?;
         let version = neg.version?;
+        let secrets = match keys.lookup(&random, frame) {
+            Lookup::NoKeyLog => return None,
+            Lookup::Found(secrets) => secrets,
+        };
         let mut reading = Reading {
             sides: PerSide::default(),
             suite,
             status: Decryption::NoKey,
             reported: false,
+            keep_plaintext: false,
+            plaintext: PerSide::default(),
+        };
+        let Some(secrets) = secrets else {
+            return Some(reading);
         };
         if neg.is_tls13() {
-            let Some(secrets) = log.secrets(&random) else {
-                return Some(reading);
-            };
             let reader = |hs: Option<&crate::decrypt::Secret>,
                           app: Option<&crate::decrypt::Secret>|
              -> Option<Box<Reader>> {
@@ -165,7 +181,7 @@ impl Reading {
             );
         } else {
             let server_random = neg.server_random?;
-            let Some(master) = log.secret(&random, Label::ClientRandom) else {
+            let Some(master) = secrets.master_secret.as_ref() else {
                 return Some(reading);
             };
             let keys =
@@ -190,6 +206,32 @@ impl Reading {
             reading.status = Decryption::Ok;
         }
         Some(reading)
+    }
+
+    /// Hands out the decrypted application data of the first `records` application records of
+    /// each side (after its Finished) in [`Reading::take_plaintext`], for a protocol read inside
+    /// TLS (RDP's CredSSP).
+    pub(crate) fn keep_plaintext(&mut self, records: u8) {
+        self.keep_plaintext = true;
+        for reader in [&mut self.sides.client, &mut self.sides.server]
+            .into_iter()
+            .flatten()
+        {
+            reader.left = records;
+        }
+    }
+
+    /// The oldest decrypted application record of `side` not taken yet (each
+    /// [`TlsEvent::DecryptedApplicationData`] has one, when plaintext is kept).
+    pub(crate) fn take_plaintext(&mut self, side: Side) -> Option<Vec<u8>> {
+        self.plaintext[side].pop_front()
+    }
+
+    /// Bytes of `side` were never captured: the records they held are lost, and with them the
+    /// sequence numbers (and, for TLS 1.0's CBC, the IV chain) of what follows. Nothing more of
+    /// the side is read; a record that no longer opens is not a wrong key.
+    pub(crate) fn lost(&mut self, side: Side) {
+        self.sides[side] = None;
     }
 
     /// TLS <= 1.2: `side` sent its ChangeCipherSpec; its records are protected from now on.
@@ -259,7 +301,8 @@ impl Reading {
                 reader.defrag.push(&plain.data, |m| match m {
                     Message::Complete { msg_type, body } => {
                         finished |= msg_type == hs::FINISHED;
-                        out.push(handshake_event(side, msg_type, body, record_version, neg));
+                        let event = handshake_event(side, msg_type, body, record_version, neg);
+                        out.push(TlsEvent::Decrypted(Box::new(event)));
                     }
                     Message::Oversized { msg_type, len } => {
                         out.push(TlsEvent::OversizedHandshake { msg_type, len });
@@ -279,6 +322,9 @@ impl Reading {
                 out.push(TlsEvent::DecryptedApplicationData {
                     len: u16::try_from(plain.data.len()).unwrap_or(u16::MAX),
                 });
+                if self.keep_plaintext {
+                    self.plaintext[side].push_back(plain.data);
+                }
                 reader.left = reader.left.saturating_sub(1);
                 if reader.left == 0 {
                     self.sides[side] = None;

@@ -3,6 +3,7 @@
 //! branch is keyed by the finding's code and trigger, and by facts the finding already rests on.
 
 use crate::Side;
+use crate::rdp::credssp::{NtStatus, OracleRefusal};
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{AlertDescription, ClientHello, KeyAlgorithm, SuiteAuth};
 
@@ -13,6 +14,53 @@ use super::{AlertRecord, Cause, CauseCode, CloseKind, Mark, RdpFacts, Stage, Ste
 pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
     let mut c = match f.trigger {
         Trigger::Completed => Cause::new(CauseCode::None, "The TLS handshake completed."),
+        Trigger::CredSspOracle { refusal, client_version, server_version, code } => {
+            credssp_oracle(refusal, client_version, server_version, code)
+        }
+        Trigger::CredSspError(code) => credssp_error(i, code),
+        Trigger::CredSspNotAuthorized(result) => Cause::new(
+            CauseCode::NlaFailure,
+            format!(
+                "CredSSP (NLA) completed, but the server's Early User Authorization Result is {result}: {}",
+                result.meaning()
+            ),
+        )
+        .hint("Add the user (or a group of theirs) to the server's Remote Desktop Users group, and check the 'Allow log on through Remote Desktop Services' and 'Deny log on through Remote Desktop Services' user rights (secpol.msc or GPO)."),
+        Trigger::CredSspRefused { authentication, alert, kind } => {
+            let token = i
+                .timeline
+                .iter()
+                .find(|e| e.at == authentication && e.from == Side::Client)
+                .and_then(|e| match e.step {
+                    Step::TsRequest(t) => t.token,
+                    _ => None,
+                });
+            let sent = match token {
+                Some(t) => format!("its authentication ({t} with pubKeyAuth)"),
+                None => "its authentication (pubKeyAuth)".to_string(),
+            };
+            let how = match (alert, kind) {
+                (true, Some(k)) => format!("with a close_notify and {}", k.as_str().to_uppercase()),
+                (true, None) => "with a close_notify".to_string(),
+                (false, Some(k)) => format!("with {}", k.as_str().to_uppercase()),
+                (false, None) => "the connection".to_string(),
+            };
+            Cause::new(
+                CauseCode::NlaFailure,
+                format!(
+                    "CredSSP (NLA) failed: the client sent {sent} and the server ended the connection {how} instead of answering with its own pubKeyAuth: authentication was refused. The server sent no errorCode, so no NTSTATUS says why (FreeRDP's server and older Windows send none)."
+                ),
+            )
+            .hint("Check the user name, password and domain, and that the account is not locked out, disabled or expired and may log on remotely.")
+            .hint("The server's own log says why: on Windows the Security log's event 4625 with its status and sub-status; on FreeRDP its log at a debug level (its SAM file).")
+        }
+        Trigger::CredSspSucceeded => Cause::new(
+            CauseCode::None,
+            match i.rdp.and_then(|r| r.credssp.as_ref()).and_then(|c| c.early_user_authorization) {
+                Some(_) => "The TLS handshake and CredSSP (NLA) completed: the server accepted the client's authentication and authorized the user (Early User Authorization Result), and the client sent its credentials.",
+                None => "The TLS handshake and CredSSP (NLA) completed: the server accepted the client's authentication (pubKeyAuth) and the client sent its credentials.",
+            },
+        ),
         Trigger::CredSspEnded { side, kind, records } => {
             let c = Cause::new(
                 CauseCode::NlaFailure,
@@ -256,6 +304,78 @@ pub(crate) fn explain(i: &Input<'_>, f: Finding<'_>) -> Cause {
     c.confidence = f.confidence;
     c.evidence = f.evidence;
     c
+}
+
+/// The CredSSP encryption-oracle remediation mismatch (CVE-2018-0886, KB 4093492).
+fn credssp_oracle(
+    refusal: OracleRefusal,
+    client_version: u32,
+    server_version: u32,
+    code: Option<NtStatus>,
+) -> Cause {
+    let with_code = code
+        .map(|c| format!(" (its errorCode: {c}, 0x{:08X})", c.0))
+        .unwrap_or_default();
+    match refusal {
+        OracleRefusal::ClientRefusedServer => Cause::new(
+            CauseCode::NlaFailure,
+            format!(
+                "CredSSP (NLA) failed: the client speaks CredSSP version {client_version} and the server version {server_version}, and the client stopped after the server's TSRequest without sending its authentication. An updated client refuses a server without the CVE-2018-0886 update (the CredSSP encryption-oracle remediation) under its 'Force Updated Clients' or 'Mitigated' policy."
+            ),
+        )
+        .hint("Install the CredSSP update (March 2018 or later) on the server: it then speaks version 6.")
+        .hint("As a temporary, less safe measure, set the client's 'Encryption Oracle Remediation' policy to Vulnerable (registry AllowEncryptionOracle=2 under HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System\\CredSSP\\Parameters)."),
+        OracleRefusal::ServerRefusedClient => Cause::new(
+            CauseCode::NlaFailure,
+            format!(
+                "CredSSP (NLA) failed: the client speaks CredSSP version {client_version} and the server version {server_version}, and the server refused the client{with_code}. An updated server with the 'Force Updated Clients' policy refuses a client without the CVE-2018-0886 update (the CredSSP encryption-oracle remediation)."
+            ),
+        )
+        .hint("Install the CredSSP update (March 2018 or later) on the client, or use a current RDP client.")
+        .hint("As a temporary, less safe measure, set the server's 'Encryption Oracle Remediation' policy to Mitigated (registry AllowEncryptionOracle=1 under HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System\\CredSSP\\Parameters)."),
+    }
+}
+
+/// A TSRequest's errorCode, with its meaning and what to do about it.
+fn credssp_error(i: &Input<'_>, code: NtStatus) -> Cause {
+    let from = i
+        .rdp
+        .and_then(|r| r.credssp.as_ref())
+        .and_then(|c| c.error)
+        .and_then(|(_, at)| {
+            i.timeline
+                .iter()
+                .find(|e| e.at == at && matches!(e.step, Step::TsRequest(_)))
+        })
+        .map_or(Side::Server, |e| e.from);
+    let c = Cause::new(
+        CauseCode::NlaFailure,
+        format!(
+            "CredSSP (NLA) failed: the {from}'s TSRequest carried errorCode {code} (0x{:08X}): {}",
+            code.0,
+            code.meaning()
+        ),
+    );
+    let c = match code {
+        NtStatus::LOGON_FAILURE | NtStatus::WRONG_PASSWORD | NtStatus::NO_SUCH_USER => c
+            .hint("Check the user name, the password and the domain (DOMAIN\\user or user@domain) the client sends; saved credentials may be stale."),
+        NtStatus::ACCOUNT_LOCKED_OUT => c
+            .hint("Unlock the account (Active Directory Users and Computers, or wait for the lockout duration), then find what keeps sending a wrong password (saved credentials, a mapped drive, a service)."),
+        NtStatus::PASSWORD_EXPIRED | NtStatus::PASSWORD_MUST_CHANGE => c
+            .hint("Change the password before connecting: NLA cannot change it during the logon (change it elsewhere, or let the user log on once without NLA to change it)."),
+        NtStatus::ACCOUNT_DISABLED | NtStatus::ACCOUNT_EXPIRED => c
+            .hint("Enable the account, or extend its expiry date."),
+        NtStatus::LOGON_TYPE_NOT_GRANTED => c
+            .hint("Grant the user the 'Allow log on through Remote Desktop Services' right (add them to Remote Desktop Users), and check they are not in 'Deny log on through Remote Desktop Services'."),
+        NtStatus::ACCOUNT_RESTRICTION | NtStatus::INVALID_LOGON_HOURS | NtStatus::INVALID_WORKSTATION => c
+            .hint("An account restriction forbids this logon: blank passwords are refused over the network by default, and logon hours or allowed workstations may exclude it."),
+        NtStatus::TIME_DIFFERENCE_AT_DC => c
+            .hint("Synchronise the clocks of the client, the server and the domain controllers (w32tm /resync); Kerberos allows 5 minutes of skew."),
+        NtStatus::NO_LOGON_SERVERS | NtStatus::TRUSTED_RELATIONSHIP_FAILURE | NtStatus::NETLOGON_NOT_STARTED => c
+            .hint("The server could not reach a domain controller to check the logon: check its DNS, network and secure channel (Test-ComputerSecureChannel), and the Netlogon service."),
+        _ => c,
+    };
+    c.hint("On a Windows server the Security log's event 4625 shows the failure with this status and a sub-status.")
 }
 
 /// Packets cut by the capture's snap length before a handshake message could be read whole: say

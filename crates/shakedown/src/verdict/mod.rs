@@ -20,6 +20,8 @@ use std::fmt;
 
 use crate::decode::IpFacts;
 use crate::flow::{ClientInference, Endpoint};
+use crate::rdp::credssp::{AuthorizationResult, NegoToken, NtStatus};
+use crate::rdp::nla::NlaEvent;
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{Alert, CertificateInfo, ClientHello, ServerHello, TlsVersion};
 use crate::{PerSide, Side, Timestamp};
@@ -296,6 +298,146 @@ pub struct RdpFacts {
     pub failure: Option<FailureCode>,
     /// Parser complaints about the request or confirm.
     pub anomalies: Vec<&'static str>,
+    /// What CredSSP (NLA) showed, when its TSRequests were read from decrypted records.
+    pub credssp: Option<CredsspFacts>,
+}
+
+/// What an RDP connection's CredSSP exchange (MS-CSSP) showed, read from its decrypted TLS
+/// application data (SCHEMA.md `rdp.credssp`): versions, mechanism, the server's errorCode, which
+/// steps happened and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredsspFacts {
+    /// The version of the client's first TSRequest (the highest it speaks).
+    pub client_version: Option<u32>,
+    /// The version of the server's first TSRequest.
+    pub server_version: Option<u32>,
+    /// The mechanism of the first negoToken.
+    pub auth: Option<CredsspAuth>,
+    /// The first errorCode (MS-CSSP 2.2.1, version 3 and later: the server's NTSTATUS when the
+    /// authentication failed), and the TSRequest that carried it.
+    pub error: Option<(NtStatus, Mark)>,
+    /// TSRequests read per side.
+    pub requests: PerSide<u32>,
+    /// The client's first TSRequest with pubKeyAuth (it sent its authentication and bound it to
+    /// the server's TLS key).
+    pub client_pub_key_auth: Option<Mark>,
+    /// The server's TSRequest with pubKeyAuth: it accepted the client's authentication.
+    pub server_pub_key_auth: Option<Mark>,
+    /// The client's TSRequest with authInfo: it sent its credentials (the last step of CredSSP).
+    pub client_auth_info: Option<Mark>,
+    /// The server's Early User Authorization Result (HYBRID_EX), and where.
+    pub early_user_authorization: Option<(AuthorizationResult, Mark)>,
+    /// Each side's last TSRequest.
+    pub last: PerSide<Option<Mark>>,
+}
+
+impl CredsspFacts {
+    /// Takes in what `from` sent at `at`; the timeline step it makes.
+    pub(crate) fn record(&mut self, from: Side, event: &NlaEvent, at: Mark) -> Step {
+        match *event {
+            NlaEvent::TsRequest(t) => {
+                self.requests[from] += 1;
+                self.last[from] = Some(at);
+                let version = match from {
+                    Side::Client => &mut self.client_version,
+                    Side::Server => &mut self.server_version,
+                };
+                version.get_or_insert(t.version);
+                if self.auth.is_none() {
+                    self.auth = t.token.as_ref().map(CredsspAuth::of);
+                }
+                if let (Some(code), None) = (t.error_code, self.error) {
+                    self.error = Some((code, at));
+                }
+                let mark = match (from, t.pub_key_auth, t.auth_info) {
+                    (Side::Client, _, true) => Some(&mut self.client_auth_info),
+                    (Side::Client, true, false) => Some(&mut self.client_pub_key_auth),
+                    (Side::Server, true, _) => Some(&mut self.server_pub_key_auth),
+                    _ => None,
+                };
+                if let Some(mark) = mark {
+                    mark.get_or_insert(at);
+                }
+                Step::TsRequest(t)
+            }
+            NlaEvent::EarlyUserAuthorization(result) => {
+                self.early_user_authorization.get_or_insert((result, at));
+                Step::EarlyUserAuthorization(result)
+            }
+        }
+    }
+
+    /// Whether CredSSP succeeded: the server proved its key (pubKeyAuth) after the client's
+    /// authentication, and the client sent its credentials.
+    pub fn succeeded(&self) -> bool {
+        self.server_pub_key_auth.is_some() && self.client_auth_info.is_some()
+    }
+}
+
+/// e.g. `v6, NTLM, authenticated (server pubKeyAuth, client credentials)` or `client v6, server v6,
+/// NTLM, errorCode STATUS_LOGON_FAILURE (0xC000006D)`, for reports.
+impl fmt::Display for CredsspFacts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.client_version, self.server_version) {
+            (Some(c), Some(s)) if c == s => write!(f, "v{c}")?,
+            (Some(c), Some(s)) => write!(f, "client v{c}, server v{s}")?,
+            (Some(c), None) => write!(f, "client v{c}")?,
+            (None, Some(s)) => write!(f, "server v{s}")?,
+            (None, None) => f.write_str("no TSRequest")?,
+        }
+        match self.auth {
+            Some(CredsspAuth::Other) => f.write_str(", another mechanism")?,
+            Some(a) => write!(f, ", {}", a.as_str().to_uppercase())?,
+            None => {}
+        }
+        if let Some((code, _)) = self.error {
+            write!(f, ", errorCode {code} (0x{:08X})", code.0)?;
+        } else if self.succeeded() {
+            f.write_str(", authenticated (server pubKeyAuth, client credentials)")?;
+        } else if self.client_pub_key_auth.is_some() && self.server_pub_key_auth.is_none() {
+            f.write_str(", no server pubKeyAuth after the client's authentication")?;
+        }
+        if let Some((result, _)) = self.early_user_authorization {
+            write!(f, ", Early User Authorization {result}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The authentication mechanism CredSSP ran (SCHEMA.md `rdp.credssp.auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CredsspAuth {
+    /// NTLM messages directly (MS-NLMP).
+    Ntlm,
+    /// Kerberos messages directly.
+    Kerberos,
+    /// SPNEGO (with NTLM or Kerberos inside).
+    Spnego,
+    /// A token none of these.
+    Other,
+}
+
+impl CredsspAuth {
+    /// The mechanism of a negoToken.
+    pub fn of(token: &NegoToken) -> CredsspAuth {
+        match token {
+            NegoToken::Ntlm(_) => CredsspAuth::Ntlm,
+            NegoToken::Kerberos(_) => CredsspAuth::Kerberos,
+            NegoToken::Spnego { .. } => CredsspAuth::Spnego,
+            _ => CredsspAuth::Other,
+        }
+    }
+
+    /// The SCHEMA.md name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredsspAuth::Ntlm => "ntlm",
+            CredsspAuth::Kerberos => "kerberos",
+            CredsspAuth::Spnego => "spnego",
+            CredsspAuth::Other => "other",
+        }
+    }
 }
 
 /// TLS facts (SCHEMA.md `tls`).
@@ -412,6 +554,8 @@ pub struct TimelineEntry {
     /// How many consecutive times it happened (a side's application data records fold into one
     /// step).
     pub count: u64,
+    /// Read from a record decrypted with a key log (renderers mark it so).
+    pub decrypted: bool,
 }
 
 impl TimelineEntry {
@@ -423,6 +567,7 @@ impl TimelineEntry {
             step,
             ip: None,
             count: 1,
+            decrypted: false,
         }
     }
 }

@@ -6,15 +6,16 @@
 
 use crate::decode::IpFacts;
 use crate::flow::{ClientInference, Endpoint};
+use crate::rdp::nla::NlaEvent;
 use crate::rdp::{ConnectionConfirm, ConnectionRequest, NegResponse, Protocols};
 use crate::tls::{Alert, CipherSuite, TlsEvent, hs};
 use crate::{PerSide, Side};
 
 use super::rules::{self, AfterCompletion, Input};
 use super::{
-    AlertRecord, BytesPreview, Mark, Outcome, Protocol, RdpAnswer, RdpFacts, SideMark, Stage, Step,
-    TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict, explain,
-    wireshark_filter,
+    AlertRecord, BytesPreview, CredsspFacts, Mark, Outcome, Protocol, RdpAnswer, RdpFacts,
+    SideMark, Stage, Step, TcpFacts, TimelineEntry, TlsAnomaly, TlsAnomalyKind, TlsFacts, Verdict,
+    explain, wireshark_filter,
 };
 
 /// The body of a TLS 1.3 protected record holding an alert with no padding (RFC 8446 §5.2): two
@@ -94,6 +95,8 @@ pub(crate) struct Observer {
     /// Application data records after the handshake completed, per side, and whether any was not
     /// of an alert's size (data, not a close).
     after_completion: PerSide<AfterCompletion>,
+    /// The event being taken in was read from a decrypted record: its steps are marked so.
+    decrypting: bool,
 }
 
 impl Observer {
@@ -125,6 +128,7 @@ impl Observer {
             payload_after_confirm: PerSide::default(),
             client_since_step: (0, 0),
             after_completion: PerSide::default(),
+            decrypting: false,
         }
     }
 
@@ -161,6 +165,7 @@ impl Observer {
         }
         if let Some(last) = self.timeline.last_mut()
             && last.from == from
+            && last.decrypted == self.decrypting
             && last.step.folds_with(&step)
         {
             // Runs of application data fold into one step.
@@ -177,6 +182,7 @@ impl Observer {
         if self.timeline.len() < self.max_timeline {
             let mut entry = TimelineEntry::new(at, from, step);
             entry.ip = self.ip[from];
+            entry.decrypted = self.decrypting;
             self.timeline.push(entry);
             Some(self.timeline.len() - 1)
         } else {
@@ -384,8 +390,22 @@ impl Observer {
     }
 
     /// One TLS event from `from`, completed by frame `at`.
-    #[rustfmt::skip]
     pub(crate) fn tls(&mut self, from: Side, event: &TlsEvent, at: Mark) {
+        // What was read from a decrypted record is taken in as its plaintext twin, its steps marked.
+        let (event, decrypted) = match event {
+            TlsEvent::Decrypted(inner) => (&**inner, true),
+            TlsEvent::DecryptedAlert { .. } | TlsEvent::DecryptedApplicationData { .. } => {
+                (event, true)
+            }
+            _ => (event, false),
+        };
+        self.decrypting = decrypted;
+        self.tls_event(from, event, at);
+        self.decrypting = false;
+    }
+
+    #[rustfmt::skip]
+    fn tls_event(&mut self, from: Side, event: &TlsEvent, at: Mark) {
         self.tls_started();
         if self.first_tls_protected.is_none() {
             let protected = match event {
@@ -486,9 +506,10 @@ impl Observer {
                 self.advance(Stage::ChangeCipherSpec);
                 self.note(at, from, Step::ChangeCipherSpec { compat: false });
             }
+            // Read with a key log: the Finished itself.
+            (TlsEvent::Finished, _) if self.decrypting => self.finished(from, at, Step::FinishedDecrypted),
             // TLS <= 1.2: the first encrypted handshake record after a side's ChangeCipherSpec.
             (TlsEvent::Finished | TlsEvent::EncryptedHandshake { .. }, _) if !self.tls13 => self.finished(from, at, Step::Finished),
-            // TLS 1.3, read with a key log: the Finished itself.
             (TlsEvent::Finished, _) => self.finished(from, at, Step::FinishedDecrypted),
             (TlsEvent::EncryptedHandshake { .. }, _) => { self.note(at, from, Step::EncryptedHandshake); }
             (TlsEvent::DecryptedAlert { level, description }, _) => {
@@ -497,13 +518,7 @@ impl Observer {
                 self.note(at, from, Step::Alert { alert, inferred: false });
             }
             (TlsEvent::DecryptedApplicationData { len }, _) => {
-                tls.application_records[from] += 1;
-                if self.completed() {
-                    self.advance(Stage::ApplicationData);
-                    let after = &mut self.after_completion[from];
-                    after.records += 1;
-                    after.data = true;
-                }
+                self.decrypted_application_record(from);
                 self.note(at, from, Step::ApplicationData { protected_handshake: false, bytes: u64::from(*len) });
             }
             (TlsEvent::Decryption(status), _) => tls.decryption = Some(*status),
@@ -593,6 +608,36 @@ impl Observer {
                 self.note(at, from, step);
             }
         }
+    }
+
+    /// A decrypted application_data record of `from`: counted as data.
+    fn decrypted_application_record(&mut self, from: Side) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.application_records[from] += 1;
+        }
+        if self.completed() {
+            self.advance(Stage::ApplicationData);
+            let after = &mut self.after_completion[from];
+            after.records += 1;
+            after.data = true;
+        }
+    }
+
+    /// A decrypted application record of `from` that completed CredSSP messages (RDP with NLA):
+    /// counted as application data, drawn as what it held (`what`, in order), each a decrypted step.
+    pub(crate) fn credssp(&mut self, from: Side, what: &[NlaEvent], at: Mark) {
+        self.decrypted_application_record(from);
+        self.decrypting = true;
+        for event in what {
+            let step = self
+                .rdp
+                .get_or_insert_with(Box::default)
+                .credssp
+                .get_or_insert_with(CredsspFacts::default)
+                .record(from, event, at);
+            self.note(at, from, step);
+        }
+        self.decrypting = false;
     }
 
     /// Turns the collected facts into the verdict.

@@ -7,14 +7,17 @@
 //! not the last alert, is the cause when it came first (a peer answering an EOF with an alert is
 //! an effect).
 
+use crate::rdp::credssp::{
+    AuthorizationResult, CredsspEnding, NtStatus, OracleRefusal, encryption_oracle_refusal,
+};
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{AlertDescription, AlertLevel, ClientHello};
 use crate::{PerSide, Side};
 
 use super::{
-    AlertRecord, BytesPreview, CauseCode, CloseKind, Confidence, Evidence, EvidenceKind, HopLimits,
-    Mark, Outcome, Protocol, RdpFacts, Stage, Step, TcpFacts, TimelineEntry, TlsAnomalyKind,
-    TlsFacts,
+    AlertRecord, BytesPreview, CauseCode, CloseKind, Confidence, CredsspFacts, Evidence,
+    EvidenceKind, HopLimits, Mark, Outcome, Protocol, RdpFacts, Stage, Step, TcpFacts,
+    TimelineEntry, TlsAnomalyKind, TlsFacts,
 };
 
 /// CredSSP is a few round trips; a session that got past it carries far more records than this.
@@ -196,6 +199,31 @@ pub(crate) struct Finding<'a> {
 pub(crate) enum Trigger<'a> {
     /// The handshake finished.
     Completed,
+    /// RDP with CredSSP read from decrypted records: the client's and the server's versions are
+    /// the encryption-oracle remediation mismatch (CVE-2018-0886), one of them refusing the other.
+    CredSspOracle {
+        refusal: OracleRefusal,
+        client_version: u32,
+        server_version: u32,
+        /// The server's errorCode, when it sent one.
+        code: Option<NtStatus>,
+    },
+    /// RDP with CredSSP: a TSRequest carried this errorCode.
+    CredSspError(NtStatus),
+    /// RDP with CredSSP (HYBRID_EX): the server's Early User Authorization Result was not success.
+    CredSspNotAuthorized(AuthorizationResult),
+    /// RDP with CredSSP: the server ended the connection after the client's authentication (its
+    /// TSRequest with pubKeyAuth) without answering with its own pubKeyAuth or an errorCode.
+    CredSspRefused {
+        /// The client's TSRequest that carried its authentication.
+        authentication: Mark,
+        /// How the server ended it: its close_notify (or other alert) first, or its FIN/RST.
+        alert: bool,
+        kind: Option<CloseKind>,
+    },
+    /// RDP with CredSSP: TLS finished and CredSSP succeeded (the server's pubKeyAuth, the client's
+    /// credentials).
+    CredSspSucceeded,
     /// RDP with CredSSP: TLS finished, then a close after a few records.
     CredSspEnded {
         side: Side,
@@ -305,6 +333,11 @@ pub(crate) struct Rule {
 #[rustfmt::skip]
 pub(crate) const RULES: &[Rule] = &[
     Rule { name: "RDP: TLS finished, then the client left without a byte of RDP", applies: rdp_certificate_refused },
+    Rule { name: "RDP CredSSP versions the encryption-oracle remediation refuses", applies: credssp_encryption_oracle },
+    Rule { name: "RDP CredSSP: a TSRequest carried an errorCode",           applies: credssp_error_code },
+    Rule { name: "RDP CredSSP: Early User Authorization not granted",       applies: credssp_not_authorized },
+    Rule { name: "RDP CredSSP: the server hung up on the client's authentication", applies: credssp_refused },
+    Rule { name: "RDP CredSSP completed",                                   applies: credssp_succeeded },
     Rule { name: "TLS finished, then RDP's CredSSP ended in a close",       applies: credssp_ended },
     Rule { name: "TLS finished",                                            applies: completed },
     Rule { name: "only one side's packets, the other's effects plain",      applies: one_sided },
@@ -418,6 +451,188 @@ fn rdp_selection_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
                 rdp_confirm_evidence(i),
                 i.close_evidence(Side::Client),
             ],
+        )
+    })
+}
+
+/// What CredSSP showed, for an RDP connection with NLA selected whose TSRequests were read.
+fn credssp<'a>(i: &Input<'a>) -> Option<&'a CredsspFacts> {
+    let rdp = i.rdp?;
+    (rdp.selected?.0 & NLA.0 != 0)
+        .then_some(rdp.credssp.as_ref())
+        .flatten()
+}
+
+/// The timeline's TSRequest steps of `side`, as evidence.
+fn tsrequests<'a>(i: &Input<'a>, side: Side) -> impl Iterator<Item = Evidence> + 'a {
+    i.timeline
+        .iter()
+        .filter(move |e| e.from == side && matches!(e.step, Step::TsRequest(_)))
+        .map(|e| step_evidence(e.at, e.from, e.step))
+}
+
+/// The step written at `at` by `side` (a TSRequest or the Early User Authorization Result), as
+/// evidence.
+fn credssp_step(i: &Input<'_>, side: Side, at: Mark) -> Option<Evidence> {
+    i.timeline
+        .iter()
+        .find(|e| {
+            e.from == side
+                && e.at == at
+                && matches!(e.step, Step::TsRequest(_) | Step::EarlyUserAuthorization(_))
+        })
+        .map(|e| step_evidence(e.at, e.from, e.step))
+}
+
+/// How the CredSSP exchange ended, as [`encryption_oracle_refusal`] needs it.
+fn credssp_ending(i: &Input<'_>, c: &CredsspFacts) -> CredsspEnding {
+    if let Some((code, _)) = c.error {
+        return CredsspEnding::ServerError(code);
+    }
+    if i.ending().is_none() {
+        return CredsspEnding::Other;
+    }
+    match (c.client_pub_key_auth, c.last.server) {
+        (Some(auth), last) if last.is_none_or(|s| s.frame < auth.frame) => {
+            CredsspEnding::EndedAfterClientPubKeyAuth
+        }
+        (None, Some(_)) => CredsspEnding::EndedBeforeClientPubKeyAuth,
+        _ => CredsspEnding::Other,
+    }
+}
+
+fn credssp_encryption_oracle<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let c = credssp(i)?;
+    let (client_version, server_version) = (c.client_version?, c.server_version?);
+    let refusal =
+        encryption_oracle_refusal(client_version, Some(server_version), credssp_ending(i, c))?;
+    // The two sides' TSRequests that show the versions, the error if any, and the close.
+    let close = i
+        .close_mark()
+        .and_then(|(side, _, _)| i.close_evidence(side));
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::NlaFailure,
+        Confidence::Certain,
+        Trigger::CredSspOracle {
+            refusal,
+            client_version,
+            server_version,
+            code: c.error.map(|(code, _)| code),
+        },
+        [
+            tsrequests(i, Side::Client).last(),
+            tsrequests(i, Side::Server).last(),
+            close,
+        ],
+    ))
+}
+
+fn credssp_error_code<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let c = credssp(i)?;
+    let (code, at) = c.error?;
+    let sender = [Side::Server, Side::Client]
+        .into_iter()
+        .find(|&side| credssp_step(i, side, at).is_some())
+        .unwrap_or(Side::Server);
+    // The peer's TSRequest it answered, and the TSRequest with the errorCode.
+    let answered = tsrequests(i, sender.peer())
+        .filter(|e| e.at.frame <= at.frame)
+        .last();
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::NlaFailure,
+        Confidence::Certain,
+        Trigger::CredSspError(code),
+        [answered, credssp_step(i, sender, at)],
+    ))
+}
+
+fn credssp_not_authorized<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let c = credssp(i)?;
+    let (result, at) = c
+        .early_user_authorization
+        .filter(|(r, _)| *r != AuthorizationResult::SUCCESS)?;
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::NlaFailure,
+        Confidence::Certain,
+        Trigger::CredSspNotAuthorized(result),
+        [
+            c.client_auth_info
+                .and_then(|m| credssp_step(i, Side::Client, m)),
+            credssp_step(i, Side::Server, at),
+        ],
+    ))
+}
+
+fn credssp_refused<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let c = credssp(i)?;
+    let authentication = c.client_pub_key_auth?;
+    if c.server_pub_key_auth.is_some() || c.error.is_some() {
+        return None;
+    }
+    // The server ended it, after the client's authentication, having sent nothing else since: no
+    // TSRequest, and no record that could not be read (which might have been its answer).
+    let answered = c
+        .last
+        .server
+        .is_some_and(|s| s.frame > authentication.frame)
+        || i.timeline.iter().any(|e| {
+            e.from == Side::Server
+                && e.at.frame > authentication.frame
+                && matches!(
+                    e.step,
+                    Step::ApplicationData { .. } | Step::EncryptedHandshake | Step::Gap { .. }
+                )
+        });
+    let (alert, kind, at) = match i.ending()? {
+        Ending::Alert(a) if a.from == Side::Server => (Some(a), None, a.at),
+        Ending::Close {
+            side: Side::Server,
+            kind,
+            at,
+        } => (None, Some(kind), at),
+        _ => return None,
+    };
+    if answered || at.frame < authentication.frame {
+        return None;
+    }
+    Some(Finding::new(
+        Outcome::Failed,
+        CauseCode::NlaFailure,
+        Confidence::Certain,
+        Trigger::CredSspRefused {
+            authentication,
+            alert: alert.is_some(),
+            kind: kind.or(i.closed_by.map(|(_, k)| k)),
+        },
+        [
+            credssp_step(i, Side::Client, authentication),
+            alert.map(|a| {
+                step_evidence(
+                    a.at,
+                    a.from,
+                    Step::Alert {
+                        alert: a.alert,
+                        inferred: a.inferred,
+                    },
+                )
+            }),
+            i.close_evidence(Side::Server),
+        ],
+    ))
+}
+
+fn credssp_succeeded<'a>(i: &Input<'a>) -> Option<Finding<'a>> {
+    let c = credssp(i)?;
+    (i.completed && c.succeeded()).then(|| {
+        Finding::new(
+            Outcome::Completed,
+            CauseCode::None,
+            Confidence::Certain,
+            Trigger::CredSspSucceeded,
+            [],
         )
     })
 }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::rdp::credssp::{AuthorizationResult, TsRequestSummary};
 use crate::rdp::{FailureCode, Protocols};
 use crate::tls::{Alert, AlertLevel, CipherSuite, NamedGroup, TlsVersion};
 
@@ -166,7 +167,8 @@ pub enum Step {
     },
     /// TLS 1.2 and earlier: the first (encrypted) handshake record after a ChangeCipherSpec.
     Finished,
-    /// A Finished message read from a record decrypted with a key log.
+    /// A Finished message read from a record decrypted with a key log (a TLS 1.3 Finished is only
+    /// ever seen so).
     FinishedDecrypted,
     /// Encrypted handshake records that are not a TLS 1.2 Finished.
     EncryptedHandshake,
@@ -188,6 +190,12 @@ pub enum Step {
     },
     /// A heartbeat record.
     Heartbeat,
+    /// A CredSSP TSRequest (MS-CSSP 2.2.1), read from an RDP connection's decrypted application
+    /// data.
+    TsRequest(TsRequestSummary),
+    /// The server's Early User Authorization Result (MS-RDPBCGR 2.2.10.2, HYBRID_EX), read from
+    /// decrypted application data.
+    EarlyUserAuthorization(AuthorizationResult),
     /// SSL 2.0 SERVER-HELLO.
     SslV2ServerHello,
     /// SSL 2.0 CLIENT-MASTER-KEY.
@@ -300,22 +308,15 @@ impl fmt::Display for Step {
             }
             Step::ChangeCipherSpec { compat: false } => f.write_str("ChangeCipherSpec"),
             Step::Finished => f.write_str("Finished (encrypted)"),
-            Step::FinishedDecrypted => f.write_str("Finished (decrypted)"),
+            // Read from a decrypted record: the entry says so (`TimelineEntry::decrypted`), and
+            // the reports mark it.
+            Step::FinishedDecrypted => f.write_str("Finished"),
             Step::EncryptedHandshake => f.write_str("encrypted handshake"),
             Step::ApplicationData {
                 protected_handshake: true,
                 bytes,
             } => write!(f, "ApplicationData (protected, {bytes} B)"),
             Step::ApplicationData { bytes, .. } => write!(f, "ApplicationData ({bytes} B)"),
-            Step::Alert {
-                alert:
-                    Alert {
-                        level: Some(l),
-                        description: Some(d),
-                        encrypted: true,
-                    },
-                ..
-            } => write!(f, "Alert {l} {d} (decrypted)"),
             Step::Alert {
                 alert:
                     Alert {
@@ -330,6 +331,8 @@ impl fmt::Display for Step {
             }
             Step::Alert { .. } => f.write_str("Alert (encrypted)"),
             Step::Heartbeat => f.write_str("Heartbeat"),
+            Step::TsRequest(t) => t.fmt(f),
+            Step::EarlyUserAuthorization(r) => write!(f, "Early User Authorization Result {r}"),
             Step::SslV2ServerHello => f.write_str("SSLv2 SERVER-HELLO"),
             Step::SslV2ClientMasterKey => f.write_str("SSLv2 CLIENT-MASTER-KEY"),
             Step::SslV2Record => f.write_str("SSLv2 record (encrypted)"),

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::Timestamp;
 use crate::rdp::FailureCode;
+use crate::rdp::nla::NlaReader;
 use crate::tls::ClientHello;
 use crate::tls::{Alert, AlertLevel, CipherSuite, TlsVersion};
 use crate::verdict::{Cause, SideMark, explain};
@@ -339,6 +340,344 @@ fn row_credssp_ended() {
         ..TlsFacts::default()
     });
     assert_eq!(c.decide().2, C::None);
+}
+
+/// A minimal DER TLV (X.690), for CredSSP messages built from the MS-CSSP 2.2.1 structure.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let n = content.len();
+    let mut v = vec![tag];
+    if n < 0x80 {
+        v.push(n as u8);
+    } else {
+        v.extend_from_slice(&[0x81, n as u8]);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+/// A TSRequest of `version` (MS-CSSP 2.2.1): an NTLM message of type `ntlm` (0: no negoTokens),
+/// then pubKeyAuth and authInfo when asked, then errorCode.
+fn tsrequest(
+    version: u8,
+    ntlm: u8,
+    pub_key_auth: bool,
+    auth_info: bool,
+    error: Option<u32>,
+) -> Vec<u8> {
+    let mut content = tlv(0xa0, &[0x02, 0x01, version]);
+    if ntlm != 0 {
+        let mut token = b"NTLMSSP\0".to_vec();
+        token.extend_from_slice(&[ntlm, 0, 0, 0]);
+        token.extend_from_slice(&[0; 24]);
+        content.extend(tlv(
+            0xa1,
+            &tlv(0x30, &tlv(0x30, &tlv(0xa0, &tlv(0x04, &token)))),
+        ));
+    }
+    if auth_info {
+        content.extend(tlv(0xa2, &tlv(0x04, &[0x5a; 90])));
+    }
+    if pub_key_auth {
+        content.extend(tlv(0xa3, &tlv(0x04, &[0x5a; 48])));
+    }
+    if let Some(code) = error {
+        // An NTSTATUS as the signed INTEGER Windows writes (02 04 C0 00 00 6D).
+        let mut int = vec![0x02, 0x04];
+        int.extend_from_slice(&code.to_be_bytes());
+        content.extend(tlv(0xa4, &int));
+    }
+    tlv(0x30, &content)
+}
+
+/// RDP with `selected` (HYBRID or HYBRID_EX) whose TLS 1.3 handshake completed (frames 6-12), then
+/// CredSSP: each `(frame, side, bytes)` of decrypted application data read by the NLA reader and
+/// taken in as the observer does.
+fn nla_case(selected: Protocols, data: &[(u64, Side, Vec<u8>)]) -> Case {
+    let mut c = rdp_case(Some(selected), None);
+    c.completed = true;
+    c.tls13 = true;
+    c.stage = Stage::ApplicationData;
+    c.tls = Some(TlsFacts::default());
+    let mut reader = NlaReader::new(selected.0 & Protocols::HYBRID_EX.0 != 0);
+    let mut facts = crate::verdict::CredsspFacts::default();
+    for (frame, side, bytes) in data {
+        let mut events = Vec::new();
+        reader.feed(*side, bytes, &mut events);
+        if let Some(t) = c.tls.as_mut() {
+            t.application_records[*side] += 1;
+        }
+        for e in &events {
+            let step = facts.record(*side, e, mark(*frame));
+            c.step(*frame, *side, step);
+        }
+    }
+    if let Some(r) = c.rdp.as_mut() {
+        r.credssp = Some(facts);
+    }
+    c
+}
+
+/// NTLM CredSSP up to the client's AUTHENTICATE with pubKeyAuth (frames 20-22), both at `versions`.
+fn nla_authenticate(versions: (u8, u8)) -> Vec<(u64, Side, Vec<u8>)> {
+    let (client, server) = versions;
+    vec![
+        (20, Side::Client, tsrequest(client, 1, false, false, None)),
+        (21, Side::Server, tsrequest(server, 2, false, false, None)),
+        (22, Side::Client, tsrequest(client, 3, true, false, None)),
+    ]
+}
+
+/// A decrypted alert record from `from`.
+fn decrypted_alert(
+    c: &mut Case,
+    frame: u64,
+    from: Side,
+    level: AlertLevel,
+    description: AlertDescription,
+) {
+    let alert = Alert {
+        level: Some(level),
+        description: Some(description),
+        encrypted: true,
+    };
+    c.alerts.push(AlertRecord {
+        from,
+        alert,
+        inferred: false,
+        decrypted: true,
+        at: mark(frame),
+    });
+    c.step(
+        frame,
+        from,
+        Step::Alert {
+            alert,
+            inferred: false,
+        },
+    );
+}
+
+#[test]
+fn row_credssp_error_code() {
+    // A Windows server refusing the password: its TSRequest carries errorCode STATUS_LOGON_FAILURE.
+    let mut data = nla_authenticate((6, 6));
+    data.push((
+        23,
+        Side::Server,
+        tsrequest(6, 0, false, false, Some(0xC000_006D)),
+    ));
+    let mut c = nla_case(Protocols::HYBRID, &data);
+    c.fin(24, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP CredSSP: a TSRequest carried an errorCode"),
+            Outcome::Failed,
+            C::NlaFailure,
+            Certain,
+            vec![22, 23]
+        )
+    );
+    let cause = c.cause();
+    assert!(
+        cause
+            .explanation
+            .contains("STATUS_LOGON_FAILURE (0xC000006D)")
+            && cause.explanation.contains("Wrong user name or password"),
+        "{}",
+        cause.explanation
+    );
+    // Each common code gets its name, its meaning and its own hint.
+    for (code, name, hint) in [
+        (
+            0xC000_0234,
+            "STATUS_ACCOUNT_LOCKED_OUT",
+            "Unlock the account",
+        ),
+        (
+            0xC000_0071,
+            "STATUS_PASSWORD_EXPIRED",
+            "Change the password",
+        ),
+        (
+            0xC000_015B,
+            "STATUS_LOGON_TYPE_NOT_GRANTED",
+            "Remote Desktop Services",
+        ),
+        (0xC000_0133, "STATUS_TIME_DIFFERENCE_AT_DC", "clocks"),
+    ] {
+        let mut data = nla_authenticate((6, 6));
+        data.push((23, Side::Server, tsrequest(6, 0, false, false, Some(code))));
+        let cause = nla_case(Protocols::HYBRID, &data).cause();
+        assert!(cause.explanation.contains(name), "{}", cause.explanation);
+        assert!(
+            cause.hints.iter().any(|h| h.contains(hint)),
+            "{name}: {:?}",
+            cause.hints
+        );
+    }
+    // An unknown code is named in hex.
+    let mut data = nla_authenticate((6, 6));
+    data.push((
+        23,
+        Side::Server,
+        tsrequest(6, 0, false, false, Some(0xC0DE_0001)),
+    ));
+    let cause = nla_case(Protocols::HYBRID, &data).cause();
+    assert!(
+        cause.explanation.contains("0xC0DE0001"),
+        "{}",
+        cause.explanation
+    );
+}
+
+#[test]
+fn row_credssp_refused() {
+    // FreeRDP's server refusing the password: close_notify and FIN after the client's
+    // AUTHENTICATE, no pubKeyAuth, no errorCode.
+    let mut c = nla_case(Protocols::HYBRID, &nla_authenticate((6, 6)));
+    decrypted_alert(
+        &mut c,
+        23,
+        Side::Server,
+        AlertLevel::WARNING,
+        AlertDescription::CLOSE_NOTIFY,
+    );
+    c.fin(24, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP CredSSP: the server hung up"),
+            Outcome::Failed,
+            C::NlaFailure,
+            Certain,
+            vec![22, 23, 24]
+        )
+    );
+    let cause = c.cause();
+    assert!(
+        cause.explanation.contains("NTLM AUTHENTICATE")
+            && cause.explanation.contains("authentication was refused")
+            && cause.explanation.contains("no NTSTATUS"),
+        "{}",
+        cause.explanation
+    );
+    // Near misses: the server sent a record that could not be read (its answer, maybe) before it
+    // closed; the client is the one that hangs up; the server answered with pubKeyAuth.
+    let mut c = nla_case(Protocols::HYBRID, &nla_authenticate((6, 6)));
+    c.step(
+        23,
+        Side::Server,
+        Step::ApplicationData {
+            protected_handshake: false,
+            bytes: 120,
+        },
+    );
+    c.fin(24, Side::Server);
+    assert_eq!(c.decide().0, rule("TLS finished, then RDP's CredSSP"));
+    let mut c = nla_case(Protocols::HYBRID, &nla_authenticate((6, 6)));
+    c.fin(23, Side::Client);
+    assert_eq!(c.decide().0, rule("TLS finished, then RDP's CredSSP"));
+    let mut data = nla_authenticate((6, 6));
+    data.push((23, Side::Server, tsrequest(6, 0, true, false, None)));
+    let mut c = nla_case(Protocols::HYBRID, &data);
+    c.fin(24, Side::Server);
+    assert_eq!(c.decide().0, rule("TLS finished, then RDP's CredSSP"));
+}
+
+#[test]
+fn row_credssp_not_authorized() {
+    let mut data = nla_authenticate((6, 6));
+    data.push((23, Side::Server, tsrequest(6, 0, true, false, None)));
+    data.push((24, Side::Client, tsrequest(6, 0, false, true, None)));
+    data.push((25, Side::Server, vec![5, 0, 0, 0]));
+    let mut c = nla_case(Protocols::HYBRID_EX, &data);
+    c.fin(26, Side::Server);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP CredSSP: Early User Authorization"),
+            Outcome::Failed,
+            C::NlaFailure,
+            Certain,
+            vec![24, 25]
+        )
+    );
+    assert!(c.cause().explanation.contains("AUTHZ_ACCESS_DENIED"));
+    assert!(
+        c.cause()
+            .hints
+            .iter()
+            .any(|h| h.contains("Remote Desktop Users"))
+    );
+    // Near miss: access granted.
+    data.pop();
+    data.push((25, Side::Server, vec![0, 0, 0, 0]));
+    let c = nla_case(Protocols::HYBRID_EX, &data);
+    assert_eq!(c.decide().0, rule("RDP CredSSP completed"));
+}
+
+#[test]
+fn row_credssp_encryption_oracle() {
+    // An updated client (version 6) stops after the CHALLENGE of an old server (version 3).
+    let data = vec![
+        (20, Side::Client, tsrequest(6, 1, false, false, None)),
+        (21, Side::Server, tsrequest(3, 2, false, false, None)),
+    ];
+    let mut c = nla_case(Protocols::HYBRID, &data);
+    c.fin(22, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP CredSSP versions"),
+            Outcome::Failed,
+            C::NlaFailure,
+            Certain,
+            vec![20, 21, 22]
+        )
+    );
+    let cause = c.cause();
+    assert!(
+        cause.explanation.contains("CVE-2018-0886"),
+        "{}",
+        cause.explanation
+    );
+    assert!(cause.hints.iter().any(|h| h.contains("on the server")));
+    // An updated server refuses an old client (version 2) after its authentication.
+    let mut c = nla_case(Protocols::HYBRID, &nla_authenticate((2, 6)));
+    c.fin(23, Side::Server);
+    assert_eq!(c.decide().0, rule("RDP CredSSP versions"));
+    assert!(c.cause().hints.iter().any(|h| h.contains("on the client")));
+    // Near miss: the same versions on both sides are no remediation mismatch.
+    let mut c = nla_case(Protocols::HYBRID, &nla_authenticate((6, 6)));
+    c.fin(23, Side::Server);
+    assert_eq!(c.decide().0, rule("RDP CredSSP: the server hung up"));
+}
+
+#[test]
+fn row_credssp_succeeded() {
+    let mut data = nla_authenticate((6, 6));
+    data.push((23, Side::Server, tsrequest(6, 0, true, false, None)));
+    data.push((24, Side::Client, tsrequest(6, 0, false, true, None)));
+    let mut c = nla_case(Protocols::HYBRID, &data);
+    // An +auth-only client closes right after CredSSP: within the records the heuristic counts.
+    c.fin(26, Side::Client);
+    assert_eq!(
+        c.decide(),
+        (
+            rule("RDP CredSSP completed"),
+            Outcome::Completed,
+            C::None,
+            Certain,
+            vec![]
+        )
+    );
+    assert!(c.cause().explanation.contains("CredSSP (NLA) completed"));
+    // Without the client's credentials it is not past NLA.
+    data.pop();
+    let mut c = nla_case(Protocols::HYBRID, &data);
+    c.fin(26, Side::Client);
+    assert_eq!(c.decide().2, C::NlaFailure);
 }
 
 #[test]
@@ -1197,6 +1536,11 @@ fn every_failed_or_incomplete_case_has_evidence() {
 fn every_row_is_tested() {
     // Run every row test on this thread and collect the rules they fired.
     for t in [
+        row_credssp_encryption_oracle,
+        row_credssp_error_code,
+        row_credssp_not_authorized,
+        row_credssp_refused,
+        row_credssp_succeeded,
         row_credssp_ended,
         row_completed,
         row_syn_refused,
