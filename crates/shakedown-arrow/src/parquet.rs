@@ -1,6 +1,6 @@
 //! Records into a Parquet file as they come: row groups of bounded size (rows and bytes), Snappy
-//! compressed, the Arrow schema embedded and [`SCHEMA_VERSION`](crate::SCHEMA_VERSION) in the
-//! file's key-value metadata under [`SCHEMA_VERSION_KEY`](crate::SCHEMA_VERSION_KEY).
+//! compressed, the Arrow schema embedded and [`SCHEMA_VERSION`] in the
+//! file's key-value metadata under [`SCHEMA_VERSION_KEY`].
 
 use std::io::Write;
 
