@@ -22,8 +22,14 @@ def section() -> str:
     return readme[start:end]
 
 
-def blocks(language: str) -> list:
-    return re.findall(rf"```{language}\n(.*?)```", section(), re.S)
+def blocks(language: str, under: str = "") -> list:
+    """The code blocks of a language in the section (or in its subsection `under`)."""
+    text = section()
+    if under:
+        start = text.index(f"### {under}\n")
+        end = text.find("\n### ", start + 1)
+        text = text[start : end if end >= 0 else len(text)]
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
 
 
 def test_the_install_command_is_given():
@@ -31,7 +37,7 @@ def test_the_install_command_is_given():
 
 
 def test_the_python_examples_run():
-    examples = blocks("python")
+    examples = blocks("python", under="Python")
     assert examples
     for code in examples:
         out = io.StringIO()
@@ -54,7 +60,7 @@ def outputs(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("query", blocks("sql"), ids=lambda q: q.splitlines()[0])
+@pytest.mark.parametrize("query", blocks("sql", under="Parquet and DuckDB"), ids=lambda q: q.splitlines()[0])
 def test_the_duckdb_queries_agree_over_parquet_and_json_lines(query, outputs, monkeypatch):
     monkeypatch.chdir(outputs)
     assert "'conns.parquet'" in query
