@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod color;
+mod columns;
 mod completions;
 mod extract;
 pub mod filter;
@@ -24,12 +25,13 @@ mod text;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use shakedown::{Config, Sink, Verdict};
 
 use color::{ColorChoice, Palette};
+use columns::{Columns, ParquetFile};
 use filter::Selection;
 use limits::Limits;
 
@@ -47,6 +49,10 @@ pub struct Args {
     /// what was skipped by kind, caps hit, truncation). Implies `--json`.
     #[arg(long)]
     pub summary_json: bool,
+    /// Write the connection records to a Parquet file (their JSON fields as columns, see
+    /// docs/SCHEMA.md) instead of the report, as the captures are read; with `--json`, both.
+    #[arg(long, value_name = "FILE")]
+    pub parquet: Option<PathBuf>,
     /// Show every connection in detail, completed ones too (the default details only the others).
     #[arg(long)]
     pub all: bool,
@@ -83,6 +89,7 @@ const EXAMPLES: &str = "Examples:
   shakedown capture.pcapng                 failures first, each with a timeline, cause and hints
   shakedown --all rdp.pcap.gz              every connection in detail
   shakedown --json *.pcap | jq .cause      JSON Lines, one record per connection
+  shakedown --parquet conns.parquet *.pcap the same records as a Parquet file (DuckDB, Spark)
   tcpdump -w - port 3389 | shakedown -     read standard input
   shakedown --failed --port 3389 cap.pcap  only failed connections on port 3389
   shakedown --host 10.1.0.0/16 --cause no_shared_cipher --json cap.pcap
@@ -101,7 +108,7 @@ Subcommands:
 (`shakedown SUBCOMMAND --help` for more; a capture named like a subcommand can be given as ./NAME.)
 
 On a terminal the report fits its width (COLUMNS, else the terminal's); --wide keeps whole lines.
-The JSON records (--json, --summary-json, summary --json) are described in docs/SCHEMA.md.
+The records (--json, --summary-json, --parquet, summary --json) are described in docs/SCHEMA.md.
 
 Exit status: 0 no failure found, 1 failures found, 2 an input could not be read. A capture cut short
 is not an error: its interrupted handshakes are incomplete, not failed.";
@@ -237,6 +244,37 @@ fn analyze_command(
     if !args.limits.load_keys(&mut config, err) {
         return Status::Error;
     }
+    let mut parquet = match args.parquet.as_deref().map(columns::create).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            let path = args.parquet.as_deref().unwrap_or(Path::new(""));
+            let _ = writeln!(err, "shakedown: {}: {e}", path.display());
+            return Status::Error;
+        }
+    };
+    let status = analyze_captures(&args, &config, paint, layout, &mut parquet, out, err);
+    match (parquet, &args.parquet) {
+        (Some(file), Some(path)) => {
+            if columns::finish(file, path, err) {
+                status
+            } else {
+                Status::Error
+            }
+        }
+        _ => status,
+    }
+}
+
+/// Analyses and reports every capture of `args` (into `parquet` too, when given).
+fn analyze_captures(
+    args: &Args,
+    config: &Config,
+    paint: Palette,
+    layout: text::Layout,
+    parquet: &mut Option<ParquetFile>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Status {
     let mut failures = false;
     let mut errors = false;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
@@ -255,18 +293,21 @@ fn analyze_command(
         let done = if run >= 2 {
             let files = &captures[i..i + run];
             i += run;
-            many_captures(files, &args, &config, paint, layout, jobs, &mut out, err)
+            many_captures(
+                files, args, config, paint, layout, jobs, parquet, &mut out, err,
+            )
         } else {
             let path = &captures[i];
             i += 1;
             let mut done = one_capture(
                 path,
-                &args,
-                &config,
+                args,
+                config,
                 paint,
                 layout,
                 jobs,
                 show_progress,
+                parquet.as_mut().map(Columns::File),
                 &mut out,
                 err,
             );
@@ -335,6 +376,8 @@ struct Done {
     failures: bool,
     error: bool,
     end: Option<End>,
+    /// Its records for the Parquet file, when they were kept in memory.
+    batches: Vec<shakedown_arrow::RecordBatch>,
 }
 
 fn write_failure(e: io::Error) -> End {
@@ -359,6 +402,7 @@ fn many_captures<W: Write>(
     paint: Palette,
     layout: text::Layout,
     jobs: usize,
+    parquet: &mut Option<ParquetFile>,
     out: &mut W,
     err: &mut dyn Write,
 ) -> Done {
@@ -392,8 +436,26 @@ fn many_captures<W: Write>(
                         break;
                     }
                     let (mut o, mut e) = (Vec::new(), Vec::new());
-                    let done =
-                        one_capture(path, args, config, paint, layout, 1, false, &mut o, &mut e);
+                    let columns = match args.parquet.as_ref().map(|_| Columns::in_memory()) {
+                        Some(Err(error)) => {
+                            let end = Some(End::WriteFailed(io::Error::other(error)));
+                            let _ = tx.send((
+                                i,
+                                o,
+                                e,
+                                Done {
+                                    end,
+                                    ..Done::default()
+                                },
+                            ));
+                            break;
+                        }
+                        Some(Ok(columns)) => Some(columns),
+                        None => None,
+                    };
+                    let done = one_capture(
+                        path, args, config, paint, layout, 1, false, columns, &mut o, &mut e,
+                    );
                     if tx.send((i, o, e, done)).is_err() {
                         break;
                     }
@@ -416,7 +478,15 @@ fn many_captures<W: Write>(
                 let end = done
                     .end
                     .or_else(|| out.write_all(&o).err().map(write_failure))
-                    .or_else(|| flush_failure(out));
+                    .or_else(|| flush_failure(out))
+                    .or_else(|| {
+                        let file = parquet.as_mut()?;
+                        let error = done
+                            .batches
+                            .iter()
+                            .find_map(|b| file.write_batch(b).err())?;
+                        Some(End::WriteFailed(io::Error::other(error)))
+                    });
                 let _ = err.write_all(&e);
                 if end.is_some() {
                     total.end = end;
@@ -443,6 +513,7 @@ fn one_capture<W: Write>(
     layout: text::Layout,
     jobs: usize,
     show_progress: bool,
+    columns: Option<Columns<'_>>,
     out: &mut W,
     err: &mut dyn Write,
 ) -> Done {
@@ -456,18 +527,28 @@ fn one_capture<W: Write>(
             return done;
         }
     };
-    let mut sink = Collect::new(args, &name, out, jobs);
+    let mut sink = Collect::new(args, &name, out, jobs, columns);
     let result = shakedown::analyze_parallel(&mut reader, config, jobs, &mut sink);
     progress::done(bar);
     done.failures = sink.failures;
     let mut collected = std::mem::take(&mut sink.collected);
+    let columns = sink.columns.take().map(Columns::into_batches);
     drop(sink);
-    let summary = match result {
-        Ok(s) => s,
-        Err(shakedown::AnalyzeError::Sink(e)) => {
-            done.end = Some(write_failure(e));
+    if let Err(shakedown::AnalyzeError::Sink(e)) = result {
+        // Writing a JSON line failed, or a record could not be added to the columns.
+        done.end = Some(write_failure(e));
+        return done;
+    }
+    match columns {
+        Some(Err(e)) => {
+            done.end = Some(End::WriteFailed(io::Error::other(e)));
             return done;
         }
+        Some(Ok(batches)) => done.batches = batches,
+        None => {}
+    }
+    let summary = match result {
+        Ok(s) => s,
         Err(e) => {
             let _ = writeln!(err, "shakedown: {name}: {e}");
             done.error = true;
@@ -485,7 +566,7 @@ fn one_capture<W: Write>(
     if args.summary_json {
         let line = shakedown::json::summary_line(&summary, &name);
         done.end = writeln!(out, "{line}").err().map(write_failure);
-    } else if !args.json {
+    } else if args.report_wanted() {
         let written = text::report(out, &name, &mut collected, &summary, args, paint, layout);
         if is_broken_pipe(&written) {
             done.end = Some(End::BrokenPipe);
@@ -498,9 +579,20 @@ fn is_broken_pipe(r: &io::Result<()>) -> bool {
     matches!(r, Err(e) if e.kind() == io::ErrorKind::BrokenPipe)
 }
 
-/// Streams JSON lines as verdicts arrive; keeps verdicts for the text report.
+impl Args {
+    /// Whether the text report is written: not when the records go out as JSON or Parquet.
+    fn report_wanted(&self) -> bool {
+        !self.json && !self.summary_json && self.parquet.is_none()
+    }
+}
+
+/// Streams JSON lines (and Parquet rows) as verdicts arrive; keeps verdicts for the text report.
 struct Collect<'a, W: Write> {
     json: bool,
+    /// The records as columns (`--parquet`).
+    columns: Option<Columns<'a>>,
+    /// Whether verdicts are kept for the text report.
+    report: bool,
     capture: &'a str,
     out: &'a mut W,
     all: bool,
@@ -512,9 +604,17 @@ struct Collect<'a, W: Write> {
 }
 
 impl<'a, W: Write> Collect<'a, W> {
-    fn new(args: &'a Args, capture: &'a str, out: &'a mut W, jobs: usize) -> Self {
+    fn new(
+        args: &'a Args,
+        capture: &'a str,
+        out: &'a mut W,
+        jobs: usize,
+        columns: Option<Columns<'a>>,
+    ) -> Self {
         Collect {
             json: args.json || args.summary_json,
+            columns,
+            report: args.report_wanted(),
             capture,
             out,
             all: args.all,
@@ -534,6 +634,17 @@ impl<'a, W: Write> Collect<'a, W> {
         self.failures |= verdict.is_failure();
         true
     }
+
+    /// Adds a selected verdict's record to the columns, if wanted (an error of the columns is
+    /// reported as the output's).
+    fn add_columns(&mut self, verdict: &Verdict) -> io::Result<()> {
+        if let Some(columns) = &mut self.columns {
+            columns
+                .push(verdict, self.capture)
+                .map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
 }
 
 impl<W: Write> Sink for Collect<'_, W> {
@@ -545,9 +656,11 @@ impl<W: Write> Sink for Collect<'_, W> {
         if !self.select(&verdict) {
             return Ok(ControlFlow::Continue(()));
         }
+        self.add_columns(&verdict)?;
         if self.json {
             shakedown::json::write_line(self.out, &verdict, self.capture)?;
-        } else {
+        }
+        if self.report {
             self.collected.add(verdict, self.all);
         }
         Ok(ControlFlow::Continue(()))
@@ -565,6 +678,9 @@ impl<W: Write> Sink for Collect<'_, W> {
             return Ok(ControlFlow::Continue(()));
         }
         verdicts.retain(|v| self.select(v));
+        for verdict in &verdicts {
+            self.add_columns(verdict)?;
+        }
         self.lines.write_lines(self.out, verdicts)?;
         Ok(ControlFlow::Continue(()))
     }

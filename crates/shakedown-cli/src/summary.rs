@@ -14,8 +14,9 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
 
 use clap::Parser;
 use serde_json::{Map, Value, json};
@@ -25,7 +26,9 @@ use shakedown::tls::CipherSuite;
 use shakedown::{Config, Sink, Verdict};
 
 use crate::Status;
+use crate::columns::{Columns, ParquetFile};
 use crate::report::plural;
+use shakedown_arrow::RecordBatch;
 
 /// How many servers, clients and fingerprints are listed.
 const TOP: usize = 10;
@@ -43,6 +46,10 @@ pub(crate) struct SummaryArgs {
     /// Write one JSON object instead of the text report (see docs/SCHEMA.md).
     #[arg(long)]
     json: bool,
+    /// Also write the records of the connections counted to a Parquet file, file after file (as
+    /// `shakedown --parquet` does; see docs/SCHEMA.md).
+    #[arg(long, value_name = "FILE")]
+    parquet: Option<PathBuf>,
     /// Files analysed at once (default: all cores).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
@@ -60,6 +67,7 @@ const EXAMPLES: &str = "Examples:
   shakedown summary -j 2 a.pcap b.pcapng.gz  two files, two workers
   shakedown summary --json dir | jq .servers one JSON object
   shakedown summary --port 3389 --failed dir only failed connections on port 3389
+  shakedown summary --parquet all.parquet dir   the same, and every record into a Parquet file
 
 Filters (--failed, --conn, --cause, --host, --port) select the connections counted, as for the main
 command; the exit status counts only those. The --json object is described in docs/SCHEMA.md.
@@ -254,16 +262,26 @@ enum FileResult {
     Error(String),
 }
 
-struct TallySink<'a>(&'a mut Tally, &'a crate::filter::Selection);
+/// Counts the selected verdicts (and keeps their records for the Parquet file, when wanted).
+struct TallySink<'a> {
+    tally: &'a mut Tally,
+    select: &'a crate::filter::Selection,
+    columns: Option<&'a mut Columns<'static>>,
+    capture: &'a str,
+}
 
 impl Sink for TallySink<'_> {
-    type Error = std::convert::Infallible;
+    /// A record could not be added to the columns (`--parquet`).
+    type Error = shakedown_arrow::Error;
 
     fn verdict(&mut self, verdict: Verdict) -> Result<ControlFlow<()>, Self::Error> {
-        if self.1.matches(&verdict) {
-            self.0.add_verdict(&verdict);
-        } else {
-            self.0.unselected += 1;
+        if !self.select.matches(&verdict) {
+            self.tally.unselected += 1;
+            return Ok(ControlFlow::Continue(()));
+        }
+        self.tally.add_verdict(&verdict);
+        if let Some(columns) = &mut self.columns {
+            columns.push(&verdict, self.capture)?;
         }
         Ok(ControlFlow::Continue(()))
     }
@@ -274,13 +292,20 @@ fn analyse(
     config: &Config,
     select: &crate::filter::Selection,
     tally: &mut Tally,
+    columns: Option<&mut Columns<'static>>,
 ) -> FileResult {
     let mut reader = match shakedown::capture::open(path) {
         Ok(r) => r,
         Err(CaptureError::NotACapture { .. } | CaptureError::Empty) => return FileResult::Skipped,
         Err(e) => return FileResult::Error(e.to_string()),
     };
-    let mut sink = TallySink(tally, select);
+    let capture = path.display().to_string();
+    let mut sink = TallySink {
+        tally,
+        select,
+        columns,
+        capture: &capture,
+    };
     match shakedown::analyze(&mut reader, config, &mut sink) {
         Ok(s) => FileResult::Analysed {
             truncated: s.truncation.is_some(),
@@ -291,6 +316,52 @@ fn analyse(
             error: Some(e.to_string()),
         },
     }
+}
+
+/// Lets file `i` be started only when fewer than `window` files before it wait to be written to
+/// the Parquet file, so the records held in memory stay bounded however many files there are.
+struct Turns {
+    written: Mutex<usize>,
+    changed: Condvar,
+    window: usize,
+}
+
+impl Turns {
+    fn wait_for(&self, i: usize) {
+        if let Ok(written) = self.written.lock() {
+            drop(self.changed.wait_while(written, |w| i >= *w + self.window));
+        }
+    }
+
+    fn advance(&self, written: usize) {
+        if let Ok(mut w) = self.written.lock() {
+            *w = written;
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// Writes each file's batches to `file` in the order of the files as they arrive; the first error
+/// is kept (and the rest is received but not written, so that no worker waits for its turn).
+fn write_in_order(
+    batches: mpsc::Receiver<(usize, Vec<RecordBatch>)>,
+    file: &mut ParquetFile,
+    turns: &Turns,
+) -> Result<(), shakedown_arrow::Error> {
+    let mut waiting = BTreeMap::new();
+    let mut written = 0;
+    let mut result = Ok(());
+    for (i, b) in batches {
+        waiting.insert(i, b);
+        while let Some(b) = waiting.remove(&written) {
+            if result.is_ok() {
+                result = b.iter().try_for_each(|batch| file.write_batch(batch));
+            }
+            written += 1;
+            turns.advance(written);
+        }
+    }
+    result
 }
 
 /// Every regular file under `paths` (folders recursively, in name order; symbolic links to files
@@ -347,19 +418,65 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
     if !args.limits.load_keys(&mut config, err) {
         return Status::Error;
     }
+    let mut parquet = match args
+        .parquet
+        .as_deref()
+        .map(crate::columns::create)
+        .transpose()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            let path = args.parquet.as_deref().unwrap_or(Path::new(""));
+            let _ = writeln!(err, "shakedown: {}: {e}", path.display());
+            return Status::Error;
+        }
+    };
+    let mut parquet_failed = None;
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
+    let turns = Turns {
+        written: Mutex::new(0),
+        changed: Condvar::new(),
+        window: jobs.saturating_mul(4).max(1),
+    };
     let mut total = Tally::default();
     std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<(usize, Vec<RecordBatch>)>();
         let workers: Vec<_> = (0..jobs.min(files.len().max(1)))
             .map(|_| {
-                s.spawn(|| {
+                let tx = tx.clone();
+                let (next, results, turns, config) = (&next, &results, &turns, &config);
+                let (files, select, keep) = (&files, &args.select, args.parquet.is_some());
+                s.spawn(move || {
                     let mut tally = Tally::default();
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        mine.push((i, analyse(path, &config, &args.select, &mut tally)));
+                        let mut columns = match keep.then(Columns::in_memory).transpose() {
+                            Ok(c) => c,
+                            Err(e) => {
+                                mine.push((i, FileResult::Error(e.to_string())));
+                                let _ = tx.send((i, Vec::new()));
+                                continue;
+                            }
+                        };
+                        if keep {
+                            turns.wait_for(i);
+                        }
+                        let mut result =
+                            analyse(path, config, select, &mut tally, columns.as_mut());
+                        if let Some(columns) = columns {
+                            let batches = columns.into_batches().unwrap_or_else(|e| {
+                                result = FileResult::Analysed {
+                                    truncated: false,
+                                    error: Some(e.to_string()),
+                                };
+                                Vec::new()
+                            });
+                            let _ = tx.send((i, batches));
+                        }
+                        mine.push((i, result));
                     }
                     if let Ok(mut r) = results.lock() {
                         r.extend(mine);
@@ -368,6 +485,10 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                 })
             })
             .collect();
+        drop(tx);
+        if let Some(file) = parquet.as_mut() {
+            parquet_failed = write_in_order(rx, file, &turns).err();
+        }
         for w in workers {
             match w.join() {
                 Ok(t) => total.merge(t),
@@ -375,6 +496,13 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
             }
         }
     });
+    if let (Some(file), Some(path)) = (parquet, &args.parquet) {
+        if let Some(e) = parquet_failed {
+            errors.push((path.clone(), e.to_string()));
+        } else if !crate::columns::finish(file, path, err) {
+            return Status::Error;
+        }
+    }
     let mut results = results.into_inner().unwrap_or_default();
     results.sort_by_key(|r| r.0);
     let mut files_seen = FileCounts::default();
