@@ -578,6 +578,16 @@ pub enum SpnegoKind {
     Response,
 }
 
+/// `negTokenInit` or `negTokenResp`, as RFC 4178 names them.
+impl fmt::Display for SpnegoKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SpnegoKind::Init => "negTokenInit",
+            SpnegoKind::Response => "negTokenResp",
+        })
+    }
+}
+
 /// SPNEGO negState (RFC 4178 §4.2.2); unknown values are kept.
 ///
 /// ```
@@ -1282,6 +1292,22 @@ pub enum CredsspEnding {
     Other,
 }
 
+/// How the ending reads: the errorCode's name (or hex), or a few words.
+impl fmt::Display for CredsspEnding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredsspEnding::ServerError(status) => write!(f, "{status}"),
+            CredsspEnding::EndedAfterClientPubKeyAuth => {
+                f.write_str("ended after the client's pubKeyAuth")
+            }
+            CredsspEnding::EndedBeforeClientPubKeyAuth => {
+                f.write_str("ended before the client's pubKeyAuth")
+            }
+            CredsspEnding::Other => f.write_str("other"),
+        }
+    }
+}
+
 /// Which side refused the other in a CVE-2018-0886 remediation mismatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OracleRefusal {
@@ -1290,6 +1316,16 @@ pub enum OracleRefusal {
     ClientRefusedServer,
     /// An updated server with "Force Updated Clients" refused a client that has not been updated.
     ServerRefusedClient,
+}
+
+/// `client_refused_server` or `server_refused_client`.
+impl fmt::Display for OracleRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OracleRefusal::ClientRefusedServer => "client_refused_server",
+            OracleRefusal::ServerRefusedClient => "server_refused_client",
+        })
+    }
 }
 
 /// The CredSSP version the CVE-2018-0886 updates speak (treated as "updated").

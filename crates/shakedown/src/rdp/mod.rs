@@ -39,7 +39,12 @@ use crate::bytes::view::{be16, byte, le16, le32};
 
 pub mod credssp;
 mod negotiation;
+// The reader of TSRequests in decrypted records: public only with the `unstable` feature (an engine
+// part, no stability promise).
+#[cfg(feature = "unstable")]
 pub mod nla;
+#[cfg(not(feature = "unstable"))]
+pub(crate) mod nla;
 mod tpkt;
 mod x224;
 

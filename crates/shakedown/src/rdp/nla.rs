@@ -17,6 +17,9 @@
 //! client: TSRequest AUTHENTICATE + pubKeyAuth ─▶ ◀─ TSRequest pubKeyAuth (or errorCode) :server
 //! client: TSRequest authInfo ─▶                  ◀─ Early User Authorization Result (HYBRID_EX)
 //! ```
+// Parts of this module are reached only by the fuzz harness and tests (the `unstable` feature);
+// the engine itself uses the rest.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code))]
 
 use super::credssp::{
     self, AuthorizationResult, EARLY_USER_AUTHORIZATION_LEN, TlvStatus, TsRequestSummary,

@@ -512,7 +512,7 @@ pub enum TlsAnomalyKind {
     Unexpected(Step),
 }
 
-display_as_str!(Outcome, Stage, Protocol, CloseKind);
+display_as_str!(Outcome, Stage, Protocol, CloseKind, CredsspAuth);
 
 /// What the anomaly was, without whose bytes (the part of the JSON string after `side: `).
 impl fmt::Display for TlsAnomalyKind {
