@@ -236,7 +236,9 @@ pub(crate) fn run(
         let (tx, stop, drops) = (tx.clone(), Arc::clone(&stop), Arc::clone(&drops));
         let iface = args.interfaces.get(i).cloned().unwrap_or_default();
         threads.push(std::thread::spawn(move || {
-            capture_loop(capture, i, &iface, &tx, &stop, &drops)
+            if let Some(d) = drops.get(i) {
+                capture_loop(capture, i, &iface, &tx, &stop, d);
+            }
         }));
     }
     drop(tx);
@@ -279,79 +281,125 @@ enum Msg {
     Failed { iface: String, error: String },
 }
 
-/// Reads packets from `capture` until `stop`, sending each; keeps `drops[i]` up to date.
+/// Reads packets from `capture` until `stop` (and a `pcap_breakloop`), sending each, then what the
+/// kernel still holds; keeps `drops` up to date.
 fn capture_loop(
-    mut capture: pcap::Capture<pcap::Active>,
+    capture: pcap::Capture<pcap::Active>,
     i: usize,
     iface: &str,
     tx: &SyncSender<Msg>,
     stop: &AtomicBool,
-    drops: &[Drops],
+    drops: &Drops,
 ) {
-    let link_type = LinkType(u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX));
-    let iface_no = u32::try_from(i).unwrap_or(u32::MAX);
-    let mut counted = pcap::Stat {
-        received: 0,
-        dropped: 0,
-        if_dropped: 0,
+    let mut reader = Reader {
+        link_type: LinkType(u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX)),
+        capture,
+        iface: u32::try_from(i).unwrap_or(u32::MAX),
+        counted: pcap::Stat {
+            received: 0,
+            dropped: 0,
+            if_dropped: 0,
+        },
     };
     let mut last_stats = Instant::now();
-    let mut update_stats = |capture: &mut pcap::Capture<pcap::Active>| {
-        if let (Ok(now), Some(d)) = (capture.stats(), drops.get(i)) {
-            // libpcap's counters are 32 bits: add what they grew by, across a wrap.
-            d.dropped.fetch_add(
-                u64::from(now.dropped.wrapping_sub(counted.dropped)),
-                Ordering::Relaxed,
-            );
-            d.if_dropped.fetch_add(
-                u64::from(now.if_dropped.wrapping_sub(counted.if_dropped)),
-                Ordering::Relaxed,
-            );
-            counted = now;
-        }
-    };
     while !stop.load(Ordering::Relaxed) {
-        let msg = match capture.next_packet() {
-            Ok(p) => {
-                // `time_t` and `suseconds_t` are not 64 bits everywhere.
-                #[allow(clippy::useless_conversion)]
-                let ts = Timestamp::from_secs_nanos(
-                    i64::from(p.header.ts.tv_sec),
-                    u32::try_from(p.header.ts.tv_usec)
-                        .unwrap_or(0)
-                        .saturating_mul(1000),
-                );
-                Some(Msg::Packet {
-                    iface: iface_no,
-                    link_type,
-                    ts,
-                    orig_len: p.header.len,
-                    data: p.data.to_vec(),
-                })
-            }
+        let msg = match reader.capture.next_packet() {
+            Ok(p) => Some(message(reader.link_type, reader.iface, &p)),
             Err(pcap::Error::TimeoutExpired) => None,
             // `pcap_breakloop`: the end.
             Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => Some(Msg::Failed {
-                iface: iface.to_string(),
-                error: e.to_string(),
-            }),
+            Err(e) => {
+                let _ = tx.send(Msg::Failed {
+                    iface: iface.to_string(),
+                    error: e.to_string(),
+                });
+                reader.update_stats(drops);
+                return;
+            }
         };
-        let failed = matches!(msg, Some(Msg::Failed { .. }));
         if let Some(msg) = msg
             && tx.send(msg).is_err()
         {
-            break;
-        }
-        if failed {
-            break;
+            return;
         }
         if last_stats.elapsed() >= STATS_EVERY {
-            update_stats(&mut capture);
+            reader.update_stats(drops);
             last_stats = Instant::now();
         }
     }
-    update_stats(&mut capture);
+    // What was captured before the end still counts: read what the kernel holds without waiting.
+    reader.update_stats(drops);
+    let Reader {
+        capture,
+        link_type,
+        iface: iface_no,
+        counted,
+    } = reader;
+    let Ok(capture) = capture.setnonblock() else {
+        return;
+    };
+    let mut reader = Reader {
+        capture,
+        link_type,
+        iface: iface_no,
+        counted,
+    };
+    // Bounded: a busy interface never runs dry.
+    let until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < until
+        && let Ok(p) = reader.capture.next_packet()
+    {
+        if tx.send(message(link_type, iface_no, &p)).is_err() {
+            return;
+        }
+    }
+    reader.update_stats(drops);
+}
+
+/// A copy of packet `p` of interface `iface` (of `link_type`) to send.
+fn message(link_type: LinkType, iface: u32, p: &pcap::Packet<'_>) -> Msg {
+    // `time_t` and `suseconds_t` are not 64 bits everywhere.
+    #[allow(clippy::useless_conversion)]
+    let ts = Timestamp::from_secs_nanos(
+        i64::from(p.header.ts.tv_sec),
+        u32::try_from(p.header.ts.tv_usec)
+            .unwrap_or(0)
+            .saturating_mul(1000),
+    );
+    Msg::Packet {
+        iface,
+        link_type,
+        ts,
+        orig_len: p.header.len,
+        data: p.data.to_vec(),
+    }
+}
+
+/// One interface's capture and what its statistics said last.
+struct Reader {
+    capture: pcap::Capture<pcap::Active>,
+    link_type: LinkType,
+    iface: u32,
+    counted: pcap::Stat,
+}
+
+impl Reader {
+    /// Adds what libpcap's drop counters grew by since the last call to `drops`.
+    fn update_stats(&mut self, drops: &Drops) {
+        let Ok(now) = self.capture.stats() else {
+            return;
+        };
+        // The counters are 32 bits: add what they grew by, across a wrap.
+        drops.dropped.fetch_add(
+            u64::from(now.dropped.wrapping_sub(self.counted.dropped)),
+            Ordering::Relaxed,
+        );
+        drops.if_dropped.fetch_add(
+            u64::from(now.if_dropped.wrapping_sub(self.counted.if_dropped)),
+            Ordering::Relaxed,
+        );
+        self.counted = now;
+    }
 }
 
 /// The analysis thread's state while capturing.

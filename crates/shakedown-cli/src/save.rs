@@ -533,6 +533,192 @@ fn is_our_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        save: SaveOptions,
+    }
+
+    fn options(extra: &[&str]) -> SaveOptions {
+        let mut args = vec!["x", "--save-failures", "unused"];
+        args.extend_from_slice(extra);
+        Cli::parse_from(args).save
+    }
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/tls")
+            .join(name)
+    }
+
+    /// Runs a fixture through the engine with `saver`; its verdicts.
+    fn run(saver: &mut Saver, name: &str) -> Vec<Verdict> {
+        let config = Config::default();
+        let path = fixture(name);
+        saver.start_capture(name, &config);
+        let mut reader = shakedown::capture::open(&path).expect("fixture");
+        let mut verdicts: Vec<Verdict> = Vec::new();
+        let mut err = Vec::new();
+        crate::stream::analyze_saving(
+            &mut reader,
+            &config,
+            saver,
+            &Selection::default(),
+            &mut verdicts,
+            &mut err,
+        )
+        .expect("reads");
+        assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
+        verdicts
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The frames of a written file, by their comments: (comment, timestamp).
+    fn frames_of(path: &Path) -> Vec<(u64, Timestamp)> {
+        let mut reader = shakedown::capture::open(path).expect("written file opens");
+        let mut frames = Vec::new();
+        while let Some(f) = reader.next_frame().expect("reads") {
+            frames.push((f.index, f.ts));
+        }
+        frames
+    }
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("shakedown-save-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_failure_is_written_whole_and_a_completed_connection_not_at_all() {
+        let dir = temp_dir("whole");
+        let mut saver = Saver::open(&options(&[]), &dir, &Config::default()).unwrap();
+        let failed = run(&mut saver, "no-shared-cipher.pcap");
+        let ok = run(&mut saver, "gnutls-tls13-ok.pcap");
+        assert_eq!(ok[0].outcome, Outcome::Completed);
+        let names = files(&dir);
+        assert_eq!(names, [file_name(&failed[0])]);
+        assert!(names[0].ends_with("_127.0.0.1-56464_127.0.0.1-4452_no_shared_cipher.pcapng"));
+        let written = frames_of(&dir.join(&names[0]));
+        assert_eq!(
+            written.len() as u64,
+            failed[0].packets.client + failed[0].packets.server
+        );
+        // Read back by the engine: the same verdict.
+        let mut again = Vec::new();
+        let mut r = shakedown::capture::open(&dir.join(&names[0])).unwrap();
+        shakedown::analyze(&mut r, &Config::default(), &mut again).unwrap();
+        assert_eq!(
+            (again[0].outcome, again[0].cause.code),
+            (failed[0].outcome, failed[0].cause.code)
+        );
+        assert_eq!(saver.counts.written, 1);
+        assert_eq!(saver.held, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_first_packets_and_the_last_are_kept_and_the_rest_counted() {
+        let dir = temp_dir("cap");
+        let mut saver = Saver::open(
+            &options(&["--save-failures-max-packets", "4"]),
+            &dir,
+            &Config::default(),
+        )
+        .unwrap();
+        let v = run(&mut saver, "no-shared-cipher.pcap");
+        let names = files(&dir);
+        let bytes = std::fs::read(dir.join(&names[0])).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let total = v[0].packets.client + v[0].packets.server;
+        // Three first packets and the last one.
+        assert!(
+            text.contains(&format!(
+                "4 packets of the connection kept; {} not kept (frames 4 to {}:",
+                total - 4,
+                total - 1
+            )),
+            "{text}"
+        );
+        let kept = frames_of(&dir.join(&names[0]));
+        assert_eq!(kept.len(), 4);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_cause_is_the_comment_of_the_deciding_frame() {
+        let dir = temp_dir("comment");
+        let mut saver = Saver::open(&options(&[]), &dir, &Config::default()).unwrap();
+        let v = run(&mut saver, "no-shared-cipher.pcap");
+        let deciding = v[0]
+            .cause
+            .evidence
+            .iter()
+            .map(|e| e.at.frame)
+            .max()
+            .unwrap();
+        let bytes = std::fs::read(dir.join(&files(&dir)[0])).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let marker = format!(
+            "frame {deciding} of no-shared-cipher.pcap; shakedown: failed no_shared_cipher: "
+        );
+        assert_eq!(text.matches(&marker).count(), 1, "{text}");
+        assert_eq!(text.matches("; shakedown: ").count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn past_the_file_cap_the_oldest_files_go_those_of_earlier_runs_included() {
+        let dir = temp_dir("rotate");
+        std::fs::create_dir_all(&dir).unwrap();
+        // An earlier run's file (older than any fixture) and a file that is not ours.
+        let old = "20000101T000000.000Z_10.0.0.1-1_10.0.0.2-443_server_reset.pcapng";
+        std::fs::write(dir.join(old), b"x").unwrap();
+        std::fs::write(dir.join("notes.txt"), b"mine").unwrap();
+        let mut saver = Saver::open(
+            &options(&["--save-failures-max-files", "2"]),
+            &dir,
+            &Config::default(),
+        )
+        .unwrap();
+        let a = run(&mut saver, "no-shared-cipher.pcap");
+        assert_eq!(saver.counts.removed, 0);
+        let b = run(&mut saver, "server-rst-after-hello.pcap");
+        let c = run(&mut saver, "expired-cert.pcap");
+        assert!(a[0].start.ts < b[0].start.ts && b[0].start.ts < c[0].start.ts);
+        let mut expect = vec![file_name(&b[0]), file_name(&c[0]), "notes.txt".to_string()];
+        expect.sort();
+        assert_eq!(files(&dir), expect);
+        assert_eq!(saver.counts.removed, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn under_the_memory_cap_the_longest_open_buffers_are_given_up() {
+        let dir = temp_dir("memory");
+        let mut saver = Saver::open(
+            &options(&["--save-failures-buffer", "1K"]),
+            &dir,
+            &Config::default(),
+        )
+        .unwrap();
+        run(&mut saver, "no-shared-cipher.pcap");
+        assert!(saver.counts.given_up >= 1);
+        let bytes = std::fs::read(dir.join(&files(&dir)[0])).unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("not kept"));
+        assert_eq!(saver.held, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn names_sort_by_time_and_are_recognised() {
