@@ -121,8 +121,8 @@ pub(crate) struct LiveArgs {
 }
 
 const EXAMPLES: &str = "Examples:
-  sudo shakedown live -i eth0 tcp port 443            failures as they happen, with a status line
-  sudo shakedown live -i any --json | jq .cause      JSON Lines, flushed per connection
+  sudo shakedown live -i eth0 tcp port 443          failures as they happen, with a status line
+  sudo shakedown live -i any --json | jq .cause     JSON Lines, flushed per connection
   sudo shakedown live -i eth0 -i eth1 --failed --save-failures /var/tmp/tls-failures
   shakedown live --list-interfaces
 
