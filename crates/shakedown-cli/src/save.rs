@@ -3,14 +3,14 @@
 //!
 //! Every frame is decoded here too (as `extract` does) to find its connection's endpoints, and a
 //! copy is held in a bounded buffer of that connection: its first packets, then a ring of its last
-//! ones ([`SaveOptions::max_packets`] in all); what did not fit is counted. When the engine hands
+//! ones ([`SaveOptions::save_failures_max_packets`] in all); what did not fit is counted. When the engine hands
 //! out a verdict, the buffer's packets within the verdict's frame range are taken (later ones belong
 //! to a new connection on the same ports) and, for a failure or an incomplete handshake that the
 //! filters select, written to `DIR` with their original timestamps, bytes and link types. The
 //! deciding frame (the last evidence frame, else the last packet) carries the verdict's cause as
 //! its packet comment; the section comment says what the file holds and what was not kept.
 //!
-//! Memory is bounded by [`SaveOptions::buffer`]: past it, the buffers of the connections that have
+//! Memory is bounded by [`SaveOptions::save_failures_buffer`]: past it, the buffers of the connections that have
 //! been open longest are given up (a long connection is seldom a failed handshake) and their
 //! packets counted as not kept. Files are bounded by count and bytes: past either, the oldest files
 //! in `DIR` (by name, which sorts by time) are removed, those of earlier runs included.
