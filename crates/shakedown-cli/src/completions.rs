@@ -12,10 +12,17 @@ use crate::Status;
 
 /// The whole command line as clap sees it: the report's flags plus the subcommands.
 pub(crate) fn command() -> clap::Command {
-    crate::Args::command()
+    let command = crate::Args::command()
         .subcommand_negates_reqs(true)
         .args_conflicts_with_subcommands(true)
-        .disable_help_subcommand(true)
+        .disable_help_subcommand(true);
+    #[cfg(feature = "live")]
+    let command = command.subcommand(
+        crate::live::LiveArgs::command()
+            .name("live")
+            .bin_name("shakedown live"),
+    );
+    command
         .subcommand(
             crate::extract::ExtractArgs::command()
                 .name("extract")

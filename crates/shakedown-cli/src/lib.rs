@@ -4,8 +4,9 @@
 //! Exit status (like `diff`): 0 when no failed handshake was found, 1 when at least one was, 2 when
 //! an input could not be read (the other inputs are still analysed).
 //!
-//! Subcommands: `extract` (the packets of selected connections into a pcapng file), `completions`
-//! and `manpage` (generated from these clap definitions).
+//! Subcommands: `live` (capture from network interfaces, verdicts as they are decided; with the
+//! default `live` feature), `extract` (the packets of selected connections into a pcapng file),
+//! `completions` and `manpage` (generated from these clap definitions).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -16,9 +17,15 @@ mod extract;
 pub mod filter;
 mod html;
 pub mod limits;
+#[cfg(feature = "live")]
+mod live;
 mod parallel_json;
 mod progress;
 mod report;
+pub mod save;
+#[cfg(feature = "live")]
+mod status;
+mod stream;
 mod summary;
 mod text;
 
@@ -76,6 +83,15 @@ pub struct Args {
     /// (the connection caps are shared among the threads).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    /// Write each verdict the moment its connection is judged (as decided) instead of in the order
+    /// of first packets: JSON lines flushed one by one, or each failure's block then the summary
+    /// line (no table). First-packet order, the default, is for files; as-decided is for live
+    /// capture (`shakedown live`, always) and standard input fed by a running capture. One thread.
+    #[arg(long)]
+    pub stream: bool,
+    /// Keep only the failures: `--save-failures DIR` and its caps.
+    #[command(flatten)]
+    pub save: save::SaveOptions,
     // Last: the help heading of a flattened group goes on to the end of the list.
     /// Which connections the report shows and `--json` writes (default: all of them).
     #[command(flatten)]
@@ -100,12 +116,18 @@ kind (--port 443 --port 3389); they select the connections detailed, listed and 
 and the exit status counts only those.
 
 Subcommands:
+  shakedown live -i eth0 tcp port 443                        watch an interface, verdicts as decided
   shakedown extract --failed -o failures.pcapng CAPTURE...   the packets of the selected connections
   shakedown summary DIR-or-FILES...                          counts, worst servers, offers, fingerprints
   shakedown report --html out.html CAPTURE...                one HTML page with a ladder diagram each
   shakedown completions bash|zsh|fish|powershell|elvish      a shell completion script
   shakedown manpage > shakedown.1                           the man page (roff)
 (`shakedown SUBCOMMAND --help` for more; a capture named like a subcommand can be given as ./NAME.)
+
+Verdicts come in the order of the connections' first packets, which suits files; --stream (and
+`shakedown live`) writes each as soon as its connection is judged, which suits a capture that is
+still running (standard input from `tcpdump -U -w -`). --save-failures DIR writes each failed or
+incomplete connection's packets to its own pcapng file in DIR as it is judged.
 
 On a terminal the report fits its width (COLUMNS, else the terminal's); --wide keeps whole lines.
 The records (--json, --summary-json, --parquet, summary --json) are described in docs/SCHEMA.md.
@@ -175,6 +197,16 @@ where
         Some("report") => html::run(args, out, err),
         Some("summary") => summary::run(args, out, err),
         Some("extract") => extract::run(args, out, err),
+        #[cfg(feature = "live")]
+        Some("live") => live::run(args, out, err, out_is_terminal),
+        #[cfg(not(feature = "live"))]
+        Some("live") => {
+            let _ = writeln!(
+                err,
+                "shakedown: this build cannot capture live (it was built without the `live` feature, i.e. without libpcap); capture with `tcpdump -w FILE` and read the file"
+            );
+            Status::Error
+        }
         Some("completions") => completions::completions(args, out, err),
         Some("manpage") => completions::manpage(args, out, err),
         _ => analyze_command(args, out, err, out_is_terminal),
@@ -244,6 +276,23 @@ fn analyze_command(
     if !args.limits.load_keys(&mut config, err) {
         return Status::Error;
     }
+    let mut saver = match &args.save.save_failures {
+        Some(dir) => match save::Saver::open(&args.save, dir, &config) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let _ = writeln!(err, "shakedown: --save-failures {}: {e}", dir.display());
+                return Status::Error;
+            }
+        },
+        None => None,
+    };
+    if args.stream && args.parquet.is_some() {
+        let _ = writeln!(
+            err,
+            "shakedown: --parquet and --stream: the Parquet file is written from whole captures; drop --stream"
+        );
+        return Status::Error;
+    }
     let mut parquet = match args.parquet.as_deref().map(columns::create).transpose() {
         Ok(p) => p,
         Err(e) => {
@@ -252,7 +301,16 @@ fn analyze_command(
             return Status::Error;
         }
     };
-    let status = analyze_captures(&args, &config, paint, layout, &mut parquet, out, err);
+    let status = analyze_captures(
+        &args,
+        &config,
+        paint,
+        layout,
+        &mut parquet,
+        &mut saver,
+        out,
+        err,
+    );
     match (parquet, &args.parquet) {
         (Some(file), Some(path)) => {
             if columns::finish(file, path, err) {
@@ -265,13 +323,16 @@ fn analyze_command(
     }
 }
 
-/// Analyses and reports every capture of `args` (into `parquet` too, when given).
+/// Analyses and reports every capture of `args` (into `parquet` too, and failures into `saver`,
+/// when given).
+#[allow(clippy::too_many_arguments)]
 fn analyze_captures(
     args: &Args,
     config: &Config,
     paint: Palette,
     layout: text::Layout,
     parquet: &mut Option<ParquetFile>,
+    saver: &mut Option<save::Saver>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Status {
@@ -280,12 +341,14 @@ fn analyze_captures(
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     let show_progress = progress::wanted(args.quiet);
     let jobs = jobs_or_cores(args.jobs);
+    // Streaming and saving failures read each capture on one thread, frame by frame.
+    let one_by_one = args.stream || saver.is_some();
     let captures = &args.captures;
     let mut i = 0;
     while i < captures.len() {
         // Small captures side by side, one thread each; a big one (or standard input) alone, its
         // connections shared among the threads. Output stays in the order given.
-        let run = if jobs > 1 {
+        let run = if jobs > 1 && !one_by_one {
             captures[i..].iter().take_while(|p| side_by_side(p)).count()
         } else {
             0
@@ -308,6 +371,7 @@ fn analyze_captures(
                 jobs,
                 show_progress,
                 parquet.as_mut().map(Columns::File),
+                saver.as_mut(),
                 &mut out,
                 err,
             );
@@ -334,6 +398,11 @@ fn analyze_captures(
         }
         let _ = writeln!(err, "shakedown: writing the output: {e}");
         return Status::Error;
+    }
+    if let (Some(s), Some(dir)) = (&saver, &args.save.save_failures)
+        && !args.quiet
+    {
+        let _ = writeln!(err, "shakedown: {}", s.saved_phrase(dir));
     }
     if errors {
         Status::Error
@@ -454,7 +523,7 @@ fn many_captures<W: Write>(
                         None => None,
                     };
                     let done = one_capture(
-                        path, args, config, paint, layout, 1, false, columns, &mut o, &mut e,
+                        path, args, config, paint, layout, 1, false, columns, None, &mut o, &mut e,
                     );
                     if tx.send((i, o, e, done)).is_err() {
                         break;
@@ -514,10 +583,17 @@ fn one_capture<W: Write>(
     jobs: usize,
     show_progress: bool,
     columns: Option<Columns<'_>>,
+    mut saver: Option<&mut save::Saver>,
     out: &mut W,
     err: &mut dyn Write,
 ) -> Done {
     let name = path.display().to_string();
+    if let Some(s) = saver.as_deref_mut() {
+        s.start_capture(&name, config);
+    }
+    if args.stream {
+        return stream::one_capture(path, args, config, paint, layout, saver, out, err);
+    }
     let mut done = Done::default();
     let (mut reader, bar) = match progress::open(path, show_progress) {
         Ok(r) => r,
@@ -528,7 +604,12 @@ fn one_capture<W: Write>(
         }
     };
     let mut sink = Collect::new(args, &name, out, jobs, columns);
-    let result = shakedown::analyze_parallel(&mut reader, config, jobs, &mut sink);
+    let result = match saver {
+        Some(saver) => {
+            stream::analyze_saving(&mut reader, config, saver, &args.select, &mut sink, err)
+        }
+        None => shakedown::analyze_parallel(&mut reader, config, jobs, &mut sink),
+    };
     progress::done(bar);
     done.failures = sink.failures;
     let mut collected = std::mem::take(&mut sink.collected);

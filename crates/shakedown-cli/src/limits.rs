@@ -154,7 +154,7 @@ impl Limits {
 /// ```text
 /// 4096 -> 4096    64K -> 65536    1M -> 1048576    2G -> 2147483648
 /// ```
-fn bytes(s: &str) -> Result<usize, String> {
+pub(crate) fn bytes(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let (digits, shift) = match t.as_bytes().last().map(u8::to_ascii_uppercase) {
         Some(b'K') => (&t[..t.len() - 1], 10),

@@ -139,22 +139,7 @@ pub(crate) fn report(
     paint: Palette,
     layout: Layout,
 ) -> io::Result<()> {
-    // `== NAME: 6 connections: 1 failed, 0 incomplete, ...`, the counts coloured when not zero.
-    let mut head = words(&format!(
-        "{name}: {}:",
-        c.counts.connections_phrase(args.select.is_active())
-    ));
-    let outcomes = c.counts.by_outcome();
-    for (i, (o, n)) in outcomes.iter().enumerate() {
-        head.push(Word::new(
-            n.to_string(),
-            (*n > 0).then(|| outcome_style(*o)).flatten(),
-            1,
-        ));
-        let comma = if i + 1 < outcomes.len() { "," } else { "" };
-        head.extend(words(&format!("{}{comma}", report::outcome_words(*o))));
-    }
-    out.write_all(layout.wrap_words("== ", &head, "   ", paint).as_bytes())?;
+    head(out, name, &c.counts, args.select.is_active(), paint, layout)?;
     c.detailed.sort_by_key(|v| (report::rank(v), v.conn));
     for v in &c.detailed {
         writeln!(out)?;
@@ -177,7 +162,38 @@ pub(crate) fn report(
     writeln!(out)
 }
 
-fn detail(out: &mut dyn Write, v: &Verdict, paint: Palette, layout: Layout) -> io::Result<()> {
+/// The report's first line: `== NAME: 6 connections: 1 failed, 0 incomplete, ...`, the counts
+/// coloured when not zero.
+pub(crate) fn head(
+    out: &mut dyn Write,
+    name: &str,
+    counts: &Counts,
+    filtered: bool,
+    paint: Palette,
+    layout: Layout,
+) -> io::Result<()> {
+    let mut head = words(&format!("{name}: {}:", counts.connections_phrase(filtered)));
+    let outcomes = counts.by_outcome();
+    for (i, (o, n)) in outcomes.iter().enumerate() {
+        head.push(Word::new(
+            n.to_string(),
+            (*n > 0).then(|| outcome_style(*o)).flatten(),
+            1,
+        ));
+        let comma = if i + 1 < outcomes.len() { "," } else { "" };
+        head.extend(words(&format!("{}{comma}", report::outcome_words(*o))));
+    }
+    out.write_all(layout.wrap_words("== ", &head, "   ", paint).as_bytes())
+}
+
+/// One connection in detail: the head line, explanation, evidence, hints, offers, the timeline
+/// and the Wireshark filter.
+pub(crate) fn detail(
+    out: &mut dyn Write,
+    v: &Verdict,
+    paint: Palette,
+    layout: Layout,
+) -> io::Result<()> {
     let style = outcome_style(v.outcome);
     let head = [
         Word::new(format!("[conn {}]", v.conn), Some(Style::Heading), 1),
@@ -524,7 +540,13 @@ fn table(out: &mut dyn Write, rows: &[[String; 10]], paint: Palette) -> io::Resu
     Ok(())
 }
 
-fn footer(out: &mut dyn Write, s: &Summary, paint: Palette, layout: Layout) -> io::Result<()> {
+/// The notes after the table: frames read, cut frames, duplicates, caps hit, truncation.
+pub(crate) fn footer(
+    out: &mut dyn Write,
+    s: &Summary,
+    paint: Palette,
+    layout: Layout,
+) -> io::Result<()> {
     writeln!(out)?;
     for note in Notes::of(s).0 {
         let (first, text) = match note.kind {

@@ -47,7 +47,8 @@ pub trait Sink {
     /// [`std::convert::Infallible`] for a sink that cannot fail.
     type Error;
 
-    /// One connection's verdict, in order of the connections' first packets.
+    /// One connection's verdict, in order of the connections' first packets (or as decided, with
+    /// [`crate::VerdictOrder::AsDecided`]).
     fn verdict(&mut self, verdict: Verdict) -> Result<ControlFlow<()>, Self::Error>;
 
     /// Several verdicts that are ready at once, in order: [`analyze_parallel`](crate::analyze_parallel)

@@ -35,6 +35,14 @@ pub struct Config {
     /// them back is passed over and its verdict follows when it ends, out of order (counted as
     /// [`crate::Summary::out_of_order`]).
     pub max_pending_verdicts: usize,
+    /// When verdicts are handed out: in the order of their connections' first packets (files, the
+    /// default) or as soon as each connection is judged (live capture, streaming). See
+    /// [`VerdictOrder`].
+    pub verdict_order: VerdictOrder,
+    /// How long (nanoseconds) a connection that closed (both FINs, or an RST) must stay quiet before
+    /// it is judged, so late retransmissions and ACKs still count towards it. Time is the capture's
+    /// (the frames' timestamps, or what [`crate::Dissector::advance`] was told).
+    pub closed_linger_ns: i64,
     /// Whether the dissector also emits every protocol step as an event (for custom summaries).
     pub protocol_events: bool,
     /// Server ports where TLS is customary ([`DEFAULT_TLS_PORTS`]). A connection that never
@@ -51,6 +59,25 @@ pub struct Config {
     /// and [`crate::analyze_parallel`] set it from their reader when it is `None`; a program that
     /// drives a [`crate::Dissector`] itself sets it from the reader it reads frames from.
     pub embedded_keys: Option<crate::decrypt::EmbeddedKeys>,
+}
+
+/// When a [`crate::Dissector`] hands out a verdict (see [`crate::Dissector`] for when a connection
+/// is judged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum VerdictOrder {
+    /// In the order of the connections' first packets (docs/SCHEMA.md): a verdict waits until every
+    /// connection that started before it has been judged, or until
+    /// [`Config::max_pending_verdicts`] verdicts wait (then the connection holding them back is
+    /// passed over). The same capture always gives the same sequence: for files.
+    #[default]
+    FirstPacket,
+    /// As each connection is judged: a verdict comes out of the [`crate::Dissector::handle_frame`],
+    /// [`crate::Dissector::advance`] or [`crate::Dissector::finish`] call that judged it, whatever
+    /// connections that started earlier are still open; verdicts judged in the same call come out
+    /// in the order of their first packets. For live capture and streaming, where a long
+    /// connection must not hold back a failure's verdict.
+    AsDecided,
 }
 
 /// Ports where TLS is customary: HTTPS (443, 8443, 4443, 9443, 6443 Kubernetes), SMTPS/submissions
@@ -95,6 +122,8 @@ impl Default for Config {
             fragment_timeout_ns: 60 * 1_000_000_000,
             max_timeline: 64,
             max_pending_verdicts: 10_000,
+            verdict_order: VerdictOrder::FirstPacket,
+            closed_linger_ns: 2_000_000_000,
             protocol_events: false,
             tls_ports: DEFAULT_TLS_PORTS.to_vec(),
             key_log: None,

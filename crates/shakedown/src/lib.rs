@@ -18,7 +18,8 @@
 //! ```
 //!
 //! The engine is sans-IO and deterministic: [`Dissector`] takes frames and hands out [`Event`]s;
-//! time comes only from capture timestamps. [`analyze`] drives it over a [`capture::CaptureReader`]
+//! time comes only from capture timestamps (and from the caller, for a live capture:
+//! [`Dissector::advance`]). [`analyze`] drives it over a [`capture::CaptureReader`]
 //! and pushes verdicts to a [`Sink`]; [`analyze_parallel`] gives the same verdicts, in the same
 //! order, from several threads (see its docs for how the work is shared).
 //!
@@ -32,6 +33,7 @@
 //! | analyse it, on one thread or several | [`analyze`], [`analyze_parallel`] |
 //! | receive verdicts as they come, stop early, fail with your own error | [`Sink`], [`AnalyzeError`] |
 //! | feed frames yourself (live capture, your own reader) | [`Dissector`], [`Event`], [`capture::Frame`] |
+//! | tell the time when no frame comes; verdicts as decided (live) | [`Dissector::advance`], [`VerdictOrder`] |
 //! | set caps, TLS ports, protocol events, key logs | [`Config`], [`decrypt::KeyLog`] |
 //! | read a verdict | [`Verdict`], [`Outcome`], [`Stage`], [`Cause`], [`CauseCode`], [`verdict`] |
 //! | what was read, skipped and capped | [`Summary`] |
@@ -199,7 +201,7 @@ pub mod tls;
 pub mod verdict;
 
 pub use analyze::{AnalyzeError, Sink, analyze};
-pub use config::Config;
+pub use config::{Config, VerdictOrder};
 pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
 pub use flow::{ClientInference, Endpoint};
 unstable_use!(parallel::analyze_parallel_in_stretches);

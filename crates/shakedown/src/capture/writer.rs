@@ -105,9 +105,19 @@ pub struct PcapNgWriter<W: Write> {
 impl<W: Write> PcapNgWriter<W> {
     /// Writes the Section Header Block (naming shakedown as the writing application) and returns the
     /// writer, ready for [`add_interface`](Self::add_interface).
-    pub fn new(mut out: W) -> Result<Self, WriteError> {
+    pub fn new(out: W) -> Result<Self, WriteError> {
+        Self::with_section_comment(out, None)
+    }
+
+    /// [`new`](Self::new) with `comment` as the section's `opt_comment` (§4.1; Wireshark shows it
+    /// under Statistics › Capture File Properties): what the file holds and why. A comment longer
+    /// than an option holds (65 535 bytes) is cut at a character boundary.
+    pub fn with_section_comment(mut out: W, comment: Option<&str>) -> Result<Self, WriteError> {
         let appl = concat!("shakedown ", env!("CARGO_PKG_VERSION")).as_bytes();
         let mut options = Vec::with_capacity(appl.len() + 12);
+        if let Some(c) = comment {
+            push_option(&mut options, OPT_COMMENT, cut_at_char(c).as_bytes());
+        }
         push_option(&mut options, OPT_SHB_USERAPPL, appl);
         push_end_of_options(&mut options);
         let mut body = Vec::with_capacity(16 + options.len());
@@ -186,11 +196,7 @@ impl<W: Write> PcapNgWriter<W> {
         };
         let mut options = Vec::new();
         if let Some(c) = comment {
-            let mut end = c.len().min(usize::from(u16::MAX));
-            while !c.is_char_boundary(end) {
-                end -= 1;
-            }
-            push_option(&mut options, OPT_COMMENT, &c.as_bytes()[..end]);
+            push_option(&mut options, OPT_COMMENT, cut_at_char(c).as_bytes());
             push_end_of_options(&mut options);
         }
         if data.len() > MAX_BLOCK_BYTES - EPB_FIXED - 3 - options.len() {
@@ -265,6 +271,15 @@ impl<W: Write> PcapNgWriter<W> {
     }
 }
 
+/// `c`, cut at a character boundary to what one option holds (65 535 bytes).
+fn cut_at_char(c: &str) -> &str {
+    let mut end = c.len().min(usize::from(u16::MAX));
+    while !c.is_char_boundary(end) {
+        end -= 1;
+    }
+    &c[..end]
+}
+
 /// Appends one option (code, length, value padded to 32 bits; §3.5).
 fn push_option(buf: &mut Vec<u8>, code: u16, value: &[u8]) {
     let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
@@ -317,6 +332,22 @@ mod tests {
         let mut reader = CaptureReader::new(&bytes[..]).unwrap();
         let frame = reader.next_frame().unwrap().unwrap();
         assert_eq!(frame.data, &[1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_section_comment_goes_before_the_application_name_and_the_file_still_reads() {
+        let mut w = PcapNgWriter::with_section_comment(Vec::new(), Some("why: ü")).unwrap();
+        let eth = w.add_interface(LinkType::ETHERNET, 0).unwrap();
+        w.write_packet(eth, Timestamp(5), &[9; 6], 6).unwrap();
+        let bytes = w.finish().unwrap();
+        // Block header 8, magic 4, versions 4, section length 8, then the comment option.
+        assert_eq!(&bytes[24..28], &[1, 0, 7, 0]);
+        assert_eq!(&bytes[28..35], "why: ü".as_bytes());
+        let plain = PcapNgWriter::new(Vec::new()).unwrap().finish().unwrap();
+        assert_eq!(&bytes[4..8], &(plain.len() as u32 + 12).to_le_bytes());
+        let mut reader = CaptureReader::new(&bytes[..]).unwrap();
+        let frame = reader.next_frame().unwrap().unwrap();
+        assert_eq!((frame.data, frame.ts), (&[9u8; 6][..], Timestamp(5)));
     }
 
     #[test]

@@ -61,6 +61,11 @@ impl Intake {
     pub(crate) fn expiry_due(&mut self) -> Option<i64> {
         self.clock.expiry_due()
     }
+
+    /// The latest frame time (nanoseconds; `i64::MIN` before the first frame).
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now
+    }
 }
 
 impl Clock {

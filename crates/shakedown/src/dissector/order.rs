@@ -1,4 +1,5 @@
-//! Puts verdicts out in the order of their connections' first packets (SCHEMA.md).
+//! Puts verdicts out in the order of their connections' first packets (SCHEMA.md), or as they are
+//! decided ([`VerdictOrder::AsDecided`]).
 //!
 //! Connections are numbered by first packet; a verdict waits until every connection numbered
 //! before it has been put out. The decisions are taken once per frame, from what happened during
@@ -8,16 +9,22 @@
 //! Waiting is bounded: when more than [`crate::Config::max_pending_verdicts`] verdicts wait, the
 //! connection holding them back is passed over, and its verdict goes out as soon as it ends, after
 //! verdicts of connections that started later (counted in [`super::Summary::out_of_order`]).
+//!
+//! As decided, nothing waits: at the end of each frame (or [`crate::Dissector::advance`]) every
+//! verdict that arrived goes out, those of one frame in the order of their first packets.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use super::Event;
+use crate::VerdictOrder;
 use crate::verdict::Verdict;
 use crate::verdict::context::CaptureContext;
 
 /// The ordering state of one analysis.
 #[derive(Default)]
 pub(crate) struct Order {
+    /// First-packet order, or as decided.
+    mode: VerdictOrder,
     /// The number of the next verdict to put out.
     next: u64,
     /// Verdicts that ended and wait, by connection number.
@@ -34,6 +41,14 @@ pub(crate) struct Order {
 }
 
 impl Order {
+    /// Ordering state that puts verdicts out in `mode`.
+    pub(crate) fn new(mode: VerdictOrder) -> Self {
+        Order {
+            mode,
+            ..Order::default()
+        }
+    }
+
     /// A connection began (its number is the count of connections begun before it).
     pub(crate) fn created(&mut self) {
         self.live += 1;
@@ -51,6 +66,12 @@ impl Order {
     /// `max_waiting` verdicts.
     pub(crate) fn end_of_frame(&mut self, max_waiting: usize, out: &mut VecDeque<Event>) {
         if !std::mem::take(&mut self.arrived) {
+            return;
+        }
+        if self.mode == VerdictOrder::AsDecided {
+            while let Some((_, v)) = self.ready.pop_first() {
+                self.put_out(v, out);
+            }
             return;
         }
         // Connections passed over earlier go out as soon as they end.
@@ -170,6 +191,27 @@ mod tests {
         o.concluded(verdict(0));
         o.end_of_frame(2, &mut out);
         assert_eq!(conns(&mut out), [0]);
+    }
+
+    #[test]
+    fn as_decided_nothing_waits_for_earlier_connections() {
+        let mut o = Order::new(VerdictOrder::AsDecided);
+        let mut out = VecDeque::new();
+        for _ in 0..4 {
+            o.created();
+        }
+        o.concluded(verdict(2));
+        o.end_of_frame(10, &mut out);
+        assert_eq!(conns(&mut out), [2]);
+        o.concluded(verdict(3));
+        o.concluded(verdict(1));
+        o.end_of_frame(10, &mut out);
+        assert_eq!(conns(&mut out), [1, 3]);
+        o.concluded(verdict(0));
+        o.end_of_frame(10, &mut out);
+        o.finish(&mut out);
+        assert_eq!(conns(&mut out), [0]);
+        assert_eq!((o.peak_waiting, o.out_of_order), (0, 0));
     }
 
     #[test]

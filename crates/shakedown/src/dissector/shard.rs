@@ -17,10 +17,6 @@ use crate::{Config, ProtocolEvent};
 
 use super::connection::Connection;
 
-/// Connections that closed (both FINs, or an RST) are reported after this much capture time without
-/// further packets, so late retransmissions and ACKs still count towards them.
-const CLOSED_LINGER_NS: i64 = 2_000_000_000;
-
 /// What a shard tells: a connection began, or ended with its verdict.
 #[derive(Debug)]
 pub(crate) enum ShardEvent {
@@ -188,10 +184,10 @@ impl Shard {
         }
     }
 
-    /// Reports connections that closed and have been quiet since, and connections idle too long,
-    /// as of capture time `now`, after frame `frame`.
+    /// Reports connections that closed and have been quiet since ([`Config::closed_linger_ns`]),
+    /// and connections idle too long, as of capture time `now`, after frame `frame`.
     pub(crate) fn expire(&mut self, now: i64, frame: u64) {
-        let cutoff = now.saturating_sub(CLOSED_LINGER_NS);
+        let cutoff = now.saturating_sub(self.config.closed_linger_ns.max(0));
         while let Some(&Reverse((closed_at, id, key))) = self.closing.peek() {
             if closed_at >= cutoff {
                 break;

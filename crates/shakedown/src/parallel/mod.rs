@@ -622,7 +622,7 @@ impl Merger {
             numbers: (0..workers).map(|_| HashMap::default()).collect(),
             next_number: 0,
             merged: Merged {
-                order: Order::default(),
+                order: Order::new(config.verdict_order),
                 tracking: Tracking::default(),
                 stopped: false,
             },

@@ -1,0 +1,581 @@
+//! `shakedown live` on a real interface: in a network namespace this test creates, real
+//! `openssl s_server`/`s_client` pairs succeed, fail (no shared cipher) and hang mid-handshake
+//! while the binary captures on the namespace's loopback. The failure's JSON line must come while
+//! the capture runs, its saved pcapng must hold exactly that connection's packets (read back with
+//! the binary itself and, when present, tshark), and SIGINT must end the capture with every open
+//! connection judged, the summary and the documented exit status. Also: the errors for a missing
+//! interface, a filter that does not compile and a user without the privilege.
+//!
+//! Needs root, `ip` (iproute2) and `openssl`; skips with a message otherwise (CI runs as root).
+//! Every process started is killed by PID and the namespace deleted, also when an assertion fails.
+#![cfg(feature = "live")]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_shakedown");
+
+/// The longest any one step may take (a generous bound: nothing here is timed).
+const WAIT: Duration = Duration::from_secs(20);
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(2))
+            == Some("0")
+    })
+}
+
+fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Why this machine cannot run the namespace test, if it cannot.
+fn missing() -> Option<&'static str> {
+    if !is_root() {
+        return Some("not root (network namespaces and capture need it)");
+    }
+    if !have("ip", "-V") {
+        return Some("`ip` (iproute2) is not installed");
+    }
+    if !have("openssl", "version") {
+        return Some("`openssl` is not installed");
+    }
+    None
+}
+
+fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{program} {args:?}: {e}"))
+}
+
+/// A network namespace, deleted when dropped.
+struct Namespace {
+    name: String,
+}
+
+impl Namespace {
+    fn create(tag: &str) -> Namespace {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "sd{tag}{}x{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let made = run("ip", &["netns", "add", &name]);
+        assert!(made.status.success(), "ip netns add: {made:?}");
+        let ns = Namespace { name };
+        let up = run("ip", &["-n", &ns.name, "link", "set", "lo", "up"]);
+        assert!(up.status.success(), "lo up: {up:?}");
+        ns
+    }
+
+    /// `ip netns exec NAME program args...`, not yet started.
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]).args(args);
+        c
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = run("ip", &["netns", "del", &self.name]);
+    }
+}
+
+/// Processes started by the test, killed by PID when dropped (`ip netns exec` execs the program,
+/// so the PID is the program's).
+#[derive(Default)]
+struct Started {
+    children: Vec<Child>,
+}
+
+impl Started {
+    fn spawn(&mut self, mut command: Command) -> usize {
+        let child = command.spawn().expect("starts");
+        self.children.push(child);
+        self.children.len() - 1
+    }
+
+    fn signal(&self, i: usize, signal: &str) {
+        let pid = self.children[i].id().to_string();
+        let sent = run("kill", &[&format!("-{signal}"), &pid]);
+        assert!(sent.status.success(), "kill -{signal} {pid}: {sent:?}");
+    }
+
+    /// Waits (bounded) for process `i` to end; its exit code.
+    fn wait(&mut self, i: usize) -> Option<i32> {
+        let end = Instant::now() + WAIT;
+        while Instant::now() < end {
+            if let Some(status) = self.children[i].try_wait().expect("waits") {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "process {} did not end within {WAIT:?}",
+            self.children[i].id()
+        );
+    }
+
+    fn running(&mut self, i: usize) -> bool {
+        self.children[i].try_wait().expect("waits").is_none()
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("shakedown-live-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Lines of a child's output as they come, on a channel.
+fn lines_of(stream: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Everything a child writes to a stream, gathered as it comes.
+fn gather(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let into = Arc::clone(&text);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            let mut t = into.lock().unwrap();
+            t.push_str(&line);
+            t.push('\n');
+        }
+    });
+    text
+}
+
+/// Waits (bounded) for a line that `wanted` accepts; every line read meanwhile is kept in `seen`.
+fn next_line_where(
+    rx: &Receiver<String>,
+    seen: &mut Vec<serde_json::Value>,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let end = Instant::now() + WAIT;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let v: serde_json::Value =
+                    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                seen.push(v.clone());
+                if wanted(&v) {
+                    return v;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("no such line within {WAIT:?}: {seen:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("output ended first: {seen:?}"),
+        }
+    }
+}
+
+/// Waits (bounded) until `text` holds `needle`.
+fn wait_for_text(text: &Mutex<String>, needle: &str) {
+    let end = Instant::now() + WAIT;
+    while Instant::now() < end {
+        if text.lock().unwrap().contains(needle) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("`{needle}` did not come: {}", text.lock().unwrap());
+}
+
+/// Waits (bounded) until something in namespace `ns` listens on TCP `port`.
+fn wait_listening(ns: &Namespace, port: u16) {
+    let end = Instant::now() + WAIT;
+    while Instant::now() < end {
+        let out = ns
+            .command("ss", &["-Hltn", &format!("sport = :{port}")])
+            .output()
+            .expect("ss runs");
+        if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on {port}");
+}
+
+/// A self-signed certificate and key for `s_server`.
+fn certificate(dir: &Path) -> (String, String) {
+    let cert = dir.join("cert.pem").to_string_lossy().into_owned();
+    let key = dir.join("key.pem").to_string_lossy().into_owned();
+    let made = run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+            "-subj",
+            "/CN=live.test",
+            "-days",
+            "2",
+        ],
+    );
+    assert!(made.status.success(), "openssl req: {made:?}");
+    (cert, key)
+}
+
+fn s_server(ns: &Namespace, port: u16, cert: &str, key: &str) -> Command {
+    let mut c = ns.command(
+        "openssl",
+        &[
+            "s_server",
+            "-accept",
+            &port.to_string(),
+            "-cert",
+            cert,
+            "-key",
+            key,
+            "-tls1_2",
+            "-cipher",
+            "AES128-SHA",
+            "-quiet",
+        ],
+    );
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// `openssl s_client` offering only `cipher`, run to its end (it quits after the handshake).
+fn s_client(ns: &Namespace, port: u16, cipher: &str) -> Command {
+    let mut c = ns.command(
+        "timeout",
+        &[
+            "20",
+            "openssl",
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-tls1_2",
+            "-cipher",
+            cipher,
+        ],
+    );
+    c.stdout(Stdio::null()).stderr(Stdio::null());
+    c
+}
+
+/// The (frame count, ports) of a pcapng written by `--save-failures`, as the engine reads it.
+fn saved_frames(path: &Path) -> Vec<(u16, u16)> {
+    let mut reader = shakedown::capture::open(path).expect("the saved file opens");
+    let mut decoder = shakedown::decode::Decoder::new(&shakedown::Config::default());
+    let mut ports = Vec::new();
+    while let Some(frame) = reader.next_frame().expect("the saved file reads") {
+        match decoder.decode(&frame) {
+            shakedown::decode::Decoded::Tcp(seg) => ports.push((seg.src_port, seg.dst_port)),
+            other => panic!("not a TCP segment: {other:?}"),
+        }
+    }
+    ports
+}
+
+fn port_of(endpoint: &serde_json::Value) -> u16 {
+    endpoint
+        .as_str()
+        .and_then(|s| s.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .expect("ip:port")
+}
+
+#[test]
+fn a_failure_is_reported_and_saved_while_capturing_and_sigint_ends_with_the_summary() {
+    if let Some(why) = missing() {
+        eprintln!("skipping the live capture test: {why}");
+        return;
+    }
+    let ns = Namespace::create("live");
+    let dir = TempDir::new("run");
+    let saved = dir.0.join("failures");
+    let (cert, key) = certificate(&dir.0);
+    let mut started = Started::default();
+    let mut live = ns.command(
+        BIN,
+        &[
+            "live",
+            "-i",
+            "lo",
+            "--json",
+            "--save-failures",
+            saved.to_str().unwrap(),
+            "tcp portrange 4433-4434",
+        ],
+    );
+    live.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let shakedown = started.spawn(live);
+    let stdout = lines_of(started.children[shakedown].stdout.take().unwrap());
+    let stderr = gather(started.children[shakedown].stderr.take().unwrap());
+    wait_for_text(&stderr, "capturing on lo");
+
+    // A server that answers, and one that is stopped once it listens (its kernel still accepts
+    // connections: a client's ClientHello then waits forever).
+    started.spawn(s_server(&ns, 4433, &cert, &key));
+    let frozen = started.spawn(s_server(&ns, 4434, &cert, &key));
+    wait_listening(&ns, 4433);
+    wait_listening(&ns, 4434);
+    started.signal(frozen, "STOP");
+
+    let mut seen = Vec::new();
+    // A handshake that succeeds.
+    let ok = s_client(&ns, 4433, "AES128-SHA")
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "the good client: {ok:?}");
+    let good = next_line_where(&stdout, &mut seen, |v| v["outcome"] == "completed");
+    assert_eq!(good["cause"]["code"], "none");
+
+    // One that fails: no cipher suite in common.
+    let _ = s_client(&ns, 4433, "AES256-SHA")
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    let failed = next_line_where(&stdout, &mut seen, |v| v["outcome"] == "failed");
+    assert!(
+        started.running(shakedown),
+        "the failure's line came while the capture runs"
+    );
+    assert_eq!(failed["cause"]["code"], "no_shared_cipher");
+    assert_eq!(port_of(&failed["server"]), 4433);
+
+    // A client left hanging on the stopped server.
+    let mut hanging = s_client(&ns, 4434, "AES128-SHA");
+    hanging.stdin(Stdio::piped());
+    let hanging = started.spawn(hanging);
+
+    // The saved file: exactly the failed connection's packets, its cause in the comments.
+    let files: Vec<PathBuf> = std::fs::read_dir(&saved)
+        .expect("the folder was made")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "one failure saved: {files:?}");
+    let file = &files[0];
+    let client_port = port_of(&failed["client"]);
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.ends_with(&format!(
+            "_127.0.0.1-{client_port}_127.0.0.1-4433_no_shared_cipher.pcapng"
+        )),
+        "{name}"
+    );
+    let ports = saved_frames(file);
+    let packets = failed["packets"]["client"].as_u64().unwrap()
+        + failed["packets"]["server"].as_u64().unwrap();
+    assert_eq!(ports.len() as u64, packets, "{ports:?}");
+    assert!(
+        ports
+            .iter()
+            .all(|p| *p == (client_port, 4433) || *p == (4433, client_port)),
+        "{ports:?}"
+    );
+    // Read back by shakedown: the same verdict.
+    let again = run(BIN, &["--json", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    let record: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&again.stdout).trim()).unwrap();
+    assert_eq!(record["cause"]["code"], "no_shared_cipher");
+    assert_eq!(record["outcome"], "failed");
+    // And by tshark, where it is installed: the same packets, the cause on one of them.
+    if have("tshark", "-v") {
+        let read = run(
+            "tshark",
+            &[
+                "-r",
+                file.to_str().unwrap(),
+                "-T",
+                "fields",
+                "-e",
+                "tcp.srcport",
+                "-e",
+                "tcp.dstport",
+                "-e",
+                "frame.comment",
+            ],
+        );
+        assert!(read.status.success(), "tshark: {read:?}");
+        let text = String::from_utf8_lossy(&read.stdout);
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len() as u64, packets, "{text}");
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.contains("shakedown: failed no_shared_cipher"))
+                .count(),
+            1,
+            "{text}"
+        );
+    } else {
+        eprintln!("tshark is not installed: the saved file is read back by shakedown only");
+    }
+
+    // Wait until the hanging client's ClientHello was captured (the capture's status is not
+    // visible without a terminal, so wait for its packets through the kernel: the client's
+    // connection is established once `ss` shows it).
+    let end = Instant::now() + WAIT;
+    loop {
+        let out = ns
+            .command("ss", &["-Htn", "state", "established", "dport = :4434"])
+            .output()
+            .unwrap();
+        if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            break;
+        }
+        assert!(Instant::now() < end, "the hanging client never connected");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(started.running(hanging));
+
+    // SIGINT: the open connection is judged, the summary written, the exit status 1.
+    started.signal(shakedown, "INT");
+    let open = next_line_where(&stdout, &mut seen, |v| port_of(&v["server"]) == 4434);
+    assert_eq!(open["unfinished"], true, "{open}");
+    assert_eq!(open["outcome"], "incomplete", "{open}");
+    let code = started.wait(shakedown);
+    assert_eq!(
+        code,
+        Some(1),
+        "failures were seen: {}",
+        stderr.lock().unwrap()
+    );
+    // Nothing else was written.
+    if let Ok(line) = stdout.recv_timeout(Duration::from_secs(2)) {
+        panic!("an unexpected line after the summary: {line}");
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let err = stderr.lock().unwrap().clone();
+    assert!(
+        err.contains("== live:lo: 3 connections: 1 failed, 1 incomplete, 1 completed, 0 not TLS"),
+        "{err}"
+    );
+    assert!(err.contains("0 packets dropped by the kernel"), "{err}");
+    assert!(
+        err.contains("saved: 2 failed or incomplete connections to"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_interface_is_named_with_the_fix() {
+    let out = run(BIN, &["live", "-i", "no-such-interface0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("cannot list the interfaces") {
+        eprintln!("skipping: libpcap cannot list interfaces here: {err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no interface `no-such-interface0`"), "{err}");
+    assert!(err.contains("--list-interfaces"), "{err}");
+}
+
+#[test]
+fn a_filter_that_does_not_compile_is_an_error() {
+    if let Some(why) = missing() {
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let ns = Namespace::create("filter");
+    let out = ns
+        .command(BIN, &["live", "-i", "lo", "tcp", "port"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the capture filter `tcp port` does not compile"),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_the_privilege_the_error_says_how_to_get_it() {
+    if !is_root() || !have("setpriv", "--version") {
+        eprintln!("skipping: dropping privileges needs root and setpriv (util-linux)");
+        return;
+    }
+    // `nobody`, with no capability at all.
+    let out = run(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            BIN,
+            "live",
+            "-i",
+            "lo",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("Permission denied") && !err.contains("shakedown") {
+        eprintln!("skipping: nobody cannot run the binary here: {err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("needs root or the CAP_NET_RAW capability"),
+        "{err}"
+    );
+    assert!(err.contains("setcap cap_net_raw"), "{err}");
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# How soon `shakedown live` writes a failed handshake's verdict: in a network namespace made here,
+# N real OpenSSL clients fail against a server with no cipher in common (one every 0.4 s), and
+# each JSON line is stamped with the wall clock the moment it is read from shakedown's output.
+# Prints, over the failures, the delay from the server's fatal alert (`alerts[0].time`) and from
+# the connection's last packet (`end`, what the linger time counts from) to the line, in ms.
+#
+#   sudo scripts/live-latency.sh [SHAKEDOWN-BINARY] [N]     (default target/release/shakedown, 20)
+#
+# Needs root, iproute2, openssl and python3. Everything it starts is stopped by PID and the
+# namespace deleted on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="$(realpath "${1:-${CARGO_TARGET_DIR:-target}/release/shakedown}")"
+N="${2:-20}"
+NS="sdlat$$"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+  -subj /CN=latency.test -days 2 2>/dev/null
+
+# Each line of shakedown's output with the wall-clock time it was read.
+cat > "$WORK/stamp.py" <<'PY'
+import sys, time
+out = open(sys.argv[1], "w")
+for line in sys.stdin:
+    out.write(f"{time.time():.6f} {line}")
+    out.flush()
+PY
+ip netns exec "$NS" "$BIN" live -i lo --json 'tcp port 4433' 2>"$WORK/err" \
+  | python3 "$WORK/stamp.py" "$WORK/lines" &
+PIDS+=($!)
+until grep -q "capturing on" "$WORK/err" 2>/dev/null; do sleep 0.05; done
+LIVE_PID="$(pgrep -f "^$BIN live -i lo --json" | head -1)"
+PIDS+=("$LIVE_PID")
+ip netns exec "$NS" openssl s_server -accept 4433 -cert "$WORK/cert.pem" -key "$WORK/key.pem" \
+  -tls1_2 -cipher AES128-SHA -quiet </dev/null >/dev/null 2>&1 &
+PIDS+=($!)
+until ip netns exec "$NS" ss -Hltn 'sport = :4433' | grep -q .; do sleep 0.05; done
+for _ in $(seq "$N"); do
+  ip netns exec "$NS" timeout 10 openssl s_client -connect 127.0.0.1:4433 -tls1_2 \
+    -cipher AES256-SHA </dev/null >/dev/null 2>&1 || true
+  sleep 0.4
+done
+sleep 2
+kill -INT "$LIVE_PID"
+wait "${PIDS[0]}" || true
+python3 - "$WORK/lines" "$N" <<'PY'
+import json, statistics, sys
+from datetime import datetime
+def t(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+alert, end = [], []
+for line in open(sys.argv[1]):
+    stamp, record = line.split(" ", 1)
+    v = json.loads(record)
+    if v["outcome"] != "failed":
+        continue
+    alert.append((float(stamp) - t(v["alerts"][0]["time"])) * 1000)
+    end.append((float(stamp) - t(v["end"])) * 1000)
+print(f"failures: {len(alert)} of {sys.argv[2]} clients")
+for name, d in (("from the fatal alert", alert), ("from the last packet", end)):
+    d.sort()
+    print(f"{name}: median {statistics.median(d):.0f} ms, min {d[0]:.0f} ms, "
+          f"p90 {d[int(0.9 * (len(d) - 1))]:.0f} ms, max {d[-1]:.0f} ms")
+PY
