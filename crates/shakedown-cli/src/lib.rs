@@ -65,9 +65,9 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub width: Option<u16>,
     /// Threads (default: one per core): several captures are analysed side by side; a big one has
-    /// its connections, and for an uncompressed file its reading, shared among them (compressed
-    /// input and standard input take one more thread, reading). The output is the same for every N
-    /// (the connection caps are shared among the threads).
+    /// its reading, decoding and connections shared among them (compressed input and standard
+    /// input take one more thread, cutting the stream into stretches). The output is the same for
+    /// every N (the connection caps are shared among the threads).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     // Last: the help heading of a flattened group goes on to the end of the list.
