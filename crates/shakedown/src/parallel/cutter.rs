@@ -19,7 +19,7 @@ use super::threads::{Crew, lock};
 use super::walks::{Walked, tick};
 
 /// Stretches cut and not yet taken, at most.
-const READY: usize = 8;
+const READY: usize = 4;
 
 /// A stretch cut from the stream, walked: its records, and after which of them idle connections
 /// are looked for.

@@ -57,11 +57,13 @@ use crate::{Config, Sink, Summary, analyze};
 
 /// More threads than this are not started (each has its own batches and tables).
 pub const MAX_WORKERS: usize = 256;
-/// Bytes of a capture a thread takes at a time: small enough that the kernel's copy of a file's
+/// Bytes of a plain file a thread takes at a time: small enough that the kernel's copy of the
 /// stretch is still in the core's cache when its frames are parsed (measured on a 1 GB capture,
-/// two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB). A stretch cut from a stream ends
-/// earlier where the reader's block does.
-pub(crate) const STRETCH_BYTES: usize = 1 << 18;
+/// two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB).
+const FILE_STRETCH_BYTES: usize = 1 << 18;
+/// Bytes of a stream (compressed, a pipe) in one stretch: its bytes come from another core's cache
+/// anyway (the one that read them), and every stretch handed over may wake a thread.
+const STREAM_STRETCH_BYTES: usize = 1 << 20;
 
 /// Like [`analyze()`], with the work shared among `workers` threads (at most [`MAX_WORKERS`]), the
 /// calling one among them: each reads and decodes stretches of the capture and tracks the
@@ -98,7 +100,13 @@ pub fn analyze_parallel<R: Read + Send>(
     workers: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
-    analyze_parallel_in_stretches(reader, config, workers, STRETCH_BYTES, sink)
+    in_stretches(
+        reader,
+        config,
+        workers,
+        (FILE_STRETCH_BYTES, STREAM_STRETCH_BYTES),
+        sink,
+    )
 }
 
 /// [`analyze_parallel`] taking stretches of at most `stretch_bytes` (for tests of the stretch
@@ -111,6 +119,23 @@ pub fn analyze_parallel_in_stretches<R: Read + Send>(
     stretch_bytes: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
+    in_stretches(
+        reader,
+        config,
+        workers,
+        (stretch_bytes, stretch_bytes),
+        sink,
+    )
+}
+
+/// [`analyze_parallel`] taking stretches of a file's and a stream's sizes.
+fn in_stretches<R: Read + Send>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: usize,
+    sizes: (usize, usize),
+    sink: &mut impl Sink,
+) -> Result<Summary, CaptureError> {
     if workers <= 1 || config.protocol_events {
         return analyze(reader, config, sink);
     }
@@ -120,5 +145,5 @@ pub fn analyze_parallel_in_stretches<R: Read + Send>(
         max_total_buffer: config.max_total_buffer / threads,
         ..config.clone()
     };
-    threads::analyze(reader, stretch_bytes, config, &shard_config, threads, sink)
+    threads::analyze(reader, sizes, config, &shard_config, threads, sink)
 }

@@ -172,23 +172,23 @@ struct Finished {
 
 /// Analyses what is left of `reader`'s capture on `threads` threads, the calling one among them,
 /// each tracking one shard of the connections (with `shard_config`): a plain file that can be
-/// read at offsets in stretches of `stretch_bytes` ([`CaptureReader::stretches`]), anything else
-/// cut from the stream by one more thread ([`StreamStretches`]).
+/// read at offsets in stretches of `file_bytes` ([`CaptureReader::stretches`]), anything else cut
+/// from the stream by one more thread in stretches of `stream_bytes` ([`StreamStretches`]).
 pub(super) fn analyze<R: Read + Send>(
     reader: &mut CaptureReader<R>,
-    stretch_bytes: usize,
+    (file_bytes, stream_bytes): (usize, usize),
     config: &Config,
     shard_config: &Config,
     threads: usize,
     sink: &mut impl Sink,
 ) -> Result<Summary, CaptureError> {
-    let finished = match reader.stretches(stretch_bytes) {
+    let finished = match reader.stretches(file_bytes) {
         Some(stretches) => {
             let source = Source::File(Walks::new(&stretches));
             run(source, None, config, shard_config, threads, sink)
         }
         None => {
-            let stream = StreamStretches::new(&mut *reader, stretch_bytes);
+            let stream = StreamStretches::new(&mut *reader, stream_bytes);
             let source = Source::Stream(Cuts::default());
             run(source, Some(stream), config, shard_config, threads, sink)
         }
