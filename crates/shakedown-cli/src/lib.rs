@@ -16,6 +16,7 @@ pub mod filter;
 mod html;
 pub mod limits;
 mod parallel_json;
+mod pool;
 mod progress;
 mod report;
 mod summary;
@@ -349,8 +350,8 @@ fn flush_failure(out: &mut impl Write) -> Option<End> {
     out.flush().err().map(write_failure)
 }
 
-/// Analyses several small captures on up to `jobs` threads, each into memory, and writes their
-/// outputs in the order given as they become ready.
+/// Analyses several small captures on `jobs` threads (one each), each into memory, and writes
+/// their outputs in the order given as they become ready.
 #[allow(clippy::too_many_arguments)]
 fn many_captures<W: Write>(
     files: &[PathBuf],
@@ -362,71 +363,26 @@ fn many_captures<W: Write>(
     out: &mut W,
     err: &mut dyn Write,
 ) -> Done {
-    use std::collections::BTreeMap;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{Condvar, Mutex};
-
-    // A capture is started only when fewer than `window` captures before it wait to be written, so
-    // the outputs held in memory stay bounded however many captures there are.
-    let window = jobs.saturating_mul(4).max(1);
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let written_gate = (Mutex::new(0usize), Condvar::new());
     let mut total = Done::default();
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Done)>();
-        for _ in 0..jobs.min(files.len()) {
-            let tx = tx.clone();
-            let (next, stop, gate) = (&next, &stop, &written_gate);
-            scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    if let Ok(written) = gate.0.lock() {
-                        // Dropped at once: only the wait matters.
-                        drop(gate.1.wait_while(written, |w| {
-                            i >= *w + window && !stop.load(Ordering::Relaxed)
-                        }));
-                    }
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let (mut o, mut e) = (Vec::new(), Vec::new());
-                    let done =
-                        one_capture(path, args, config, paint, layout, 1, false, &mut o, &mut e);
-                    if tx.send((i, o, e, done)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut waiting = BTreeMap::new();
-        let mut written = 0;
-        for (i, o, e, done) in rx {
-            waiting.insert(i, (o, e, done));
-            while let Some((o, e, done)) = waiting.remove(&written) {
-                written += 1;
-                if let Ok(mut w) = written_gate.0.lock() {
-                    *w = written;
-                }
-                written_gate.1.notify_all();
-                total.failures |= done.failures;
-                total.error |= done.error;
-                let end = done
-                    .end
-                    .or_else(|| out.write_all(&o).err().map(write_failure))
-                    .or_else(|| flush_failure(out));
-                let _ = err.write_all(&e);
-                if end.is_some() {
-                    total.end = end;
-                    stop.store(true, Ordering::Relaxed);
-                    // Wake the threads waiting for their turn, so they see the stop.
-                    let _guard = written_gate.0.lock();
-                    written_gate.1.notify_all();
-                    return;
-                }
+    let analyse = |path: &PathBuf| {
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let done = one_capture(path, args, config, paint, layout, 1, false, &mut o, &mut e);
+        (o, e, done)
+    };
+    pool::in_order(files, jobs, analyse, |(o, e, done)| {
+        total.failures |= done.failures;
+        total.error |= done.error;
+        let end = done
+            .end
+            .or_else(|| out.write_all(&o).err().map(write_failure))
+            .or_else(|| flush_failure(out));
+        let _ = err.write_all(&e);
+        match end {
+            Some(end) => {
+                total.end = Some(end);
+                ControlFlow::Break(())
             }
+            None => ControlFlow::Continue(()),
         }
     });
     total
@@ -508,8 +464,8 @@ struct Collect<'a, W: Write> {
     collected: text::Collected,
     failures: bool,
     broken_pipe: bool,
-    /// Writes many JSON lines at once on several threads (see [`Collect::verdicts`]).
-    lines: parallel_json::LineWriter,
+    /// Threads to write many JSON lines at once on (see [`Collect::verdicts`]).
+    jobs: usize,
 }
 
 impl<'a, W: Write> Collect<'a, W> {
@@ -523,7 +479,7 @@ impl<'a, W: Write> Collect<'a, W> {
             collected: text::Collected::default(),
             failures: false,
             broken_pipe: false,
-            lines: parallel_json::LineWriter::new(capture, jobs),
+            jobs,
         }
     }
 
@@ -569,7 +525,7 @@ impl<W: Write> Sink for Collect<'_, W> {
             return ControlFlow::Continue(());
         }
         verdicts.retain(|v| self.select(v));
-        match self.lines.write_lines(self.out, verdicts) {
+        match parallel_json::write_lines(self.out, verdicts, self.capture, self.jobs) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => self.write_failed(&e),
         }

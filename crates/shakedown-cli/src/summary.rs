@@ -1,8 +1,8 @@
 //! `shakedown summary PATH...`: one overview of many captures. Folders are walked recursively and
 //! every regular file is tried as a capture (recognised by content, not name; other files are
-//! skipped quietly and counted). Files are analysed in parallel by `-j N` workers; each worker
-//! folds its verdicts into a [`Tally`] of counts, and the tallies are summed, so the output does
-//! not depend on N or on which worker took which file.
+//! skipped quietly and counted). Files are analysed `-j N` at once (one thread each, see
+//! [`crate::pool`]); each file's verdicts are folded into a [`Tally`] of counts, and the tallies
+//! are summed in the files' order, so the output does not depend on N.
 //!
 //! The report: counts by outcome and by cause; the servers (ip:port) and clients (ip) with the
 //! most failures; for those servers, what their clients offered in failed handshakes next to what
@@ -14,8 +14,6 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
 use serde_json::{Map, Value, json};
@@ -57,7 +55,7 @@ pub(crate) struct SummaryArgs {
 
 const EXAMPLES: &str = "Examples:
   shakedown summary /var/captures            every capture below the folder
-  shakedown summary -j 2 a.pcap b.pcapng.gz  two files, two workers
+  shakedown summary -j 2 a.pcap b.pcapng.gz  two files, two at once
   shakedown summary --json dir | jq .servers one JSON object
   shakedown summary --port 3389 --failed dir only failed connections on port 3389
 
@@ -345,40 +343,21 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
     if !args.limits.load_keys(&mut config, err) {
         return Status::Error;
     }
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
     let mut total = Tally::default();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..jobs.min(files.len().max(1)))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut tally = Tally::default();
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        mine.push((i, analyse(path, &config, &args.select, &mut tally)));
-                    }
-                    if let Ok(mut r) = results.lock() {
-                        r.extend(mine);
-                    }
-                    tally
-                })
-            })
-            .collect();
-        for w in workers {
-            match w.join() {
-                Ok(t) => total.merge(t),
-                Err(_) => errors.push((PathBuf::from("(worker)"), "a worker panicked".into())),
-            }
-        }
+    let mut results = Vec::with_capacity(files.len());
+    let analyse_one = |path: &PathBuf| {
+        let mut tally = Tally::default();
+        let result = analyse(path, &config, &args.select, &mut tally);
+        (result, tally)
+    };
+    crate::pool::in_order(&files, jobs, analyse_one, |(result, tally)| {
+        total.merge(tally);
+        results.push(result);
+        ControlFlow::Continue(())
     });
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|r| r.0);
     let mut files_seen = FileCounts::default();
     let mut warnings = Vec::new();
-    for (i, r) in results {
-        let path = files.get(i).cloned().unwrap_or_default();
+    for (path, r) in files.iter().cloned().zip(results) {
         match r {
             FileResult::Analysed { truncated, error } => {
                 files_seen.captures += 1;
