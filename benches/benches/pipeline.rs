@@ -4,8 +4,9 @@
 //! Groups: `read` (capture reader only), `decode` (+ frame decoding), `flow` (+ a flow table and
 //! TCP reassembly per direction, then the whole `Dissector`), `tls` (one `TlsConnection` fed a
 //! recorded handshake and bulk stream), `pipeline` (`analyze` over the whole capture, and
-//! `analyze_parallel` on 2 and on all cores, with one reading thread and with every thread reading
-//! stretches) and `many_small_files` (`analyze` over 200 small captures held in memory).
+//! `analyze_parallel` on 2 and on all cores, over a stream that one more thread cuts into
+//! stretches and over bytes every thread reads stretches of) and `many_small_files` (`analyze`
+//! over 200 small captures held in memory).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -201,15 +202,15 @@ fn pipeline(c: &mut Criterion) {
             black_box((s.connections, v.len()))
         })
     });
-    // The same on several threads: the reader's blocks are shared with the workers, and the
-    // verdicts are those of `analyze`.
+    // The same on several threads, the verdicts those of `analyze`: the capture read as a stream
+    // (a slice of bytes cannot be read at offsets), cut into stretches by one more thread.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let mut counts = vec![2];
     if cores > 2 {
         counts.push(cores);
     }
-    // Bytes that can be read at any offset (a file, or memory as here): every thread reads and
-    // decodes stretches of the capture too.
+    // Bytes that can be read at any offset (a file, or memory as here): every thread reads its
+    // stretches of the capture itself.
     let shared: shakedown::capture::SharedBytes = std::sync::Arc::new(data.to_vec());
     for workers in counts {
         g.bench_function(format!("analyze_parallel_{workers}"), |b| {

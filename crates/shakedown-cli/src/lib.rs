@@ -20,6 +20,7 @@ pub mod limits;
 #[cfg(feature = "live")]
 mod live;
 mod parallel_json;
+mod pool;
 mod progress;
 mod report;
 pub mod save;
@@ -78,9 +79,9 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub width: Option<u16>,
     /// Threads (default: one per core): several captures are analysed side by side; a big one has
-    /// its connections, and for an uncompressed file its reading, shared among them (compressed
-    /// input and standard input take one more thread, reading). The output is the same for every N
-    /// (the connection caps are shared among the threads).
+    /// its reading, decoding and connections shared among them (compressed input and standard
+    /// input take one more thread, cutting the stream into stretches). The output is the same for
+    /// every N (the connection caps are shared among the threads).
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Write each verdict the moment its connection is judged (as decided) instead of in the order
@@ -461,8 +462,8 @@ fn flush_failure(out: &mut impl Write) -> Option<End> {
     out.flush().err().map(write_failure)
 }
 
-/// Analyses several small captures on up to `jobs` threads, each into memory, and writes their
-/// outputs in the order given as they become ready.
+/// Analyses several small captures on `jobs` threads (one each), each into memory, and writes
+/// their outputs in the order given as they become ready.
 #[allow(clippy::too_many_arguments)]
 fn many_captures<W: Write>(
     files: &[PathBuf],
@@ -475,97 +476,47 @@ fn many_captures<W: Write>(
     out: &mut W,
     err: &mut dyn Write,
 ) -> Done {
-    use std::collections::BTreeMap;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{Condvar, Mutex};
-
-    // A capture is started only when fewer than `window` captures before it wait to be written, so
-    // the outputs held in memory stay bounded however many captures there are.
-    let window = jobs.saturating_mul(4).max(1);
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let written_gate = (Mutex::new(0usize), Condvar::new());
     let mut total = Done::default();
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<u8>, Vec<u8>, Done)>();
-        for _ in 0..jobs.min(files.len()) {
-            let tx = tx.clone();
-            let (next, stop, gate) = (&next, &stop, &written_gate);
-            scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    if let Ok(written) = gate.0.lock() {
-                        // Dropped at once: only the wait matters.
-                        drop(gate.1.wait_while(written, |w| {
-                            i >= *w + window && !stop.load(Ordering::Relaxed)
-                        }));
-                    }
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let (mut o, mut e) = (Vec::new(), Vec::new());
-                    let columns = match args.parquet.as_ref().map(|_| Columns::in_memory()) {
-                        Some(Err(error)) => {
-                            let end = Some(End::WriteFailed(io::Error::other(error)));
-                            let _ = tx.send((
-                                i,
-                                o,
-                                e,
-                                Done {
-                                    end,
-                                    ..Done::default()
-                                },
-                            ));
-                            break;
-                        }
-                        Some(Ok(columns)) => Some(columns),
-                        None => None,
-                    };
-                    let done = one_capture(
-                        path, args, config, paint, layout, 1, false, columns, None, &mut o, &mut e,
-                    );
-                    if tx.send((i, o, e, done)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut waiting = BTreeMap::new();
-        let mut written = 0;
-        for (i, o, e, done) in rx {
-            waiting.insert(i, (o, e, done));
-            while let Some((o, e, done)) = waiting.remove(&written) {
-                written += 1;
-                if let Ok(mut w) = written_gate.0.lock() {
-                    *w = written;
-                }
-                written_gate.1.notify_all();
-                total.failures |= done.failures;
-                total.error |= done.error;
-                let end = done
-                    .end
-                    .or_else(|| out.write_all(&o).err().map(write_failure))
-                    .or_else(|| flush_failure(out))
-                    .or_else(|| {
-                        let file = parquet.as_mut()?;
-                        let error = done
-                            .batches
-                            .iter()
-                            .find_map(|b| file.write_batch(b).err())?;
-                        Some(End::WriteFailed(io::Error::other(error)))
-                    });
-                let _ = err.write_all(&e);
-                if end.is_some() {
-                    total.end = end;
-                    stop.store(true, Ordering::Relaxed);
-                    // Wake the threads waiting for their turn, so they see the stop.
-                    let _guard = written_gate.0.lock();
-                    written_gate.1.notify_all();
-                    return;
-                }
+    let analyse = |path: &PathBuf| {
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let columns = match args.parquet.as_ref().map(|_| Columns::in_memory()) {
+            Some(Err(error)) => {
+                let done = Done {
+                    end: Some(End::WriteFailed(io::Error::other(error))),
+                    ..Done::default()
+                };
+                return (o, e, done);
             }
+            Some(Ok(columns)) => Some(columns),
+            None => None,
+        };
+        let done = one_capture(
+            path, args, config, paint, layout, 1, false, columns, None, &mut o, &mut e,
+        );
+        (o, e, done)
+    };
+    pool::in_order(files, jobs, analyse, |(o, e, done)| {
+        total.failures |= done.failures;
+        total.error |= done.error;
+        let end = done
+            .end
+            .or_else(|| out.write_all(&o).err().map(write_failure))
+            .or_else(|| flush_failure(out))
+            .or_else(|| {
+                let file = parquet.as_mut()?;
+                let error = done
+                    .batches
+                    .iter()
+                    .find_map(|b| file.write_batch(b).err())?;
+                Some(End::WriteFailed(io::Error::other(error)))
+            });
+        let _ = err.write_all(&e);
+        match end {
+            Some(end) => {
+                total.end = Some(end);
+                ControlFlow::Break(())
+            }
+            None => ControlFlow::Continue(()),
         }
     });
     total
@@ -680,8 +631,8 @@ struct Collect<'a, W: Write> {
     select: &'a Selection,
     collected: text::Collected,
     failures: bool,
-    /// Writes many JSON lines at once on several threads (see [`Collect::verdicts`]).
-    lines: parallel_json::LineWriter,
+    /// Threads to write many JSON lines at once on (see [`Collect::verdicts`]).
+    jobs: usize,
 }
 
 impl<'a, W: Write> Collect<'a, W> {
@@ -702,7 +653,7 @@ impl<'a, W: Write> Collect<'a, W> {
             select: &args.select,
             collected: text::Collected::default(),
             failures: false,
-            lines: parallel_json::LineWriter::new(capture, jobs),
+            jobs,
         }
     }
 
@@ -762,7 +713,7 @@ impl<W: Write> Sink for Collect<'_, W> {
         for verdict in &verdicts {
             self.add_columns(verdict)?;
         }
-        self.lines.write_lines(self.out, verdicts)?;
+        parallel_json::write_lines(self.out, verdicts, self.capture, self.jobs)?;
         Ok(ControlFlow::Continue(()))
     }
 }

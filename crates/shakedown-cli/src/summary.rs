@@ -1,8 +1,8 @@
 //! `shakedown summary PATH...`: one overview of many captures. Folders are walked recursively and
 //! every regular file is tried as a capture (recognised by content, not name; other files are
-//! skipped quietly and counted). Files are analysed in parallel by `-j N` workers; each worker
-//! folds its verdicts into a [`Tally`] of counts, and the tallies are summed, so the output does
-//! not depend on N or on which worker took which file.
+//! skipped quietly and counted). Files are analysed `-j N` at once (one thread each, see
+//! [`crate::pool`]); each file's verdicts are folded into a [`Tally`] of counts, and the tallies
+//! are summed in the files' order, so the output does not depend on N.
 //!
 //! The report: counts by outcome and by cause; the servers (ip:port) and clients (ip) with the
 //! most failures; for those servers, what their clients offered in failed handshakes next to what
@@ -14,9 +14,6 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::sync::{Condvar, Mutex};
 
 use clap::Parser;
 use serde_json::{Map, Value, json};
@@ -26,9 +23,8 @@ use shakedown::tls::CipherSuite;
 use shakedown::{Config, Sink, Verdict};
 
 use crate::Status;
-use crate::columns::{Columns, ParquetFile};
+use crate::columns::Columns;
 use crate::report::plural;
-use shakedown_arrow::RecordBatch;
 
 /// How many servers, clients and fingerprints are listed.
 const TOP: usize = 10;
@@ -64,7 +60,7 @@ pub(crate) struct SummaryArgs {
 
 const EXAMPLES: &str = "Examples:
   shakedown summary /var/captures            every capture below the folder
-  shakedown summary -j 2 a.pcap b.pcapng.gz  two files, two workers
+  shakedown summary -j 2 a.pcap b.pcapng.gz  two files, two at once
   shakedown summary --json dir | jq .servers one JSON object
   shakedown summary --port 3389 --failed dir only failed connections on port 3389
   shakedown summary --parquet all.parquet dir   the same, and every record into a Parquet file
@@ -318,52 +314,6 @@ fn analyse(
     }
 }
 
-/// Lets file `i` be started only when fewer than `window` files before it wait to be written to
-/// the Parquet file, so the records held in memory stay bounded however many files there are.
-struct Turns {
-    written: Mutex<usize>,
-    changed: Condvar,
-    window: usize,
-}
-
-impl Turns {
-    fn wait_for(&self, i: usize) {
-        if let Ok(written) = self.written.lock() {
-            drop(self.changed.wait_while(written, |w| i >= *w + self.window));
-        }
-    }
-
-    fn advance(&self, written: usize) {
-        if let Ok(mut w) = self.written.lock() {
-            *w = written;
-        }
-        self.changed.notify_all();
-    }
-}
-
-/// Writes each file's batches to `file` in the order of the files as they arrive; the first error
-/// is kept (and the rest is received but not written, so that no worker waits for its turn).
-fn write_in_order(
-    batches: mpsc::Receiver<(usize, Vec<RecordBatch>)>,
-    file: &mut ParquetFile,
-    turns: &Turns,
-) -> Result<(), shakedown_arrow::Error> {
-    let mut waiting = BTreeMap::new();
-    let mut written = 0;
-    let mut result = Ok(());
-    for (i, b) in batches {
-        waiting.insert(i, b);
-        while let Some(b) = waiting.remove(&written) {
-            if result.is_ok() {
-                result = b.iter().try_for_each(|batch| file.write_batch(batch));
-            }
-            written += 1;
-            turns.advance(written);
-        }
-    }
-    result
-}
-
 /// Every regular file under `paths` (folders recursively, in name order; symbolic links to files
 /// followed, to folders not, so a link loop cannot trap the walk), sorted and deduplicated. Paths
 /// that do not exist are returned as errors.
@@ -431,70 +381,43 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
             return Status::Error;
         }
     };
+    let keep = args.parquet.is_some();
     let mut parquet_failed = None;
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
-    let turns = Turns {
-        written: Mutex::new(0),
-        changed: Condvar::new(),
-        window: jobs.saturating_mul(4).max(1),
-    };
     let mut total = Tally::default();
-    std::thread::scope(|s| {
-        let (tx, rx) = mpsc::channel::<(usize, Vec<RecordBatch>)>();
-        let workers: Vec<_> = (0..jobs.min(files.len().max(1)))
-            .map(|_| {
-                let tx = tx.clone();
-                let (next, results, turns, config) = (&next, &results, &turns, &config);
-                let (files, select, keep) = (&files, &args.select, args.parquet.is_some());
-                s.spawn(move || {
-                    let mut tally = Tally::default();
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        let mut columns = match keep.then(Columns::in_memory).transpose() {
-                            Ok(c) => c,
-                            Err(e) => {
-                                mine.push((i, FileResult::Error(e.to_string())));
-                                let _ = tx.send((i, Vec::new()));
-                                continue;
-                            }
-                        };
-                        if keep {
-                            turns.wait_for(i);
-                        }
-                        let mut result =
-                            analyse(path, config, select, &mut tally, columns.as_mut());
-                        if let Some(columns) = columns {
-                            let batches = columns.into_batches().unwrap_or_else(|e| {
-                                result = FileResult::Analysed {
-                                    truncated: false,
-                                    error: Some(e.to_string()),
-                                };
-                                Vec::new()
-                            });
-                            let _ = tx.send((i, batches));
-                        }
-                        mine.push((i, result));
-                    }
-                    if let Ok(mut r) = results.lock() {
-                        r.extend(mine);
-                    }
-                    tally
-                })
-            })
-            .collect();
-        drop(tx);
-        if let Some(file) = parquet.as_mut() {
-            parquet_failed = write_in_order(rx, file, &turns).err();
+    let mut results = Vec::with_capacity(files.len());
+    let analyse_one = |path: &PathBuf| {
+        let mut tally = Tally::default();
+        let mut columns = match keep.then(Columns::in_memory).transpose() {
+            Ok(c) => c,
+            Err(e) => return (FileResult::Error(e.to_string()), tally, Vec::new()),
+        };
+        let mut result = analyse(path, &config, &args.select, &mut tally, columns.as_mut());
+        let batches = match columns {
+            Some(columns) => columns.into_batches().unwrap_or_else(|e| {
+                result = FileResult::Analysed {
+                    truncated: false,
+                    error: Some(e.to_string()),
+                };
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
+        (result, tally, batches)
+    };
+    // The pool hands results over in the files' order, so the Parquet rows are written in that
+    // order as each file is done (at most a few files per thread wait in memory).
+    crate::pool::in_order(&files, jobs, analyse_one, |(result, tally, batches)| {
+        total.merge(tally);
+        results.push(result);
+        if let Some(file) = parquet.as_mut()
+            && parquet_failed.is_none()
+        {
+            parquet_failed = batches
+                .iter()
+                .try_for_each(|batch| file.write_batch(batch))
+                .err();
         }
-        for w in workers {
-            match w.join() {
-                Ok(t) => total.merge(t),
-                Err(_) => errors.push((PathBuf::from("(worker)"), "a worker panicked".into())),
-            }
-        }
+        ControlFlow::Continue(())
     });
     if let (Some(file), Some(path)) = (parquet, &args.parquet) {
         if let Some(e) = parquet_failed {
@@ -503,12 +426,9 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
             return Status::Error;
         }
     }
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|r| r.0);
     let mut files_seen = FileCounts::default();
     let mut warnings = Vec::new();
-    for (i, r) in results {
-        let path = files.get(i).cloned().unwrap_or_default();
+    for (path, r) in files.iter().cloned().zip(results) {
         match r {
             FileResult::Analysed { truncated, error } => {
                 files_seen.captures += 1;

@@ -21,7 +21,12 @@
 //! time comes only from capture timestamps (and from the caller, for a live capture:
 //! [`Dissector::advance`]). [`analyze`] drives it over a [`capture::CaptureReader`]
 //! and pushes verdicts to a [`Sink`]; [`analyze_parallel`] gives the same verdicts, in the same
-//! order, from several threads (see its docs for how the work is shared).
+//! order, from several threads, one scheme for every capture: each thread takes stretches of whole
+//! records (of a plain file, read at its own offsets; of compressed input or a pipe, cut from the
+//! stream by one more thread), decodes them and tracks the connections whose key hashes to it
+//! (`flow` to `verdict` above), and the caller's thread, one of them, puts the verdicts back in
+//! first-packet order (the Dissector's own three parts: intake, shard, order). It reads a stream a
+//! stretch at a time; [`analyze()`] and the [`Dissector`] take each frame as it comes.
 //!
 //! # The API
 //!

@@ -11,7 +11,6 @@
 //! fails.
 
 use std::io::{self, Chain, Cursor, Read};
-use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
@@ -20,11 +19,8 @@ use super::Compression;
 
 /// Initial window size: large enough that a capture is read in few syscalls (4 096 per GiB), small
 /// enough to stay in a core's L2 cache, where the kernel's copy leaves it for the parser to read
-/// (measured: 1 MiB was slower on one thread and clearly slower with a parallel analysis).
+/// (measured: 1 MiB was slower on one thread).
 pub(crate) const INITIAL_WINDOW: usize = 1 << 18;
-
-/// Blocks kept for reuse after others took a share of them.
-const MAX_SPARE_BLOCKS: usize = 64;
 
 /// Wraps the caller's input, counting the bytes it gives and remembering whether it (rather than a
 /// decompressor above it) failed, so errors can be classified as I/O or as a damaged stream.
@@ -142,11 +138,7 @@ pub type SharedBytes = std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// frame borrow its record after the record was consumed. Over [`SharedBytes`] the window is the
 /// whole capture from the start and never moves.
 pub(crate) struct Window {
-    /// The block being read into. Others (a parallel analysis's workers) may hold it too; it is
-    /// then never written again: the next `fill` moves on to a block nobody else holds.
-    buf: Arc<Vec<u8>>,
-    /// Blocks given up, to be reused once nobody else holds them.
-    spare: Vec<Arc<Vec<u8>>>,
+    buf: Vec<u8>,
     shared: Option<SharedBytes>,
     start: usize,
     end: usize,
@@ -162,8 +154,7 @@ impl Window {
             head.copy_from_slice(prefix);
         }
         Window {
-            buf: Arc::new(buf),
-            spare: Vec::new(),
+            buf,
             shared: None,
             start: 0,
             end: prefix.len(),
@@ -176,8 +167,7 @@ impl Window {
     pub(crate) fn shared(bytes: SharedBytes) -> Self {
         let end = (*bytes).as_ref().len();
         Window {
-            buf: Arc::new(Vec::new()),
-            spare: Vec::new(),
+            buf: Vec::new(),
             shared: Some(bytes),
             start: 0,
             end,
@@ -189,50 +179,6 @@ impl Window {
     /// The shared bytes this window is over, if it is.
     pub(crate) fn shared_bytes(&self) -> Option<&SharedBytes> {
         self.shared.as_ref()
-    }
-
-    /// Where the bytes of the current block are (address and length), to tell whether a slice
-    /// lies in it.
-    pub(crate) fn block_span(&self) -> (usize, usize) {
-        let b = self.bytes();
-        (b.as_ptr() as usize, b.len())
-    }
-
-    /// The current block, shared: it stays as it is for as long as it is held.
-    pub(crate) fn share_block(&self) -> SharedBytes {
-        match &self.shared {
-            Some(b) => Arc::clone(b),
-            None => Arc::clone(&self.buf) as SharedBytes,
-        }
-    }
-
-    /// Makes the current block writable: when others hold it, the unconsumed bytes move to a block
-    /// nobody else holds (a spare one when there is one).
-    fn unshare(&mut self) {
-        if Arc::get_mut(&mut self.buf).is_none() {
-            let len = self.buf.len();
-            let fresh = match self
-                .spare
-                .iter_mut()
-                .rposition(|b| Arc::get_mut(b).is_some())
-            {
-                Some(i) => self.spare.swap_remove(i),
-                None => Arc::new(vec![0; len]),
-            };
-            let old = std::mem::replace(&mut self.buf, fresh);
-            if let Some(buf) = Arc::get_mut(&mut self.buf) {
-                buf.resize(len, 0);
-                let live = old.get(self.start..self.end).unwrap_or(&[]);
-                if let Some(to) = buf.get_mut(..live.len()) {
-                    to.copy_from_slice(live);
-                }
-                self.end = live.len();
-                self.start = 0;
-            }
-            if self.spare.len() < MAX_SPARE_BLOCKS {
-                self.spare.push(old);
-            }
-        }
     }
 
     fn bytes(&self) -> &[u8] {
@@ -296,9 +242,8 @@ impl Window {
             // Everything is there already.
             return Ok(false);
         }
-        self.unshare();
         let (start, end) = (self.start, self.end);
-        let buf = Arc::make_mut(&mut self.buf);
+        let buf = &mut self.buf;
         // Compact when the record would not fit behind `start`, or the free tail is so small that
         // reads would be tiny (many syscalls).
         let tail_free = buf.len() - end;

@@ -9,9 +9,12 @@
 //! the file name. Memory is bounded: one window of [`INITIAL_WINDOW_BYTES`], grown only for a larger
 //! record and never beyond [`MAX_BLOCK_BYTES`] plus a header, so a 20 GB capture reads in a few MiB.
 //!
-//! A parallel analysis reads an uncompressed pcap or pcapng file in stretches, several threads at
-//! once, each at its own offsets (a `ReadAt`: the file [`open`] opened, or bytes in memory),
-//! checking every record exactly as [`CaptureReader::next_frame`] does (by the same code).
+//! A parallel analysis reads a capture in stretches of whole records: an uncompressed pcap or pcapng
+//! file several threads at once, each at its own offsets (a `ReadAt`: the file [`open`] opened,
+//! or bytes in memory), anything else (compressed, standard input) by one thread through the
+//! reader itself, front to back. Either way every record is checked exactly as
+//! [`CaptureReader::next_frame`] checks it (by the same code), so a parallel analysis stops where
+//! one reader stops.
 //!
 //! Damage inside a capture is not an error: reading stops, every frame before the damage has been
 //! delivered, and [`CaptureReader::truncation`] says where and why (as `capinfos` says "appears to be
@@ -40,6 +43,7 @@ mod input;
 mod link_type;
 mod pcap;
 mod pcapng;
+mod stream;
 mod stretch;
 #[cfg(test)]
 mod tests;
@@ -54,6 +58,7 @@ use crate::Timestamp;
 unstable_use!(input::SharedBytes);
 use input::{Counted, Source, Window, read_up_to};
 pub use link_type::LinkType;
+pub(crate) use stream::StreamStretches;
 unstable_use!(stretch::ReadAt);
 pub(crate) use stretch::{Ending, Fetched, Positional, Resume, Stretches, Walking};
 pub use writer::{PcapNgWriter, WriteError};
@@ -617,6 +622,23 @@ impl<R: Read> CaptureReader<R> {
     /// [`truncation`](Self::truncation)). Errors only for a failing input; after `None` or an
     /// error, every later call returns `Ok(None)`.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        let Some(meta) = self.next_record()? else {
+            return Ok(None);
+        };
+        Ok(Some(Frame {
+            index: self.frames,
+            ts: meta.ts,
+            link_type: meta.link_type,
+            interface: meta.interface,
+            data: self.window.slice(meta.at, meta.len),
+            orig_len: meta.orig_len,
+        }))
+    }
+
+    /// [`CaptureReader::next_frame`]'s packet record, counted, its bytes in the window's current
+    /// block.
+    #[inline]
+    fn next_record(&mut self) -> Result<Option<FrameMeta>, CaptureError> {
         let meta = loop {
             let before = self.window.offset();
             let step = match self.state {
@@ -646,14 +668,7 @@ impl<R: Read> CaptureReader<R> {
             }
         };
         self.frames += 1;
-        Ok(Some(Frame {
-            index: self.frames,
-            ts: meta.ts,
-            link_type: meta.link_type,
-            interface: meta.interface,
-            data: self.window.slice(meta.at, meta.len),
-            orig_len: meta.orig_len,
-        }))
+        Ok(Some(meta))
     }
 
     /// Set once reading stopped inside a record or at a damaged one.
@@ -785,14 +800,9 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    /// Where the block the last frame was read from is in memory (address, length).
-    pub(crate) fn block_span(&self) -> (usize, usize) {
-        self.window.block_span()
-    }
-
-    /// A share of the block the last frame was read from; it is not written again while shared.
-    pub(crate) fn share_block(&self) -> SharedBytes {
-        self.window.share_block()
+    /// Gives no more frames: what is left of the capture is not read (an analysis stopped).
+    pub(crate) fn stop_reading(&mut self) {
+        self.state = State::Done;
     }
 }
 

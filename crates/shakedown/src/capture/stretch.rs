@@ -67,12 +67,12 @@ pub(crate) enum Positional {
 }
 
 /// A [`ReadAt`] read front to back from an offset.
-struct From<'a> {
+struct OffsetReader<'a> {
     src: &'a dyn ReadAt,
     offset: u64,
 }
 
-impl io::Read for From<'_> {
+impl io::Read for OffsetReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.src.read_at(buf, self.offset)?.min(buf.len());
         self.offset = self.offset.saturating_add(n as u64);
@@ -82,7 +82,7 @@ impl io::Read for From<'_> {
 
 /// Reads from `offset` until `buf` is full or the input ends; how many bytes were read.
 fn read_full(src: &dyn ReadAt, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    read_up_to(&mut From { src, offset }, buf)
+    read_up_to(&mut OffsetReader { src, offset }, buf)
 }
 
 /// Where the records still to be read begin, and how many frames came before them.
@@ -258,6 +258,20 @@ pub(crate) struct Fetched {
 }
 
 impl Fetched {
+    /// A stretch whose records lie in `block` (cut from a stream: see [`super::StreamStretches`]),
+    /// each at its [`FrameMeta::at`] in it.
+    pub(crate) fn in_block(block: SharedBytes) -> Self {
+        let len = (*block).as_ref().len();
+        Fetched {
+            block: Block::Shared(block),
+            from: 0,
+            len,
+            base: 0,
+            at_end: true,
+            error: None,
+        }
+    }
+
     fn bytes(&self) -> &[u8] {
         match &self.block {
             Block::Own(b) => b,

@@ -933,28 +933,6 @@ fn throughput_many_small_packets() {
     );
 }
 
-#[test]
-fn a_shared_block_is_never_written_again() {
-    use super::input::Window;
-    let stream: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-    let mut src = std::io::Cursor::new(stream.clone());
-    let mut w = Window::new(&[]);
-    assert!(w.fill(&mut src, 100).unwrap());
-    w.consume(1000);
-    let held = w.share_block();
-    let before: Vec<u8> = (*held).as_ref().to_vec();
-    let mut consumed = 1000usize;
-    // Read the whole stream through the window while the first block is held.
-    while w.fill(&mut src, 4096).unwrap() {
-        let data = w.data();
-        assert_eq!(data[..4096], stream[consumed..consumed + 4096]);
-        w.consume(4096);
-        consumed += 4096;
-    }
-    assert_eq!((*held).as_ref(), &before[..], "the shared block changed");
-    assert!(consumed > 2_900_000);
-}
-
 // ---------- stretches (a parallel analysis's reading) ----------
 
 /// The capture in memory, read at offsets, giving at most `chunk` bytes a call (0: all asked).
@@ -1219,6 +1197,114 @@ fn failing_reads_at_offsets_are_errors() {
     let (f, t, e) = frames_in_stretches(&reader, 64);
     assert!(f.is_empty() && t.is_none());
     assert!(matches!(e, Some(CaptureError::Io { .. })), "{e:?}");
+}
+
+// ---------- stream stretches (a parallel analysis's reading of compressed input and pipes) ----------
+
+/// How cutting a stream into stretches of `size` bytes ended: the frames of every stretch in
+/// order, the reader's truncation, the error, and the most records one stretch held.
+fn cut_in_stretches<R: Read + Send>(
+    reader: &mut CaptureReader<R>,
+    size: usize,
+) -> (Vec<Owned>, Option<Truncation>, Option<CaptureError>, usize) {
+    let given = reader.frames_read();
+    let mut stream = StreamStretches::new(reader, size);
+    let mut frames = Vec::new();
+    let mut most = 0;
+    for _ in 0..1_000_000 {
+        let mut records = Vec::new();
+        let cut = stream.cut(&mut records);
+        // Each stretch goes on from the frames before it.
+        assert_eq!(cut.before, given + frames.len() as u64, "size {size}");
+        for (i, meta) in records.iter().enumerate() {
+            let frame = cut.fetched.frame(meta, cut.before + 1 + i as u64);
+            frames.push(Owned::of(&frame));
+        }
+        most = most.max(records.len());
+        match cut.end {
+            None => {}
+            Some(Ending::Clean) => return (frames, reader.truncation().cloned(), None, most),
+            Some(Ending::Damaged(t)) => {
+                assert_eq!(Some(&t), reader.truncation(), "size {size}");
+                return (frames, Some(t), None, most);
+            }
+            Some(Ending::Failed(e)) => return (frames, None, Some(e), most),
+        }
+    }
+    panic!("the stream was never cut to its end");
+}
+
+#[test]
+fn stream_stretches_give_the_frames_the_reader_gives() {
+    use std::io::Write;
+    let gzip = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let plain_pcap = pcap(
+        BE,
+        0xa1b2_3c4d,
+        65535,
+        1,
+        &[(1, 0, b"abc", 3), (2, 0, b"", 0), (3, 0, b"defgh", 9)],
+    );
+    let mut captures = vec![plain_pcap.clone(), sample_pcapng(), big_record_pcap()];
+    captures.push(gzip(&sample_pcapng()));
+    captures.push(gzip(&big_record_pcap()));
+    // Cut anywhere, compressed or not: the same frames, cut short where the reader stops.
+    for len in [24 + 19 + 7, plain_pcap.len() - 1] {
+        captures.push(plain_pcap[..len].to_vec());
+    }
+    let gz = gzip(&sample_pcapng());
+    captures.push(gz[..gz.len() - 9].to_vec());
+    for capture in &captures {
+        let (whole, truncation, _) = frames_of(capture);
+        assert!(!whole.is_empty());
+        for size in [1, 5, 64, 4096, 1 << 20] {
+            let mut reader = CaptureReader::new(&capture[..]).unwrap();
+            let (f, t, e, most) = cut_in_stretches(&mut reader, size);
+            assert!(e.is_none(), "size {size}: {e:?}");
+            assert_eq!((&f, &t), (&whole, &truncation), "size {size}");
+            assert_eq!(reader.frames_read(), whole.len() as u64);
+            // A stretch of one byte holds one record, at most.
+            if size == 1 {
+                assert_eq!(most, 1);
+            }
+        }
+    }
+    // The frames the reader had given already are not given again.
+    let mut reader = CaptureReader::new(&captures[1][..]).unwrap();
+    let first = Owned::of(&reader.next_frame().unwrap().unwrap());
+    let (f, _, _, _) = cut_in_stretches(&mut reader, 16);
+    let whole = frames_of(&captures[1]).0;
+    assert_eq!(first, whole[0]);
+    assert_eq!(f, whole[1..]);
+}
+
+#[test]
+fn a_failing_stream_ends_its_stretches_with_the_error_where_the_reader_fails() {
+    let bytes = sample_pcapng();
+    let whole = frames_of(&bytes).0;
+    for fail_after in [40, 100, 150] {
+        let trickle = || Trickle {
+            data: &bytes,
+            fail_after: Some(fail_after),
+            given: 0,
+        };
+        // What one reader gives before the error.
+        let mut one = CaptureReader::new(trickle()).unwrap();
+        let mut before_error = Vec::new();
+        while let Ok(Some(f)) = one.next_frame() {
+            before_error.push(Owned::of(&f));
+        }
+        let mut reader = CaptureReader::new(trickle()).unwrap();
+        let (f, t, e, _) = cut_in_stretches(&mut reader, 64);
+        assert!(matches!(e, Some(CaptureError::Io { .. })), "{e:?}");
+        assert!(t.is_none());
+        assert_eq!(f, before_error, "failing after {fail_after} bytes");
+        assert!(f.len() < whole.len());
+    }
 }
 
 // ---------- decryption secrets ----------

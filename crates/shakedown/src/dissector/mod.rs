@@ -8,8 +8,10 @@
 //! ([`crate::VerdictOrder::AsDecided`]). Time comes only from the frames and from the caller.
 //!
 //! Inside, three parts that a parallel analysis ([`crate::analyze_parallel`]) runs on different
-//! threads: the [`intake`] counts and decodes frames and says when idle connections are looked for;
-//! a [`shard`] tracks connections and judges them; [`order`] puts the verdicts out in order.
+//! threads: the [`intake`] counts and decodes frames and says when idle connections are looked for
+//! (in parallel: its clock runs where the records are walked, in capture order, and every thread
+//! decodes); a [`shard`] tracks connections and judges them (one per thread); [`order`] puts the
+//! verdicts out in order (on the calling thread).
 
 mod connection;
 pub(crate) mod intake;

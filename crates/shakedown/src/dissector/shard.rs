@@ -2,7 +2,8 @@
 //! connections, idle expiry, port reuse and the live-connection cap.
 //!
 //! A single-threaded [`Dissector`](super::Dissector) owns one shard that sees every connection; a
-//! parallel analysis gives each worker a shard and sends it the connections whose key hashes to it.
+//! parallel analysis gives each of its threads a shard and sends it the connections whose key
+//! hashes to it.
 //! A shard reports what happened as [`Stamped`] events: the frame they happened at, so that the
 //! events of every shard can be put back in capture order ([`super::order::Order`]).
 
