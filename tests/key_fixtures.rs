@@ -471,3 +471,129 @@ fn decrypted_steps_are_flagged() {
         }
     }
 }
+
+/// TLS 1.3 KeyUpdate (OpenSSL's `K`: the client updates and asks the server to, RFC 8446 §4.6.3):
+/// each side's records after its KeyUpdate open with its next traffic secret (§7.2). Both
+/// KeyUpdates show as decrypted steps, every application record TShark decrypted after them is
+/// read, the close_notify alerts at the end are TShark's, and nothing else of the verdict changes.
+#[test]
+fn key_update_moves_each_side_to_its_next_secret() {
+    let file = "keys/openssl-tls13-key-update.pcap";
+    let path = fixtures().join(file);
+    let facts = decrypted_facts(file);
+    let v = analyze(&path, Some(keys_of(file)));
+    let tls = v.tls.as_ref().expect("TLS");
+    assert_eq!(tls.decryption, Some(Decryption::Ok));
+
+    // TShark's KeyUpdates, by frame and sender, are decrypted steps named KeyUpdate.
+    let updates: Vec<(u64, String)> = facts["handshake"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["type"] == "key_update")
+        .map(|h| {
+            (
+                h["frame"].as_u64().unwrap_or(0),
+                h["side"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    let ours: Vec<(u64, String)> = v
+        .timeline
+        .iter()
+        .filter(|e| e.step.to_string() == "KeyUpdate")
+        .inspect(|e| assert!(e.decrypted, "KeyUpdate at {}", e.at.frame))
+        .map(|e| (e.at.frame, e.from.to_string()))
+        .collect();
+    assert_eq!(ours, updates);
+
+    // The application records each side sent after its KeyUpdate are read, as TShark read them
+    // (consecutive records of a side fold into one step: its first frame, and their count).
+    let after_update = |side: Side| {
+        let update = updates
+            .iter()
+            .find(|(_, s)| *s == side.to_string())
+            .map(|(f, _)| *f)
+            .unwrap_or(u64::MAX);
+        let records: Vec<u64> = facts["frames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["side"] == side.to_string() && f["frame"].as_u64() > Some(update))
+            .flat_map(|f| {
+                let frame = f["frame"].as_u64().unwrap_or(0);
+                f["app_data"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(move |_| frame)
+            })
+            .collect();
+        (update, records)
+    };
+    for side in [Side::Client, Side::Server] {
+        let (update, want) = after_update(side);
+        assert!(
+            !want.is_empty(),
+            "{side}: no application data after its KeyUpdate"
+        );
+        let read: Vec<(u64, u64)> = v
+            .timeline
+            .iter()
+            .filter(|e| e.decrypted && e.from == side && e.at.frame > update)
+            .filter(|e| matches!(e.step, Step::ApplicationData { .. }))
+            .map(|e| (e.at.frame, e.count))
+            .collect();
+        assert_eq!(read.first().map(|r| r.0), want.first().copied(), "{side}");
+        assert_eq!(
+            read.iter().map(|r| r.1).sum::<u64>(),
+            want.len() as u64,
+            "{side}: {read:?}, TShark {want:?}"
+        );
+    }
+
+    // Both close_notify alerts, sent under the updated keys, are read.
+    let alerts: Vec<(u64, String, String)> = v
+        .alerts
+        .iter()
+        .filter(|a| a.decrypted)
+        .map(|a| {
+            (
+                a.at.frame,
+                a.from.to_string(),
+                a.alert
+                    .description
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let tshark: Vec<(u64, String, String)> = facts["alerts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["frame"].as_u64().unwrap_or(0),
+                a["side"].as_str().unwrap_or("").to_string(),
+                a["description"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(alerts, tshark);
+    assert_eq!(alerts.len(), 2);
+
+    // The verdict is the one without keys.
+    let without = analyze(&path, None);
+    assert_eq!(
+        (v.outcome, v.stage, v.cause.code, v.closed_by),
+        (
+            without.outcome,
+            without.stage,
+            without.cause.code,
+            without.closed_by
+        )
+    );
+    assert_eq!(tls.version, without.tls.as_ref().and_then(|t| t.version));
+}

@@ -591,6 +591,7 @@ pub(crate) mod hs {
     pub const CLIENT_KEY_EXCHANGE: u8 = 16;
     pub const FINISHED: u8 = 20;
     pub const CERTIFICATE_STATUS: u8 = 22;
+    pub const KEY_UPDATE: u8 = 24;
 
     /// The RFC's name of a handshake message type.
     pub fn name(msg_type: u8) -> Option<&'static str> {
@@ -608,7 +609,7 @@ pub(crate) mod hs {
             CLIENT_KEY_EXCHANGE => "ClientKeyExchange",
             FINISHED => "Finished",
             CERTIFICATE_STATUS => "CertificateStatus",
-            24 => "KeyUpdate",
+            KEY_UPDATE => "KeyUpdate",
             _ => return None,
         })
     }

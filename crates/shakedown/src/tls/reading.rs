@@ -5,7 +5,8 @@
 //! side's ChangeCipherSpec ([`crate::decrypt::record::Tls12Decryptor`]). Handshake messages go to the
 //! same parsers as plaintext ones (EncryptedExtensions, CertificateRequest, Certificate, Finished, ...),
 //! alerts come out with their real level and description. After a side's Finished a few more records
-//! are read (TLS 1.3: with its application keys), never the bulk. Without keys nothing here runs.
+//! are read (TLS 1.3: with its application keys, moved on by each KeyUpdate it sends), never the
+//! bulk. Without keys nothing here runs.
 
 use super::TlsEvent;
 use super::codes::{AlertDescription, AlertLevel, CipherSuite, TlsVersion, content, hs};
@@ -295,12 +296,14 @@ impl Reading {
             return true;
         };
         let mut finished = false;
+        let mut key_update = false;
         match plain.content_type {
             content::HANDSHAKE => {
                 let record_version = version;
                 reader.defrag.push(&plain.data, |m| match m {
                     Message::Complete { msg_type, body } => {
                         finished |= msg_type == hs::FINISHED;
+                        key_update |= msg_type == hs::KEY_UPDATE;
                         let event = handshake_event(side, msg_type, body, record_version, neg);
                         out.push(TlsEvent::Decrypted(Box::new(event)));
                     }
@@ -349,6 +352,16 @@ impl Reading {
                         reader.defrag.reset();
                     }
                     None => self.sides[side] = None,
+                }
+            }
+        } else if key_update && reader.application {
+            // TLS 1.3: the sender's next traffic secret from its next record on (RFC 8446 §7.2; a
+            // KeyUpdate ends its record, §5.1). Should it not derive, the side is no longer read,
+            // as after a loss: the keys were right up to here.
+            if let Opener::Tls13 { decryptor, .. } = &mut reader.opener {
+                match decryptor.key_update() {
+                    Ok(()) => reader.defrag.reset(),
+                    Err(_) => self.sides[side] = None,
                 }
             }
         }

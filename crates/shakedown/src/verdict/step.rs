@@ -152,7 +152,8 @@ pub enum Step {
     CertificateStatus,
     /// A plaintext EncryptedExtensions.
     EncryptedExtensions,
-    /// Another plaintext handshake message, by type.
+    /// Another handshake message (HelloRequest, or a KeyUpdate read with a key log, ...), by type;
+    /// shown by its RFC name when it has one.
     OtherHandshake(u8),
     /// A handshake message of which the capture lacks bytes (cut by the snap length, or lost):
     /// its type is known, its content is not.
@@ -298,7 +299,10 @@ impl fmt::Display for Step {
             Step::NewSessionTicket => f.write_str("NewSessionTicket"),
             Step::CertificateStatus => f.write_str("CertificateStatus"),
             Step::EncryptedExtensions => f.write_str("EncryptedExtensions"),
-            Step::OtherHandshake(t) => write!(f, "handshake message type {t}"),
+            Step::OtherHandshake(t) => match crate::tls::hs::name(*t) {
+                Some(name) => f.write_str(name),
+                None => write!(f, "handshake message type {t}"),
+            },
             Step::HandshakeCut { msg_type } => match crate::tls::hs::name(*msg_type) {
                 Some(name) => write!(f, "{name} (not captured whole)"),
                 None => write!(f, "handshake message type {msg_type} (not captured whole)"),
