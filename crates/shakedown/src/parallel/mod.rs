@@ -25,7 +25,7 @@
 //! connections are looked for, at the same frame as a single thread would. Shards stamp what
 //! happens with the frame it happened at; the calling thread takes those events in frame order
 //! ([`merge`]), so connection numbers, the order of verdicts and the verdicts themselves are those
-//! of [`analyze()`]. Verdicts held back for that order and ready at once (when the connection they
+//! of [`analyze()`](crate::analyze()). Verdicts held back for that order and ready at once (when the connection they
 //! waited for ends) go to the sink in one call, [`Sink::verdicts`], so it can work on them in
 //! parallel.
 //!
@@ -40,7 +40,7 @@
 //! Protocol events ([`Config::protocol_events`]) are only given by the single-threaded path.
 //!
 //! Reading a stream in stretches waits for each stretch's bytes; to see each frame as it arrives
-//! (a live capture, a slow pipe), use [`analyze()`] or a [`crate::Dissector`], which read one
+//! (a live capture, a slow pipe), use [`analyze()`](crate::analyze()) or a [`crate::Dissector`], which read one
 //! record at a time.
 
 use std::io::Read;
@@ -66,21 +66,21 @@ const FILE_STRETCH_BYTES: usize = 1 << 18;
 /// anyway (the one that read them), and every stretch handed over may wake a thread.
 const STREAM_STRETCH_BYTES: usize = 1 << 20;
 
-/// Like [`analyze()`], with the work shared among `workers` threads (at most [`MAX_WORKERS`]), the
+/// Like [`analyze()`](crate::analyze()), with the work shared among `workers` threads (at most [`MAX_WORKERS`]), the
 /// calling one among them: each reads and decodes stretches of the capture and tracks the
 /// connections whose addresses and ports hash to it (the same both ways); the sink is called on
 /// the calling thread. An uncompressed pcap or pcapng capture that `reader` can read at any offset
 /// (see [`CaptureReader::with_read_at`]; [`crate::capture::open`] and
 /// [`CaptureReader::from_shared`] make such readers) is read there by all the threads at once; any
 /// other (compressed, standard input) is read from `reader` by one thread at a time. The verdicts,
-/// their numbers and their order are those [`analyze()`] gives, every time, and so is the
+/// their numbers and their order are those [`analyze()`](crate::analyze()) gives, every time, and so is the
 /// [`Summary`] but for [`Summary::peak_buffered`] (the sum of the shards' peaks). Afterwards
 /// `reader` gives no more frames.
 ///
 /// The caps that bound memory, [`Config::max_connections`] and [`Config::max_total_buffer`], are
 /// split evenly among the threads: when a capture hits them, which connections are evicted or stop
-/// being buffered can differ from [`analyze()`] (the summary counts it). With `workers` ≤ 1, or with
-/// [`Config::protocol_events`], this is [`analyze()`].
+/// being buffered can differ from [`analyze()`](crate::analyze()) (the summary counts it). With `workers` ≤ 1, or with
+/// [`Config::protocol_events`], this is [`analyze()`](crate::analyze()).
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -114,7 +114,8 @@ pub fn analyze_parallel<R: Read + Send, S: Sink>(
 
 /// [`analyze_parallel`] taking stretches of at most `stretch_bytes` (for tests of the stretch
 /// boundaries).
-#[doc(hidden)]
+// Reached only with the `unstable` feature (tests and the fuzz harness).
+#[cfg_attr(not(feature = "unstable"), allow(dead_code))]
 pub fn analyze_parallel_in_stretches<R: Read + Send, S: Sink>(
     reader: &mut CaptureReader<R>,
     config: &Config,

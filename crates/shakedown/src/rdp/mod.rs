@@ -6,7 +6,7 @@
 //! (`parse_connection_request`) and the server's Connection Confirm (`parse_connection_confirm`).
 //! When the server selects anything but Standard RDP Security ([`Protocols::is_external_security`]),
 //! the next bytes on both sides are a TLS handshake, handed to `tls`. With CredSSP (NLA) selected and
-//! key logs to decrypt with, the decrypted application data is cut into messages by [`nla`] and read
+//! key logs to decrypt with, the decrypted application data is cut into messages by `nla` and read
 //! by [`credssp`] (MS-CSSP TSRequest, NTSTATUS errorCode, the Early User Authorization Result PDU of
 //! MS-RDPBCGR 2.2.10.2).
 //!
