@@ -63,7 +63,8 @@ impl SideStream {
 
 /// The CredSSP exchange of one connection, fed each side's decrypted application data in order.
 ///
-/// ```
+#[cfg_attr(feature = "unstable", doc = " ```")]
+#[cfg_attr(not(feature = "unstable"), doc = " ```ignore")]
 /// use shakedown::Side;
 /// use shakedown::rdp::nla::{NlaEvent, NlaReader};
 /// let mut nla = NlaReader::new(false);
