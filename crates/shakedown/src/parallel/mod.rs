@@ -101,15 +101,13 @@ pub fn analyze_parallel<R: Read + Send, S: Sink>(
     workers: usize,
     sink: &mut S,
 ) -> Result<Summary, AnalyzeError<S::Error>> {
-    let mut feed = Feed::new(sink);
-    let result = in_stretches(
+    fed(
         reader,
         config,
         workers,
         (FILE_STRETCH_BYTES, STREAM_STRETCH_BYTES),
-        &mut feed,
-    );
-    feed.finish(result)
+        sink,
+    )
 }
 
 /// [`analyze_parallel`] taking stretches of at most `stretch_bytes` (for tests of the stretch
@@ -123,14 +121,25 @@ pub fn analyze_parallel_in_stretches<R: Read + Send, S: Sink>(
     stretch_bytes: usize,
     sink: &mut S,
 ) -> Result<Summary, AnalyzeError<S::Error>> {
-    let mut feed = Feed::new(sink);
-    let result = in_stretches(
+    fed(
         reader,
         config,
         workers,
         (stretch_bytes, stretch_bytes),
-        &mut feed,
-    );
+        sink,
+    )
+}
+
+/// [`in_stretches`] with the sink's error kept aside and given back typed.
+fn fed<R: Read + Send, S: Sink>(
+    reader: &mut CaptureReader<R>,
+    config: &Config,
+    workers: usize,
+    sizes: (usize, usize),
+    sink: &mut S,
+) -> Result<Summary, AnalyzeError<S::Error>> {
+    let mut feed = Feed::new(sink);
+    let result = in_stretches(reader, config, workers, sizes, &mut feed);
     feed.finish(result)
 }
 
