@@ -14,19 +14,9 @@ cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-${CARGO_TARGET_DIR:-target}/release/shakedown}")"
 N="${2:-20}"
 NS="sdlat$$"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
-  -subj /CN=latency.test -days 2 2>/dev/null
+CN=latency.test
+# shellcheck source=scripts/live-netns.sh
+source scripts/live-netns.sh
 
 # Each line of shakedown's output with the wall-clock time it was read.
 cat > "$WORK/stamp.py" <<'PY'

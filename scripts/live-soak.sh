@@ -13,19 +13,9 @@ cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-${CARGO_TARGET_DIR:-target}/release/shakedown}")"
 SECONDS_TO_RUN="${2:-180}"
 NS="sdsoak$$"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
-  -subj /CN=soak.test -days 2 2>/dev/null
+CN=soak.test
+# shellcheck source=scripts/live-netns.sh
+source scripts/live-netns.sh
 ip netns exec "$NS" "$BIN" live -i lo --json --save-failures "$WORK/saved" \
   --save-failures-max-files 200 'tcp port 4433' >/dev/null 2>"$WORK/err" &
 LIVE_PID=$!
