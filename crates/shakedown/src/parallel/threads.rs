@@ -585,6 +585,10 @@ impl<'c, 'a> Worker<'c, 'a> {
         self.records = records;
         self.expiries = expiries;
         let through = before + self.records.len() as u64;
+        // The stretch was written on the cutting thread's core: read it front to back first, so
+        // that it comes over in one stream the CPU prefetches rather than one cache miss per
+        // frame (on a 1 GB gzip capture at -j2, decoding then took 0.03 s instead of 0.17).
+        fetched.read_through();
         self.decode(k, &fetched, before);
         for batch in &mut self.batches {
             batch.through = through;
