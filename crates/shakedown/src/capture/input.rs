@@ -11,6 +11,7 @@
 //! fails.
 
 use std::io::{self, Chain, Cursor, Read};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
@@ -21,6 +22,10 @@ use super::Compression;
 /// enough to stay in a core's L2 cache, where the kernel's copy leaves it for the parser to read
 /// (measured: 1 MiB was slower on one thread).
 pub(crate) const INITIAL_WINDOW: usize = 1 << 18;
+
+/// Retired blocks kept for reuse, at most (see [`Window::retire_blocks`]): as many as a parallel
+/// analysis has in flight.
+const MAX_SPARE_BLOCKS: usize = 48;
 
 /// Wraps the caller's input, counting the bytes it gives and remembering whether it (rather than a
 /// decompressor above it) failed, so errors can be classified as I/O or as a damaged stream.
@@ -137,9 +142,22 @@ pub type SharedBytes = std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// Bytes before `start` stay valid until the next [`Window::fill`], which is what lets a returned
 /// frame borrow its record after the record was consumed. Over [`SharedBytes`] the window is the
 /// whole capture from the start and never moves.
+///
+/// For a parallel analysis cutting the stream into stretches ([`Window::retire_blocks`]), the
+/// consumed bytes stay where they are for as long as anybody holds them: where the window would
+/// move the unconsumed bytes to the front of its block, it moves them to the front of another
+/// block of the same size instead (so the reads that follow are the same) and gives up the old
+/// block whole.
 pub(crate) struct Window {
-    buf: Vec<u8>,
+    /// Held by nobody else until it is retired.
+    buf: Arc<Vec<u8>>,
     shared: Option<SharedBytes>,
+    /// Whether blocks are retired rather than compacted in place.
+    retiring: bool,
+    /// Blocks retired and not yet taken ([`Window::take_retired`]), oldest first.
+    retired: Vec<Arc<Vec<u8>>>,
+    /// Retired blocks, to reuse once nobody else holds them.
+    spare: Vec<Arc<Vec<u8>>>,
     start: usize,
     end: usize,
     eof: bool,
@@ -154,8 +172,11 @@ impl Window {
             head.copy_from_slice(prefix);
         }
         Window {
-            buf,
+            buf: Arc::new(buf),
             shared: None,
+            retiring: false,
+            retired: Vec::new(),
+            spare: Vec::new(),
             start: 0,
             end: prefix.len(),
             eof: false,
@@ -167,8 +188,11 @@ impl Window {
     pub(crate) fn shared(bytes: SharedBytes) -> Self {
         let end = (*bytes).as_ref().len();
         Window {
-            buf: Vec::new(),
+            buf: Arc::new(Vec::new()),
             shared: Some(bytes),
+            retiring: false,
+            retired: Vec::new(),
+            spare: Vec::new(),
             start: 0,
             end,
             eof: true,
@@ -186,6 +210,46 @@ impl Window {
             Some(b) => (**b).as_ref(),
             None => &self.buf,
         }
+    }
+
+    /// From now on, gives up blocks whole instead of compacting them (see the type's docs).
+    pub(crate) fn retire_blocks(&mut self) {
+        self.retiring = true;
+    }
+
+    /// The oldest block given up and not yet taken: it is not written again.
+    pub(crate) fn take_retired(&mut self) -> Option<SharedBytes> {
+        (!self.retired.is_empty()).then(|| self.retired.remove(0) as SharedBytes)
+    }
+
+    /// The current block, shared: a later [`Window::fill`] would write to a copy of it.
+    pub(crate) fn share_block(&self) -> SharedBytes {
+        match &self.shared {
+            Some(bytes) => Arc::clone(bytes),
+            None => Arc::clone(&self.buf) as SharedBytes,
+        }
+    }
+
+    /// Moves the unconsumed bytes to the front of another block of the same size (a retired one
+    /// nobody holds any more, when there is one) and retires the current block.
+    fn retire(&mut self) {
+        let len = self.buf.len();
+        let fresh = match self.spare.iter().rposition(|b| Arc::strong_count(b) == 1) {
+            Some(i) => self.spare.swap_remove(i),
+            None => Arc::new(Vec::new()),
+        };
+        let old = std::mem::replace(&mut self.buf, fresh);
+        let buf = Arc::make_mut(&mut self.buf);
+        buf.resize(len, 0);
+        let live = old.get(self.start..self.end).unwrap_or(&[]);
+        if let Some(to) = buf.get_mut(..live.len()) {
+            to.copy_from_slice(live);
+        }
+        // A block grown for a record far bigger than usual is not kept.
+        if self.spare.len() < MAX_SPARE_BLOCKS && old.capacity() <= 4 * INITIAL_WINDOW {
+            self.spare.push(Arc::clone(&old));
+        }
+        self.retired.push(old);
     }
 
     /// The unconsumed bytes.
@@ -243,15 +307,20 @@ impl Window {
             return Ok(false);
         }
         let (start, end) = (self.start, self.end);
-        let buf = &mut self.buf;
         // Compact when the record would not fit behind `start`, or the free tail is so small that
         // reads would be tiny (many syscalls).
-        let tail_free = buf.len() - end;
-        if start + n > buf.len() || tail_free < buf.len() / 4 {
-            buf.copy_within(start..end, 0);
+        let len = self.buf.len();
+        if start + n > len || len - end < len / 4 {
+            if self.retiring && start > 0 {
+                self.retire();
+            } else {
+                Arc::make_mut(&mut self.buf).copy_within(start..end, 0);
+            }
             self.end -= start;
             self.start = 0;
         }
+        // Nobody else holds the current block: this does not copy it.
+        let buf = Arc::make_mut(&mut self.buf);
         while self.end - self.start < n {
             if self.eof {
                 return Ok(false);

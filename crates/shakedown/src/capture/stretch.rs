@@ -414,6 +414,14 @@ impl Fetched {
         }
     }
 
+    /// Reads every cache line of the stretch's bytes once, front to back (the CPU prefetches such a
+    /// read, where frames read one by one would each wait for their line).
+    pub(crate) fn read_through(&self) {
+        const CACHE_LINE: usize = 64;
+        let lines = self.bytes().iter().step_by(CACHE_LINE);
+        std::hint::black_box(lines.fold(0u8, |x, b| x ^ b));
+    }
+
     /// The bytes frames borrow, to share with other threads (the buffer, once shared, is not
     /// written again), and where they are in memory (address, length).
     pub(crate) fn share(&self) -> (SharedBytes, (usize, usize)) {

@@ -1212,14 +1212,22 @@ fn cut_in_stretches<R: Read + Send>(
     let mut frames = Vec::new();
     let mut most = 0;
     for _ in 0..1_000_000 {
-        let mut records = Vec::new();
-        let cut = stream.cut(&mut records);
+        let cut = stream.cut();
+        let records = &cut.records;
         // Each stretch goes on from the frames before it.
         assert_eq!(cut.before, given + frames.len() as u64, "size {size}");
-        for (i, meta) in records.iter().enumerate() {
-            let frame = cut.fetched.frame(meta, cut.before + 1 + i as u64);
+        let block_of = cut
+            .blocks
+            .iter()
+            .flat_map(|(fetched, n)| std::iter::repeat_n(fetched, *n));
+        for (i, (meta, fetched)) in records.iter().zip(block_of).enumerate() {
+            let frame = fetched.frame(meta, cut.before + 1 + i as u64);
             frames.push(Owned::of(&frame));
         }
+        assert_eq!(
+            cut.blocks.iter().map(|(_, n)| n).sum::<usize>(),
+            records.len()
+        );
         most = most.max(records.len());
         match cut.end {
             None => {}

@@ -28,8 +28,8 @@ pub(super) struct CutStretch {
     pub(super) k: u64,
     /// Frames before its first record.
     pub(super) before: u64,
-    /// The bytes its records lie in.
-    pub(super) fetched: Fetched,
+    /// The blocks its records lie in, in order, each with how many of the records lie in it.
+    pub(super) blocks: Vec<(Fetched, usize)>,
     pub(super) records: Vec<FrameMeta>,
     /// After which records (index in the stretch) idle connections are looked for, and the time.
     pub(super) expiries: Vec<(usize, i64)>,
@@ -119,8 +119,8 @@ pub(super) fn cut(crew: &Crew<'_>, cuts: &Cuts, mut stream: StreamStretches<'_>)
     let mut clock = Clock::default();
     let mut headers = Summary::default();
     for k in 0.. {
-        let mut records = Vec::new();
-        let cut = stream.cut(&mut records);
+        let cut = stream.cut();
+        let records = cut.records;
         let mut expiries = Vec::new();
         for (i, meta) in records.iter().enumerate() {
             tick(
@@ -139,7 +139,7 @@ pub(super) fn cut(crew: &Crew<'_>, cuts: &Cuts, mut stream: StreamStretches<'_>)
         let stretch = CutStretch {
             k,
             before: cut.before,
-            fetched: cut.fetched,
+            blocks: cut.blocks,
             records,
             expiries,
         };

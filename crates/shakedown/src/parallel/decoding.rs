@@ -21,8 +21,8 @@ pub(super) struct Stretch<'s> {
     pub(super) k: u64,
     /// Frames before its first record.
     pub(super) before: u64,
-    /// The bytes its records lie in.
-    pub(super) fetched: &'s Fetched,
+    /// The blocks its records lie in, in order, each with how many of the records lie in it.
+    pub(super) blocks: &'s [(Fetched, usize)],
     pub(super) records: &'s [FrameMeta],
     /// After which records (index in the stretch) idle connections are looked for, and the time.
     pub(super) expiries: &'s [(usize, i64)],
@@ -113,22 +113,32 @@ impl Stretch<'_> {
         let Stretch {
             k,
             before,
-            fetched,
+            blocks,
             records,
             expiries,
         } = *self;
-        let (block, span) = fetched.share();
+        // Each block's bytes, shared with the batches, and where they are in memory.
+        let shares: Vec<(SharedBytes, (usize, usize))> =
+            blocks.iter().map(|(fetched, _)| fetched.share()).collect();
+        // Which block each record lies in.
+        let block_of = || {
+            blocks
+                .iter()
+                .enumerate()
+                .flat_map(|(b, &(_, n))| std::iter::repeat_n(b, n))
+        };
         let mut placing = Placing {
             batches,
             counts,
-            whole: (*block).as_ref(),
-            block: (&block, span),
             expiries: expiries.iter().copied().peekable(),
         };
         let mut fragment_at = None;
         // The latest time of the frames decoded without the defragmenter.
         let mut latest = i64::MIN;
-        for (i, meta) in records.iter().enumerate() {
+        for (i, (meta, b)) in records.iter().zip(block_of()).enumerate() {
+            let (Some((fetched, _)), Some((share, span))) = (blocks.get(b), shares.get(b)) else {
+                continue;
+            };
             let frame = fetched.frame(meta, before + 1 + i as u64);
             let mut fragment = false;
             let decoded = Decoder::decode_unfragmented(&frame, &mut fragment);
@@ -137,7 +147,7 @@ impl Stretch<'_> {
                 break;
             }
             latest = latest.max(frame.ts.as_nanos());
-            placing.place(i, &frame, &decoded);
+            placing.place(i, &frame, &decoded, (share, *span));
         }
         let Some(first) = fragment_at else {
             fragments.decoded(&mut lock(&fragments.fragments), k, latest);
@@ -151,9 +161,12 @@ impl Stretch<'_> {
         let unseen = std::mem::replace(&mut turn.unseen, i64::MIN).max(latest);
         let decoder = &mut turn.decoder;
         decoder.expire_fragments(unseen);
-        for (i, meta) in records.iter().enumerate().skip(first) {
+        for (i, (meta, b)) in records.iter().zip(block_of()).enumerate().skip(first) {
+            let (Some((fetched, _)), Some((share, span))) = (blocks.get(b), shares.get(b)) else {
+                continue;
+            };
             let frame = fetched.frame(meta, before + 1 + i as u64);
-            placing.place(i, &frame, &decoder.decode(&frame));
+            placing.place(i, &frame, &decoder.decode(&frame), (share, *span));
         }
         // The defragmenter saw every frame from the first fragment on.
         fragments.decoded(&mut turn, k, i64::MIN);
@@ -166,17 +179,21 @@ impl Stretch<'_> {
 struct Placing<'p, E: Iterator<Item = (usize, i64)>> {
     batches: &'p mut [Batch],
     counts: &'p mut Summary,
-    /// The stretch's bytes, shared, and where they are in memory.
-    whole: &'p [u8],
-    block: (&'p SharedBytes, (usize, usize)),
     /// After which records (index in the stretch) idle connections are looked for, and the time.
     expiries: std::iter::Peekable<E>,
 }
 
 impl<E: Iterator<Item = (usize, i64)>> Placing<'_, E> {
     /// Places what decoding record `i` of the stretch, `frame`, gave (by reference: see
-    /// [`Decoder::decode_unfragmented`]).
-    fn place(&mut self, i: usize, frame: &Frame<'_>, decoded: &Decoded<'_>) {
+    /// [`Decoder::decode_unfragmented`]); the frame lies in `block` (shared, and where it is in
+    /// memory).
+    fn place(
+        &mut self,
+        i: usize,
+        frame: &Frame<'_>,
+        decoded: &Decoded<'_>,
+        block: (&SharedBytes, (usize, usize)),
+    ) {
         let at = Mark {
             frame: frame.index,
             ts: frame.ts,
@@ -186,7 +203,7 @@ impl<E: Iterator<Item = (usize, i64)>> Placing<'_, E> {
                 let (key, from_lo) = FlowKey::of_sent(seg);
                 let w = share_of(key.spread(), self.batches.len());
                 if let Some(batch) = self.batches.get_mut(w) {
-                    batch.push(key, from_lo, seg, at, self.whole, self.block);
+                    batch.push(key, from_lo, seg, at, (**block.0).as_ref(), block);
                 }
                 None
             }

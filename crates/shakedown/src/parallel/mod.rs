@@ -1,22 +1,23 @@
 //! One capture on several threads, with the same output as one thread.
 //!
 //! One scheme for every capture: each of the threads, the calling one among them, takes stretches
-//! of the capture (whole records, one after the other), decodes them and tracks one shard of the
+//! of the capture (whole records, in capture order), decodes them and tracks one shard of the
 //! connections (see [`threads`]). Where the stretches come from depends on the capture:
 //!
 //! - **An uncompressed pcap or pcapng file that can be read at any offset** (a file from
 //!   [`crate::capture::open`], bytes in memory, a [`crate::capture::ReadAt`]): each thread reads
 //!   the stretches it takes at their offsets (reading, the most expensive part of a pass over a big
-//!   capture, is shared too), and in turn walks their record headers.
-//! - **Anything else** (gzip or zstd, standard input, a pipe): the threads take turns reading the
-//!   stream, each cutting the next stretch of whole records from it (one thread at a time, in the
-//!   capture reader's own blocks, shared rather than copied), then decode and track as for a file.
+//!   capture, is shared too), and in turn walks their record headers ([`walks`]).
+//! - **Anything else** (gzip or zstd, standard input, a pipe): one more thread reads the stream
+//!   with the capture reader and cuts it into stretches of whole records, walked, which stay in the
+//!   reader's own blocks (shared rather than copied); the threads take them as they are free
+//!   ([`cutter`]) and decode and track them as a file's.
 //!
 //! ```text
-//! every thread (N)                                            the calling thread, also
-//! take stretch k: its records (in turn) ── decode ──► shard: connections, TLS, RDP, verdicts
-//!                                                     stamped with frames ──► order: first-packet
-//!                                                                     order, renumbering, the Sink
+//! (a stream: the cutting thread) read, cut, walk ──► stretches
+//! every thread (N): take stretch k (a file's: read it, walk it in turn) ── decode ──► shards:
+//!   connections, TLS, RDP, verdicts stamped with frames ──► (the calling thread, also) order:
+//!   first-packet order, renumbering, the Sink
 //! ```
 //!
 //! A connection's shard is chosen by a hash of its key, the same both ways, and every segment of a
@@ -62,9 +63,13 @@ pub const MAX_WORKERS: usize = 256;
 /// stretch is still in the core's cache when its frames are parsed (measured on a 1 GB capture,
 /// two threads: 256 KiB beat 128 KiB, 512 KiB, 1 MiB and 2 MiB).
 const FILE_STRETCH_BYTES: usize = 1 << 18;
-/// Bytes of a stream (compressed, a pipe) in one stretch: its bytes come from another core's cache
-/// anyway (the one that read them), and every stretch handed over may wake a thread.
-const STREAM_STRETCH_BYTES: usize = 1 << 20;
+/// Bytes of a stream (compressed, a pipe) in one stretch, about (it holds the records of whole
+/// blocks of the reader's window, or fewer): its bytes come from another core's cache anyway (the
+/// one that read them), and every stretch handed over may wake a thread; 512 KiB still fits a
+/// core's L2 cache when it is read through before decoding, and keeps what is in flight (4
+/// stretches waiting, a few being decoded and tracked) small: a 1 GB capture at -j2 peaked at
+/// 69-74 MiB of RSS piped, 70-71 gzip'd (the reader-thread scheme this replaced: 63-68, 66-67).
+const STREAM_STRETCH_BYTES: usize = 1 << 19;
 
 /// Like [`analyze()`](crate::analyze()), with the work shared among `workers` threads (at most [`MAX_WORKERS`]), the
 /// calling one among them: each reads and decodes stretches of the capture and tracks the
