@@ -20,15 +20,16 @@ pub mod limits;
 #[cfg(feature = "live")]
 mod live;
 mod parallel_json;
+mod piped;
 mod pool;
 mod progress;
 mod report;
 pub mod save;
-#[cfg(feature = "live")]
 mod status;
 mod stream;
 mod summary;
 mod text;
+mod watch;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -86,10 +87,17 @@ pub struct Args {
     pub jobs: Option<u16>,
     /// Write each verdict the moment its connection is judged (as decided) instead of in the order
     /// of first packets: JSON lines flushed one by one, or each failure's block then the summary
-    /// line (no table). First-packet order, the default, is for files; as-decided is for live
-    /// capture (`shakedown live`, always) and standard input fed by a running capture. One thread.
-    #[arg(long)]
+    /// line (no table). First-packet order is for files; as-decided is for captures still being
+    /// written: `shakedown live` always, and input that is not a regular file (`-` from a pipe, a
+    /// named pipe) by default, where the wall clock also tells the time while the input is idle.
+    /// One thread.
+    #[arg(long, conflicts_with = "no_stream")]
     pub stream: bool,
+    /// Read piped input (`-` from a pipe, a named pipe) like a file: verdicts in first-packet
+    /// order, the text report with its table at the end, on several threads. (`--parquet` does
+    /// this by itself: its file is written from whole captures.)
+    #[arg(long)]
+    pub no_stream: bool,
     /// Keep only the failures: `--save-failures DIR` and its caps.
     #[command(flatten)]
     pub save: save::SaveOptions,
@@ -107,7 +115,7 @@ const EXAMPLES: &str = "Examples:
   shakedown --all rdp.pcap.gz              every connection in detail
   shakedown --json *.pcap | jq .cause      JSON Lines, one record per connection
   shakedown --parquet conns.parquet *.pcap the same records as a Parquet file (DuckDB, Spark)
-  tcpdump -w - port 3389 | shakedown -     read standard input
+  tcpdump -U -w - port 3389 | shakedown -  a running capture: each verdict as it is decided
   shakedown --failed --port 3389 cap.pcap  only failed connections on port 3389
   shakedown --host 10.1.0.0/16 --cause no_shared_cipher --json cap.pcap
   shakedown --color always cap.pcap | less -R
@@ -125,10 +133,15 @@ Subcommands:
   shakedown manpage > shakedown.1                           the man page (roff)
 (`shakedown SUBCOMMAND --help` for more; a capture named like a subcommand can be given as ./NAME.)
 
-Verdicts come in the order of the connections' first packets, which suits files; --stream (and
-`shakedown live`) writes each as soon as its connection is judged, which suits a capture that is
-still running (standard input from `tcpdump -U -w -`). --save-failures DIR writes each failed or
-incomplete connection's packets to its own pcapng file in DIR as it is judged.
+Verdicts come in the order of the connections' first packets, which suits files. A capture that is
+still being written (standard input from a pipe such as `tcpdump -U -w -`, a named pipe) streams
+instead, as --stream does for a file and `shakedown live` always: each verdict is written (and
+flushed) as soon as its connection is judged, and while no packet comes the wall clock tells the
+time, so a closed connection is judged 2 s after its last packet without waiting for more; Ctrl-C
+or SIGTERM ends the reading, judges the open connections (incomplete) and writes the summary, with
+the exit status below. --no-stream reads piped input like a file (so does --parquet).
+--save-failures DIR writes each failed or incomplete connection's packets to its own pcapng file in
+DIR as it is judged.
 
 On a terminal the report fits its width (COLUMNS, else the terminal's); --wide keeps whole lines.
 The records (--json, --summary-json, --parquet, summary --json) are described in docs/SCHEMA.md.
@@ -344,6 +357,10 @@ fn analyze_captures(
     let jobs = jobs_or_cores(args.jobs);
     // Streaming and saving failures read each capture on one thread, frame by frame.
     let one_by_one = args.stream || saver.is_some();
+    // Piped input streams too, unless told not to.
+    let streams = |path: &Path| {
+        args.stream || (!args.no_stream && args.parquet.is_none() && piped::is_piped(path))
+    };
     let captures = &args.captures;
     let mut i = 0;
     while i < captures.len() {
@@ -370,6 +387,7 @@ fn analyze_captures(
                 paint,
                 layout,
                 jobs,
+                streams(path),
                 show_progress,
                 parquet.as_mut().map(Columns::File),
                 saver.as_mut(),
@@ -384,6 +402,10 @@ fn analyze_captures(
         };
         failures |= done.failures;
         errors |= done.error;
+        if done.interrupted {
+            // Ctrl-C or SIGTERM: the captures after this one are not read.
+            i = captures.len();
+        }
         match done.end {
             Some(End::BrokenPipe) => return Status::found(failures),
             Some(End::WriteFailed(e)) => {
@@ -448,6 +470,8 @@ struct Done {
     end: Option<End>,
     /// Its records for the Parquet file, when they were kept in memory.
     batches: Vec<shakedown_arrow::RecordBatch>,
+    /// Ctrl-C or SIGTERM ended its reading.
+    interrupted: bool,
 }
 
 fn write_failure(e: io::Error) -> End {
@@ -491,7 +515,7 @@ fn many_captures<W: Write>(
             None => None,
         };
         let done = one_capture(
-            path, args, config, paint, layout, 1, false, columns, None, &mut o, &mut e,
+            path, args, config, paint, layout, 1, false, false, columns, None, &mut o, &mut e,
         );
         (o, e, done)
     };
@@ -522,8 +546,8 @@ fn many_captures<W: Write>(
     total
 }
 
-/// Analyses one capture with `jobs` threads, writing its report or JSON lines to `out` and its
-/// warnings and errors to `err`.
+/// Analyses one capture with `jobs` threads (or, when it `streams`, frame by frame with verdicts
+/// as decided), writing its report or JSON lines to `out` and its warnings and errors to `err`.
 #[allow(clippy::too_many_arguments)]
 fn one_capture<W: Write>(
     path: &std::path::Path,
@@ -532,6 +556,7 @@ fn one_capture<W: Write>(
     paint: Palette,
     layout: text::Layout,
     jobs: usize,
+    streams: bool,
     show_progress: bool,
     columns: Option<Columns<'_>>,
     mut saver: Option<&mut save::Saver>,
@@ -542,7 +567,7 @@ fn one_capture<W: Write>(
     if let Some(s) = saver.as_deref_mut() {
         s.start_capture(&name, config);
     }
-    if args.stream {
+    if streams {
         return stream::one_capture(path, args, config, paint, layout, saver, out, err);
     }
     let mut done = Done::default();

@@ -16,11 +16,10 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, OnceLock};
-
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use shakedown::capture::{Frame, LinkType};
@@ -33,13 +32,9 @@ use crate::report::plural;
 use crate::save::{SaveOptions, Saver};
 use crate::status::{Figures, StatusLine};
 use crate::stream::{Driver, Printer, warn_save_errors};
+use crate::watch::{MARGIN, TICK, interrupted_flag, wall_clock};
 use crate::{Status, text};
 
-/// How often, at least, the engine is told the time while no packet comes.
-const TICK: Duration = Duration::from_millis(100);
-/// How far behind the wall clock the engine is told it is: packets captured just before may still
-/// be on their way from the kernel.
-const MARGIN: Duration = Duration::from_millis(100);
 /// libpcap's read timeout: how soon a capture thread notices the end when no packet comes.
 const READ_TIMEOUT_MS: i32 = 50;
 /// Packets in flight from the capture threads to the analysis.
@@ -606,34 +601,6 @@ impl Session<'_, '_> {
             Status::found(failures)
         }
     }
-}
-
-/// The wall clock, `behind` ago.
-fn wall_clock(behind: Duration) -> Timestamp {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .saturating_sub(behind);
-    Timestamp::from_secs_nanos(
-        i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
-        now.subsec_nanos(),
-    )
-}
-
-/// The flag Ctrl-C and SIGTERM set (the handler is installed once per process; a second signal
-/// while the flag is set quits at once).
-fn interrupted_flag() -> Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    Arc::clone(FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let set = Arc::clone(&flag);
-        let _ = ctrlc::set_handler(move || {
-            if set.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-        flag
-    }))
 }
 
 /// Opens interface `name` as asked, with `filter`; a message naming the fix when it cannot be.

@@ -2,7 +2,8 @@
 //! and `--save-failures` share, and the printer that writes each verdict the moment it comes out.
 //!
 //! The [`Driver`] hands every frame to the [`Saver`] (when failures are saved) and to the
-//! [`Dissector`], tells the dissector the time when the caller says it passed (live capture), and
+//! [`Dissector`], tells the dissector the time when the caller says it passed (live capture, piped
+//! input), and
 //! gives each verdict to the saver and then to a [`Sink`]. The [`Printer`] is that sink when the
 //! output streams: a JSON line per verdict, or in text the block of each failed or incomplete
 //! connection, held in a buffer the caller writes out (and flushes) after each frame, so a status
@@ -63,7 +64,6 @@ impl<'a> Driver<'a> {
     }
 
     /// Tells the engine it is `now` (no frame came) and hands out what that decided.
-    #[cfg_attr(not(feature = "live"), allow(dead_code))]
     pub(crate) fn advance<S: Sink>(&mut self, now: Timestamp, sink: &mut S) -> Flow<S> {
         self.dissector.advance(now);
         self.drain(sink)
@@ -256,9 +256,11 @@ impl Sink for Printer<'_> {
     }
 }
 
-/// `shakedown --stream CAPTURE`: one capture read frame by frame, each verdict written when it is
-/// decided (flushed at once), then the report's first line and notes (text) or the summary record
-/// (`--summary-json`).
+/// `shakedown --stream CAPTURE` (and piped input by default): one capture read frame by frame,
+/// each verdict written when it is decided (flushed at once), then the report's first line and
+/// notes (text) or the summary record (`--summary-json`). A regular file is read here, on this
+/// thread; piped input (see [`crate::piped`]) on a thread of its own, with the wall clock telling
+/// the time while it is idle.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn one_capture(
     path: &Path,
@@ -272,14 +274,6 @@ pub(crate) fn one_capture(
 ) -> Done {
     let name = path.display().to_string();
     let mut done = Done::default();
-    let mut reader = match shakedown::capture::open(path) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "shakedown: {name}: {e}");
-            done.error = true;
-            return done;
-        }
-    };
     let config = Config {
         verdict_order: VerdictOrder::AsDecided,
         ..config.clone()
@@ -293,24 +287,22 @@ pub(crate) fn one_capture(
         layout,
     );
     let mut driver = Driver::new(&config, saver, &args.select);
-    let mut failure = None;
-    loop {
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
-                let _ = driver.frame(&frame, &mut printer);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-        warn_save_errors(&mut driver, err);
-        if let Err(e) = printer.write_out(out) {
-            done.end = Some(crate::write_failure(e));
-            done.failures = printer.failures;
-            return done;
-        }
+    let reading = if crate::piped::is_piped(path) {
+        crate::piped::read(path, &mut driver, &mut printer, args.quiet, out, err)
+    } else {
+        read_file(path, &mut driver, &mut printer, out, err)
+    };
+    done.interrupted = reading.interrupted;
+    done.failures = printer.failures;
+    if let Some(end) = reading.end {
+        done.end = Some(end);
+        return done;
+    }
+    if let (Some(e), 0) = (&reading.failure, driver.summary().frames) {
+        // Nothing was read: no summary to write.
+        let _ = writeln!(err, "shakedown: {name}: {e}");
+        done.error = true;
+        return done;
     }
     let _ = driver.finish(&mut printer);
     warn_save_errors(&mut driver, err);
@@ -319,13 +311,13 @@ pub(crate) fn one_capture(
         done.end = Some(crate::write_failure(e));
         return done;
     }
-    if let Some(e) = failure {
+    if let Some(e) = reading.failure {
         let _ = writeln!(err, "shakedown: {name}: {e}");
         done.error = true;
         return done;
     }
     let mut summary = driver.summary().clone();
-    summary.truncation = reader.truncation().cloned();
+    summary.truncation = reading.truncation;
     let written = if args.summary_json {
         let line = shakedown::json::summary_line(&summary, &name);
         writeln!(out, "{line}")
@@ -351,4 +343,41 @@ pub(crate) fn one_capture(
         done.end = Some(crate::write_failure(e));
     }
     done
+}
+
+/// Reads a capture file frame by frame through `driver`, writing `printer`'s output after each.
+fn read_file(
+    path: &Path,
+    driver: &mut Driver<'_>,
+    printer: &mut Printer<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> crate::piped::Reading {
+    let mut reading = crate::piped::Reading::default();
+    let mut reader = match shakedown::capture::open(path) {
+        Ok(r) => r,
+        Err(e) => {
+            reading.failure = Some(e);
+            return reading;
+        }
+    };
+    loop {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                let _ = driver.frame(&frame, printer);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                reading.failure = Some(e);
+                break;
+            }
+        }
+        warn_save_errors(driver, err);
+        if let Err(e) = printer.write_out(out) {
+            reading.end = Some(crate::write_failure(e));
+            return reading;
+        }
+    }
+    reading.truncation = reader.truncation().cloned();
+    reading
 }
