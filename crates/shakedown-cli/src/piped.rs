@@ -8,8 +8,9 @@
 //! engine ([`Driver`]). When the input has been idle for a [`TICK`], the engine is told that the
 //! capture time is the last frame's timestamp plus the wall time since that frame arrived, less a
 //! [`MARGIN`] for frames still on their way: a capture replayed from an old file works the same as
-//! one written now. Ctrl-C or SIGTERM ends the reading: every open connection is judged (`incomplete`
-//! when its handshake was under way) and the summary written, as at the end of the input.
+//! one written now. Ctrl-C or SIGTERM ends the reading (the frames already in the pipe are still
+//! taken, for up to a second): every open connection is judged (`incomplete` when its handshake was
+//! under way) and the summary written, as at the end of the input.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,9 @@ use crate::{End, write_failure};
 /// Frames in flight from the reader thread to the analysis: with frames of at most 64 KiB (a
 /// loopback capture's largest), 64 MiB at worst, and memory never grows with the input's length.
 const CHANNEL_FRAMES: usize = 1024;
+
+/// After Ctrl-C or SIGTERM, how long at most the frames already in the pipe are still taken.
+const DRAIN: Duration = Duration::from_secs(1);
 
 /// Whether `path` names input that is still being written rather than a file: standard input
 /// (`-`) when it is a pipe, a socket or a terminal, or a path naming a FIFO, a socket or a
@@ -200,38 +204,11 @@ impl Session {
         let mut last_tick = Instant::now();
         loop {
             let wait = TICK.saturating_sub(last_tick.elapsed());
-            let mut ended = false;
-            match rx.recv_timeout(wait) {
-                Ok(Msg::Frame {
-                    index,
-                    ts,
-                    link_type,
-                    interface,
-                    orig_len,
-                    data,
-                }) => {
-                    let frame = Frame {
-                        index,
-                        ts,
-                        link_type,
-                        interface,
-                        data: &data,
-                        orig_len,
-                    };
-                    let _ = driver.frame(&frame, printer);
-                    last = Some((ts, Instant::now()));
-                }
-                Ok(Msg::End(Ok(truncation))) => {
-                    self.reading.truncation = truncation;
-                    ended = true;
-                }
-                Ok(Msg::End(Err(e))) => {
-                    self.reading.failure = Some(e);
-                    ended = true;
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => ended = true,
-            }
+            let ended = match rx.recv_timeout(wait) {
+                Ok(msg) => self.take(driver, printer, msg, &mut last),
+                Err(RecvTimeoutError::Timeout) => false,
+                Err(RecvTimeoutError::Disconnected) => true,
+            };
             if last_tick.elapsed() >= TICK {
                 last_tick = Instant::now();
                 if let Some(now) = last.and_then(|(ts, at)| idle_now(ts, at.elapsed())) {
@@ -245,7 +222,61 @@ impl Session {
             }
             if interrupted.load(Ordering::SeqCst) {
                 self.reading.interrupted = true;
+                break;
+            }
+        }
+        // Ctrl-C or SIGTERM: what was written into the pipe before still counts (the writer, a
+        // capture, may have been stopped by the same Ctrl-C). Take frames while they come, within
+        // a bound.
+        let until = Instant::now() + DRAIN;
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            let ended = match rx.recv_timeout(left.min(MARGIN)) {
+                Ok(msg) => self.take(driver, printer, msg, &mut last),
+                Err(_) => true,
+            };
+            self.write_out(driver, printer, out, err);
+            if ended || self.reading.end.is_some() {
                 return;
+            }
+        }
+    }
+
+    /// Handles one message of the reader thread; whether it was the last.
+    fn take(
+        &mut self,
+        driver: &mut Driver<'_>,
+        printer: &mut Printer<'_>,
+        msg: Msg,
+        last: &mut Option<(Timestamp, Instant)>,
+    ) -> bool {
+        match msg {
+            Msg::Frame {
+                index,
+                ts,
+                link_type,
+                interface,
+                orig_len,
+                data,
+            } => {
+                let frame = Frame {
+                    index,
+                    ts,
+                    link_type,
+                    interface,
+                    data: &data,
+                    orig_len,
+                };
+                let _ = driver.frame(&frame, printer);
+                *last = Some((ts, Instant::now()));
+                false
+            }
+            Msg::End(Ok(truncation)) => {
+                self.reading.truncation = truncation;
+                true
+            }
+            Msg::End(Err(e)) => {
+                self.reading.failure = Some(e);
+                true
             }
         }
     }
