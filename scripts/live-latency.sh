@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# How soon `shakedown live` writes a failed handshake's verdict: in a network namespace made here,
+# How soon `shakedown live` (or, with MODE `pipe`, `tcpdump -U --immediate-mode -w - | shakedown -`)
+# writes a failed handshake's verdict: in a network namespace made here,
 # N real OpenSSL clients fail against a server with no cipher in common (one every 0.4 s), and
 # each JSON line is stamped with the wall clock the moment it is read from shakedown's output.
 # Prints, over the failures, the delay from the server's fatal alert (`alerts[0].time`) and from
 # the connection's last packet (`end`, what the linger time counts from) to the line, in ms.
 #
-#   sudo scripts/live-latency.sh [SHAKEDOWN-BINARY] [N]     (default target/release/shakedown, 20)
+#   sudo scripts/live-latency.sh [SHAKEDOWN-BINARY] [N] [MODE]
+#                                (default target/release/shakedown, 20, live; MODE live or pipe)
 #
-# Needs root, iproute2, openssl and python3. Everything it starts is stopped by PID and the
+# In `pipe` mode the closed connection lingers the files' 2 s of capture time (live: 0.5 s), which
+# the wall clock makes pass while the pipe is idle. Needs root, iproute2, openssl and python3 (and
+# tcpdump for `pipe`). Everything it starts is stopped by PID and the
 # namespace deleted on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-${CARGO_TARGET_DIR:-target}/release/shakedown}")"
 N="${2:-20}"
+MODE="${3:-live}"
 NS="sdlat$$"
 CN=latency.test
 # shellcheck source=scripts/live-netns.sh
@@ -26,11 +31,25 @@ for line in sys.stdin:
     out.write(f"{time.time():.6f} {line}")
     out.flush()
 PY
-ip netns exec "$NS" "$BIN" live -i lo --json 'tcp port 4433' 2>"$WORK/err" \
-  | python3 "$WORK/stamp.py" "$WORK/lines" &
-PIDS+=($!)
-until grep -q "capturing on" "$WORK/err" 2>/dev/null; do sleep 0.05; done
-LIVE_PID="$(pgrep -f "^$BIN live -i lo --json" | head -1)"
+case "$MODE" in
+  live)
+    ip netns exec "$NS" "$BIN" live -i lo --json 'tcp port 4433' 2>"$WORK/err" \
+      | python3 "$WORK/stamp.py" "$WORK/lines" &
+    PIDS+=($!)
+    until grep -q "capturing on" "$WORK/err" 2>/dev/null; do sleep 0.05; done
+    LIVE_PID="$(pgrep -f "^$BIN live -i lo --json" | head -1)"
+    ;;
+  pipe)
+    ip netns exec "$NS" tcpdump -U --immediate-mode -i lo -w - 'tcp port 4433' 2>"$WORK/err" \
+      | "$BIN" --json - | python3 "$WORK/stamp.py" "$WORK/lines" &
+    PIDS+=($!)
+    until grep -q "listening on" "$WORK/err" 2>/dev/null; do sleep 0.05; done
+    LIVE_PID="$(pgrep -f "^$BIN --json -\$" | head -1)"
+    TCPDUMP_PID="$(pgrep -f "^tcpdump -U --immediate-mode -i lo -w - tcp port 4433" | head -1)"
+    PIDS+=("$TCPDUMP_PID")
+    ;;
+  *) echo "MODE: live or pipe, not $MODE" >&2; exit 2 ;;
+esac
 PIDS+=("$LIVE_PID")
 ip netns exec "$NS" openssl s_server -accept 4433 -cert "$WORK/cert.pem" -key "$WORK/key.pem" \
   -tls1_2 -cipher AES128-SHA -quiet </dev/null >/dev/null 2>&1 &
@@ -41,8 +60,11 @@ for _ in $(seq "$N"); do
     -cipher AES256-SHA </dev/null >/dev/null 2>&1 || true
   sleep 0.4
 done
-sleep 2
+# The last failure lingers (2 s of capture time through a pipe) before it is judged.
+sleep "$([ "$MODE" = pipe ] && echo 3 || echo 2)"
 kill -INT "$LIVE_PID"
+# Through a pipe, as Ctrl-C on a terminal does: tcpdump stops too.
+if [ "$MODE" = pipe ]; then kill -INT "$TCPDUMP_PID"; fi
 wait "${PIDS[0]}" || true
 python3 - "$WORK/lines" "$N" <<'PY'
 import json, statistics, sys
