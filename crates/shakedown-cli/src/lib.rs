@@ -2,7 +2,8 @@
 //! text and JSON Lines renderers. The binary `shakedown` only calls [`run`].
 //!
 //! Exit status (like `diff`): 0 when no failed handshake was found, 1 when at least one was, 2 when
-//! an input could not be read (the other inputs are still analysed).
+//! an input could not be read (the other inputs are still analysed). Ctrl-C or SIGTERM while piped
+//! input streams ends the reading with the same statuses, for what was read.
 //!
 //! Subcommands: `live` (capture from network interfaces, verdicts as they are decided; with the
 //! default `live` feature), `extract` (the packets of selected connections into a pcapng file),
@@ -49,6 +50,7 @@ use limits::Limits;
 #[command(name = "shakedown", version, after_help = EXAMPLES)]
 pub struct Args {
     /// Capture files (pcap or pcapng, optionally gzip- or zstd-compressed); `-` reads standard input.
+    /// Input that is not a regular file (`-` from a pipe, a named pipe) streams: see `--stream`.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
     /// Write one JSON object per connection (JSON Lines, see docs/SCHEMA.md) instead of the report.
@@ -134,13 +136,13 @@ Subcommands:
 (`shakedown SUBCOMMAND --help` for more; a capture named like a subcommand can be given as ./NAME.)
 
 Verdicts come in the order of the connections' first packets, which suits files. A capture that is
-still being written (standard input from a pipe such as `tcpdump -U -w -`, a named pipe) streams
-instead, as --stream does for a file and `shakedown live` always: each verdict is written (and
-flushed) as soon as its connection is judged, and while no packet comes the wall clock tells the
-time, so a closed connection is judged 2 s after its last packet without waiting for more; Ctrl-C
-or SIGTERM ends the reading, judges the open connections (incomplete) and writes the summary, with
-the exit status below. --no-stream reads piped input like a file (so does --parquet).
---save-failures DIR writes each failed or incomplete connection's packets to its own pcapng file in
+still being written (standard input from a pipe such as `tcpdump -U --immediate-mode -w -`, a
+named pipe) streams instead, as --stream does for a file and `shakedown live` always: each verdict
+is written (and flushed) as soon as its connection is judged, and while no packet comes the wall
+clock tells the time, so a closed connection is judged 2 s after its last packet without waiting
+for more; Ctrl-C or SIGTERM ends the reading, judges the open connections (incomplete) and writes
+the summary, with the exit status below. --no-stream reads piped input like a file (so does
+--parquet). --save-failures DIR writes each failed or incomplete connection's packets to its own pcapng file in
 DIR as it is judged.
 
 On a terminal the report fits its width (COLUMNS, else the terminal's); --wide keeps whole lines.
