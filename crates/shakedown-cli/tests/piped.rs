@@ -9,6 +9,9 @@
 //! - `tcpdump -U -w - | shakedown -` in a network namespace the test creates, with real `openssl`
 //!   peers (skipped when not root or tools are missing): the failure's line while tcpdump runs,
 //!   SIGINT then ends it with the open connection judged, the summary and exit status 1.
+//! - SIGTERM while a pipe is open: the connection under way is judged `incomplete`, the summary
+//!   line written, exit status 1 (without root: the signal goes to shakedown alone).
+//! - `--no-stream` (and `--parquet`) read a pipe like a file.
 //! - A long synthetic feed (10^6 connections over hours of capture time) in bounded memory.
 //!
 //! No timing is asserted: every wait is bounded, and pauses only pace the writer.
@@ -185,6 +188,65 @@ fn a_named_pipe_written_slowly_gets_its_verdict_before_it_ends() {
         .expect("shakedown opens the named pipe")
         .expect("the named pipe opens for writing");
     verdict_before_the_input_ends(child, input);
+}
+
+#[test]
+fn sigterm_while_reading_a_pipe_judges_the_open_connection_and_writes_the_summary() {
+    let mut child = Command::new(BIN)
+        .args(["--color", "never", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = gather(child.stderr.take().unwrap());
+    // A failure, whose block shows that the reading (and the signal handler) has started.
+    let failing = std::fs::read(fixture(FAILING)).unwrap();
+    write_slowly(&mut stdin, &failing);
+    let mut seen = Vec::new();
+    wait_for_line(&stdout, &mut seen, |l| {
+        l.contains("FAILED  no_shared_cipher")
+    });
+    // Then the first four packets of another connection (up to its ClientHello), and SIGTERM
+    // while the pipe stays open.
+    let ok = std::fs::read(fixture("tls/tls13-ok.pcap")).unwrap();
+    let (_, records) = records(&ok);
+    for r in &records[..4] {
+        stdin.write_all(r).unwrap();
+    }
+    stdin.flush().unwrap();
+    let sent = run("kill", &["-TERM", &child.id().to_string()]);
+    assert!(sent.status.success(), "kill: {sent:?}");
+    wait_for_line(&stdout, &mut seen, |l| l.starts_with("== -: "));
+    rest_of(&stdout, &mut seen);
+    assert_eq!(wait_for(&mut child), Some(1), "{}", stderr.lock().unwrap());
+    let text = seen.join("\n");
+    assert!(text.contains("INCOMPLETE"), "the open connection: {text}");
+    assert!(
+        text.contains("== -: 2 connections: 1 failed, 1 incomplete, 0 completed, 0 not TLS"),
+        "{text}"
+    );
+    drop(stdin);
+}
+
+/// Waits (bounded) for a line that `wanted` accepts; every line read is kept in `seen`.
+fn wait_for_line(rx: &Receiver<String>, seen: &mut Vec<String>, wanted: impl Fn(&str) -> bool) {
+    let end = Instant::now() + WAIT;
+    loop {
+        match rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                let found = wanted(&line);
+                seen.push(line);
+                if found {
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("no such line within {WAIT:?}: {seen:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the output ended first: {seen:?}"),
+        }
+    }
 }
 
 #[test]
