@@ -10,7 +10,7 @@
 #                                (default target/release/shakedown, 20, live; MODE live or pipe)
 #
 # In `pipe` mode the closed connection lingers the files' 2 s of capture time (live: 0.5 s), which
-# the wall clock makes pass while the pipe is idle. Needs root, iproute2, openssl and python3 (and
+# the wall clock makes pass while the pipe is idle; LINGER=SECS passes `--linger SECS`. Needs root, iproute2, openssl and python3 (and
 # tcpdump for `pipe`). Everything it starts is stopped by PID and the
 # namespace deleted on exit.
 set -euo pipefail
@@ -41,10 +41,10 @@ case "$MODE" in
     ;;
   pipe)
     ip netns exec "$NS" tcpdump -U --immediate-mode -i lo -w - 'tcp port 4433' 2>"$WORK/err" \
-      | "$BIN" --json - | python3 "$WORK/stamp.py" "$WORK/lines" &
+      | "$BIN" --linger "${LINGER:-2}" --json - | python3 "$WORK/stamp.py" "$WORK/lines" &
     PIDS+=($!)
     until grep -q "listening on" "$WORK/err" 2>/dev/null; do sleep 0.05; done
-    LIVE_PID="$(pgrep -f "^$BIN --json -\$" | head -1)"
+    LIVE_PID="$(pgrep -f "^$BIN --linger ${LINGER:-2} --json -\$" | head -1)"
     TCPDUMP_PID="$(pgrep -f "^tcpdump -U --immediate-mode -i lo -w - tcp port 4433" | head -1)"
     PIDS+=("$TCPDUMP_PID")
     ;;

@@ -100,6 +100,11 @@ pub struct Args {
     /// this by itself: its file is written from whole captures.)
     #[arg(long)]
     pub no_stream: bool,
+    /// Seconds a closed connection (both FINs, or an RST) stays quiet before it is judged, so late
+    /// retransmissions and ACKs still count (default 2; `shakedown live` takes 0.5). Shorter gets
+    /// a streamed verdict out sooner: `tcpdump ... | shakedown --linger 0.5 -`.
+    #[arg(long, value_name = "SECS")]
+    pub linger: Option<f64>,
     /// Keep only the failures: `--save-failures DIR` and its caps.
     #[command(flatten)]
     pub save: save::SaveOptions,
@@ -291,6 +296,9 @@ fn analyze_command(
     let mut config = args.limits.config();
     if !args.limits.load_keys(&mut config, err) {
         return Status::Error;
+    }
+    if let Some(secs) = args.linger {
+        config.closed_linger_ns = (secs.max(0.0) * 1e9) as i64;
     }
     let mut saver = match &args.save.save_failures {
         Some(dir) => match save::Saver::open(&args.save, dir, &config) {
