@@ -15,7 +15,9 @@
 //! packets counted as not kept. Files are bounded by count and bytes: past either, the oldest files
 //! in `DIR` (by name, which sorts by time) are removed, those of earlier runs included.
 //!
-//! IP fragments held for reassembly are not kept (only the frame that completes a datagram is).
+//! The fragments of an IP datagram are held aside (within the decoder's fragment caps) until the
+//! frame that completes the datagram names its connection; then they join that connection's
+//! packets, in front of it, so a saved file reassembles as the capture did.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
@@ -23,7 +25,7 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use shakedown::capture::{Frame, LinkType, PcapNgWriter, WriteError};
-use shakedown::decode::{Decoded, Decoder};
+use shakedown::decode::{DatagramId, Decoded, Decoder, Skip};
 use shakedown::verdict::Outcome;
 use shakedown::{Config, Endpoint, Timestamp, Verdict};
 
@@ -78,8 +80,94 @@ struct Packet {
 }
 
 impl Packet {
+    /// A copy of `frame`.
+    fn of(frame: &Frame<'_>) -> Packet {
+        Packet {
+            index: frame.index,
+            ts: frame.ts,
+            link_type: frame.link_type,
+            interface: frame.interface,
+            orig_len: frame.orig_len,
+            data: frame.data.to_vec(),
+        }
+    }
+
     fn cost(&self) -> usize {
         self.data.len() + PACKET_OVERHEAD
+    }
+}
+
+/// Copies of the fragments of IP datagrams not yet complete, by datagram, until the frame that
+/// completes one names its connection. Bounded like the decoder's reassembly (`max_fragment_sets`
+/// datagrams, `max_fragment_bytes`): past either, the oldest datagram's fragments go (the decoder
+/// gives up datagrams too, and does not say which).
+struct HeldFragments {
+    /// Each datagram's fragments, with the generation of its entry in `order`.
+    sets: HashMap<DatagramId, (u64, Vec<Packet>)>,
+    /// Datagrams by age; an entry whose generation no longer matches its set is stale.
+    order: VecDeque<(u64, DatagramId)>,
+    next_generation: u64,
+    bytes: usize,
+    max_sets: usize,
+    max_bytes: usize,
+}
+
+impl HeldFragments {
+    fn new(config: &Config) -> Self {
+        HeldFragments {
+            sets: HashMap::new(),
+            order: VecDeque::new(),
+            next_generation: 0,
+            bytes: 0,
+            max_sets: config.max_fragment_sets.max(1),
+            max_bytes: config.max_fragment_bytes,
+        }
+    }
+
+    /// Holds `packet`, a fragment of datagram `id`.
+    fn hold(&mut self, id: DatagramId, packet: Packet) {
+        self.bytes += packet.cost();
+        let generation = self.next_generation;
+        let (g, set) = self.sets.entry(id).or_insert((generation, Vec::new()));
+        if *g == generation {
+            self.next_generation += 1;
+            self.order.push_back((generation, id));
+        }
+        set.push(packet);
+        while self.sets.len() > self.max_sets || self.bytes > self.max_bytes {
+            let Some((generation, oldest)) = self.order.pop_front() else {
+                break;
+            };
+            if self
+                .sets
+                .get(&oldest)
+                .is_some_and(|(g, _)| *g == generation)
+            {
+                drop(self.take(oldest));
+            }
+        }
+        // Stale entries (datagrams completed) cannot outnumber the live ones by much.
+        if self.order.len() > 2 * self.sets.len() + 64 {
+            let sets = &self.sets;
+            self.order
+                .retain(|(generation, id)| sets.get(id).is_some_and(|(g, _)| g == generation));
+        }
+    }
+
+    /// Drops every fragment held.
+    fn clear(&mut self) {
+        self.sets.clear();
+        self.order.clear();
+        self.bytes = 0;
+    }
+
+    /// Takes the fragments held of datagram `id` (none if it holds none).
+    fn take(&mut self, id: DatagramId) -> Vec<Packet> {
+        let Some((_, set)) = self.sets.remove(&id) else {
+            return Vec::new();
+        };
+        self.bytes -= set.iter().map(Packet::cost).sum::<usize>();
+        set
     }
 }
 
@@ -121,6 +209,7 @@ pub(crate) struct Saver {
     max_bytes: u64,
     buffer_max: usize,
     decoder: Decoder,
+    fragments: HeldFragments,
     buffers: HashMap<Key, Buffer>,
     /// Buffers by age, for giving up the oldest.
     ages: BTreeMap<u64, Key>,
@@ -183,6 +272,7 @@ impl Saver {
             max_bytes: options.save_failures_max_bytes as u64,
             buffer_max: options.save_failures_buffer,
             decoder: Decoder::new(config),
+            fragments: HeldFragments::new(config),
             buffers: HashMap::new(),
             ages: BTreeMap::new(),
             next_seq: 0,
@@ -200,18 +290,36 @@ impl Saver {
     pub(crate) fn start_capture(&mut self, source: &str, config: &Config) {
         self.source = source.to_string();
         self.decoder = Decoder::new(config);
+        self.fragments = HeldFragments::new(config);
         self.clear();
     }
 
-    /// Holds a copy of `frame` for its connection, if it is a TCP segment.
+    /// Holds a copy of `frame` for its connection, if it is a TCP segment (or a fragment of one,
+    /// held aside until its datagram is complete).
     pub(crate) fn frame(&mut self, frame: &Frame<'_>) {
-        let key = match self.decoder.decode(frame) {
-            Decoded::Tcp(seg) => key_of(
-                Endpoint::new(seg.src, seg.src_port),
-                Endpoint::new(seg.dst, seg.dst_port),
+        let (key, held) = match self.decoder.decode(frame) {
+            Decoded::Tcp(seg) => (
+                Some(key_of(
+                    Endpoint::new(seg.src, seg.src_port),
+                    Endpoint::new(seg.dst, seg.dst_port),
+                )),
+                false,
             ),
-            Decoded::Skipped(_) => return,
+            Decoded::Skipped(why) => (None, why == Skip::FragmentHeld),
         };
+        let datagram = self.decoder.last_fragment();
+        let Some(key) = key else {
+            match datagram {
+                Some(id) if held => self.fragments.hold(id, Packet::of(frame)),
+                // Thrown away by the decoder: its datagram never completes.
+                Some(id) => drop(self.fragments.take(id)),
+                None => {}
+            }
+            return;
+        };
+        let fragments = datagram
+            .map(|id| self.fragments.take(id))
+            .unwrap_or_default();
         let seq = self.next_seq;
         let buffer = self.buffers.entry(key).or_insert_with(|| Buffer {
             seq,
@@ -224,28 +332,22 @@ impl Saver {
             self.next_seq += 1;
             self.ages.insert(seq, key);
         }
-        if buffer.given_up {
-            buffer.dropped.add(frame.index);
-            return;
-        }
-        let packet = Packet {
-            index: frame.index,
-            ts: frame.ts,
-            link_type: frame.link_type,
-            interface: frame.interface,
-            orig_len: frame.orig_len,
-            data: frame.data.to_vec(),
-        };
-        self.held += packet.cost();
-        if buffer.head.len() < self.head_max {
-            buffer.head.push(packet);
-        } else {
-            buffer.tail.push_back(packet);
-            if buffer.tail.len() > self.tail_max
-                && let Some(old) = buffer.tail.pop_front()
-            {
-                self.held -= old.cost();
-                buffer.dropped.add(old.index);
+        for packet in fragments.into_iter().chain([Packet::of(frame)]) {
+            if buffer.given_up {
+                buffer.dropped.add(packet.index);
+                continue;
+            }
+            self.held += packet.cost();
+            if buffer.head.len() < self.head_max {
+                buffer.head.push(packet);
+            } else {
+                buffer.tail.push_back(packet);
+                if buffer.tail.len() > self.tail_max
+                    && let Some(old) = buffer.tail.pop_front()
+                {
+                    self.held -= old.cost();
+                    buffer.dropped.add(old.index);
+                }
             }
         }
         self.give_up_oldest();
@@ -375,6 +477,7 @@ impl Saver {
         self.buffers.clear();
         self.ages.clear();
         self.held = 0;
+        self.fragments.clear();
     }
 
     fn write(
@@ -625,6 +728,39 @@ mod tests {
         );
         assert_eq!(saver.counts.written, 1);
         assert_eq!(saver.held, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_fragments_of_a_datagram_are_saved_with_its_connection() {
+        // A real router split the server's full-sized segments into two IP fragments each; the
+        // capture (filtered on the hosts) holds this one connection and nothing else.
+        let name = "../net/fragments-at-client.pcap";
+        let dir = temp_dir("fragments");
+        let mut saver = Saver::open(&options(&[]), &dir, &Config::default()).unwrap();
+        let failed = run(&mut saver, name);
+        assert_eq!(failed.len(), 1);
+        let names = files(&dir);
+        assert_eq!(names, [file_name(&failed[0])]);
+        let written = frames_of(&dir.join(&names[0]));
+        let original = frames_of(&fixture(name));
+        // Every frame, the fragments held for reassembly included, with its time, in order.
+        assert_eq!(written, original);
+        assert!(
+            written.len() as u64 > failed[0].packets.client + failed[0].packets.server,
+            "fragments are frames beyond the connection's segments"
+        );
+        // Read back alone, the file reassembles as the capture did: the same verdict and the
+        // server's certificate flight whole.
+        let mut again = Vec::new();
+        let mut r = shakedown::capture::open(&dir.join(&names[0])).unwrap();
+        shakedown::analyze(&mut r, &Config::default(), &mut again).unwrap();
+        assert_eq!(
+            (again[0].outcome, again[0].cause.code, again[0].stage),
+            (failed[0].outcome, failed[0].cause.code, failed[0].stage)
+        );
+        assert_eq!(again[0].bytes, failed[0].bytes);
+        assert_eq!(saver.fragments.bytes, 0, "nothing left held");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
