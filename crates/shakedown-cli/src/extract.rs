@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use shakedown::capture::{Frame, InterfaceInfo, LinkType, PcapNgWriter, WriteError};
-use shakedown::decode::{Decoded, Decoder, Skip};
+use shakedown::decode::{DatagramId, Decoded, Decoder, Skip};
 use shakedown::{Config, Endpoint, Sink, Timestamp, Verdict};
 
 use crate::Status;
@@ -223,23 +223,34 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                     break;
                 }
             };
-            let key = match decoder.decode(&frame) {
-                Decoded::Tcp(seg) => Some(canonical(
-                    Endpoint::new(seg.src, seg.src_port),
-                    Endpoint::new(seg.dst, seg.dst_port),
-                )),
-                Decoded::Skipped(Skip::FragmentHeld) => {
-                    copy.hold(&frame, Fate::Undecided);
-                    None
-                }
-                Decoded::Skipped(_) => None,
+            let (key, held) = match decoder.decode(&frame) {
+                Decoded::Tcp(seg) => (
+                    Some(canonical(
+                        Endpoint::new(seg.src, seg.src_port),
+                        Endpoint::new(seg.dst, seg.dst_port),
+                    )),
+                    false,
+                ),
+                Decoded::Skipped(why) => (None, why == Skip::FragmentHeld),
             };
+            let datagram = decoder.last_fragment();
+            if held {
+                copy.hold(&frame, Fate::Undecided, datagram);
+            } else if key.is_none()
+                && let Some(id) = datagram
+            {
+                // Thrown away by the decoder: the datagram never completes.
+                copy.settle(id, false);
+            }
             if let Some(key) = key {
                 let wanted = select
                     .ranges
                     .get(&key)
                     .is_some_and(|rs| rs.iter().any(|(a, b)| (*a..=*b).contains(&frame.index)));
-                copy.settle_fragments(&frame, wanted, &config);
+                if let Some(id) = datagram {
+                    // The segment completes a fragmented datagram: its fragments go with it.
+                    copy.settle(id, wanted);
+                }
                 if wanted {
                     written += 1;
                     if copy.queue.is_empty() {
@@ -247,7 +258,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                             return output_error(err, &args.output, &e);
                         }
                     } else {
-                        copy.hold(&frame, Fate::Keep);
+                        copy.hold(&frame, Fate::Keep, None);
                     }
                 }
             }
@@ -321,6 +332,8 @@ struct Held {
     data: Vec<u8>,
     orig_len: u32,
     fate: Fate,
+    /// The datagram an undecided fragment belongs to.
+    datagram: Option<DatagramId>,
 }
 
 impl Held {
@@ -372,7 +385,7 @@ impl<W: Write> Copier<'_, W> {
         self.writer.write_frame_with_comment(ifc, frame, &comment)
     }
 
-    fn hold(&mut self, frame: &Frame<'_>, fate: Fate) {
+    fn hold(&mut self, frame: &Frame<'_>, fate: Fate, datagram: Option<DatagramId>) {
         self.queued_bytes += frame.data.len();
         self.queue.push_back(Held {
             index: frame.index,
@@ -382,38 +395,15 @@ impl<W: Write> Copier<'_, W> {
             data: frame.data.to_vec(),
             orig_len: frame.orig_len,
             fate,
+            datagram,
         });
     }
 
-    /// `last` gave a TCP segment: if it completed a fragmented datagram, its held fragments are
-    /// kept when `wanted`, else dropped. A held fragment belongs to that datagram when, replayed
-    /// without it (on a fresh decoder, with the other held fragments), `last` no longer completes.
-    fn settle_fragments(&mut self, last: &Frame<'_>, wanted: bool, config: &Config) {
-        if !self.queue.iter().any(|h| h.fate == Fate::Undecided) {
-            return;
-        }
-        let completes = |queue: &VecDeque<Held>, without: Option<usize>| {
-            let mut d = Decoder::new(config);
-            for (i, h) in queue.iter().enumerate() {
-                if h.fate == Fate::Undecided && Some(i) != without {
-                    let _ = d.decode(&h.frame());
-                }
-            }
-            matches!(d.decode(last), Decoded::Tcp(_))
-        };
-        if matches!(Decoder::new(config).decode(last), Decoded::Tcp(_)) {
-            return; // a whole packet, not the end of a fragmented datagram
-        }
-        let members: Vec<usize> = (0..self.queue.len())
-            .filter(|i| {
-                self.queue
-                    .get(*i)
-                    .is_some_and(|h| h.fate == Fate::Undecided)
-                    && !completes(&self.queue, Some(*i))
-            })
-            .collect();
-        for i in members {
-            if let Some(h) = self.queue.get_mut(i) {
+    /// Datagram `id` is complete (or given up): its held fragments are kept when `wanted`, else
+    /// dropped.
+    fn settle(&mut self, id: DatagramId, wanted: bool) {
+        for h in &mut self.queue {
+            if h.fate == Fate::Undecided && h.datagram == Some(id) {
                 h.fate = if wanted { Fate::Keep } else { Fate::Drop };
             }
         }
