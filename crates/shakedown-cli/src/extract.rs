@@ -26,11 +26,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use shakedown::capture::{Frame, InterfaceInfo, LinkType, PcapNgWriter, WriteError};
-use shakedown::decode::{DatagramId, Decoded, Decoder, Skip};
-use shakedown::{Config, Endpoint, Sink, Timestamp, Verdict};
+use shakedown::decode::{DatagramId, Decoder};
+use shakedown::{Config, Sink, Timestamp, Verdict};
 
 use crate::Status;
 use crate::filter::Selection;
+use crate::frame_owner::{Owner, Pair, owner, pair};
 use crate::report::plural;
 
 /// Copy the packets of the selected connections into a new pcapng file.
@@ -70,11 +71,7 @@ const EXAMPLES: &str = "Examples:
 Exit status: 0 connections were extracted, 1 none matched, 2 an input or the output failed.";
 
 /// Frame ranges of the selected connections, by canonical endpoint pair.
-type Ranges = HashMap<(Endpoint, Endpoint), Vec<(u64, u64)>>;
-
-fn canonical(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
-    if a <= b { (a, b) } else { (b, a) }
-}
+type Ranges = HashMap<Pair, Vec<(u64, u64)>>;
 
 /// First pass: keeps only what the second pass needs of each selected verdict.
 struct Select<'a> {
@@ -90,7 +87,7 @@ impl Sink for Select<'_> {
     fn verdict(&mut self, v: Verdict) -> Result<ControlFlow<()>, Self::Error> {
         if self.args.all || self.args.select.matches(&v) {
             self.ranges
-                .entry(canonical(v.client, v.server))
+                .entry(pair(v.client, v.server))
                 .or_default()
                 .push((v.start.frame, v.end.frame));
             self.connections += 1;
@@ -223,43 +220,37 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                     break;
                 }
             };
-            let (key, held) = match decoder.decode(&frame) {
-                Decoded::Tcp(seg) => (
-                    Some(canonical(
-                        Endpoint::new(seg.src, seg.src_port),
-                        Endpoint::new(seg.dst, seg.dst_port),
-                    )),
-                    false,
-                ),
-                Decoded::Skipped(why) => (None, why == Skip::FragmentHeld),
-            };
-            let datagram = decoder.last_fragment();
-            if held {
-                copy.hold(&frame, Fate::Undecided, datagram);
-            } else if key.is_none()
-                && let Some(id) = datagram
-            {
-                // Thrown away by the decoder: the datagram never completes.
-                copy.settle(id, false);
-            }
-            if let Some(key) = key {
-                let wanted = select
-                    .ranges
-                    .get(&key)
-                    .is_some_and(|rs| rs.iter().any(|(a, b)| (*a..=*b).contains(&frame.index)));
-                if let Some(id) = datagram {
-                    // The segment completes a fragmented datagram: its fragments go with it.
-                    copy.settle(id, wanted);
-                }
-                if wanted {
-                    written += 1;
-                    if copy.queue.is_empty() {
-                        if let Err(e) = copy.emit(&frame) {
-                            return output_error(err, &args.output, &e);
-                        }
-                    } else {
-                        copy.hold(&frame, Fate::Keep, None);
+            let wanted = match owner(&mut decoder, &frame) {
+                Owner::Segment { pair, completes } => {
+                    let wanted = select
+                        .ranges
+                        .get(&pair)
+                        .is_some_and(|rs| rs.iter().any(|(a, b)| (*a..=*b).contains(&frame.index)));
+                    if let Some(id) = completes {
+                        // The segment completes a fragmented datagram: its fragments go with it.
+                        copy.settle(id, wanted);
                     }
+                    wanted
+                }
+                Owner::Fragment(id) => {
+                    copy.hold(&frame, Fate::Undecided, Some(id));
+                    false
+                }
+                // Thrown away by the decoder: the datagram never completes.
+                Owner::Abandoned(id) => {
+                    copy.settle(id, false);
+                    false
+                }
+                Owner::None => false,
+            };
+            if wanted {
+                written += 1;
+                if copy.queue.is_empty() {
+                    if let Err(e) = copy.emit(&frame) {
+                        return output_error(err, &args.output, &e);
+                    }
+                } else {
+                    copy.hold(&frame, Fate::Keep, None);
                 }
             }
             copy.expire(

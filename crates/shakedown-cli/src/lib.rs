@@ -15,6 +15,7 @@ mod columns;
 mod completions;
 mod extract;
 pub mod filter;
+mod frame_owner;
 mod html;
 pub mod limits;
 #[cfg(feature = "live")]

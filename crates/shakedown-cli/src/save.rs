@@ -25,11 +25,12 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use shakedown::capture::{Frame, LinkType, PcapNgWriter, WriteError};
-use shakedown::decode::{DatagramId, Decoded, Decoder, Skip};
+use shakedown::decode::{DatagramId, Decoder};
 use shakedown::verdict::Outcome;
 use shakedown::{Config, Endpoint, Timestamp, Verdict};
 
 use crate::filter::Selection;
+use crate::frame_owner::{Owner, Pair, owner, pair};
 use crate::limits::bytes;
 use crate::report::plural;
 
@@ -63,11 +64,7 @@ pub struct SaveOptions {
 const PACKET_OVERHEAD: usize = 64;
 
 /// A connection's endpoints, lower first.
-type Key = (Endpoint, Endpoint);
-
-fn key_of(a: Endpoint, b: Endpoint) -> Key {
-    if a <= b { (a, b) } else { (b, a) }
-}
+type Key = Pair;
 
 /// A copy of one frame.
 struct Packet {
@@ -297,29 +294,17 @@ impl Saver {
     /// Holds a copy of `frame` for its connection, if it is a TCP segment (or a fragment of one,
     /// held aside until its datagram is complete).
     pub(crate) fn frame(&mut self, frame: &Frame<'_>) {
-        let (key, held) = match self.decoder.decode(frame) {
-            Decoded::Tcp(seg) => (
-                Some(key_of(
-                    Endpoint::new(seg.src, seg.src_port),
-                    Endpoint::new(seg.dst, seg.dst_port),
-                )),
-                false,
+        let (key, fragments) = match owner(&mut self.decoder, frame) {
+            Owner::Segment { pair, completes } => (
+                pair,
+                completes
+                    .map(|id| self.fragments.take(id))
+                    .unwrap_or_default(),
             ),
-            Decoded::Skipped(why) => (None, why == Skip::FragmentHeld),
+            Owner::Fragment(id) => return self.fragments.hold(id, Packet::of(frame)),
+            Owner::Abandoned(id) => return drop(self.fragments.take(id)),
+            Owner::None => return,
         };
-        let datagram = self.decoder.last_fragment();
-        let Some(key) = key else {
-            match datagram {
-                Some(id) if held => self.fragments.hold(id, Packet::of(frame)),
-                // Thrown away by the decoder: its datagram never completes.
-                Some(id) => drop(self.fragments.take(id)),
-                None => {}
-            }
-            return;
-        };
-        let fragments = datagram
-            .map(|id| self.fragments.take(id))
-            .unwrap_or_default();
         let seq = self.next_seq;
         let buffer = self.buffers.entry(key).or_insert_with(|| Buffer {
             seq,
@@ -425,7 +410,7 @@ impl Saver {
     /// Removes the packets of `v`'s frame range from its endpoints' buffer (dropping the buffer
     /// when nothing later is left) and returns them with what was not kept of them.
     fn take(&mut self, v: &Verdict) -> (Vec<Packet>, Dropped) {
-        let key = key_of(v.client, v.server);
+        let key = pair(v.client, v.server);
         let Some(mut buffer) = self.buffers.remove(&key) else {
             return (Vec::new(), Dropped::default());
         };
