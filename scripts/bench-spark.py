@@ -19,6 +19,9 @@ import sys
 import tempfile
 import time
 
+# The executors run this Python (the one with shakedown and pyarrow), not whatever `python3` is.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "examples", "spark"))
 
@@ -33,6 +36,7 @@ def one_round(master, folder, output):
         SparkSession.builder.master(master)
         .appName("shakedown-bench")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     try:
