@@ -400,6 +400,86 @@ fn every_command_uses_the_secrets_in_the_capture() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// Issue 16: a malformed line in the key log a capture carries is counted and warned about by
+/// every command that reads the capture (the same warning, from one function), never fatal (the
+/// good lines still decrypt), and no secret is printed.
+#[test]
+fn every_command_warns_about_malformed_lines_in_the_capture_key_log() {
+    use shakedown_tests::run_cli;
+    let stem = "gnutls-tls13-client-rejects-cert";
+    let dir = fixtures().join("keys");
+    let pcap = dir.join(format!("{stem}.pcap"));
+    let keys = std::fs::read_to_string(dir.join(format!("{stem}.keys"))).expect("keys");
+    let good_lines = keys.lines().filter(|l| !l.trim().is_empty()).count();
+    // A line after the good ones whose client random is not hex: line good_lines + 1.
+    let bad = format!("{keys}CLIENT_RANDOM not-hex {}\n", "ab".repeat(48));
+    let tmp = std::env::temp_dir().join(format!("shakedown-dsb-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let pcapng = tmp.join("bad-line.pcapng");
+    std::fs::write(&pcapng, fixtures_pcapng(&pcap, bad.as_bytes(), 1)).expect("write");
+    let capture = pcapng.to_string_lossy().into_owned();
+    let tmp_s = |name: &str| tmp.join(name).to_string_lossy().into_owned();
+    let warning = |command: &str| {
+        format!(
+            "{command}: {capture}: embedded: warning: 1 key log line not understood (first: line {}: the client random is not hex)\n",
+            good_lines + 1
+        )
+    };
+    // Every secret of the log, in either case, and the bad line's.
+    let secrets: Vec<String> = keys
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_string)
+        .chain(["ab".repeat(48)])
+        .collect();
+    let (html, saved, extracted) = (
+        tmp_s("report.html"),
+        tmp_s("saved"),
+        tmp_s("extracted.pcapng"),
+    );
+    let runs: Vec<(&str, Vec<&str>)> = vec![
+        ("shakedown", vec!["--json", "-j", "1", &capture]),
+        ("shakedown", vec!["--json", "-j", "2", &capture]),
+        ("shakedown", vec!["--json", "--stream", &capture]),
+        (
+            "shakedown",
+            vec!["--json", "-q", "--save-failures", &saved, &capture],
+        ),
+        ("shakedown", vec![&capture]),
+        ("shakedown", vec!["report", "--html", &html, &capture]),
+        ("shakedown", vec!["summary", "--json", &capture]),
+        ("shakedown", vec!["summary", &capture]),
+        (
+            "shakedown extract",
+            vec!["extract", "--failed", "-q", "-o", &extracted, &capture],
+        ),
+    ];
+    for (command, args) in &runs {
+        let (code, out, err) = run_cli(args);
+        assert_eq!(err, warning(command), "{args:?}");
+        // Not fatal: the good lines decrypted the alert (a certain failure, or a file written).
+        let expected = if args[0] == "extract" { 0 } else { 1 };
+        assert_eq!(code, expected, "{args:?}: {err}");
+        if args[0] == "--json" {
+            let record: serde_json::Value =
+                serde_json::from_str(out.lines().next().expect("a record")).expect("json");
+            assert_eq!(record["tls"]["decryption"], "ok", "{args:?}");
+        }
+        for secret in &secrets {
+            for text in [&out, &err] {
+                assert!(
+                    !text.to_lowercase().contains(&secret.to_lowercase()),
+                    "{args:?} printed a secret"
+                );
+            }
+        }
+    }
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.contains("bad_certificate"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// The errorCode a Windows server sends (no open peer here does) through the whole engine: the
 /// server's pubKeyAuth record of the FreeRDP capture, re-encrypted with its own traffic key as
 /// `TSRequest { version 6, errorCode STATUS_LOGON_FAILURE }` (MS-CSSP 2.2.1) padded to the same

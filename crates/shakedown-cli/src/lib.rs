@@ -587,7 +587,7 @@ fn one_capture<W: Write>(
             return done;
         }
     };
-    limits::warn_embedded_keys(&name, &reader, err);
+    limits::warn_embedded_keys("shakedown", &name, &reader, err);
     if let Some(t) = &summary.truncation {
         let _ = writeln!(
             err,

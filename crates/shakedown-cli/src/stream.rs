@@ -128,7 +128,7 @@ pub(crate) fn analyze_saving<R: Read, S: Sink>(
     sink: &mut S,
     err: &mut dyn Write,
 ) -> Result<Summary, AnalyzeError<S::Error>> {
-    let mut driver = Driver::new(config, Some(saver), select);
+    let mut driver = Driver::new(&config.with_embedded_keys(reader), Some(saver), select);
     let mut failure = None;
     loop {
         let flow = match reader.next_frame() {
@@ -282,7 +282,7 @@ pub(crate) fn one_capture(
     };
     let config = Config {
         verdict_order: VerdictOrder::AsDecided,
-        ..config.clone()
+        ..config.with_embedded_keys(&reader)
     };
     let mut printer = Printer::new(
         args.json || args.summary_json,
@@ -314,6 +314,7 @@ pub(crate) fn one_capture(
     }
     let _ = driver.finish(&mut printer);
     warn_save_errors(&mut driver, err);
+    crate::limits::warn_embedded_keys("shakedown", &name, &reader, err);
     done.failures = printer.failures;
     if let Err(e) = printer.write_out(out) {
         done.end = Some(crate::write_failure(e));
