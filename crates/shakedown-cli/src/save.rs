@@ -15,6 +15,11 @@
 //! packets counted as not kept. Files are bounded by count and bytes: past either, the oldest files
 //! in `DIR` (by name, which sorts by time) are removed, those of earlier runs included.
 //!
+//! With key logs (`--keylog` files, or the capture's own Decryption Secrets Blocks), a file also
+//! carries the secrets of its connection: the key log lines of its ClientHello random, as the
+//! analysis used them, in a Decryption Secrets Block before its packets, so Wireshark, TShark and
+//! shakedown decrypt the file alone. No other connection's secrets go into it.
+//!
 //! IP fragments held for reassembly are not kept (only the frame that completes a datagram is).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -24,8 +29,9 @@ use std::path::{Path, PathBuf};
 
 use shakedown::capture::{Frame, LinkType, PcapNgWriter, WriteError};
 use shakedown::decode::{Decoded, Decoder};
-use shakedown::verdict::Outcome;
+use shakedown::verdict::{Outcome, Step};
 use shakedown::{Config, Endpoint, Timestamp, Verdict};
+use zeroize::Zeroize;
 
 use crate::filter::Selection;
 use crate::limits::bytes;
@@ -133,6 +139,9 @@ pub(crate) struct Saver {
     pub(crate) counts: SaveCounts,
     /// The capture the frames come from (for the comments).
     source: String,
+    /// The analysis's key logs ([`Saver::use_keys_of`]), when it has any: each file gets its
+    /// connection's secrets from them.
+    keys: Option<Config>,
 }
 
 /// What a [`Saver`] did.
@@ -191,6 +200,7 @@ impl Saver {
             files,
             counts: SaveCounts::default(),
             source: String::new(),
+            keys: None,
         };
         saver.rotate(None);
         Ok(saver)
@@ -201,6 +211,29 @@ impl Saver {
         self.source = source.to_string();
         self.decoder = Decoder::new(config);
         self.clear();
+    }
+
+    /// Takes the key logs of the analysis the verdicts come from (`config` as its dissector has it,
+    /// with the capture's own keys): each file written gets its connection's secrets from them.
+    pub(crate) fn use_keys_of(&mut self, config: &Config) {
+        self.keys =
+            (config.key_log.is_some() || config.embedded_keys.is_some()).then(|| config.clone());
+    }
+
+    /// The key log lines of `v`'s ClientHello random, as the analysis looked them up (at its
+    /// ServerHello, else at its last frame); `None` without key logs or secrets for it.
+    fn key_log_lines(&self, v: &Verdict) -> Option<Vec<u8>> {
+        let config = self.keys.as_ref()?;
+        let random = v.tls.as_ref()?.client_hello.as_ref()?.random?;
+        let frame = v
+            .timeline
+            .iter()
+            .find(|e| matches!(e.step, Step::ServerHello { .. }))
+            .map_or(v.end.frame, |e| e.at.frame);
+        let secrets = config.secrets(&random, frame)?;
+        let mut lines = Vec::new();
+        secrets.write_key_log(&random, &mut lines);
+        Some(lines)
     }
 
     /// Holds a copy of `frame` for its connection, if it is a TCP segment.
@@ -415,12 +448,25 @@ impl Saver {
                 self.head_max + self.tail_max
             ));
         }
+        let mut secrets = self.key_log_lines(v);
+        if let Some(lines) = &secrets {
+            let n = lines.iter().filter(|b| **b == b'\n').count() as u64;
+            comment.push_str(&format!(
+                "; with the {} of its client random (a Decryption Secrets Block), so the file decrypts by itself",
+                plural(n, "key log line")
+            ));
+        }
         comment.push('.');
         let mut w = PcapNgWriter::with_section_comment(
             BufWriter::with_capacity(64 * 1024, file),
             Some(&comment),
         )
         .map_err(fail)?;
+        if let Some(lines) = &mut secrets {
+            let written = w.write_tls_key_log(lines);
+            lines.zeroize();
+            written.map_err(fail)?;
+        }
         let deciding = v
             .cause
             .evidence

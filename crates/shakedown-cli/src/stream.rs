@@ -39,12 +39,16 @@ pub(crate) struct Driver<'a> {
 }
 
 impl<'a> Driver<'a> {
-    /// A driver of a new dissector with `config`, saving failures with `saver` when given.
+    /// A driver of a new dissector with `config`, saving failures with `saver` when given (which
+    /// takes `config`'s key logs, to embed each saved connection's secrets).
     pub(crate) fn new(
         config: &Config,
-        saver: Option<&'a mut Saver>,
+        mut saver: Option<&'a mut Saver>,
         select: &'a Selection,
     ) -> Self {
+        if let Some(s) = saver.as_deref_mut() {
+            s.use_keys_of(config);
+        }
         Driver {
             dissector: Dissector::new(config.clone()),
             saver,
