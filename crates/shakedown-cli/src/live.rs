@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use shakedown::capture::{Frame, LinkType};
-use shakedown::{Timestamp, VerdictOrder};
+use shakedown::{CaptureDrops, InterfaceDrops, Timestamp, VerdictOrder};
 
 use crate::color::{ColorChoice, Palette};
 use crate::filter::Selection;
@@ -91,7 +91,8 @@ pub(crate) struct LiveArgs {
     /// to standard error.
     #[arg(long)]
     pub json: bool,
-    /// At the end, one JSON summary record (implies `--json`).
+    /// At the end, one JSON summary record, with the packets the kernel and the interfaces
+    /// dropped (`capture_drops`, docs/SCHEMA.md); implies `--json`.
     #[arg(long)]
     pub summary_json: bool,
     /// Print every connection's block in text, completed ones too.
@@ -265,6 +266,23 @@ pub(crate) fn run(
 struct Drops {
     dropped: AtomicU64,
     if_dropped: AtomicU64,
+}
+
+/// The drop counts of the interfaces (named in the order they were opened), for the summary.
+fn capture_drops(interfaces: &[String], drops: &[Drops]) -> CaptureDrops {
+    CaptureDrops::new(
+        interfaces
+            .iter()
+            .zip(drops)
+            .map(|(name, d)| {
+                InterfaceDrops::new(
+                    name.as_str(),
+                    d.dropped.load(Ordering::Relaxed),
+                    d.if_dropped.load(Ordering::Relaxed),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// What a capture thread sends.
@@ -551,13 +569,10 @@ impl Session<'_, '_> {
             }
             None => {}
         }
-        let summary = driver.summary().clone();
-        let (dropped, if_dropped) = self.drops.iter().fold((0, 0), |(d, i), x| {
-            (
-                d + x.dropped.load(Ordering::Relaxed),
-                i + x.if_dropped.load(Ordering::Relaxed),
-            )
-        });
+        let mut summary = driver.summary().clone();
+        let drops = capture_drops(&args.interfaces, self.drops);
+        let (dropped, if_dropped) = (drops.dropped, drops.if_dropped);
+        summary.capture_drops = Some(drops);
         let mut text = Vec::new();
         let paint = Palette::new(false);
         let layout = text::Layout::default();
@@ -739,4 +754,27 @@ fn list_interfaces(out: &mut dyn Write, err: &mut dyn Write) -> Status {
         text.push('\n');
     }
     crate::write_all_or_status(out, err, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_gets_each_interface_s_drops_and_their_sums() {
+        let drops = [Drops::default(), Drops::default()];
+        drops[0].dropped.store(5, Ordering::Relaxed);
+        drops[1].dropped.store(2, Ordering::Relaxed);
+        drops[1].if_dropped.store(3, Ordering::Relaxed);
+        let names = ["eth0".to_string(), "eth1".to_string()];
+        let d = capture_drops(&names, &drops);
+        assert_eq!((d.dropped, d.if_dropped), (7, 3));
+        assert_eq!(
+            d.interfaces,
+            [
+                InterfaceDrops::new("eth0", 5, 0),
+                InterfaceDrops::new("eth1", 2, 3)
+            ]
+        );
+    }
 }
