@@ -26,9 +26,10 @@ use clap::Parser;
 use shakedown::capture::{Frame, LinkType};
 use shakedown::{CaptureDrops, InterfaceDrops, Timestamp, VerdictOrder};
 
-use crate::color::{ColorChoice, Palette};
+use crate::color::Palette;
 use crate::filter::Selection;
 use crate::limits::{Limits, bytes};
+use crate::output::OutputOptions;
 use crate::report::plural;
 use crate::save::{SaveOptions, Saver};
 use crate::status::{Figures, StatusLine};
@@ -98,18 +99,9 @@ pub(crate) struct LiveArgs {
     /// Print every connection's block in text, completed ones too.
     #[arg(long)]
     pub all: bool,
-    /// Colour: `auto` when standard output is a terminal and NO_COLOR is unset or empty.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// No status line and no notes in the summary.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Whole lines even on a terminal.
-    #[arg(long, conflicts_with = "width")]
-    pub wide: bool,
-    /// Fit the text to N columns.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub width: Option<u16>,
+    /// Colour, quiet and width of the text (as for the main command).
+    #[command(flatten)]
+    pub output: OutputOptions,
     /// Keep only the failures.
     #[command(flatten)]
     pub save: SaveOptions,
@@ -188,28 +180,15 @@ pub(crate) fn run(
     if let Some(s) = saver.as_mut() {
         s.start_capture(&name, &config);
     }
-    let paint = Palette::new(
-        args.color
-            .enabled(out_is_terminal, std::env::var_os("NO_COLOR").as_deref()),
-    );
-    let layout = text::Layout {
-        width: if args.wide {
-            None
-        } else if let Some(w) = args.width {
-            Some(usize::from(w).max(text::MIN_WIDTH))
-        } else if out_is_terminal {
-            Some(crate::terminal_width().max(text::MIN_WIDTH))
-        } else {
-            None
-        },
-    };
+    let paint = args.output.palette(out_is_terminal);
+    let layout = args.output.layout(out_is_terminal);
     let json = args.json || args.summary_json;
     let stderr_terminal = std::io::stderr().is_terminal();
     let mut status = StatusLine::new(
-        stderr_terminal && !args.quiet,
+        stderr_terminal && !args.output.quiet,
         terminal_size::terminal_size_of(std::io::stderr()).map_or(80, |(w, _)| usize::from(w.0)),
     );
-    if !args.quiet {
+    if !args.output.quiet {
         let _ = writeln!(
             err,
             "shakedown live: capturing on {}{}; Ctrl-C ends it",
@@ -584,7 +563,7 @@ impl Session<'_, '_> {
             paint,
             layout,
         );
-        if !args.quiet {
+        if !args.output.quiet {
             let _ = text::footer(&mut text, &summary, paint, layout);
         }
         let _ = writeln!(

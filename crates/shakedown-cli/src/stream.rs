@@ -346,7 +346,7 @@ pub(crate) fn one_capture(
             paint,
             layout,
         );
-        if !args.quiet {
+        if !args.output.quiet {
             let _ = text::footer(&mut text, &summary, paint, layout);
         }
         text.push(b'\n');
