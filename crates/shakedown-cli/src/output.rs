@@ -1,5 +1,5 @@
 //! The flags that shape the text output (colour, quiet, width), one group shared by the main
-//! command and `shakedown live`, and what they come to: the [`Palette`] and the [`text::Layout`].
+//! command and `shakedown live`, and what they come to: the [`Palette`] and the text layout.
 
 use crate::color::{ColorChoice, Palette};
 use crate::text;
