@@ -43,8 +43,9 @@ use crate::report::plural;
 pub struct SaveOptions {
     /// Write each failed or incomplete connection (that the filters select) as its own pcapng file
     /// in DIR when it is judged: original timestamps and link types, the cause as a comment on the
-    /// deciding packet, names that sort by time (`20261207T093512.123Z_CLIENT-PORT_SERVER-PORT_CAUSE.pcapng`).
-    /// Each capture file is then read on one thread, frame by frame.
+    /// deciding packet, names that sort by time (`20261207T093512.123Z_CLIENT-PORT_SERVER-PORT_CAUSE.pcapng`);
+    /// with key logs (`--keylog`, or the capture's own), the connection's secrets too, so the file
+    /// decrypts alone. Each capture file is then read on one thread, frame by frame.
     #[arg(long, value_name = "DIR")]
     pub save_failures: Option<PathBuf>,
     /// Packets kept per connection: its first three quarters, then the last quarter as a ring;
