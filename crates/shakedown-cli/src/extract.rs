@@ -167,6 +167,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         };
         let first = shakedown::capture::open(path).and_then(|mut r| {
             let summary = shakedown::analyze(&mut r, &config, &mut select)?;
+            crate::limits::warn_embedded_keys("shakedown extract", &name, &r, err);
             Ok((summary, r.description().interfaces.clone()))
         });
         let described = match first {

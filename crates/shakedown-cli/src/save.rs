@@ -15,6 +15,11 @@
 //! packets counted as not kept. Files are bounded by count and bytes: past either, the oldest files
 //! in `DIR` (by name, which sorts by time) are removed, those of earlier runs included.
 //!
+//! With key logs (`--keylog` files, or the capture's own Decryption Secrets Blocks), a file also
+//! carries the secrets of its connection: the key log lines of its ClientHello random, as the
+//! analysis used them, in a Decryption Secrets Block before its packets, so Wireshark, TShark and
+//! shakedown decrypt the file alone. No other connection's secrets go into it.
+//!
 //! The fragments of an IP datagram are held aside (within the decoder's fragment caps) until the
 //! frame that completes the datagram names its connection; then they join that connection's
 //! packets, in front of it, so a saved file reassembles as the capture did.
@@ -26,8 +31,9 @@ use std::path::{Path, PathBuf};
 
 use shakedown::capture::{Frame, LinkType, PcapNgWriter, WriteError};
 use shakedown::decode::{DatagramId, Decoder};
-use shakedown::verdict::Outcome;
+use shakedown::verdict::{Outcome, Step};
 use shakedown::{Config, Endpoint, Timestamp, Verdict};
+use zeroize::Zeroize;
 
 use crate::filter::Selection;
 use crate::frame_owner::{Owner, Pair, owner, pair};
@@ -40,8 +46,9 @@ use crate::report::plural;
 pub struct SaveOptions {
     /// Write each failed or incomplete connection (that the filters select) as its own pcapng file
     /// in DIR when it is judged: original timestamps and link types, the cause as a comment on the
-    /// deciding packet, names that sort by time (`20261207T093512.123Z_CLIENT-PORT_SERVER-PORT_CAUSE.pcapng`).
-    /// Each capture file is then read on one thread, frame by frame.
+    /// deciding packet, names that sort by time (`20261207T093512.123Z_CLIENT-PORT_SERVER-PORT_CAUSE.pcapng`);
+    /// with key logs (`--keylog`, or the capture's own), the connection's secrets too, so the file
+    /// decrypts alone. Each capture file is then read on one thread, frame by frame.
     #[arg(long, value_name = "DIR")]
     pub save_failures: Option<PathBuf>,
     /// Packets kept per connection: its first three quarters, then the last quarter as a ring;
@@ -219,6 +226,9 @@ pub(crate) struct Saver {
     pub(crate) counts: SaveCounts,
     /// The capture the frames come from (for the comments).
     source: String,
+    /// The analysis's key logs ([`Saver::use_keys_of`]), when it has any: each file gets its
+    /// connection's secrets from them.
+    keys: Option<Config>,
 }
 
 /// What a [`Saver`] did.
@@ -278,6 +288,7 @@ impl Saver {
             files,
             counts: SaveCounts::default(),
             source: String::new(),
+            keys: None,
         };
         saver.rotate(None);
         Ok(saver)
@@ -289,6 +300,29 @@ impl Saver {
         self.decoder = Decoder::new(config);
         self.fragments = HeldFragments::new(config);
         self.clear();
+    }
+
+    /// Takes the key logs of the analysis the verdicts come from (`config` as its dissector has it,
+    /// with the capture's own keys): each file written gets its connection's secrets from them.
+    pub(crate) fn use_keys_of(&mut self, config: &Config) {
+        self.keys =
+            (config.key_log.is_some() || config.embedded_keys.is_some()).then(|| config.clone());
+    }
+
+    /// The key log lines of `v`'s ClientHello random, as the analysis looked them up (at its
+    /// ServerHello, else at its last frame); `None` without key logs or secrets for it.
+    fn key_log_lines(&self, v: &Verdict) -> Option<Vec<u8>> {
+        let config = self.keys.as_ref()?;
+        let random = v.tls.as_ref()?.client_hello.as_ref()?.random?;
+        let frame = v
+            .timeline
+            .iter()
+            .find(|e| matches!(e.step, Step::ServerHello { .. }))
+            .map_or(v.end.frame, |e| e.at.frame);
+        let secrets = config.secrets(&random, frame)?;
+        let mut lines = Vec::new();
+        secrets.write_key_log(&random, &mut lines);
+        Some(lines)
     }
 
     /// Holds a copy of `frame` for its connection, if it is a TCP segment (or a fragment of one,
@@ -503,12 +537,25 @@ impl Saver {
                 self.head_max + self.tail_max
             ));
         }
+        let mut secrets = self.key_log_lines(v);
+        if let Some(lines) = &secrets {
+            let n = lines.iter().filter(|b| **b == b'\n').count() as u64;
+            comment.push_str(&format!(
+                "; with the {} of its client random (a Decryption Secrets Block), so the file decrypts by itself",
+                plural(n, "key log line")
+            ));
+        }
         comment.push('.');
         let mut w = PcapNgWriter::with_section_comment(
             BufWriter::with_capacity(64 * 1024, file),
             Some(&comment),
         )
         .map_err(fail)?;
+        if let Some(lines) = &mut secrets {
+            let written = w.write_tls_key_log(lines);
+            lines.zeroize();
+            written.map_err(fail)?;
+        }
         let deciding = v
             .cause
             .evidence

@@ -39,12 +39,16 @@ pub(crate) struct Driver<'a> {
 }
 
 impl<'a> Driver<'a> {
-    /// A driver of a new dissector with `config`, saving failures with `saver` when given.
+    /// A driver of a new dissector with `config`, saving failures with `saver` when given (which
+    /// takes `config`'s key logs, to embed each saved connection's secrets).
     pub(crate) fn new(
         config: &Config,
-        saver: Option<&'a mut Saver>,
+        mut saver: Option<&'a mut Saver>,
         select: &'a Selection,
     ) -> Self {
+        if let Some(s) = saver.as_deref_mut() {
+            s.use_keys_of(config);
+        }
         Driver {
             dissector: Dissector::new(config.clone()),
             saver,
@@ -128,7 +132,7 @@ pub(crate) fn analyze_saving<R: Read, S: Sink>(
     sink: &mut S,
     err: &mut dyn Write,
 ) -> Result<Summary, AnalyzeError<S::Error>> {
-    let mut driver = Driver::new(config, Some(saver), select);
+    let mut driver = Driver::new(&config.with_embedded_keys(reader), Some(saver), select);
     let mut failure = None;
     loop {
         let flow = match reader.next_frame() {
@@ -282,7 +286,7 @@ pub(crate) fn one_capture(
     };
     let config = Config {
         verdict_order: VerdictOrder::AsDecided,
-        ..config.clone()
+        ..config.with_embedded_keys(&reader)
     };
     let mut printer = Printer::new(
         args.json || args.summary_json,
@@ -314,6 +318,7 @@ pub(crate) fn one_capture(
     }
     let _ = driver.finish(&mut printer);
     warn_save_errors(&mut driver, err);
+    crate::limits::warn_embedded_keys("shakedown", &name, &reader, err);
     done.failures = printer.failures;
     if let Err(e) = printer.write_out(out) {
         done.end = Some(crate::write_failure(e));
@@ -341,7 +346,7 @@ pub(crate) fn one_capture(
             paint,
             layout,
         );
-        if !args.quiet {
+        if !args.output.quiet {
             let _ = text::footer(&mut text, &summary, paint, layout);
         }
         text.push(b'\n');
