@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use shakedown::decrypt::KeyLog;
+use shakedown::decrypt::{KeyLog, Label};
 use shakedown::tls::Decryption;
 use shakedown::verdict::Confidence;
 use shakedown::{CauseCode, Config, Outcome, Verdict};
@@ -397,6 +397,228 @@ fn every_command_uses_the_secrets_in_the_capture() {
     assert_eq!((code, err.as_str()), (0, ""));
     let (v, _) = shakedown_tests::analyze_file(&extracted).expect("extracted");
     assert_eq!(v.len(), 1);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Issue 16: a malformed line in the key log a capture carries is counted and warned about by
+/// every command that reads the capture (the same warning, from one function), never fatal (the
+/// good lines still decrypt), and no secret is printed.
+#[test]
+fn every_command_warns_about_malformed_lines_in_the_capture_key_log() {
+    use shakedown_tests::run_cli;
+    let stem = "gnutls-tls13-client-rejects-cert";
+    let dir = fixtures().join("keys");
+    let pcap = dir.join(format!("{stem}.pcap"));
+    let keys = std::fs::read_to_string(dir.join(format!("{stem}.keys"))).expect("keys");
+    let good_lines = keys.lines().filter(|l| !l.trim().is_empty()).count();
+    // A line after the good ones whose client random is not hex: line good_lines + 1.
+    let bad = format!("{keys}CLIENT_RANDOM not-hex {}\n", "ab".repeat(48));
+    let tmp = std::env::temp_dir().join(format!("shakedown-dsb-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let pcapng = tmp.join("bad-line.pcapng");
+    std::fs::write(&pcapng, fixtures_pcapng(&pcap, bad.as_bytes(), 1)).expect("write");
+    let capture = pcapng.to_string_lossy().into_owned();
+    let tmp_s = |name: &str| tmp.join(name).to_string_lossy().into_owned();
+    let warning = |command: &str| {
+        format!(
+            "{command}: {capture}: embedded: warning: 1 key log line not understood (first: line {}: the client random is not hex)\n",
+            good_lines + 1
+        )
+    };
+    // Every secret of the log, in either case, and the bad line's.
+    let secrets: Vec<String> = keys
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_string)
+        .chain(["ab".repeat(48)])
+        .collect();
+    let (html, saved, extracted) = (
+        tmp_s("report.html"),
+        tmp_s("saved"),
+        tmp_s("extracted.pcapng"),
+    );
+    let runs: Vec<(&str, Vec<&str>)> = vec![
+        ("shakedown", vec!["--json", "-j", "1", &capture]),
+        ("shakedown", vec!["--json", "-j", "2", &capture]),
+        ("shakedown", vec!["--json", "--stream", &capture]),
+        (
+            "shakedown",
+            vec!["--json", "-q", "--save-failures", &saved, &capture],
+        ),
+        ("shakedown", vec![&capture]),
+        ("shakedown", vec!["report", "--html", &html, &capture]),
+        ("shakedown", vec!["summary", "--json", &capture]),
+        ("shakedown", vec!["summary", &capture]),
+        (
+            "shakedown extract",
+            vec!["extract", "--failed", "-q", "-o", &extracted, &capture],
+        ),
+    ];
+    for (command, args) in &runs {
+        let (code, out, err) = run_cli(args);
+        assert_eq!(err, warning(command), "{args:?}");
+        // Not fatal: the good lines decrypted the alert (a certain failure, or a file written).
+        let expected = if args[0] == "extract" { 0 } else { 1 };
+        assert_eq!(code, expected, "{args:?}: {err}");
+        if args[0] == "--json" {
+            let record: serde_json::Value =
+                serde_json::from_str(out.lines().next().expect("a record")).expect("json");
+            assert_eq!(record["tls"]["decryption"], "ok", "{args:?}");
+        }
+        for secret in &secrets {
+            for text in [&out, &err] {
+                assert!(
+                    !text.to_lowercase().contains(&secret.to_lowercase()),
+                    "{args:?} printed a secret"
+                );
+            }
+        }
+    }
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.contains("bad_certificate"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Issue 17 item 4 with issue 16's keys: `--save-failures` with key logs (given with `--keylog`,
+/// or carried by the capture) embeds exactly the saved connection's secrets in its file, so the
+/// file alone gives the same decrypted verdict to shakedown and decrypts in TShark. Another
+/// connection's secrets in the same key log stay out; no secret is printed.
+#[test]
+fn saved_failures_carry_their_own_secrets() {
+    use shakedown_tests::run_cli;
+    let other_random = "5a".repeat(32);
+    let other_secret = "c3".repeat(48);
+    let tmp = std::env::temp_dir().join(format!("shakedown-save-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let tshark = std::process::Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !tshark {
+        eprintln!("tshark is missing: the saved files are not checked with TShark");
+    }
+    let record = |out: &str| -> serde_json::Value {
+        let mut r: serde_json::Value =
+            serde_json::from_str(out.lines().next().expect("a record")).expect("json");
+        r["capture"] = serde_json::Value::Null;
+        r
+    };
+    for stem in [
+        "gnutls-tls13-client-rejects-cert",
+        "openssl-tls13-client-cert-required",
+        "rdp-nla-wrong-password",
+    ] {
+        let dir = fixtures().join("keys");
+        let pcap = dir.join(format!("{stem}.pcap"));
+        let keys = std::fs::read_to_string(dir.join(format!("{stem}.keys"))).expect("keys");
+        let random_hex = keys
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| l.split_whitespace().nth(1))
+            .expect("a client random")
+            .to_lowercase();
+        let random: [u8; 32] = (0..32)
+            .map(|i| u8::from_str_radix(&random_hex[2 * i..2 * i + 2], 16).expect("hex"))
+            .collect::<Vec<u8>>()
+            .try_into()
+            .expect("32 bytes");
+        let fixture_log = KeyLog::parse(&keys);
+        let wanted = fixture_log.secrets(&random).expect("the fixture's secrets");
+        // The fixture's lines and another connection's, in one key log.
+        let mixed = format!("CLIENT_RANDOM {other_random} {other_secret}\n{keys}");
+        let keylog = tmp.join(format!("{stem}.keys"));
+        std::fs::write(&keylog, &mixed).expect("key log");
+        let with_secrets = tmp.join(format!("{stem}.pcapng"));
+        std::fs::write(&with_secrets, fixtures_pcapng(&pcap, mixed.as_bytes(), 1)).expect("pcapng");
+        let (pcap_s, keylog_s, with_secrets_s) = (
+            pcap.to_string_lossy().into_owned(),
+            keylog.to_string_lossy().into_owned(),
+            with_secrets.to_string_lossy().into_owned(),
+        );
+        for (how, args) in [
+            (
+                "--keylog",
+                vec!["--keylog", keylog_s.as_str(), pcap_s.as_str()],
+            ),
+            ("the capture's own keys", vec![with_secrets_s.as_str()]),
+        ] {
+            let saved_dir = tmp.join(format!("{stem}-{}", how.len()));
+            let saved_dir_s = saved_dir.to_string_lossy().into_owned();
+            let mut argv = vec!["--json", "-q", "--save-failures", saved_dir_s.as_str()];
+            argv.extend(args);
+            let (code, out, err) = run_cli(&argv);
+            assert_eq!((code, err.as_str()), (1, ""), "{stem}, {how}");
+            let judged = record(&out);
+            assert_eq!(judged["tls"]["decryption"], "ok", "{stem}, {how}");
+            let files: Vec<_> = std::fs::read_dir(&saved_dir)
+                .expect("saved")
+                .map(|e| e.expect("entry").path())
+                .collect();
+            assert_eq!(files.len(), 1, "{stem}, {how}");
+            let saved = &files[0];
+            let saved_s = saved.to_string_lossy().into_owned();
+            // Alone, the saved file gives the same decrypted verdict.
+            let (code, again, err) = run_cli(&["--json", &saved_s]);
+            assert_eq!((code, err.as_str()), (1, ""), "{stem}, {how}");
+            assert_eq!(record(&again), judged, "{stem}, {how}");
+            // It carries exactly this connection's secrets, in one block before its packets.
+            let mut reader = shakedown::capture::open(saved).expect("saved file");
+            let keys_first = reader.embedded_keys().expect("pcapng");
+            reader.next_frame().expect("a frame").expect("a frame");
+            assert_eq!(
+                keys_first.key_log().entries(),
+                Label::ALL
+                    .iter()
+                    .filter(|l| wanted.by_label(**l).is_some())
+                    .count(),
+                "{stem}, {how}: secrets before the first packet"
+            );
+            while reader.next_frame().expect("frame").is_some() {}
+            assert_eq!(reader.secrets_blocks().tls_key_logs, 1, "{stem}, {how}");
+            let embedded = reader.embedded_key_log().expect("a key log");
+            assert_eq!(
+                embedded.secrets(&random).as_ref(),
+                Some(&wanted),
+                "{stem}, {how}"
+            );
+            assert!(embedded.secrets(&[0x5a; 32]).is_none(), "{stem}, {how}");
+            assert_eq!(embedded.counts().malformed, 0);
+            drop(embedded);
+            let bytes = std::fs::read(saved).expect("saved");
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&other_secret), "{stem}, {how}");
+            assert!(
+                text.contains("key log lines of its client random (a Decryption Secrets Block)"),
+                "{stem}, {how}"
+            );
+            let secrets = keys.lines().filter(|l| !l.starts_with('#'));
+            for secret in secrets.filter_map(|l| l.split_whitespace().nth(2)) {
+                for printed in [&out, &err] {
+                    assert!(!printed.to_lowercase().contains(&secret.to_lowercase()));
+                }
+            }
+            if tshark {
+                // TShark reads the Finished only with the keys: none without them (the original
+                // capture), some from the saved file alone.
+                let finished = |capture: &str| {
+                    let out = std::process::Command::new("tshark")
+                        .args(["-n", "-d", "tcp.port==3389,tls", "-r", capture])
+                        .args(["-Y", "tls.handshake.type == 20"])
+                        .output()
+                        .expect("tshark runs");
+                    assert!(out.status.success(), "tshark -r {capture}");
+                    String::from_utf8_lossy(&out.stdout).lines().count()
+                };
+                assert_eq!(finished(&pcap_s), 0, "{stem}: no keys, no Finished");
+                assert!(
+                    finished(&saved_s) > 0,
+                    "{stem}, {how}: TShark decrypts the saved file"
+                );
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

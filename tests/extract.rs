@@ -589,3 +589,38 @@ fn ip_fragments_follow_their_connection_in_order() {
         assert_eq!(tshark_count(&out, "tcp.srcport == 40000"), 2);
     }
 }
+
+/// A real router's fragments (net/fragments-at-client: the server's certificate flight in eight
+/// IPv4 fragments, the capture holding that one failed connection): extracting the failure copies
+/// every frame, the held fragments included, and the copy reassembles to the same verdict.
+#[test]
+fn a_real_router_s_fragments_are_extracted_with_their_connection() {
+    let dir = scratch("router-fragments");
+    let out = dir.join("failures.pcapng");
+    let input = fixture("net/fragments-at-client.pcap");
+    let (code, stdout, err) = run(&["extract", "--failed", "-o", &out.to_string_lossy(), &input]);
+    assert_eq!(code, 0, "{err}");
+    let strip = |v: Vec<(u64, Timestamp, LinkType, Vec<u8>, u32)>| -> Vec<_> {
+        v.into_iter()
+            .map(|(_, ts, lt, d, l)| (ts, lt, d, l))
+            .collect()
+    };
+    let original = strip(frames(Path::new(&input)));
+    assert!(
+        stdout.contains(&format!("1 connection, {} frames written", original.len())),
+        "{stdout}"
+    );
+    assert!(strip(frames(&out)) == original, "every frame, in order");
+    let (want, _) = analyze_file(Path::new(&input)).unwrap();
+    let (got, summary) = analyze_file(&out).unwrap();
+    assert_eq!(
+        got.iter().map(facts).collect::<Vec<_>>(),
+        want.iter().map(facts).collect::<Vec<_>>()
+    );
+    // The four datagrams' first fragments held, then completed, as in the original.
+    let held = summary
+        .skipped
+        .get(&shakedown::decode::SkipKind::FragmentHeld);
+    assert_eq!(held, Some(&4), "{:?}", summary.skipped);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -26,11 +26,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use shakedown::capture::{Frame, InterfaceInfo, LinkType, PcapNgWriter, WriteError};
-use shakedown::decode::{Decoded, Decoder, Skip};
-use shakedown::{Config, Endpoint, Sink, Timestamp, Verdict};
+use shakedown::decode::{DatagramId, Decoder};
+use shakedown::{Config, Sink, Timestamp, Verdict};
 
 use crate::Status;
 use crate::filter::Selection;
+use crate::frame_owner::{Owner, Pair, owner, pair};
 use crate::report::plural;
 
 /// Copy the packets of the selected connections into a new pcapng file.
@@ -70,11 +71,7 @@ const EXAMPLES: &str = "Examples:
 Exit status: 0 connections were extracted, 1 none matched, 2 an input or the output failed.";
 
 /// Frame ranges of the selected connections, by canonical endpoint pair.
-type Ranges = HashMap<(Endpoint, Endpoint), Vec<(u64, u64)>>;
-
-fn canonical(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
-    if a <= b { (a, b) } else { (b, a) }
-}
+type Ranges = HashMap<Pair, Vec<(u64, u64)>>;
 
 /// First pass: keeps only what the second pass needs of each selected verdict.
 struct Select<'a> {
@@ -90,7 +87,7 @@ impl Sink for Select<'_> {
     fn verdict(&mut self, v: Verdict) -> Result<ControlFlow<()>, Self::Error> {
         if self.args.all || self.args.select.matches(&v) {
             self.ranges
-                .entry(canonical(v.client, v.server))
+                .entry(pair(v.client, v.server))
                 .or_default()
                 .push((v.start.frame, v.end.frame));
             self.connections += 1;
@@ -170,6 +167,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         };
         let first = shakedown::capture::open(path).and_then(|mut r| {
             let summary = shakedown::analyze(&mut r, &config, &mut select)?;
+            crate::limits::warn_embedded_keys("shakedown extract", &name, &r, err);
             Ok((summary, r.description().interfaces.clone()))
         });
         let described = match first {
@@ -223,32 +221,37 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                     break;
                 }
             };
-            let key = match decoder.decode(&frame) {
-                Decoded::Tcp(seg) => Some(canonical(
-                    Endpoint::new(seg.src, seg.src_port),
-                    Endpoint::new(seg.dst, seg.dst_port),
-                )),
-                Decoded::Skipped(Skip::FragmentHeld) => {
-                    copy.hold(&frame, Fate::Undecided);
-                    None
-                }
-                Decoded::Skipped(_) => None,
-            };
-            if let Some(key) = key {
-                let wanted = select
-                    .ranges
-                    .get(&key)
-                    .is_some_and(|rs| rs.iter().any(|(a, b)| (*a..=*b).contains(&frame.index)));
-                copy.settle_fragments(&frame, wanted, &config);
-                if wanted {
-                    written += 1;
-                    if copy.queue.is_empty() {
-                        if let Err(e) = copy.emit(&frame) {
-                            return output_error(err, &args.output, &e);
-                        }
-                    } else {
-                        copy.hold(&frame, Fate::Keep);
+            let wanted = match owner(&mut decoder, &frame) {
+                Owner::Segment { pair, completes } => {
+                    let wanted = select
+                        .ranges
+                        .get(&pair)
+                        .is_some_and(|rs| rs.iter().any(|(a, b)| (*a..=*b).contains(&frame.index)));
+                    if let Some(id) = completes {
+                        // The segment completes a fragmented datagram: its fragments go with it.
+                        copy.settle(id, wanted);
                     }
+                    wanted
+                }
+                Owner::Fragment(id) => {
+                    copy.hold(&frame, Fate::Undecided, Some(id));
+                    false
+                }
+                // Thrown away by the decoder: the datagram never completes.
+                Owner::Abandoned(id) => {
+                    copy.settle(id, false);
+                    false
+                }
+                Owner::None => false,
+            };
+            if wanted {
+                written += 1;
+                if copy.queue.is_empty() {
+                    if let Err(e) = copy.emit(&frame) {
+                        return output_error(err, &args.output, &e);
+                    }
+                } else {
+                    copy.hold(&frame, Fate::Keep, None);
                 }
             }
             copy.expire(
@@ -321,6 +324,8 @@ struct Held {
     data: Vec<u8>,
     orig_len: u32,
     fate: Fate,
+    /// The datagram an undecided fragment belongs to.
+    datagram: Option<DatagramId>,
 }
 
 impl Held {
@@ -372,7 +377,7 @@ impl<W: Write> Copier<'_, W> {
         self.writer.write_frame_with_comment(ifc, frame, &comment)
     }
 
-    fn hold(&mut self, frame: &Frame<'_>, fate: Fate) {
+    fn hold(&mut self, frame: &Frame<'_>, fate: Fate, datagram: Option<DatagramId>) {
         self.queued_bytes += frame.data.len();
         self.queue.push_back(Held {
             index: frame.index,
@@ -382,38 +387,15 @@ impl<W: Write> Copier<'_, W> {
             data: frame.data.to_vec(),
             orig_len: frame.orig_len,
             fate,
+            datagram,
         });
     }
 
-    /// `last` gave a TCP segment: if it completed a fragmented datagram, its held fragments are
-    /// kept when `wanted`, else dropped. A held fragment belongs to that datagram when, replayed
-    /// without it (on a fresh decoder, with the other held fragments), `last` no longer completes.
-    fn settle_fragments(&mut self, last: &Frame<'_>, wanted: bool, config: &Config) {
-        if !self.queue.iter().any(|h| h.fate == Fate::Undecided) {
-            return;
-        }
-        let completes = |queue: &VecDeque<Held>, without: Option<usize>| {
-            let mut d = Decoder::new(config);
-            for (i, h) in queue.iter().enumerate() {
-                if h.fate == Fate::Undecided && Some(i) != without {
-                    let _ = d.decode(&h.frame());
-                }
-            }
-            matches!(d.decode(last), Decoded::Tcp(_))
-        };
-        if matches!(Decoder::new(config).decode(last), Decoded::Tcp(_)) {
-            return; // a whole packet, not the end of a fragmented datagram
-        }
-        let members: Vec<usize> = (0..self.queue.len())
-            .filter(|i| {
-                self.queue
-                    .get(*i)
-                    .is_some_and(|h| h.fate == Fate::Undecided)
-                    && !completes(&self.queue, Some(*i))
-            })
-            .collect();
-        for i in members {
-            if let Some(h) = self.queue.get_mut(i) {
+    /// Datagram `id` is complete (or given up): its held fragments are kept when `wanted`, else
+    /// dropped.
+    fn settle(&mut self, id: DatagramId, wanted: bool) {
+        for h in &mut self.queue {
+            if h.fate == Fate::Undecided && h.datagram == Some(id) {
                 h.fate = if wanted { Fate::Keep } else { Fate::Drop };
             }
         }

@@ -137,6 +137,7 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
                     Ok(s) => report.summary = Some(s),
                     Err(e) => report.error = Some(e.to_string()),
                 }
+                crate::limits::warn_embedded_keys("shakedown", &report.name, &reader, err);
             }
         }
         if let Some(e) = &report.error {

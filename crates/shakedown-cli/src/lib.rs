@@ -16,10 +16,12 @@ mod columns;
 mod completions;
 mod extract;
 pub mod filter;
+mod frame_owner;
 mod html;
 pub mod limits;
 #[cfg(feature = "live")]
 mod live;
+pub mod output;
 mod parallel_json;
 mod piped;
 mod pool;
@@ -40,7 +42,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use shakedown::{Config, Sink, Verdict};
 
-use color::{ColorChoice, Palette};
+use color::Palette;
 use columns::{Columns, ParquetFile};
 use filter::Selection;
 use limits::Limits;
@@ -67,20 +69,9 @@ pub struct Args {
     /// Show every connection in detail, completed ones too (the default details only the others).
     #[arg(long)]
     pub all: bool,
-    /// Colour the report: `auto` when standard output is a terminal and NO_COLOR is unset or empty.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Leave out the per-connection table and the summary footer of the text report.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Whole lines even on a terminal (by default the report is fitted to a terminal's width:
-    /// explanations and hints wrapped, suite lists and ladder labels shortened).
-    #[arg(long, conflicts_with = "width")]
-    pub wide: bool,
-    /// Fit the report to N columns, on a terminal or not (default: the terminal's width, from
-    /// COLUMNS or the terminal itself; whole lines into a pipe or a file).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub width: Option<u16>,
+    /// Colour, quiet and width of the text (shared with `shakedown live`).
+    #[command(flatten)]
+    pub output: output::OutputOptions,
     /// Threads (default: one per core): several captures are analysed side by side; a big one has
     /// its reading, decoding and connections shared among them (compressed input and standard
     /// input take one more thread, cutting the stream into stretches). The output is the same for
@@ -147,8 +138,8 @@ is written (and flushed) as soon as its connection is judged, and while no packe
 clock tells the time, so a closed connection is judged 2 s after its last packet without waiting
 for more; Ctrl-C or SIGTERM ends the reading, judges the open connections (incomplete) and writes
 the summary, with the exit status below. --no-stream reads piped input like a file (so does
---parquet). --save-failures DIR writes each failed or incomplete connection's packets to its own pcapng file in
-DIR as it is judged.
+--parquet). --save-failures DIR writes each failed or incomplete connection's packets to its own
+pcapng file in DIR as it is judged.
 
 On a terminal the report fits its width (COLUMNS, else the terminal's); --wide keeps whole lines.
 The records (--json, --summary-json, --parquet, summary --json) are described in docs/SCHEMA.md.
@@ -278,21 +269,8 @@ fn analyze_command(
         Ok(a) => a,
         Err(e) => return clap_exit(&e, out, err),
     };
-    let paint = Palette::new(
-        args.color
-            .enabled(out_is_terminal, std::env::var_os("NO_COLOR").as_deref()),
-    );
-    let layout = text::Layout {
-        width: if args.wide {
-            None
-        } else if let Some(w) = args.width {
-            Some(usize::from(w).max(text::MIN_WIDTH))
-        } else if out_is_terminal {
-            Some(terminal_width().max(text::MIN_WIDTH))
-        } else {
-            None
-        },
-    };
+    let paint = args.output.palette(out_is_terminal);
+    let layout = args.output.layout(out_is_terminal);
     let mut config = args.limits.config();
     if !args.limits.load_keys(&mut config, err) {
         return Status::Error;
@@ -363,7 +341,7 @@ fn analyze_captures(
     let mut failures = false;
     let mut errors = false;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    let show_progress = progress::wanted(args.quiet);
+    let show_progress = progress::wanted(args.output.quiet);
     let jobs = jobs_or_cores(args.jobs);
     // Streaming and saving failures read each capture on one thread, frame by frame.
     let one_by_one = args.stream || saver.is_some();
@@ -433,7 +411,7 @@ fn analyze_captures(
         return Status::Error;
     }
     if let (Some(s), Some(dir)) = (&saver, &args.save.save_failures)
-        && !args.quiet
+        && !args.output.quiet
     {
         let _ = writeln!(err, "shakedown: {}", s.saved_phrase(dir));
     }
@@ -622,7 +600,7 @@ fn one_capture<W: Write>(
             return done;
         }
     };
-    limits::warn_embedded_keys(&name, &reader, err);
+    limits::warn_embedded_keys("shakedown", &name, &reader, err);
     if let Some(t) = &summary.truncation {
         let _ = writeln!(
             err,

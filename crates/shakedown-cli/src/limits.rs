@@ -71,14 +71,19 @@ pub fn load_key_logs(
 }
 
 /// Warns on `err` about the lines of the capture's own key log (its pcapng Decryption Secrets
-/// Blocks, read while it was analysed) that are not key log entries.
+/// Blocks, read while it was analysed) that are not key log entries, as
+/// `COMMAND: NAME: embedded: warning: N key log lines not understood (first: line L: why)`.
+/// Every command that analyses captures calls it once per capture read (`command` is how that
+/// command names itself in its messages: `shakedown`, `shakedown extract`). Secrets are never
+/// written, only counts, line numbers and reasons.
 pub fn warn_embedded_keys<R: std::io::Read>(
+    command: &str,
     name: &str,
     reader: &shakedown::capture::CaptureReader<R>,
     err: &mut dyn std::io::Write,
 ) {
     if let Some(log) = reader.embedded_key_log() {
-        warn_malformed(&log, &format!("shakedown: {name}: embedded"), err);
+        warn_malformed(&log, &format!("{command}: {name}: embedded"), err);
     }
 }
 

@@ -23,11 +23,12 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use shakedown::capture::{Frame, LinkType};
-use shakedown::{Timestamp, VerdictOrder};
+use shakedown::{CaptureDrops, InterfaceDrops, Timestamp, VerdictOrder};
 
-use crate::color::{ColorChoice, Palette};
+use crate::color::Palette;
 use crate::filter::Selection;
 use crate::limits::{Limits, bytes};
+use crate::output::OutputOptions;
 use crate::report::plural;
 use crate::save::{SaveOptions, Saver};
 use crate::status::{Figures, StatusLine};
@@ -86,24 +87,16 @@ pub(crate) struct LiveArgs {
     /// to standard error.
     #[arg(long)]
     pub json: bool,
-    /// At the end, one JSON summary record (implies `--json`).
+    /// At the end, one JSON summary record, with the packets the kernel and the interfaces
+    /// dropped (`capture_drops`, docs/SCHEMA.md); implies `--json`.
     #[arg(long)]
     pub summary_json: bool,
     /// Print every connection's block in text, completed ones too.
     #[arg(long)]
     pub all: bool,
-    /// Colour: `auto` when standard output is a terminal and NO_COLOR is unset or empty.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// No status line and no notes in the summary.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Whole lines even on a terminal.
-    #[arg(long, conflicts_with = "width")]
-    pub wide: bool,
-    /// Fit the text to N columns.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub width: Option<u16>,
+    /// Colour, quiet and width of the text (as for the main command).
+    #[command(flatten)]
+    pub output: OutputOptions,
     /// Keep only the failures.
     #[command(flatten)]
     pub save: SaveOptions,
@@ -182,28 +175,15 @@ pub(crate) fn run(
     if let Some(s) = saver.as_mut() {
         s.start_capture(&name, &config);
     }
-    let paint = Palette::new(
-        args.color
-            .enabled(out_is_terminal, std::env::var_os("NO_COLOR").as_deref()),
-    );
-    let layout = text::Layout {
-        width: if args.wide {
-            None
-        } else if let Some(w) = args.width {
-            Some(usize::from(w).max(text::MIN_WIDTH))
-        } else if out_is_terminal {
-            Some(crate::terminal_width().max(text::MIN_WIDTH))
-        } else {
-            None
-        },
-    };
+    let paint = args.output.palette(out_is_terminal);
+    let layout = args.output.layout(out_is_terminal);
     let json = args.json || args.summary_json;
     let stderr_terminal = std::io::stderr().is_terminal();
     let mut status = StatusLine::new(
-        stderr_terminal && !args.quiet,
+        stderr_terminal && !args.output.quiet,
         terminal_size::terminal_size_of(std::io::stderr()).map_or(80, |(w, _)| usize::from(w.0)),
     );
-    if !args.quiet {
+    if !args.output.quiet {
         let _ = writeln!(
             err,
             "shakedown live: capturing on {}{}; Ctrl-C ends it",
@@ -260,6 +240,23 @@ pub(crate) fn run(
 struct Drops {
     dropped: AtomicU64,
     if_dropped: AtomicU64,
+}
+
+/// The drop counts of the interfaces (named in the order they were opened), for the summary.
+fn capture_drops(interfaces: &[String], drops: &[Drops]) -> CaptureDrops {
+    CaptureDrops::new(
+        interfaces
+            .iter()
+            .zip(drops)
+            .map(|(name, d)| {
+                InterfaceDrops::new(
+                    name.as_str(),
+                    d.dropped.load(Ordering::Relaxed),
+                    d.if_dropped.load(Ordering::Relaxed),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// What a capture thread sends.
@@ -546,13 +543,10 @@ impl Session<'_, '_> {
             }
             None => {}
         }
-        let summary = driver.summary().clone();
-        let (dropped, if_dropped) = self.drops.iter().fold((0, 0), |(d, i), x| {
-            (
-                d + x.dropped.load(Ordering::Relaxed),
-                i + x.if_dropped.load(Ordering::Relaxed),
-            )
-        });
+        let mut summary = driver.summary().clone();
+        let drops = capture_drops(&args.interfaces, self.drops);
+        let (dropped, if_dropped) = (drops.dropped, drops.if_dropped);
+        summary.capture_drops = Some(drops);
         let mut text = Vec::new();
         let paint = Palette::new(false);
         let layout = text::Layout::default();
@@ -564,7 +558,7 @@ impl Session<'_, '_> {
             paint,
             layout,
         );
-        if !args.quiet {
+        if !args.output.quiet {
             let _ = text::footer(&mut text, &summary, paint, layout);
         }
         let _ = writeln!(
@@ -706,4 +700,27 @@ fn list_interfaces(out: &mut dyn Write, err: &mut dyn Write) -> Status {
         text.push('\n');
     }
     crate::write_all_or_status(out, err, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_gets_each_interface_s_drops_and_their_sums() {
+        let drops = [Drops::default(), Drops::default()];
+        drops[0].dropped.store(5, Ordering::Relaxed);
+        drops[1].dropped.store(2, Ordering::Relaxed);
+        drops[1].if_dropped.store(3, Ordering::Relaxed);
+        let names = ["eth0".to_string(), "eth1".to_string()];
+        let d = capture_drops(&names, &drops);
+        assert_eq!((d.dropped, d.if_dropped), (7, 3));
+        assert_eq!(
+            d.interfaces,
+            [
+                InterfaceDrops::new("eth0", 5, 0),
+                InterfaceDrops::new("eth1", 2, 3)
+            ]
+        );
+    }
 }

@@ -3,8 +3,8 @@
 //! and while no packet comes the engine is told the time by the wall clock, so a closed or idle
 //! connection is judged without waiting for the next packet or the end of the input.
 //!
-//! A reader thread owns the [`CaptureReader`] (opening it waits for the capture's header) and sends
-//! each frame, copied, through a bounded channel as soon as it is read; the calling thread owns the
+//! A reader thread owns the [`CaptureReader`] (opened by the caller: that waits for the capture's
+//! header) and sends each frame, copied, through a bounded channel as soon as it is read; the calling thread owns the
 //! engine ([`Driver`]). When the input has been idle for a [`TICK`], the engine is told that the
 //! capture time is the last frame's timestamp plus the wall time since that frame arrived, less a
 //! [`MARGIN`] for frames still on their way: a capture replayed from an old file works the same as
@@ -13,7 +13,7 @@
 //! under way) and the summary written, as at the end of the input.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
@@ -89,6 +89,9 @@ pub(crate) struct Reading {
     pub interrupted: bool,
 }
 
+/// The reader of a piped capture.
+pub(crate) type PipeReader = CaptureReader<Box<dyn std::io::Read + Send>>;
+
 /// What the reader thread sends.
 enum Msg {
     /// The next frame, copied.
@@ -100,36 +103,37 @@ enum Msg {
         orig_len: u32,
         data: Vec<u8>,
     },
-    /// The end of the input: clean (with where it was cut short, if it was) or an error.
-    End(Result<Option<Truncation>, CaptureError>),
+    /// The end of the input: clean (with where it was cut short, if it was) or an error; and the
+    /// reader, handed back.
+    End(Result<Option<Truncation>, CaptureError>, Box<PipeReader>),
 }
 
-/// Reads the capture at `path` (`-`: standard input) on a thread of its own and drives `driver`
-/// with its frames as they arrive and with the time while none comes, writing `printer`'s output
-/// to `out` as it is decided, with a status line on standard error when that is a terminal (and
-/// not `quiet`). Returns when the input ends, Ctrl-C or SIGTERM comes, or the output is gone; the
-/// caller then finishes the driver.
+/// Reads the frames of `reader` (a piped capture, opened) on a thread of its own and drives
+/// `driver` with them as they arrive and with the time while none comes, writing `printer`'s
+/// output to `out` as it is decided, with a status line on standard error when that is a terminal
+/// (and not `quiet`). Returns when the input ends (with the reader, handed back), Ctrl-C or SIGTERM
+/// comes, or the output is gone; the caller then finishes the driver.
 pub(crate) fn read(
-    path: &Path,
+    reader: PipeReader,
     driver: &mut Driver<'_>,
     printer: &mut Printer<'_>,
     quiet: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Reading {
+) -> (Reading, Option<PipeReader>) {
     let interrupted = interrupted_flag();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(CHANNEL_FRAMES);
-    let owned: PathBuf = path.to_path_buf();
     // Not joined: on Ctrl-C it may be waiting for input that never comes; it ends with the
     // process, or at its next frame when the channel is gone.
     let spawned = std::thread::Builder::new()
         .name("shakedown-reader".into())
-        .spawn(move || read_frames(&owned, &tx));
+        .spawn(move || read_frames(reader, &tx));
     if let Err(e) = spawned {
-        return Reading {
+        let reading = Reading {
             failure: Some(CaptureError::Io { source: e }),
             ..Reading::default()
         };
+        return (reading, None);
     }
     let stderr_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut session = Session {
@@ -140,22 +144,16 @@ pub(crate) fn read(
         ),
         started: Instant::now(),
         reading: Reading::default(),
+        reader: None,
     };
     session.run(driver, printer, &rx, &interrupted, out, err);
     session.status.clear(err);
-    session.reading
+    (session.reading, session.reader.map(|r| *r))
 }
 
-/// The reader thread: opens the capture and sends its frames until the end or until nobody
-/// listens.
-fn read_frames(path: &Path, tx: &SyncSender<Msg>) {
-    let mut reader = match shakedown::capture::open(path) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = tx.send(Msg::End(Err(e)));
-            return;
-        }
-    };
+/// The reader thread: sends the frames of `reader` until the end or until nobody listens, then
+/// hands the reader back.
+fn read_frames(mut reader: PipeReader, tx: &SyncSender<Msg>) {
     let end = loop {
         match reader.next_frame() {
             Ok(Some(f)) => {
@@ -171,15 +169,11 @@ fn read_frames(path: &Path, tx: &SyncSender<Msg>) {
                     return;
                 }
             }
-            Ok(None) => break Ok(truncation(&reader)),
+            Ok(None) => break Ok(reader.truncation().cloned()),
             Err(e) => break Err(e),
         }
     };
-    let _ = tx.send(Msg::End(end));
-}
-
-fn truncation<R: std::io::Read>(reader: &CaptureReader<R>) -> Option<Truncation> {
-    reader.truncation().cloned()
+    let _ = tx.send(Msg::End(end, Box::new(reader)));
 }
 
 /// The analysis thread's state while reading.
@@ -187,6 +181,8 @@ struct Session {
     status: StatusLine,
     started: Instant,
     reading: Reading,
+    /// The reader, once the reader thread has handed it back.
+    reader: Option<Box<PipeReader>>,
 }
 
 impl Session {
@@ -270,12 +266,12 @@ impl Session {
                 *last = Some((ts, Instant::now()));
                 false
             }
-            Msg::End(Ok(truncation)) => {
-                self.reading.truncation = truncation;
-                true
-            }
-            Msg::End(Err(e)) => {
-                self.reading.failure = Some(e);
+            Msg::End(end, reader) => {
+                match end {
+                    Ok(truncation) => self.reading.truncation = truncation,
+                    Err(e) => self.reading.failure = Some(e),
+                }
+                self.reader = Some(reader);
                 true
             }
         }

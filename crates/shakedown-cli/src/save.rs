@@ -15,7 +15,14 @@
 //! packets counted as not kept. Files are bounded by count and bytes: past either, the oldest files
 //! in `DIR` (by name, which sorts by time) are removed, those of earlier runs included.
 //!
-//! IP fragments held for reassembly are not kept (only the frame that completes a datagram is).
+//! With key logs (`--keylog` files, or the capture's own Decryption Secrets Blocks), a file also
+//! carries the secrets of its connection: the key log lines of its ClientHello random, as the
+//! analysis used them, in a Decryption Secrets Block before its packets, so Wireshark, TShark and
+//! shakedown decrypt the file alone. No other connection's secrets go into it.
+//!
+//! The fragments of an IP datagram are held aside (within the decoder's fragment caps) until the
+//! frame that completes the datagram names its connection; then they join that connection's
+//! packets, in front of it, so a saved file reassembles as the capture did.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
@@ -23,11 +30,13 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
 use shakedown::capture::{Frame, LinkType, PcapNgWriter, WriteError};
-use shakedown::decode::{Decoded, Decoder};
-use shakedown::verdict::Outcome;
+use shakedown::decode::{DatagramId, Decoder};
+use shakedown::verdict::{Outcome, Step};
 use shakedown::{Config, Endpoint, Timestamp, Verdict};
+use zeroize::Zeroize;
 
 use crate::filter::Selection;
+use crate::frame_owner::{Owner, Pair, owner, pair};
 use crate::limits::bytes;
 use crate::report::plural;
 
@@ -37,8 +46,9 @@ use crate::report::plural;
 pub struct SaveOptions {
     /// Write each failed or incomplete connection (that the filters select) as its own pcapng file
     /// in DIR when it is judged: original timestamps and link types, the cause as a comment on the
-    /// deciding packet, names that sort by time (`20261207T093512.123Z_CLIENT-PORT_SERVER-PORT_CAUSE.pcapng`).
-    /// Each capture file is then read on one thread, frame by frame.
+    /// deciding packet, names that sort by time (`20261207T093512.123Z_CLIENT-PORT_SERVER-PORT_CAUSE.pcapng`);
+    /// with key logs (`--keylog`, or the capture's own), the connection's secrets too, so the file
+    /// decrypts alone. Each capture file is then read on one thread, frame by frame.
     #[arg(long, value_name = "DIR")]
     pub save_failures: Option<PathBuf>,
     /// Packets kept per connection: its first three quarters, then the last quarter as a ring;
@@ -61,11 +71,7 @@ pub struct SaveOptions {
 const PACKET_OVERHEAD: usize = 64;
 
 /// A connection's endpoints, lower first.
-type Key = (Endpoint, Endpoint);
-
-fn key_of(a: Endpoint, b: Endpoint) -> Key {
-    if a <= b { (a, b) } else { (b, a) }
-}
+type Key = Pair;
 
 /// A copy of one frame.
 struct Packet {
@@ -78,8 +84,94 @@ struct Packet {
 }
 
 impl Packet {
+    /// A copy of `frame`.
+    fn of(frame: &Frame<'_>) -> Packet {
+        Packet {
+            index: frame.index,
+            ts: frame.ts,
+            link_type: frame.link_type,
+            interface: frame.interface,
+            orig_len: frame.orig_len,
+            data: frame.data.to_vec(),
+        }
+    }
+
     fn cost(&self) -> usize {
         self.data.len() + PACKET_OVERHEAD
+    }
+}
+
+/// Copies of the fragments of IP datagrams not yet complete, by datagram, until the frame that
+/// completes one names its connection. Bounded like the decoder's reassembly (`max_fragment_sets`
+/// datagrams, `max_fragment_bytes`): past either, the oldest datagram's fragments go (the decoder
+/// gives up datagrams too, and does not say which).
+struct HeldFragments {
+    /// Each datagram's fragments, with the generation of its entry in `order`.
+    sets: HashMap<DatagramId, (u64, Vec<Packet>)>,
+    /// Datagrams by age; an entry whose generation no longer matches its set is stale.
+    order: VecDeque<(u64, DatagramId)>,
+    next_generation: u64,
+    bytes: usize,
+    max_sets: usize,
+    max_bytes: usize,
+}
+
+impl HeldFragments {
+    fn new(config: &Config) -> Self {
+        HeldFragments {
+            sets: HashMap::new(),
+            order: VecDeque::new(),
+            next_generation: 0,
+            bytes: 0,
+            max_sets: config.max_fragment_sets.max(1),
+            max_bytes: config.max_fragment_bytes,
+        }
+    }
+
+    /// Holds `packet`, a fragment of datagram `id`.
+    fn hold(&mut self, id: DatagramId, packet: Packet) {
+        self.bytes += packet.cost();
+        let generation = self.next_generation;
+        let (g, set) = self.sets.entry(id).or_insert((generation, Vec::new()));
+        if *g == generation {
+            self.next_generation += 1;
+            self.order.push_back((generation, id));
+        }
+        set.push(packet);
+        while self.sets.len() > self.max_sets || self.bytes > self.max_bytes {
+            let Some((generation, oldest)) = self.order.pop_front() else {
+                break;
+            };
+            if self
+                .sets
+                .get(&oldest)
+                .is_some_and(|(g, _)| *g == generation)
+            {
+                drop(self.take(oldest));
+            }
+        }
+        // Stale entries (datagrams completed) cannot outnumber the live ones by much.
+        if self.order.len() > 2 * self.sets.len() + 64 {
+            let sets = &self.sets;
+            self.order
+                .retain(|(generation, id)| sets.get(id).is_some_and(|(g, _)| g == generation));
+        }
+    }
+
+    /// Drops every fragment held.
+    fn clear(&mut self) {
+        self.sets.clear();
+        self.order.clear();
+        self.bytes = 0;
+    }
+
+    /// Takes the fragments held of datagram `id` (none if it holds none).
+    fn take(&mut self, id: DatagramId) -> Vec<Packet> {
+        let Some((_, set)) = self.sets.remove(&id) else {
+            return Vec::new();
+        };
+        self.bytes -= set.iter().map(Packet::cost).sum::<usize>();
+        set
     }
 }
 
@@ -121,6 +213,7 @@ pub(crate) struct Saver {
     max_bytes: u64,
     buffer_max: usize,
     decoder: Decoder,
+    fragments: HeldFragments,
     buffers: HashMap<Key, Buffer>,
     /// Buffers by age, for giving up the oldest.
     ages: BTreeMap<u64, Key>,
@@ -133,6 +226,9 @@ pub(crate) struct Saver {
     pub(crate) counts: SaveCounts,
     /// The capture the frames come from (for the comments).
     source: String,
+    /// The analysis's key logs ([`Saver::use_keys_of`]), when it has any: each file gets its
+    /// connection's secrets from them.
+    keys: Option<Config>,
 }
 
 /// What a [`Saver`] did.
@@ -183,6 +279,7 @@ impl Saver {
             max_bytes: options.save_failures_max_bytes as u64,
             buffer_max: options.save_failures_buffer,
             decoder: Decoder::new(config),
+            fragments: HeldFragments::new(config),
             buffers: HashMap::new(),
             ages: BTreeMap::new(),
             next_seq: 0,
@@ -191,6 +288,7 @@ impl Saver {
             files,
             counts: SaveCounts::default(),
             source: String::new(),
+            keys: None,
         };
         saver.rotate(None);
         Ok(saver)
@@ -200,17 +298,46 @@ impl Saver {
     pub(crate) fn start_capture(&mut self, source: &str, config: &Config) {
         self.source = source.to_string();
         self.decoder = Decoder::new(config);
+        self.fragments = HeldFragments::new(config);
         self.clear();
     }
 
-    /// Holds a copy of `frame` for its connection, if it is a TCP segment.
+    /// Takes the key logs of the analysis the verdicts come from (`config` as its dissector has it,
+    /// with the capture's own keys): each file written gets its connection's secrets from them.
+    pub(crate) fn use_keys_of(&mut self, config: &Config) {
+        self.keys =
+            (config.key_log.is_some() || config.embedded_keys.is_some()).then(|| config.clone());
+    }
+
+    /// The key log lines of `v`'s ClientHello random, as the analysis looked them up (at its
+    /// ServerHello, else at its last frame); `None` without key logs or secrets for it.
+    fn key_log_lines(&self, v: &Verdict) -> Option<Vec<u8>> {
+        let config = self.keys.as_ref()?;
+        let random = v.tls.as_ref()?.client_hello.as_ref()?.random?;
+        let frame = v
+            .timeline
+            .iter()
+            .find(|e| matches!(e.step, Step::ServerHello { .. }))
+            .map_or(v.end.frame, |e| e.at.frame);
+        let secrets = config.secrets(&random, frame)?;
+        let mut lines = Vec::new();
+        secrets.write_key_log(&random, &mut lines);
+        Some(lines)
+    }
+
+    /// Holds a copy of `frame` for its connection, if it is a TCP segment (or a fragment of one,
+    /// held aside until its datagram is complete).
     pub(crate) fn frame(&mut self, frame: &Frame<'_>) {
-        let key = match self.decoder.decode(frame) {
-            Decoded::Tcp(seg) => key_of(
-                Endpoint::new(seg.src, seg.src_port),
-                Endpoint::new(seg.dst, seg.dst_port),
+        let (key, fragments) = match owner(&mut self.decoder, frame) {
+            Owner::Segment { pair, completes } => (
+                pair,
+                completes
+                    .map(|id| self.fragments.take(id))
+                    .unwrap_or_default(),
             ),
-            Decoded::Skipped(_) => return,
+            Owner::Fragment(id) => return self.fragments.hold(id, Packet::of(frame)),
+            Owner::Abandoned(id) => return drop(self.fragments.take(id)),
+            Owner::None => return,
         };
         let seq = self.next_seq;
         let buffer = self.buffers.entry(key).or_insert_with(|| Buffer {
@@ -224,28 +351,22 @@ impl Saver {
             self.next_seq += 1;
             self.ages.insert(seq, key);
         }
-        if buffer.given_up {
-            buffer.dropped.add(frame.index);
-            return;
-        }
-        let packet = Packet {
-            index: frame.index,
-            ts: frame.ts,
-            link_type: frame.link_type,
-            interface: frame.interface,
-            orig_len: frame.orig_len,
-            data: frame.data.to_vec(),
-        };
-        self.held += packet.cost();
-        if buffer.head.len() < self.head_max {
-            buffer.head.push(packet);
-        } else {
-            buffer.tail.push_back(packet);
-            if buffer.tail.len() > self.tail_max
-                && let Some(old) = buffer.tail.pop_front()
-            {
-                self.held -= old.cost();
-                buffer.dropped.add(old.index);
+        for packet in fragments.into_iter().chain([Packet::of(frame)]) {
+            if buffer.given_up {
+                buffer.dropped.add(packet.index);
+                continue;
+            }
+            self.held += packet.cost();
+            if buffer.head.len() < self.head_max {
+                buffer.head.push(packet);
+            } else {
+                buffer.tail.push_back(packet);
+                if buffer.tail.len() > self.tail_max
+                    && let Some(old) = buffer.tail.pop_front()
+                {
+                    self.held -= old.cost();
+                    buffer.dropped.add(old.index);
+                }
             }
         }
         self.give_up_oldest();
@@ -323,7 +444,7 @@ impl Saver {
     /// Removes the packets of `v`'s frame range from its endpoints' buffer (dropping the buffer
     /// when nothing later is left) and returns them with what was not kept of them.
     fn take(&mut self, v: &Verdict) -> (Vec<Packet>, Dropped) {
-        let key = key_of(v.client, v.server);
+        let key = pair(v.client, v.server);
         let Some(mut buffer) = self.buffers.remove(&key) else {
             return (Vec::new(), Dropped::default());
         };
@@ -375,6 +496,7 @@ impl Saver {
         self.buffers.clear();
         self.ages.clear();
         self.held = 0;
+        self.fragments.clear();
     }
 
     fn write(
@@ -415,12 +537,25 @@ impl Saver {
                 self.head_max + self.tail_max
             ));
         }
+        let mut secrets = self.key_log_lines(v);
+        if let Some(lines) = &secrets {
+            let n = lines.iter().filter(|b| **b == b'\n').count() as u64;
+            comment.push_str(&format!(
+                "; with the {} of its client random (a Decryption Secrets Block), so the file decrypts by itself",
+                plural(n, "key log line")
+            ));
+        }
         comment.push('.');
         let mut w = PcapNgWriter::with_section_comment(
             BufWriter::with_capacity(64 * 1024, file),
             Some(&comment),
         )
         .map_err(fail)?;
+        if let Some(lines) = &mut secrets {
+            let written = w.write_tls_key_log(lines);
+            lines.zeroize();
+            written.map_err(fail)?;
+        }
         let deciding = v
             .cause
             .evidence
@@ -625,6 +760,39 @@ mod tests {
         );
         assert_eq!(saver.counts.written, 1);
         assert_eq!(saver.held, 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_fragments_of_a_datagram_are_saved_with_its_connection() {
+        // A real router split the server's full-sized segments into two IP fragments each; the
+        // capture (filtered on the hosts) holds this one connection and nothing else.
+        let name = "../net/fragments-at-client.pcap";
+        let dir = temp_dir("fragments");
+        let mut saver = Saver::open(&options(&[]), &dir, &Config::default()).unwrap();
+        let failed = run(&mut saver, name);
+        assert_eq!(failed.len(), 1);
+        let names = files(&dir);
+        assert_eq!(names, [file_name(&failed[0])]);
+        let written = frames_of(&dir.join(&names[0]));
+        let original = frames_of(&fixture(name));
+        // Every frame, the fragments held for reassembly included, with its time, in order.
+        assert_eq!(written, original);
+        assert!(
+            written.len() as u64 > failed[0].packets.client + failed[0].packets.server,
+            "fragments are frames beyond the connection's segments"
+        );
+        // Read back alone, the file reassembles as the capture did: the same verdict and the
+        // server's certificate flight whole.
+        let mut again = Vec::new();
+        let mut r = shakedown::capture::open(&dir.join(&names[0])).unwrap();
+        shakedown::analyze(&mut r, &Config::default(), &mut again).unwrap();
+        assert_eq!(
+            (again[0].outcome, again[0].cause.code, again[0].stage),
+            (failed[0].outcome, failed[0].cause.code, failed[0].stage)
+        );
+        assert_eq!(again[0].bytes, failed[0].bytes);
+        assert_eq!(saver.fragments.bytes, 0, "nothing left held");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -40,12 +40,16 @@ pub(crate) struct Driver<'a> {
 }
 
 impl<'a> Driver<'a> {
-    /// A driver of a new dissector with `config`, saving failures with `saver` when given.
+    /// A driver of a new dissector with `config`, saving failures with `saver` when given (which
+    /// takes `config`'s key logs, to embed each saved connection's secrets).
     pub(crate) fn new(
         config: &Config,
-        saver: Option<&'a mut Saver>,
+        mut saver: Option<&'a mut Saver>,
         select: &'a Selection,
     ) -> Self {
+        if let Some(s) = saver.as_deref_mut() {
+            s.use_keys_of(config);
+        }
         Driver {
             dissector: Dissector::new(config.clone()),
             saver,
@@ -128,7 +132,7 @@ pub(crate) fn analyze_saving<R: Read, S: Sink>(
     sink: &mut S,
     err: &mut dyn Write,
 ) -> Result<Summary, AnalyzeError<S::Error>> {
-    let mut driver = Driver::new(config, Some(saver), select);
+    let mut driver = Driver::new(&config.with_embedded_keys(reader), Some(saver), select);
     let mut failure = None;
     loop {
         let flow = match reader.next_frame() {
@@ -274,9 +278,18 @@ pub(crate) fn one_capture(
 ) -> Done {
     let name = path.display().to_string();
     let mut done = Done::default();
+    // Opening waits for the capture's header (its own key log may come with it).
+    let mut reader = match shakedown::capture::open(path) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(err, "shakedown: {name}: {e}");
+            done.error = true;
+            return done;
+        }
+    };
     let config = Config {
         verdict_order: VerdictOrder::AsDecided,
-        ..config.clone()
+        ..config.with_embedded_keys(&reader)
     };
     let mut printer = Printer::new(
         args.json || args.summary_json,
@@ -287,10 +300,18 @@ pub(crate) fn one_capture(
         layout,
     );
     let mut driver = Driver::new(&config, saver, &args.select);
-    let reading = if crate::piped::is_piped(path) {
-        crate::piped::read(path, &mut driver, &mut printer, args.quiet, out, err)
+    let (reading, reader) = if crate::piped::is_piped(path) {
+        crate::piped::read(
+            reader,
+            &mut driver,
+            &mut printer,
+            args.output.quiet,
+            out,
+            err,
+        )
     } else {
-        read_file(path, &mut driver, &mut printer, out, err)
+        let reading = read_file(&mut reader, &mut driver, &mut printer, out, err);
+        (reading, Some(reader))
     };
     done.interrupted = reading.interrupted;
     done.failures = printer.failures;
@@ -298,14 +319,11 @@ pub(crate) fn one_capture(
         done.end = Some(end);
         return done;
     }
-    if let (Some(e), 0) = (&reading.failure, driver.summary().frames) {
-        // Nothing was read: no summary to write.
-        let _ = writeln!(err, "shakedown: {name}: {e}");
-        done.error = true;
-        return done;
-    }
     let _ = driver.finish(&mut printer);
     warn_save_errors(&mut driver, err);
+    if let Some(reader) = &reader {
+        crate::limits::warn_embedded_keys("shakedown", &name, reader, err);
+    }
     done.failures = printer.failures;
     if let Err(e) = printer.write_out(out) {
         done.end = Some(crate::write_failure(e));
@@ -333,7 +351,7 @@ pub(crate) fn one_capture(
             paint,
             layout,
         );
-        if !args.quiet {
+        if !args.output.quiet {
             let _ = text::footer(&mut text, &summary, paint, layout);
         }
         text.push(b'\n');
@@ -346,21 +364,14 @@ pub(crate) fn one_capture(
 }
 
 /// Reads a capture file frame by frame through `driver`, writing `printer`'s output after each.
-fn read_file(
-    path: &Path,
+fn read_file<R: Read>(
+    reader: &mut CaptureReader<R>,
     driver: &mut Driver<'_>,
     printer: &mut Printer<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> crate::piped::Reading {
     let mut reading = crate::piped::Reading::default();
-    let mut reader = match shakedown::capture::open(path) {
-        Ok(r) => r,
-        Err(e) => {
-            reading.failure = Some(e);
-            return reading;
-        }
-    };
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {

@@ -247,10 +247,12 @@ fn ranked<K: Clone + Ord, V: Clone>(m: &BTreeMap<K, V>, count: impl Fn(&V) -> u6
 
 /// What happened to one file.
 enum FileResult {
-    /// Analysed; `warning` if the capture was cut short, `error` if reading stopped on an error.
+    /// Analysed; `truncated` if the capture was cut short, `error` if reading stopped on an error,
+    /// `warnings` what the capture's own key log gave to warn about (lines, each ending in `\n`).
     Analysed {
         truncated: bool,
         error: Option<String>,
+        warnings: String,
     },
     /// Not a capture (unknown magic bytes, or empty): skipped quietly.
     Skipped,
@@ -302,14 +304,21 @@ fn analyse(
         columns,
         capture: &capture,
     };
-    match shakedown::analyze(&mut reader, config, &mut sink) {
+    let analysed = shakedown::analyze(&mut reader, config, &mut sink);
+    // Files are analysed side by side: the warnings wait to be written in the files' order.
+    let mut warnings = Vec::new();
+    crate::limits::warn_embedded_keys("shakedown", &capture, &reader, &mut warnings);
+    let warnings = String::from_utf8_lossy(&warnings).into_owned();
+    match analysed {
         Ok(s) => FileResult::Analysed {
             truncated: s.truncation.is_some(),
             error: None,
+            warnings,
         },
         Err(e) => FileResult::Analysed {
             truncated: false,
             error: Some(e.to_string()),
+            warnings,
         },
     }
 }
@@ -394,9 +403,14 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
         let mut result = analyse(path, &config, &args.select, &mut tally, columns.as_mut());
         let batches = match columns {
             Some(columns) => columns.into_batches().unwrap_or_else(|e| {
+                let warnings = match &mut result {
+                    FileResult::Analysed { warnings, .. } => std::mem::take(warnings),
+                    _ => String::new(),
+                };
                 result = FileResult::Analysed {
                     truncated: false,
                     error: Some(e.to_string()),
+                    warnings,
                 };
                 Vec::new()
             }),
@@ -430,8 +444,13 @@ pub(crate) fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write)
     let mut warnings = Vec::new();
     for (path, r) in files.iter().cloned().zip(results) {
         match r {
-            FileResult::Analysed { truncated, error } => {
+            FileResult::Analysed {
+                truncated,
+                error,
+                warnings: keys,
+            } => {
                 files_seen.captures += 1;
+                warnings.extend(keys.lines().map(str::to_string));
                 files_seen.truncated += u64::from(truncated);
                 if truncated {
                     warnings.push(format!(

@@ -145,7 +145,7 @@ pub(crate) fn report(
         writeln!(out)?;
         detail(out, v, paint, layout)?;
     }
-    if !args.quiet && !c.rows.is_empty() {
+    if !args.output.quiet && !c.rows.is_empty() {
         writeln!(out)?;
         table(out, &c.rows, paint)?;
         if c.rows_omitted > 0 {
@@ -156,7 +156,7 @@ pub(crate) fn report(
             )?;
         }
     }
-    if !args.quiet {
+    if !args.output.quiet {
         footer(out, summary, paint, layout)?;
     }
     writeln!(out)

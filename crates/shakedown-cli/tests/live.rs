@@ -49,7 +49,7 @@ fn a_failure_is_reported_and_saved_while_capturing_and_sigint_ends_with_the_summ
             "live",
             "-i",
             "lo",
-            "--json",
+            "--summary-json",
             "--save-failures",
             saved.to_str().unwrap(),
             "tcp portrange 4433-4434",
@@ -192,6 +192,16 @@ fn a_failure_is_reported_and_saved_while_capturing_and_sigint_ends_with_the_summ
         "failures were seen: {}",
         stderr.lock().unwrap()
     );
+    // The summary record, with the kernel's drop counts of the interface (as the text says them).
+    let summary: serde_json::Value =
+        serde_json::from_str(&stdout.recv_timeout(WAIT).expect("the summary record")).unwrap();
+    assert_eq!(summary["record"], "summary", "{summary}");
+    let drops = &summary["capture_drops"];
+    assert_eq!(drops["interfaces"][0]["interface"], "lo", "{summary}");
+    assert_eq!(drops["interfaces"].as_array().map(Vec::len), Some(1));
+    for count in ["dropped", "if_dropped"] {
+        assert_eq!(drops[count], drops["interfaces"][0][count], "{summary}");
+    }
     // Nothing else was written.
     if let Ok(line) = stdout.recv_timeout(Duration::from_secs(2)) {
         panic!("an unexpected line after the summary: {line}");
@@ -203,6 +213,7 @@ fn a_failure_is_reported_and_saved_while_capturing_and_sigint_ends_with_the_summ
         "{err}"
     );
     assert!(err.contains("0 packets dropped by the kernel"), "{err}");
+    assert_eq!(drops["dropped"], 0, "{summary}");
     assert!(
         err.contains("saved: 2 failed or incomplete connections to"),
         "{err}"

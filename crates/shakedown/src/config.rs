@@ -107,6 +107,36 @@ impl Config {
         }
         config
     }
+
+    /// The secrets an analysis with this configuration uses for the handshake whose ClientHello
+    /// random is `client_random` and whose ServerHello is frame `frame`: [`Config::key_log`]'s,
+    /// then, for the labels it lacks, those of the capture's Decryption Secrets Blocks that came
+    /// before that frame ([`Config::embedded_keys`]). `None` when no key log holds any.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use shakedown::decrypt::{KeyLog, Label};
+    /// let text = format!("CLIENT_RANDOM {} {}\n", "07".repeat(32), "08".repeat(48));
+    /// let config = shakedown::Config {
+    ///     key_log: Some(Arc::new(KeyLog::parse(&text))),
+    ///     ..shakedown::Config::default()
+    /// };
+    /// let secrets = config.secrets(&[7; 32], 1).expect("given");
+    /// assert!(secrets.by_label(Label::ClientRandom).is_some());
+    /// assert!(config.secrets(&[9; 32], 1).is_none());
+    /// ```
+    pub fn secrets(
+        &self,
+        client_random: &[u8; crate::decrypt::CLIENT_RANDOM_LEN],
+        frame: u64,
+    ) -> Option<crate::decrypt::Secrets> {
+        let source =
+            crate::decrypt::KeySource::of(self.key_log.as_ref(), self.embedded_keys.as_ref());
+        match source.lookup(client_random, frame) {
+            crate::decrypt::source::Lookup::Found(Some(secrets)) => Some(*secrets),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Config {

@@ -594,5 +594,54 @@ fn summary_record(s: &crate::Summary, capture: &str) -> Value {
             "byte_offset": t.byte_offset,
             "reason": t.reason,
         })),
+        "capture_drops": s.capture_drops.as_ref().map(|d| json!({
+            "dropped": d.dropped,
+            "if_dropped": d.if_dropped,
+            "interfaces": d.interfaces.iter().map(|i| json!({
+                "interface": i.interface,
+                "dropped": i.dropped,
+                "if_dropped": i.if_dropped,
+            })).collect::<Vec<_>>(),
+        })),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CaptureDrops, InterfaceDrops, Summary};
+
+    #[test]
+    fn the_summary_record_has_capture_drops_last_null_for_a_file() {
+        let file: Value =
+            serde_json::from_str(&summary_line(&Summary::default(), "a.pcap")).unwrap();
+        let keys: Vec<&String> = file.as_object().unwrap().keys().collect();
+        assert_eq!(keys.last().map(|k| k.as_str()), Some("capture_drops"));
+        assert_eq!(file["capture_drops"], Value::Null);
+
+        let live = Summary {
+            capture_drops: Some(CaptureDrops::new(vec![
+                InterfaceDrops::new("eth0", 7, 1),
+                InterfaceDrops::new("lo", 2, 0),
+            ])),
+            ..Summary::default()
+        };
+        let record: Value = serde_json::from_str(&summary_line(&live, "live:eth0,lo")).unwrap();
+        assert_eq!(
+            record["capture_drops"],
+            json!({
+                "dropped": 9,
+                "if_dropped": 1,
+                "interfaces": [
+                    {"interface": "eth0", "dropped": 7, "if_dropped": 1},
+                    {"interface": "lo", "dropped": 2, "if_dropped": 0},
+                ],
+            })
+        );
+        // Everything else is the same record.
+        let mut without = record.clone();
+        without["capture_drops"] = Value::Null;
+        without["capture"] = file["capture"].clone();
+        assert_eq!(without, file);
+    }
 }

@@ -41,7 +41,7 @@
 //! | tell the time when no frame comes; verdicts as decided (live) | [`Dissector::advance`], [`VerdictOrder`] |
 //! | set caps, TLS ports, protocol events, key logs | [`Config`], [`decrypt::KeyLog`] |
 //! | read a verdict | [`Verdict`], [`Outcome`], [`Stage`], [`Cause`], [`CauseCode`], [`verdict`] |
-//! | what was read, skipped and capped | [`Summary`] |
+//! | what was read, skipped and capped (and a live capture's drops) | [`Summary`], [`CaptureDrops`] |
 //! | write the JSON Lines contract | [`json::write_line`], [`json::line`], [`json::summary_line`] |
 //! | decode one frame to its TCP segment (as `shakedown extract` does) | [`decode::Decoder`] |
 //!
@@ -207,7 +207,9 @@ pub mod verdict;
 
 pub use analyze::{AnalyzeError, Sink, analyze};
 pub use config::{Config, VerdictOrder};
-pub use dissector::{Dissector, Event, ProtocolEvent, ProtocolEventKind, Summary};
+pub use dissector::{
+    CaptureDrops, Dissector, Event, InterfaceDrops, ProtocolEvent, ProtocolEventKind, Summary,
+};
 pub use flow::{ClientInference, Endpoint};
 unstable_use!(parallel::analyze_parallel_in_stretches);
 pub use parallel::{MAX_WORKERS, analyze_parallel};

@@ -15,6 +15,10 @@ const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
 /// Enhanced Packet Block type (§4.3).
 const EPB: u32 = 0x0000_0006;
+/// Decryption Secrets Block type (§4.7).
+const DSB: u32 = 0x0000_000A;
+/// Secrets type of a DSB holding an NSS TLS key log (`TLSK`).
+const SECRETS_TLS_KEY_LOG: u32 = 0x544C_534B;
 /// Byte-order magic of the Section Header Block: readers find our byte order from it.
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 /// `shb_userappl` option code (§4.1): the application that wrote the section.
@@ -148,6 +152,44 @@ impl<W: Write> PcapNgWriter<W> {
         let id = self.interfaces;
         self.interfaces = self.interfaces.saturating_add(1);
         Ok(id)
+    }
+
+    /// Writes a Decryption Secrets Block (§4.7) holding `key_log`, NSS key log text (secrets type
+    /// `TLSK`, `0x544c534b`), so the file decrypts by itself: Wireshark, TShark and
+    /// [`crate::analyze`] use it for the packets written after it. Text longer than a block holds
+    /// ([`MAX_BLOCK_BYTES`]) is refused.
+    ///
+    /// ```
+    /// use shakedown::capture::{CaptureReader, LinkType, PcapNgWriter};
+    /// let line = format!("CLIENT_RANDOM {} {}\n", "01".repeat(32), "02".repeat(48));
+    /// let mut writer = PcapNgWriter::new(Vec::new())?;
+    /// writer.write_tls_key_log(line.as_bytes())?;
+    /// let eth = writer.add_interface(LinkType::ETHERNET, 0)?;
+    /// writer.write_packet(eth, shakedown::Timestamp(1), &[0; 14], 14)?;
+    /// let bytes = writer.finish()?;
+    /// let mut reader = CaptureReader::new(&bytes[..]).expect("a pcapng file");
+    /// while reader.next_frame().expect("readable").is_some() {}
+    /// assert_eq!(reader.embedded_key_log().expect("a key log").entries(), 1);
+    /// # Ok::<(), shakedown::capture::WriteError>(())
+    /// ```
+    pub fn write_tls_key_log(&mut self, key_log: &[u8]) -> Result<(), WriteError> {
+        let too_large = WriteError::PacketTooLarge {
+            len: key_log.len(),
+            limit: MAX_BLOCK_BYTES,
+        };
+        if key_log.len() > MAX_BLOCK_BYTES - 24 {
+            return Err(too_large);
+        }
+        let len = u32::try_from(key_log.len()).map_err(|_| too_large)?;
+        let mut body = Vec::with_capacity(8 + key_log.len().next_multiple_of(4));
+        body.extend_from_slice(&SECRETS_TLS_KEY_LOG.to_le_bytes());
+        body.extend_from_slice(&len.to_le_bytes());
+        body.extend_from_slice(key_log);
+        body.resize(body.len().next_multiple_of(4), 0);
+        let written = write_block(&mut self.out, DSB, &body);
+        // The copy held secrets.
+        zeroize::Zeroize::zeroize(&mut body);
+        written
     }
 
     /// Writes one Enhanced Packet Block: `data` as captured, `orig_len` as on the wire (raised to

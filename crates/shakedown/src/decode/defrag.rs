@@ -80,6 +80,9 @@ pub(crate) struct Defragmenter {
     spare: Vec<Vec<u8>>,
     next_generation: u64,
     expired: u64,
+    /// The datagram of the last fragment given to [`Defragmenter::add`] since
+    /// [`Defragmenter::forget_last`].
+    last: Option<FragKey>,
 }
 
 impl Defragmenter {
@@ -95,7 +98,19 @@ impl Defragmenter {
             spare: Vec::new(),
             next_generation: 0,
             expired: 0,
+            last: None,
         }
+    }
+
+    /// The datagram of the last fragment added since [`Defragmenter::forget_last`].
+    pub fn last(&self) -> Option<FragKey> {
+        self.last
+    }
+
+    /// Forgets which datagram the last fragment belonged to (before a new frame).
+    #[inline]
+    pub fn forget_last(&mut self) {
+        self.last = None;
     }
 
     pub fn pending(&self) -> usize {
@@ -162,6 +177,7 @@ impl Defragmenter {
         head: FragHead,
         payload: &[u8],
     ) -> FragOutcome<'_> {
+        self.last = Some(key);
         let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
         let end = offset.saturating_add(len);
         if end > MAX_DATAGRAM {

@@ -90,8 +90,53 @@ impl Decoder {
     /// Fragment sets older than the timeout (by this frame's timestamp) are dropped first.
     pub fn decode<'a>(&'a mut self, frame: &Frame<'a>) -> Decoded<'a> {
         let defrag = &mut self.defrag;
+        defrag.forget_last();
         defrag.expire(frame.ts.as_nanos());
         walk::Walker::new(frame, defrag).run()
+    }
+
+    /// The IP datagram whose fragment the frame last given to [`Decoder::decode`] carried: `Some`
+    /// when the result was [`Skip::FragmentHeld`], [`Skip::FragmentDropped`], or a segment that this
+    /// fragment completed; `None` for a frame that held no fragment. A tool keeping the frames of
+    /// a connection (such as the command line's `--save-failures`) holds the fragments by it until
+    /// the segment that completes their datagram names its connection.
+    ///
+    /// ```
+    /// use shakedown::Config;
+    /// use shakedown::capture::{Frame, LinkType};
+    /// use shakedown::decode::{Decoded, Decoder, Skip};
+    ///
+    /// // Two IPv4 fragments (identification 7) of one TCP segment, on a raw-IP link.
+    /// fn fragment(offset_units: u16, more: bool, payload: &[u8]) -> Vec<u8> {
+    ///     let total = 20 + payload.len() as u16;
+    ///     let flags = if more { 0x2000 } else { 0 } | offset_units;
+    ///     let mut p = vec![0x45, 0, 0, 0, 0, 7, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+    ///     p[2..4].copy_from_slice(&total.to_be_bytes());
+    ///     p[6..8].copy_from_slice(&flags.to_be_bytes());
+    ///     p.extend_from_slice(payload);
+    ///     p
+    /// }
+    /// let mut tcp = vec![0xc0, 0x00, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0];
+    /// tcp.extend_from_slice(b"hello, fragmented world");
+    /// let (first, second) = tcp.split_at(24);
+    /// let frames = [fragment(0, true, first), fragment(3, false, second)];
+    ///
+    /// let mut decoder = Decoder::new(&Config::default());
+    /// let frame = |i: usize| Frame {
+    ///     index: i as u64 + 1,
+    ///     ts: Default::default(),
+    ///     link_type: LinkType::RAW,
+    ///     interface: 0,
+    ///     data: &frames[i],
+    ///     orig_len: frames[i].len() as u32,
+    /// };
+    /// assert!(matches!(decoder.decode(&frame(0)), Decoded::Skipped(Skip::FragmentHeld)));
+    /// let held = decoder.last_fragment().expect("a fragment");
+    /// assert!(matches!(decoder.decode(&frame(1)), Decoded::Tcp(_)));
+    /// assert_eq!(decoder.last_fragment(), Some(held));
+    /// ```
+    pub fn last_fragment(&self) -> Option<DatagramId> {
+        self.defrag.last().map(DatagramId)
     }
 
     /// Decodes a frame that needs no IP fragment reassembly, without this decoder's state (so any
@@ -125,6 +170,12 @@ impl Decoder {
         self.defrag.bytes()
     }
 }
+
+/// One IP datagram put together from fragments: its addresses, identification and upper-layer
+/// protocol, and the capture interface (see [`Decoder::last_fragment`]). Two fragments with equal
+/// ids belong to the same datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DatagramId(defrag::FragKey);
 
 /// What one frame gave.
 #[derive(Debug, Clone, Copy)]

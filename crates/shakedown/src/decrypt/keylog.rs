@@ -160,6 +160,40 @@ impl Secrets {
         self.slot(label).as_ref()
     }
 
+    /// Appends these secrets to `out` as NSS key log lines for `client_random`
+    /// (`LABEL <random hex> <secret hex>\n`, lower-case hex, in the order of [`Label::ALL`]), e.g.
+    /// to embed them in a pcapng Decryption Secrets Block
+    /// ([`crate::capture::PcapNgWriter::write_tls_key_log`]). `out` then holds secrets: the caller
+    /// decides where it goes, and should overwrite it when done.
+    ///
+    /// ```
+    /// use shakedown::decrypt::KeyLog;
+    /// let text = format!("CLIENT_RANDOM {} {}\n", "0a".repeat(32), "1b".repeat(48));
+    /// let secrets = KeyLog::parse(&text).secrets(&[0x0a; 32]).expect("known random");
+    /// let mut out = Vec::new();
+    /// secrets.write_key_log(&[0x0a; 32], &mut out);
+    /// assert_eq!(out, text.as_bytes());
+    /// ```
+    pub fn write_key_log(&self, client_random: &[u8; CLIENT_RANDOM_LEN], out: &mut Vec<u8>) {
+        fn hex(bytes: &[u8], out: &mut Vec<u8>) {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            for b in bytes {
+                out.push(DIGITS[usize::from(b >> 4)]);
+                out.push(DIGITS[usize::from(b & 0x0f)]);
+            }
+        }
+        for label in Label::ALL {
+            if let Some(secret) = self.by_label(label) {
+                out.extend_from_slice(label.name().as_bytes());
+                out.push(b' ');
+                hex(client_random, out);
+                out.push(b' ');
+                hex(secret.as_bytes(), out);
+                out.push(b'\n');
+            }
+        }
+    }
+
     /// Takes `other`'s secrets for the labels this one has none for.
     pub(crate) fn fill_from(&mut self, other: Secrets) {
         for label in Label::ALL {

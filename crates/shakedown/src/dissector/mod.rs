@@ -22,7 +22,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
-pub use summary::Summary;
+pub use summary::{CaptureDrops, InterfaceDrops, Summary};
 
 use std::collections::VecDeque;
 

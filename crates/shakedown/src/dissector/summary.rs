@@ -55,6 +55,68 @@ pub struct Summary {
     pub last_ts: Option<Timestamp>,
     /// Set when the capture ended inside a record (or at a corrupt one).
     pub truncation: Option<Truncation>,
+    /// Packets a live capture lost before they could be analysed, as the capturing program
+    /// counted them (libpcap's statistics, in `shakedown live`). The engine never sets it: it
+    /// sees only the frames it is given. `None` when nobody counted (a capture file).
+    pub capture_drops: Option<CaptureDrops>,
+}
+
+/// Packets a live capture lost before they reached the analysis (SCHEMA.md summary record
+/// `capture_drops`): in all, and per interface, as libpcap's `pcap_stats` counts them.
+///
+/// ```
+/// use shakedown::{CaptureDrops, InterfaceDrops};
+/// let drops = CaptureDrops::new(vec![
+///     InterfaceDrops::new("eth0", 12, 0),
+///     InterfaceDrops::new("eth1", 3, 1),
+/// ]);
+/// assert_eq!((drops.dropped, drops.if_dropped), (15, 1));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CaptureDrops {
+    /// Packets dropped because there was no room for them in the capture buffer (the kernel's),
+    /// summed over the interfaces (`ps_drop`).
+    pub dropped: u64,
+    /// Packets the network interface or its driver dropped, summed over the interfaces
+    /// (`ps_ifdrop`; not every platform counts them).
+    pub if_dropped: u64,
+    /// The same per interface, in the order they were given.
+    pub interfaces: Vec<InterfaceDrops>,
+}
+
+impl CaptureDrops {
+    /// The drops of these interfaces, with their sums.
+    pub fn new(interfaces: Vec<InterfaceDrops>) -> CaptureDrops {
+        CaptureDrops {
+            dropped: interfaces.iter().map(|i| i.dropped).sum(),
+            if_dropped: interfaces.iter().map(|i| i.if_dropped).sum(),
+            interfaces,
+        }
+    }
+}
+
+/// One interface's share of [`CaptureDrops`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InterfaceDrops {
+    /// The interface's name (`eth0`, `any`).
+    pub interface: String,
+    /// Packets dropped for lack of room in the capture buffer.
+    pub dropped: u64,
+    /// Packets the interface or its driver dropped.
+    pub if_dropped: u64,
+}
+
+impl InterfaceDrops {
+    /// `interface`'s drop counts.
+    pub fn new(interface: impl Into<String>, dropped: u64, if_dropped: u64) -> InterfaceDrops {
+        InterfaceDrops {
+            interface: interface.into(),
+            dropped,
+            if_dropped,
+        }
+    }
 }
 
 impl Summary {

@@ -51,6 +51,10 @@ pub struct ClientHello {
     pub extensions: Vec<u16>,
     /// Length of `legacy_session_id` (for SSLv2: of the session id field).
     pub session_id_len: u8,
+    /// `ClientHello.random`, the 32 bytes NSS key logs are keyed by (`None` for the SSLv2 format,
+    /// which sends a challenge instead). Not secret (it travels in clear), and not written to the
+    /// JSON record.
+    pub random: Option<[u8; 32]>,
 }
 
 impl ClientHello {
@@ -101,7 +105,7 @@ pub struct ServerHello {
 pub(crate) fn parse_client_hello(body: &[u8], record_version: TlsVersion) -> Option<ClientHello> {
     let mut c = Cursor::new(body);
     let legacy_version = TlsVersion(c.u16()?);
-    c.take(32)?;
+    let random = c.take(32)?.try_into().ok();
     let session = c.vec8()?;
     let suites = c.vec16()?;
     c.vec8()?; // compression methods
@@ -111,6 +115,7 @@ pub(crate) fn parse_client_hello(body: &[u8], record_version: TlsVersion) -> Opt
         legacy_version,
         session_id_len: u8::try_from(session.remaining()).unwrap_or(u8::MAX),
         cipher_suites: suites.u16_list().into_iter().map(CipherSuite).collect(),
+        random,
         ..Default::default()
     };
     if let Some(mut exts) = c.vec16() {
