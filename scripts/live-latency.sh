@@ -9,8 +9,8 @@
 #   sudo scripts/live-latency.sh [SHAKEDOWN-BINARY] [N] [MODE]
 #                                (default target/release/shakedown, 20, live; MODE live or pipe)
 #
-# In `pipe` mode the closed connection lingers the files' 2 s of capture time (live: 0.5 s), which
-# the wall clock makes pass while the pipe is idle; LINGER=SECS passes `--linger SECS`. Needs root, iproute2, openssl and python3 (and
+# In `pipe` mode the closed connection lingers 0.5 s as in live (the wall clock makes it pass while
+# the pipe is idle); LINGER=SECS passes `--linger SECS`. Needs root, iproute2, openssl and python3 (and
 # tcpdump for `pipe`). Everything it starts is stopped by PID and the
 # namespace deleted on exit.
 set -euo pipefail
@@ -41,10 +41,10 @@ case "$MODE" in
     ;;
   pipe)
     ip netns exec "$NS" tcpdump -U --immediate-mode -i lo -w - 'tcp port 4433' 2>"$WORK/err" \
-      | "$BIN" --linger "${LINGER:-2}" --json - | python3 "$WORK/stamp.py" "$WORK/lines" &
+      | "$BIN" ${LINGER:+--linger "$LINGER"} --json - | python3 "$WORK/stamp.py" "$WORK/lines" &
     PIDS+=($!)
     until grep -q "listening on" "$WORK/err" 2>/dev/null; do sleep 0.05; done
-    LIVE_PID="$(pgrep -f "^$BIN --linger ${LINGER:-2} --json -\$" | head -1)"
+    LIVE_PID="$(pgrep -f "^$BIN .*--json -\$" | head -1)"
     TCPDUMP_PID="$(pgrep -f "^tcpdump -U --immediate-mode -i lo -w - tcp port 4433" | head -1)"
     PIDS+=("$TCPDUMP_PID")
     ;;
@@ -60,8 +60,8 @@ for _ in $(seq "$N"); do
     -cipher AES256-SHA </dev/null >/dev/null 2>&1 || true
   sleep 0.4
 done
-# The last failure lingers (2 s of capture time through a pipe) before it is judged.
-sleep "$([ "$MODE" = pipe ] && echo 3 || echo 2)"
+# The last failure lingers (0.5 s, or LINGER) before it is judged.
+sleep "$(python3 -c "print(${LINGER:-0.5} + 1.5)")"
 kill -INT "$LIVE_PID"
 # Through a pipe, as Ctrl-C on a terminal does: tcpdump stops too.
 if [ "$MODE" = pipe ]; then kill -INT "$TCPDUMP_PID"; fi

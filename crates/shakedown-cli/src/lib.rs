@@ -92,8 +92,8 @@ pub struct Args {
     #[arg(long)]
     pub no_stream: bool,
     /// Seconds a closed connection (both FINs, or an RST) stays quiet before it is judged, so late
-    /// retransmissions and ACKs still count (default 2; `shakedown live` takes 0.5). Shorter gets
-    /// a streamed verdict out sooner: `tcpdump ... | shakedown --linger 0.5 -`.
+    /// retransmissions and ACKs still count (default 2 of capture time for files, 0.5 of wall
+    /// time for piped input, as `shakedown live`: a verdict within a second of its last packet).
     #[arg(long, value_name = "SECS")]
     pub linger: Option<f64>,
     /// Keep only the failures: `--save-failures DIR` and its caps.

@@ -81,7 +81,7 @@ pub(crate) struct LiveArgs {
     pub buffer_size: usize,
     /// Seconds a closed connection (both FINs, or an RST) stays quiet before it is judged, so late
     /// retransmissions and ACKs still count.
-    #[arg(long, value_name = "SECS", default_value_t = 0.5)]
+    #[arg(long, value_name = "SECS", default_value_t = crate::watch::WATCH_LINGER_SECS)]
     pub linger: f64,
     /// JSON Lines (docs/SCHEMA.md), one per connection, flushed as each is judged; the summary goes
     /// to standard error.

@@ -287,10 +287,15 @@ pub(crate) fn one_capture(
             return done;
         }
     };
-    let config = Config {
+    let piped = crate::piped::is_piped(path);
+    let mut config = Config {
         verdict_order: VerdictOrder::AsDecided,
         ..config.with_embedded_keys(&reader)
     };
+    if piped && args.linger.is_none() {
+        // Watched as it is captured: linger as `shakedown live` does.
+        config.closed_linger_ns = (crate::watch::WATCH_LINGER_SECS * 1e9) as i64;
+    }
     let mut printer = Printer::new(
         args.json || args.summary_json,
         args.all,
@@ -300,7 +305,7 @@ pub(crate) fn one_capture(
         layout,
     );
     let mut driver = Driver::new(&config, saver, &args.select);
-    let (reading, reader) = if crate::piped::is_piped(path) {
+    let (reading, reader) = if piped {
         crate::piped::read(
             reader,
             &mut driver,

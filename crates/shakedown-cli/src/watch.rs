@@ -16,6 +16,12 @@ pub(crate) const TICK: Duration = Duration::from_millis(100);
 /// their way (from the kernel, or through a pipe).
 pub(crate) const MARGIN: Duration = Duration::from_millis(100);
 
+/// Seconds a closed connection stays quiet before it is judged while watching (`--linger`'s
+/// default for `shakedown live` and for piped input; files take the engine's 2 s of capture time,
+/// which cost no waiting). Long enough for a late ACK or RST on a local network, short enough that
+/// a failed handshake's verdict comes out within a second of its last packet.
+pub(crate) const WATCH_LINGER_SECS: f64 = 0.5;
+
 /// The wall clock, `behind` ago.
 #[cfg_attr(not(feature = "live"), allow(dead_code))]
 pub(crate) fn wall_clock(behind: Duration) -> Timestamp {
