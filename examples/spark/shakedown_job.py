@@ -2,7 +2,9 @@
 """shakedown on a Spark cluster: the verdicts of many captures as one Parquet dataset.
 
 The captures (paths, folders or globs; local, HDFS or S3 through the cluster's Hadoop file system)
-are listed on the driver and spread over the executors, one capture per task (biggest first).
+are listed on the driver and dealt over a few tasks per core, biggest first and round-robin, so each
+task gets a share of the big ones (Spark's cost per task, tens of milliseconds, is as much as a
+small capture's analysis: one task per capture would spend most of a folder of small ones on it).
 Each executor analyses its capture with the Python package ``shakedown`` (installed there, see the
 README's "On a Spark cluster"), reading it as a stream: a local file directly, anything else
 through ``pyarrow.fs``, so no capture is ever read whole into memory. The records go back to
@@ -30,6 +32,9 @@ from typing import Iterator, List, Tuple
 
 #: The column added to the records: why a file gave no records (null for a record).
 ERROR = "error"
+
+#: Tasks per core the captures are dealt over: a few, so that a core finishing early takes more.
+TASKS_PER_CORE = 2
 
 
 def output_schema():
@@ -123,7 +128,9 @@ def run(spark, inputs: List[str], output: str) -> None:
     captures = list_captures(spark, inputs)
     if not captures:
         raise SystemExit("no capture found under " + " ".join(inputs))
-    paths = spark.sparkContext.parallelize([(uri,) for uri, _ in captures], len(captures))
+    tasks = min(len(captures), max(1, spark.sparkContext.defaultParallelism) * TASKS_PER_CORE)
+    dealt = [[uri for uri, _ in captures[t::tasks]] for t in range(tasks)]
+    paths = spark.sparkContext.parallelize(range(tasks), tasks).flatMap(lambda t: [(u,) for u in dealt[t]])
     frame = spark.createDataFrame(paths, "path string")
     verdicts = frame.mapInArrow(analyze_partition, from_arrow_schema(output_schema()))
     verdicts.write.mode("overwrite").parquet(f"{output}/verdicts")
