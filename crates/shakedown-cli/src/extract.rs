@@ -32,6 +32,7 @@ use shakedown::{Config, Sink, Timestamp, Verdict};
 use crate::Status;
 use crate::filter::Selection;
 use crate::frame_owner::{Owner, Pair, owner, pair};
+use crate::owned_frame::OwnedFrame;
 use crate::report::plural;
 
 /// Copy the packets of the selected connections into a new pcapng file.
@@ -317,28 +318,10 @@ enum Fate {
 
 /// A frame kept back, with its own copy of the bytes.
 struct Held {
-    index: u64,
-    ts: Timestamp,
-    link_type: LinkType,
-    interface: u32,
-    data: Vec<u8>,
-    orig_len: u32,
+    copy: OwnedFrame,
     fate: Fate,
     /// The datagram an undecided fragment belongs to.
     datagram: Option<DatagramId>,
-}
-
-impl Held {
-    fn frame(&self) -> Frame<'_> {
-        Frame {
-            index: self.index,
-            ts: self.ts,
-            link_type: self.link_type,
-            interface: self.interface,
-            data: &self.data,
-            orig_len: self.orig_len,
-        }
-    }
 }
 
 /// Second pass: writes selected frames in capture order. IP fragments are held until the datagram
@@ -380,12 +363,7 @@ impl<W: Write> Copier<'_, W> {
     fn hold(&mut self, frame: &Frame<'_>, fate: Fate, datagram: Option<DatagramId>) {
         self.queued_bytes += frame.data.len();
         self.queue.push_back(Held {
-            index: frame.index,
-            ts: frame.ts,
-            link_type: frame.link_type,
-            interface: frame.interface,
-            data: frame.data.to_vec(),
-            orig_len: frame.orig_len,
+            copy: OwnedFrame::of(frame),
             fate,
             datagram,
         });
@@ -405,7 +383,7 @@ impl<W: Write> Copier<'_, W> {
     /// queue holds more than `max_bytes`.
     fn expire(&mut self, now: Timestamp, timeout_ns: i64, max_bytes: usize) {
         for h in &mut self.queue {
-            if h.fate == Fate::Undecided && now.nanos_since(h.ts) > timeout_ns {
+            if h.fate == Fate::Undecided && now.nanos_since(h.copy.ts) > timeout_ns {
                 h.fate = Fate::Drop;
             }
         }
@@ -417,7 +395,7 @@ impl<W: Write> Copier<'_, W> {
                 }
                 if h.fate == Fate::Undecided {
                     h.fate = Fate::Drop;
-                    excess = excess.saturating_sub(h.data.len());
+                    excess = excess.saturating_sub(h.copy.data.len());
                 }
             }
         }
@@ -430,9 +408,9 @@ impl<W: Write> Copier<'_, W> {
                 break;
             }
             if let Some(h) = self.queue.pop_front() {
-                self.queued_bytes -= h.data.len();
+                self.queued_bytes -= h.copy.data.len();
                 if h.fate == Fate::Keep {
-                    self.emit(&h.frame())?;
+                    self.emit(&h.copy.frame())?;
                 }
             }
         }

@@ -22,6 +22,7 @@ pub mod limits;
 #[cfg(feature = "live")]
 mod live;
 pub mod output;
+mod owned_frame;
 mod parallel_json;
 mod piped;
 mod pool;

@@ -19,8 +19,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 use shakedown::Timestamp;
-use shakedown::capture::{CaptureError, CaptureReader, Frame, LinkType, Truncation};
+use shakedown::capture::{CaptureError, CaptureReader, Truncation};
 
+use crate::owned_frame::OwnedFrame;
 use crate::status::{Figures, StatusLine};
 use crate::stream::{Driver, Printer};
 use crate::watch::{MARGIN, TICK, interrupted_flag};
@@ -95,14 +96,7 @@ pub(crate) type PipeReader = CaptureReader<Box<dyn std::io::Read + Send>>;
 /// What the reader thread sends.
 enum Msg {
     /// The next frame, copied.
-    Frame {
-        index: u64,
-        ts: Timestamp,
-        link_type: LinkType,
-        interface: u32,
-        orig_len: u32,
-        data: Vec<u8>,
-    },
+    Frame(OwnedFrame),
     /// The end of the input: clean (with where it was cut short, if it was) or an error; and the
     /// reader, handed back.
     End(Result<Option<Truncation>, CaptureError>, Box<PipeReader>),
@@ -157,14 +151,7 @@ fn read_frames(mut reader: PipeReader, tx: &SyncSender<Msg>) {
     let end = loop {
         match reader.next_frame() {
             Ok(Some(f)) => {
-                let msg = Msg::Frame {
-                    index: f.index,
-                    ts: f.ts,
-                    link_type: f.link_type,
-                    interface: f.interface,
-                    orig_len: f.orig_len,
-                    data: f.data.to_vec(),
-                };
+                let msg = Msg::Frame(OwnedFrame::of(&f));
                 if tx.send(msg).is_err() {
                     return;
                 }
@@ -246,24 +233,10 @@ impl Session {
         last: &mut Option<(Timestamp, Instant)>,
     ) -> bool {
         match msg {
-            Msg::Frame {
-                index,
-                ts,
-                link_type,
-                interface,
-                orig_len,
-                data,
-            } => {
-                let frame = Frame {
-                    index,
-                    ts,
-                    link_type,
-                    interface,
-                    data: &data,
-                    orig_len,
-                };
+            Msg::Frame(copy) => {
+                let frame = copy.frame();
                 let _ = driver.frame(&frame, printer);
-                *last = Some((ts, Instant::now()));
+                *last = Some((copy.ts, Instant::now()));
                 false
             }
             Msg::End(end, reader) => {

@@ -38,6 +38,7 @@ use zeroize::Zeroize;
 use crate::filter::Selection;
 use crate::frame_owner::{Owner, Pair, owner, pair};
 use crate::limits::bytes;
+use crate::owned_frame::OwnedFrame;
 use crate::report::plural;
 
 /// The flags of `--save-failures`.
@@ -74,31 +75,11 @@ const PACKET_OVERHEAD: usize = 64;
 type Key = Pair;
 
 /// A copy of one frame.
-struct Packet {
-    index: u64,
-    ts: Timestamp,
-    link_type: LinkType,
-    interface: u32,
-    orig_len: u32,
-    data: Vec<u8>,
-}
+type Packet = OwnedFrame;
 
-impl Packet {
-    /// A copy of `frame`.
-    fn of(frame: &Frame<'_>) -> Packet {
-        Packet {
-            index: frame.index,
-            ts: frame.ts,
-            link_type: frame.link_type,
-            interface: frame.interface,
-            orig_len: frame.orig_len,
-            data: frame.data.to_vec(),
-        }
-    }
-
-    fn cost(&self) -> usize {
-        self.data.len() + PACKET_OVERHEAD
-    }
+/// Bytes a held packet costs.
+fn cost(packet: &Packet) -> usize {
+    packet.data.len() + PACKET_OVERHEAD
 }
 
 /// Copies of the fragments of IP datagrams not yet complete, by datagram, until the frame that
@@ -130,7 +111,7 @@ impl HeldFragments {
 
     /// Holds `packet`, a fragment of datagram `id`.
     fn hold(&mut self, id: DatagramId, packet: Packet) {
-        self.bytes += packet.cost();
+        self.bytes += cost(&packet);
         let generation = self.next_generation;
         let (g, set) = self.sets.entry(id).or_insert((generation, Vec::new()));
         if *g == generation {
@@ -170,7 +151,7 @@ impl HeldFragments {
         let Some((_, set)) = self.sets.remove(&id) else {
             return Vec::new();
         };
-        self.bytes -= set.iter().map(Packet::cost).sum::<usize>();
+        self.bytes -= set.iter().map(cost).sum::<usize>();
         set
     }
 }
@@ -335,7 +316,7 @@ impl Saver {
                     .map(|id| self.fragments.take(id))
                     .unwrap_or_default(),
             ),
-            Owner::Fragment(id) => return self.fragments.hold(id, Packet::of(frame)),
+            Owner::Fragment(id) => return self.fragments.hold(id, OwnedFrame::of(frame)),
             Owner::Abandoned(id) => return drop(self.fragments.take(id)),
             Owner::None => return,
         };
@@ -351,12 +332,12 @@ impl Saver {
             self.next_seq += 1;
             self.ages.insert(seq, key);
         }
-        for packet in fragments.into_iter().chain([Packet::of(frame)]) {
+        for packet in fragments.into_iter().chain([OwnedFrame::of(frame)]) {
             if buffer.given_up {
                 buffer.dropped.add(packet.index);
                 continue;
             }
-            self.held += packet.cost();
+            self.held += cost(&packet);
             if buffer.head.len() < self.head_max {
                 buffer.head.push(packet);
             } else {
@@ -364,7 +345,7 @@ impl Saver {
                 if buffer.tail.len() > self.tail_max
                     && let Some(old) = buffer.tail.pop_front()
                 {
-                    self.held -= old.cost();
+                    self.held -= cost(&old);
                     buffer.dropped.add(old.index);
                 }
             }
@@ -382,7 +363,7 @@ impl Saver {
                 continue;
             };
             for p in buffer.head.drain(..).chain(buffer.tail.drain(..)) {
-                self.held -= p.cost();
+                self.held -= cost(&p);
                 buffer.dropped.add(p.index);
             }
             buffer.given_up = true;
@@ -453,7 +434,7 @@ impl Saver {
         let mut mine = Vec::new();
         let mut later = Vec::new();
         for p in buffer.head.drain(..).chain(buffer.tail.drain(..)) {
-            self.held -= p.cost();
+            self.held -= cost(&p);
             if p.index <= end {
                 // Earlier than its first frame would be a connection judged before: none is left.
                 mine.push(p);
@@ -478,7 +459,7 @@ impl Saver {
                 given_up: false,
             };
             for p in later {
-                self.held += p.cost();
+                self.held += cost(&p);
                 if rest.head.len() < self.head_max {
                     rest.head.push(p);
                 } else {
