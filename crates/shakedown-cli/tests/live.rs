@@ -14,7 +14,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -63,30 +63,10 @@ fn a_failure_is_reported_and_saved_while_capturing_and_sigint_ends_with_the_summ
     let stderr = gather(started.children[shakedown].stderr.take().unwrap());
     wait_for_text(&stderr, "capturing on lo");
 
-    // A server that answers, and one that is stopped once it listens (its kernel still accepts
-    // connections: a client's ClientHello then waits forever).
-    started.spawn(s_server(&ns, 4433, &cert, &key));
-    let frozen = started.spawn(s_server(&ns, 4434, &cert, &key));
-    wait_listening(&ns, 4433);
-    wait_listening(&ns, 4434);
-    started.signal(frozen, "STOP");
-
+    answering_and_stopped_servers(&ns, &mut started, &cert, &key, 4433);
     let mut seen = Vec::new();
-    // A handshake that succeeds.
-    let ok = s_client(&ns, 4433, "AES128-SHA")
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success(), "the good client: {ok:?}");
-    let good = next_line_where(&stdout, &mut seen, |v| v["outcome"] == "completed");
+    let (good, failed) = completed_then_failed(&ns, 4433, &stdout, &mut seen);
     assert_eq!(good["cause"]["code"], "none");
-
-    // One that fails: no cipher suite in common.
-    let _ = s_client(&ns, 4433, "AES256-SHA")
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    let failed = next_line_where(&stdout, &mut seen, |v| v["outcome"] == "failed");
     assert!(
         started.running(shakedown),
         "the failure's line came while the capture runs"
@@ -166,18 +146,7 @@ fn a_failure_is_reported_and_saved_while_capturing_and_sigint_ends_with_the_summ
     // Wait until the hanging client's ClientHello was captured (the capture's status is not
     // visible without a terminal, so wait for its packets through the kernel: the client's
     // connection is established once `ss` shows it).
-    let end = Instant::now() + WAIT;
-    loop {
-        let out = ns
-            .command("ss", &["-Htn", "state", "established", "dport = :4434"])
-            .output()
-            .unwrap();
-        if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
-            break;
-        }
-        assert!(Instant::now() < end, "the hanging client never connected");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_established(&ns, 4434);
     assert!(started.running(hanging));
 
     // SIGINT: the open connection is judged, the summary written, the exit status 1.

@@ -344,25 +344,10 @@ fn tcpdump_into_standard_input_reports_a_failure_while_capturing_and_sigint_ends
     let stderr = gather(started.children[shakedown].stderr.take().unwrap());
     wait_for_text(&tcpdump_err, "listening on lo");
 
-    started.spawn(s_server(&ns, 4435, &cert, &key));
-    let frozen = started.spawn(s_server(&ns, 4436, &cert, &key));
-    wait_listening(&ns, 4435);
-    wait_listening(&ns, 4436);
-    started.signal(frozen, "STOP");
-
+    answering_and_stopped_servers(&ns, &mut started, &cert, &key, 4435);
     let mut seen = Vec::new();
-    let ok = s_client(&ns, 4435, "AES128-SHA")
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success(), "the good client: {ok:?}");
-    let good = next_line_where(&stdout, &mut seen, |v| v["outcome"] == "completed");
+    let (good, failed) = completed_then_failed(&ns, 4435, &stdout, &mut seen);
     assert_eq!(port_of(&good["server"]), 4435);
-    let _ = s_client(&ns, 4435, "AES256-SHA")
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    let failed = next_line_where(&stdout, &mut seen, |v| v["outcome"] == "failed");
     assert_eq!(failed["cause"]["code"], "no_shared_cipher", "{failed}");
     assert!(started.running(tcpdump), "tcpdump still captures");
     assert!(started.running(shakedown), "shakedown still reads");
@@ -371,18 +356,7 @@ fn tcpdump_into_standard_input_reports_a_failure_while_capturing_and_sigint_ends
     let mut hanging = s_client(&ns, 4436, "AES128-SHA");
     hanging.stdin(Stdio::piped());
     let hanging = started.spawn(hanging);
-    let end = Instant::now() + WAIT;
-    loop {
-        let out = ns
-            .command("ss", &["-Htn", "state", "established", "dport = :4436"])
-            .output()
-            .unwrap();
-        if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
-            break;
-        }
-        assert!(Instant::now() < end, "the hanging client never connected");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_established(&ns, 4436);
     assert!(started.running(hanging));
 
     // SIGINT to shakedown alone (tcpdump goes on writing): the open connection is judged, the

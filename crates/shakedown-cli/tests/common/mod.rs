@@ -316,3 +316,62 @@ pub fn port_of(endpoint: &serde_json::Value) -> u16 {
         .and_then(|p| p.parse().ok())
         .expect("ip:port")
 }
+
+/// The servers of both watching tests: one that answers on `port`, and one on `port + 1` that is
+/// stopped once it listens (its kernel still accepts connections: a client's ClientHello then
+/// waits forever).
+pub fn answering_and_stopped_servers(
+    ns: &Namespace,
+    started: &mut Started,
+    cert: &str,
+    key: &str,
+    port: u16,
+) {
+    started.spawn(s_server(ns, port, cert, key));
+    let frozen = started.spawn(s_server(ns, port + 1, cert, key));
+    wait_listening(ns, port);
+    wait_listening(ns, port + 1);
+    started.signal(frozen, "STOP");
+}
+
+/// A client that succeeds on `port`, then one that fails there (no cipher suite in common): their
+/// records, `(completed, failed)`, read from the watcher's JSON lines as they come.
+pub fn completed_then_failed(
+    ns: &Namespace,
+    port: u16,
+    lines: &Receiver<String>,
+    seen: &mut Vec<serde_json::Value>,
+) -> (serde_json::Value, serde_json::Value) {
+    let ok = s_client(ns, port, "AES128-SHA")
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "the good client: {ok:?}");
+    let good = next_line_where(lines, seen, |v| v["outcome"] == "completed");
+    let _ = s_client(ns, port, "AES256-SHA")
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    let failed = next_line_where(lines, seen, |v| v["outcome"] == "failed");
+    (good, failed)
+}
+
+/// Waits (bounded) until a client's connection to `port` in `ns` is established (its packets have
+/// gone through the kernel, so a capture has them).
+pub fn wait_established(ns: &Namespace, port: u16) {
+    let end = Instant::now() + WAIT;
+    loop {
+        let out = ns
+            .command(
+                "ss",
+                &["-Htn", "state", "established", &format!("dport = :{port}")],
+            )
+            .output()
+            .unwrap();
+        if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            return;
+        }
+        assert!(Instant::now() < end, "no client ever connected to {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
