@@ -10,7 +10,7 @@ use shakedown::decrypt::{KeyLog, Label};
 use shakedown::tls::Decryption;
 use shakedown::verdict::Confidence;
 use shakedown::{CauseCode, Config, Outcome, Verdict};
-use shakedown_tests::fixtures;
+use shakedown_tests::{decrypted_alerts, fixtures};
 
 fn analyze(capture: &Path, keys: Option<KeyLog>) -> Vec<Verdict> {
     let mut reader = shakedown::capture::open(capture).expect("capture");
@@ -88,22 +88,7 @@ fn decrypted_alerts_are_tsharks() {
                     })
             })
             .collect();
-        let got: Vec<(u64, String, String, String)> = v
-            .alerts
-            .iter()
-            .filter(|a| a.decrypted)
-            .map(|a| {
-                (
-                    a.at.frame,
-                    a.from.to_string(),
-                    a.alert.level.map(|l| l.to_string()).unwrap_or_default(),
-                    a.alert
-                        .description
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
+        let got = decrypted_alerts(v);
         assert_eq!(got, want, "{stem}: decrypted alerts");
         // The server's certificate (sent encrypted in TLS 1.3) is read.
         assert!(tls.certificate.is_some(), "{stem}: certificate");

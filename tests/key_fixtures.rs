@@ -13,7 +13,7 @@ use shakedown::rdp::credssp::{NegoToken, NtlmMessageType};
 use shakedown::tls::Decryption;
 use shakedown::verdict::{CredsspAuth, Step};
 use shakedown::{Config, Side, Verdict};
-use shakedown_tests::fixtures;
+use shakedown_tests::{decrypted_alerts, fixtures};
 
 fn analyze(capture: &Path, keys: Option<KeyLog>) -> Verdict {
     let mut reader = shakedown::capture::open(capture).expect("capture");
@@ -85,10 +85,6 @@ fn closed_first(v: &Verdict) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn level_name(level: u8) -> &'static str {
-    if level == 2 { "fatal" } else { "warning" }
-}
-
 /// The alerts as the table gives them: what TShark saw of the capture by itself (it reads a pcapng's
 /// own secrets, not a key log file), each `side:level:description`, or `side:encrypted` for a record
 /// it could not read; a TLS 1.3 alert inside an application_data record is invisible to it.
@@ -104,7 +100,7 @@ fn table_alerts(v: &Verdict, tshark_decrypts: bool) -> String {
         .filter(|a| !a.inferred && (tshark_decrypts || !(a.decrypted && tls13)))
         .map(|a| match (a.alert.level, a.alert.description) {
             (Some(l), Some(d)) if tshark_decrypts || !a.alert.encrypted => {
-                format!("{}:{}:{d}", a.from, level_name(l.0))
+                format!("{}:{l}:{d}", a.from)
             }
             _ => format!("{}:encrypted", a.from),
         })
@@ -168,25 +164,7 @@ fn every_key_scenario_gets_its_verdict() {
             // past the few records read per side (never the bulk).
             .filter(|(frame, ..)| !(file.contains("rdp-nla-ok") && *frame > 60))
             .collect();
-        let ours: Vec<(u64, String, String, String)> = v
-            .alerts
-            .iter()
-            .filter(|a| a.decrypted)
-            .map(|a| {
-                (
-                    a.at.frame,
-                    a.from.to_string(),
-                    a.alert
-                        .level
-                        .map(|l| level_name(l.0).to_string())
-                        .unwrap_or_default(),
-                    a.alert
-                        .description
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
+        let ours = decrypted_alerts(&v);
         if ours != tshark {
             bad.push(format!(
                 "{file}: decrypted alerts: TShark {tshark:?}, ours {ours:?}"
@@ -554,20 +532,9 @@ fn key_update_moves_each_side_to_its_next_secret() {
     }
 
     // Both close_notify alerts, sent under the updated keys, are read.
-    let alerts: Vec<(u64, String, String)> = v
-        .alerts
-        .iter()
-        .filter(|a| a.decrypted)
-        .map(|a| {
-            (
-                a.at.frame,
-                a.from.to_string(),
-                a.alert
-                    .description
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-            )
-        })
+    let alerts: Vec<(u64, String, String)> = decrypted_alerts(&v)
+        .into_iter()
+        .map(|(frame, side, _, description)| (frame, side, description))
         .collect();
     let tshark: Vec<(u64, String, String)> = facts["alerts"]
         .as_array()

@@ -592,3 +592,23 @@ pub fn pcapng_with_secrets(capture: &Path, key_log: &[u8], before_frame: u64) ->
     }
     out
 }
+
+/// The alerts of `v` read by decryption, as (frame, sender, level, description) spelled as the
+/// record spells them: what the key-log tests compare with TShark's decrypted alerts.
+pub fn decrypted_alerts(v: &Verdict) -> Vec<(u64, String, String, String)> {
+    v.alerts
+        .iter()
+        .filter(|a| a.decrypted)
+        .map(|a| {
+            (
+                a.at.frame,
+                a.from.to_string(),
+                a.alert.level.map(|l| l.to_string()).unwrap_or_default(),
+                a.alert
+                    .description
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
