@@ -10,18 +10,7 @@ use shakedown::decrypt::{KeyLog, Label};
 use shakedown::tls::Decryption;
 use shakedown::verdict::Confidence;
 use shakedown::{CauseCode, Config, Outcome, Verdict};
-use shakedown_tests::{decrypted_alerts, fixtures};
-
-fn analyze(capture: &Path, keys: Option<KeyLog>) -> Vec<Verdict> {
-    let mut reader = shakedown::capture::open(capture).expect("capture");
-    let config = Config {
-        key_log: keys.map(Arc::new),
-        ..Config::default()
-    };
-    let mut verdicts = Vec::new();
-    shakedown::analyze(&mut reader, &config, &mut verdicts).expect("analysis");
-    verdicts
-}
+use shakedown_tests::{analyze_with_keys, decrypted_alerts, fixtures};
 
 fn key_log(name: &str) -> KeyLog {
     KeyLog::from_bytes(&std::fs::read(fixtures().join("keys").join(name)).expect("key log"))
@@ -57,7 +46,7 @@ fn decrypted_alerts_are_tsharks() {
     let names: Vec<&String> = captures.iter().map(|(n, _)| n).collect();
     assert!(captures.len() >= 14, "{names:?}");
     for (stem, facts) in captures {
-        let v = analyze(
+        let v = analyze_with_keys(
             &fixtures().join("keys").join(format!("{stem}.pcap")),
             Some(key_log(&format!("{stem}.keys"))),
         );
@@ -142,7 +131,7 @@ fn verdicts_with_keys_are_certain() {
     ];
     for (stem, outcome, code, frames) in cases {
         let path = fixtures().join("keys").join(format!("{stem}.pcap"));
-        let with = analyze(&path, Some(key_log(&format!("{stem}.keys"))));
+        let with = analyze_with_keys(&path, Some(key_log(&format!("{stem}.keys"))));
         let v = &with[0];
         let got: Vec<u64> = v.cause.evidence_frames().collect();
         assert_eq!(
@@ -158,10 +147,10 @@ fn verdicts_with_keys_are_certain() {
 fn keys_that_do_not_fit_change_no_verdict() {
     let stem = "gnutls-tls13-client-rejects-cert";
     let path = fixtures().join("keys").join(format!("{stem}.pcap"));
-    let without = analyze(&path, None);
+    let without = analyze_with_keys(&path, None);
     assert_eq!(without[0].tls.as_ref().and_then(|t| t.decryption), None);
     // A key log for other connections.
-    let other = analyze(&path, Some(key_log("openssl-tls13-aes128gcm-ok.keys")));
+    let other = analyze_with_keys(&path, Some(key_log("openssl-tls13-aes128gcm-ok.keys")));
     // The right client random with wrong secrets, and garbage lines around it.
     let text = std::fs::read_to_string(fixtures().join("keys").join(format!("{stem}.keys")))
         .expect("key log");
@@ -180,7 +169,7 @@ fn keys_that_do_not_fit_change_no_verdict() {
         ])
         .collect::<Vec<_>>()
         .join("\n");
-    let wrong = analyze(&path, Some(KeyLog::parse(&wrong)));
+    let wrong = analyze_with_keys(&path, Some(KeyLog::parse(&wrong)));
     for (name, v, status) in [
         ("other connections' keys", &other[0], Decryption::NoKey),
         ("wrong secrets", &wrong[0], Decryption::Failed),
@@ -235,7 +224,7 @@ fn every_way(bytes: &[u8], config: &Config) -> Vec<(&'static str, Vec<Verdict>)>
 fn issue_16_secrets_in_the_capture_decrypt_as_a_key_file_does() {
     let stem = "openssl-tls13-aes128gcm-ok";
     let dir = fixtures().join("keys");
-    let with_file = analyze(
+    let with_file = analyze_with_keys(
         &dir.join(format!("{stem}.pcap")),
         Some(key_log(&format!("{stem}.keys"))),
     );
@@ -285,8 +274,8 @@ fn secrets_serve_the_connections_after_them() {
     let stem = "openssl-tls13-client-cert-required";
     let pcap = fixtures().join("keys").join(format!("{stem}.pcap"));
     let keys = std::fs::read(fixtures().join("keys").join(format!("{stem}.keys"))).expect("keys");
-    let with_file = analyze(&pcap, Some(KeyLog::from_bytes(&keys)));
-    let without = analyze(&pcap, None);
+    let with_file = analyze_with_keys(&pcap, Some(KeyLog::from_bytes(&keys)));
+    let without = analyze_with_keys(&pcap, None);
     let hello = with_file[0]
         .timeline
         .iter()
@@ -635,7 +624,7 @@ fn a_credssp_error_code_read_from_the_capture_is_certain() {
         .expect("server application secret");
     let suite = CipherSuite(0x1302); // TLS_AES_256_GCM_SHA384, as the notes say
     // The server's pubKeyAuth TSRequest, as the verdict with keys places it.
-    let with_keys = analyze(&path, Some(key_log(&format!("{stem}.keys"))));
+    let with_keys = analyze_with_keys(&path, Some(key_log(&format!("{stem}.keys"))));
     let pub_key_auth = with_keys[0]
         .rdp
         .as_ref()

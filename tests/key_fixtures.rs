@@ -13,16 +13,11 @@ use shakedown::rdp::credssp::{NegoToken, NtlmMessageType};
 use shakedown::tls::Decryption;
 use shakedown::verdict::{CredsspAuth, Step};
 use shakedown::{Config, Side, Verdict};
-use shakedown_tests::{decrypted_alerts, fixtures};
+use shakedown_tests::{analyze_with_keys, decrypted_alerts, fixtures};
 
+/// The one verdict of a key fixture, with `keys` or without.
 fn analyze(capture: &Path, keys: Option<KeyLog>) -> Verdict {
-    let mut reader = shakedown::capture::open(capture).expect("capture");
-    let config = Config {
-        key_log: keys.map(Arc::new),
-        ..Config::default()
-    };
-    let mut verdicts = Vec::new();
-    shakedown::analyze(&mut reader, &config, &mut verdicts).expect("analysis");
+    let mut verdicts = analyze_with_keys(capture, keys);
     assert_eq!(verdicts.len(), 1, "{}", capture.display());
     verdicts.remove(0)
 }

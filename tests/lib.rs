@@ -612,3 +612,16 @@ pub fn decrypted_alerts(v: &Verdict) -> Vec<(u64, String, String, String)> {
         })
         .collect()
 }
+
+/// The verdicts of a capture file analysed with `keys` (a key log, as `--keylog` gives one) or
+/// without.
+pub fn analyze_with_keys(capture: &Path, keys: Option<shakedown::decrypt::KeyLog>) -> Vec<Verdict> {
+    let mut reader = shakedown::capture::open(capture).expect("capture");
+    let config = Config {
+        key_log: keys.map(std::sync::Arc::new),
+        ..Config::default()
+    };
+    let mut verdicts = Vec::new();
+    shakedown::analyze(&mut reader, &config, &mut verdicts).expect("analysis");
+    verdicts
+}
