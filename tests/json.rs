@@ -93,14 +93,23 @@ fn unknown_codes_and_rare_fields_keep_their_spelling() {
     assert_eq!(rec["rdp"]["selected_protocol"], "rdp");
 }
 
+/// Every fixture capture (pcap and pcapng), by name, with its verdicts.
+fn fixture_verdicts() -> Vec<(String, Vec<shakedown::Verdict>)> {
+    let mut captures = files_with_suffix(&fixtures(), ".pcap");
+    captures.extend(files_with_suffix(&fixtures(), ".pcapng"));
+    captures
+        .iter()
+        .map(|capture| {
+            let (verdicts, _) = analyze_file(capture).expect("readable");
+            (capture.display().to_string(), verdicts)
+        })
+        .collect()
+}
+
 #[test]
 fn line_and_write_line_agree_on_every_fixture() {
     let mut seen = 0;
-    let mut captures = files_with_suffix(&fixtures(), ".pcap");
-    captures.extend(files_with_suffix(&fixtures(), ".pcapng"));
-    for capture in captures {
-        let (verdicts, _) = analyze_file(&capture).expect("readable");
-        let name = capture.display().to_string();
+    for (name, verdicts) in fixture_verdicts() {
         for v in &verdicts {
             let line = json::line(v, &name);
             let mut written = Vec::new();
@@ -116,11 +125,7 @@ fn line_and_write_line_agree_on_every_fixture() {
 #[test]
 fn enums_display_as_the_record_spells_them() {
     let mut seen = 0;
-    let mut captures = files_with_suffix(&fixtures(), ".pcap");
-    captures.extend(files_with_suffix(&fixtures(), ".pcapng"));
-    for capture in captures {
-        let (verdicts, _) = analyze_file(&capture).expect("readable");
-        let name = capture.display().to_string();
+    for (name, verdicts) in fixture_verdicts() {
         for v in &verdicts {
             let rec = shakedown_tests::record(v, &name);
             let at = format!("{name} conn {}", v.conn);
